@@ -1,0 +1,54 @@
+# The user's entry points. Each target installs missing Debian packages first, so on a fresh
+# Debian bookworm machine `make run` and `make test` need nothing else.
+
+BUILD_DIR     ?= build
+SANITIZE_DIR  ?= build-sanitize
+FUZZ_DIR      ?= build-fuzz
+CONFIG        ?= examples/quickstart.yaml
+JOBS          ?= $(shell nproc)
+FUZZ_SECONDS  ?= 600
+CMAKE_FLAGS   ?=
+
+.PHONY: all deps build test run sanitize fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+build: deps
+	@test -f $(BUILD_DIR)/build.ninja || \
+		cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test:
+	@scripts/install-deps.sh build test
+	@$(MAKE) --no-print-directory build
+	scripts/run-tests.sh $(BUILD_DIR)
+
+run: build
+	$(BUILD_DIR)/sluice serve -c $(CONFIG)
+
+sanitize:
+	@scripts/install-deps.sh build test
+	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-tests.sh $(SANITIZE_DIR)
+
+fuzz:
+	@scripts/install-deps.sh build fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	scripts/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+bench: build
+	scripts/run-bench.sh $(BUILD_DIR)
+
+format:
+	@scripts/install-deps.sh format
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

@@ -1,0 +1,137 @@
+#include "core/time.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+namespace sluice::core {
+namespace {
+
+bool read_digits(std::string_view s, std::size_t& pos, std::size_t count, int& out) {
+    if (pos + count > s.size()) {
+        return false;
+    }
+    int v = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const char c = s[pos + i];
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        v = v * 10 + (c - '0');
+    }
+    pos += count;
+    out = v;
+    return true;
+}
+
+bool expect(std::string_view s, std::size_t& pos, char c) {
+    if (pos < s.size() && s[pos] == c) {
+        ++pos;
+        return true;
+    }
+    return false;
+}
+
+std::string offset_suffix(std::chrono::seconds offset) {
+    if (offset.count() == 0) {
+        return "+00:00";
+    }
+    const char sign = offset.count() < 0 ? '-' : '+';
+    const long long total = offset.count() < 0 ? -offset.count() : offset.count();
+    char buf[32];
+    if (total % 60 != 0) {
+        std::snprintf(buf, sizeof buf, "%c%02lld:%02lld:%02lld", sign, total / 3600,
+                      (total / 60) % 60, total % 60);
+    } else {
+        std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", sign, total / 3600, (total / 60) % 60);
+    }
+    return buf;
+}
+
+}  // namespace
+
+result<sys_seconds> parse_rfc3339(std::string_view s) {
+    const auto bad = [&](const char* why) {
+        return error::permanent("invalid RFC 3339 timestamp '" + std::string(s) + "': " + why +
+                                " (expected e.g. 2026-03-29T01:30:00Z or 2026-03-29T03:00:00+02:00)");
+    };
+    std::size_t pos = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (!read_digits(s, pos, 4, y) || !expect(s, pos, '-') || !read_digits(s, pos, 2, mo) ||
+        !expect(s, pos, '-') || !read_digits(s, pos, 2, d)) {
+        return bad("bad date");
+    }
+    if (!(expect(s, pos, 'T') || expect(s, pos, 't') || expect(s, pos, ' '))) {
+        return bad("missing 'T' between date and time");
+    }
+    if (!read_digits(s, pos, 2, h) || !expect(s, pos, ':') || !read_digits(s, pos, 2, mi) ||
+        !expect(s, pos, ':') || !read_digits(s, pos, 2, sec)) {
+        return bad("bad time of day");
+    }
+    if (expect(s, pos, '.')) {
+        const std::size_t start = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            ++pos;
+        }
+        if (pos == start) {
+            return bad("empty fraction of a second");
+        }
+    }
+    int offset_seconds = 0;
+    if (expect(s, pos, 'Z') || expect(s, pos, 'z')) {
+        offset_seconds = 0;
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        const int sign = s[pos] == '-' ? -1 : 1;
+        ++pos;
+        int oh = 0, om = 0;
+        if (!read_digits(s, pos, 2, oh) || !expect(s, pos, ':') || !read_digits(s, pos, 2, om) ||
+            oh > 23 || om > 59) {
+            return bad("bad UTC offset");
+        }
+        offset_seconds = sign * (oh * 3600 + om * 60);
+    } else {
+        return bad("missing UTC offset ('Z' or +HH:MM)");
+    }
+    if (pos != s.size()) {
+        return bad("trailing characters");
+    }
+    const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                   date::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) {
+        return bad("no such calendar date");
+    }
+    if (h > 23 || mi > 59 || sec > 60) {
+        return bad("time of day out of range");
+    }
+    // A leap second (:60) is folded onto the next second, as POSIX time does.
+    const sys_seconds local = date::sys_days{ymd} + std::chrono::hours{h} +
+                              std::chrono::minutes{mi} + std::chrono::seconds{sec};
+    return local - std::chrono::seconds{offset_seconds};
+}
+
+std::string format_rfc3339_utc(sys_seconds t) {
+    return date::format("%Y-%m-%dT%H:%M:%SZ", t);
+}
+
+std::string format_rfc3339(sys_seconds t, const date::time_zone* zone) {
+    if (zone == nullptr) {
+        return date::format("%Y-%m-%dT%H:%M:%S+00:00", t);
+    }
+    const date::sys_info info = zone->get_info(t);
+    const auto local = t + info.offset;
+    return date::format("%Y-%m-%dT%H:%M:%S", local) + offset_suffix(info.offset);
+}
+
+result<const date::time_zone*> find_time_zone(std::string_view name) {
+    try {
+        return date::locate_zone(std::string(name));
+    } catch (const std::runtime_error&) {
+        return error::permanent("unknown time zone '" + std::string(name) +
+                                "' (expected an IANA name such as UTC, Europe/Berlin or "
+                                "America/New_York)");
+    }
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs, only those missing, as root or through sudo.
+# Usage: scripts/install-deps.sh build|test|fuzz|format
+set -euo pipefail
+
+build_pkgs=(
+    build-essential cmake ninja-build ccache pkg-config git tzdata
+    libboost1.81-all-dev libpqxx-dev libspdlog-dev nlohmann-json3-dev catch2 libyaml-cpp-dev
+    libcli11-dev libhowardhinnant-date-dev libsqlite3-dev libmariadb-dev libssl-dev
+    libsystemd-dev libbenchmark-dev
+)
+test_pkgs=(nodejs npm)
+fuzz_pkgs=(clang libclang-rt-14-dev)
+format_pkgs=(clang-format)
+
+wanted=("${build_pkgs[@]}")
+for target in "$@"; do
+    case "$target" in
+        build) ;;
+        test) wanted+=("${test_pkgs[@]}") ;;
+        fuzz) wanted+=("${fuzz_pkgs[@]}") ;;
+        format) wanted+=("${format_pkgs[@]}") ;;
+        *) echo "install-deps: unknown target '$target'" >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+    # Node and npm may come from outside Debian's packages (e.g. a toolchain image); accept them.
+    if [[ "$pkg" == nodejs || "$pkg" == npm ]] && command -v "${pkg/nodejs/node}" >/dev/null; then
+        continue
+    fi
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
