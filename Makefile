@@ -26,8 +26,10 @@ test:
 	@$(MAKE) --no-print-directory build
 	scripts/run-tests.sh $(BUILD_DIR)
 
+# Until `sluice serve` lands (durable-core issue) this validates the quickstart and prints the next
+# fire times of its jobs; it then becomes `sluice serve -c $(CONFIG)`.
 run: build
-	$(BUILD_DIR)/sluice serve -c $(CONFIG)
+	$(BUILD_DIR)/sluice validate -c $(CONFIG) --next 5
 
 sanitize:
 	@scripts/install-deps.sh build test

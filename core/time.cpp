@@ -1,5 +1,7 @@
 #include "core/time.hpp"
 
+#include "core/zone_offsets.hpp"
+
 #include <date/date.h>
 #include <date/tz.h>
 
@@ -119,9 +121,9 @@ std::string format_rfc3339(sys_seconds t, const date::time_zone* zone) {
     if (zone == nullptr) {
         return date::format("%Y-%m-%dT%H:%M:%S+00:00", t);
     }
-    const date::sys_info info = zone->get_info(t);
-    const auto local = t + info.offset;
-    return date::format("%Y-%m-%dT%H:%M:%S", local) + offset_suffix(info.offset);
+    // offset_at, not zone->get_info: it keeps following DST rules after 2037.
+    const std::chrono::seconds offset = offset_at(zone, t).offset;
+    return date::format("%Y-%m-%dT%H:%M:%S", t + offset) + offset_suffix(offset);
 }
 
 result<const date::time_zone*> find_time_zone(std::string_view name) {

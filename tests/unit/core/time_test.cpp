@@ -47,3 +47,12 @@ TEST_CASE("unknown time zones are reported by name", "[time]") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().message.find("Mars/Olympus_Mons") != std::string::npos);
 }
+
+TEST_CASE("offsets keep following DST rules after 2037", "[time]") {
+    // date/tz with the OS tzdb stops at the last stored transition (2037); we follow the TZ rule.
+    const auto* berlin = find_time_zone("Europe/Berlin").value();
+    const auto summer = date::sys_days{date::year{2040} / 7 / 1} + 12h;
+    const auto winter = date::sys_days{date::year{2040} / 1 / 1} + 12h;
+    CHECK(format_rfc3339(summer, berlin) == "2040-07-01T14:00:00+02:00");
+    CHECK(format_rfc3339(winter, berlin) == "2040-01-01T13:00:00+01:00");
+}

@@ -1,0 +1,261 @@
+#include <utility>
+
+#include "config/task_body.hpp"
+
+namespace sluice::config {
+namespace {
+
+// Reports `key` when present: it does not apply to this kind of source or sink.
+void reject_key(decode_context& ctx, const map_reader& m, std::string_view key,
+                const std::string& why) {
+    if (const map_entry* e = m.entry(key)) {
+        ctx.error(e->key_pos, "'" + std::string(key) + "' " + why);
+    }
+}
+
+std::optional<std::string> optional_name(decode_context& ctx, const map_reader& m,
+                                         std::string_view key) {
+    if (const node* v = m.get(key)) {
+        return ctx.nonempty_string(*v, key);
+    }
+    return std::nullopt;
+}
+
+// `columns`: a sequence of names (kept as they are) or a mapping sink name -> source expression.
+std::vector<column_spec> decode_columns(decode_context& ctx, const node& n) {
+    std::vector<column_spec> columns;
+    if (n.is_sequence()) {
+        for (const node& item : n.items) {
+            if (auto name = ctx.nonempty_string(item, "columns")) {
+                columns.push_back({*name, *name});
+            }
+        }
+    } else if (n.is_mapping()) {
+        for (const auto& e : n.entries) {
+            if (auto expr = ctx.nonempty_string(e.value, e.key)) {
+                columns.push_back({e.key, *expr});
+            }
+        }
+    } else {
+        ctx.error(n.pos, "expected a sequence of column names or a mapping of column: expression "
+                         "for 'columns', got " +
+                             std::string(describe_kind(n)));
+    }
+    return columns;
+}
+
+copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const std::string& task,
+                               const decode_scope& scope) {
+    copy_source_spec s;
+    map_reader m(ctx, e.value, "the source of task '" + task + "'", e.key_pos);
+    if (!m.valid()) {
+        return s;
+    }
+    m.allow({"connection", "table", "query", "path", "cursor", "lookback", "columns", "format",
+             "records", "next_page"});
+    std::optional<connection_type> type;
+    if (const node* v = m.require("connection")) {
+        if (auto name = ctx.nonempty_string(*v, "connection")) {
+            s.connection = *name;
+            type = check_connection_ref(ctx, *v, *name, scope);
+        }
+    }
+    s.table = optional_name(ctx, m, "table");
+    s.query = optional_name(ctx, m, "query");
+    s.path = optional_name(ctx, m, "path");
+    if (const node* v = m.get("cursor")) {
+        s.cursor = ctx.string_list(*v, "cursor").value_or(std::vector<std::string>{});
+    }
+    if (const node* v = m.get("lookback")) {
+        s.lookback = ctx.duration(*v, "lookback");
+        if (m.get("cursor") == nullptr) {
+            ctx.error(m.entry("lookback")->key_pos,
+                      "'lookback' re-reads a window before the cursor's mark, so it needs a "
+                      "'cursor'");
+        }
+    }
+    if (const node* v = m.get("columns")) {
+        s.columns = decode_columns(ctx, *v);
+    }
+    if (const node* v = m.get("format")) {
+        s.format = ctx.enumeration(*v, "format", file_format_names);
+    }
+    s.records = optional_name(ctx, m, "records");
+    s.next_page = optional_name(ctx, m, "next_page");
+    if (!type) {
+        return s;
+    }
+    const std::string kind(to_string(*type));
+    if (is_database(*type)) {
+        const bool table = m.get("table") != nullptr;
+        const bool query = m.get("query") != nullptr;
+        if (table && query) {
+            ctx.error(m.entry("query")->key_pos, "use either 'table' or 'query' in a source, not both");
+        } else if (!table && !query) {
+            ctx.error(e.key_pos, "the source of task '" + task + "' needs 'table' or 'query'");
+        }
+        const std::string why = "applies only to file and http sources, not to " + kind;
+        reject_key(ctx, m, "path", why + "; use 'table' or 'query'");
+        reject_key(ctx, m, "format", "applies only to file sources");
+        reject_key(ctx, m, "records", "applies only to http sources");
+        reject_key(ctx, m, "next_page", "applies only to http sources");
+        return s;
+    }
+    const std::string why = "does not apply to a " + kind + " source; use 'path'";
+    reject_key(ctx, m, "table", why);
+    reject_key(ctx, m, "query", why);
+    if (*type == connection_type::file) {
+        if (m.get("path") == nullptr) {
+            ctx.error(e.key_pos, "the file source of task '" + task +
+                                     "' needs 'path' (relative to the connection's directory)");
+        }
+        reject_key(ctx, m, "records", "applies only to http sources");
+        reject_key(ctx, m, "next_page", "applies only to http sources");
+    } else {
+        reject_key(ctx, m, "format", "applies only to file sources (http sources read JSON)");
+    }
+    return s;
+}
+
+copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::string& task,
+                           const decode_scope& scope) {
+    copy_sink_spec s;
+    map_reader m(ctx, e.value, "the sink of task '" + task + "'", e.key_pos);
+    if (!m.valid()) {
+        return s;
+    }
+    m.allow({"connection", "table", "path", "mode", "key", "sequence", "operation",
+             "tracked_columns", "version_column", "format"});
+    // A plain value and flag: GCC 12 misreads std::optional<enum> here (maybe-uninitialized).
+    connection_type sink_type = connection_type::postgres;
+    bool type_known = false;
+    if (const node* v = m.require("connection")) {
+        if (auto name = ctx.nonempty_string(*v, "connection")) {
+            s.connection = *name;
+            if (const auto t = check_connection_ref(ctx, *v, *name, scope)) {
+                sink_type = *t;
+                type_known = true;
+            }
+            if (type_known && sink_type == connection_type::http) {
+                ctx.error(v->pos, "an http connection cannot be a copy sink ('" + *name +
+                                      "'); sinks are postgres, mysql, clickhouse, sqlite or "
+                                      "file connections");
+                type_known = false;
+            }
+        }
+    }
+    s.table = optional_name(ctx, m, "table");
+    s.path = optional_name(ctx, m, "path");
+    bool mode_ok = true;
+    if (const node* v = m.get("mode")) {
+        const auto mode = ctx.enumeration(*v, "mode", sink_mode_names);
+        mode_ok = mode.has_value();
+        s.mode = mode.value_or(s.mode);
+    }
+    if (const node* v = m.get("key")) {
+        s.key = ctx.string_list(*v, "key").value_or(std::vector<std::string>{});
+    }
+    s.sequence = optional_name(ctx, m, "sequence");
+    s.operation = optional_name(ctx, m, "operation");
+    if (const node* v = m.get("tracked_columns")) {
+        s.tracked_columns = ctx.string_list(*v, "tracked_columns").value_or(std::vector<std::string>{});
+    }
+    s.version_column = optional_name(ctx, m, "version_column");
+    if (const node* v = m.get("format")) {
+        s.format = ctx.enumeration(*v, "format", file_format_names);
+    }
+    if (mode_ok) {
+        const std::string mode(to_string(s.mode));
+        if ((s.mode == sink_mode::upsert || s.mode == sink_mode::scd2) && m.get("key") == nullptr) {
+            ctx.error(e.key_pos, "mode " + mode + " needs 'key': the columns that identify a row");
+        }
+        if (s.mode == sink_mode::scd2 && m.get("sequence") == nullptr) {
+            ctx.error(e.key_pos, "mode scd2 needs 'sequence': the column that orders change events");
+        }
+        if (s.mode != sink_mode::scd2) {
+            const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
+            reject_key(ctx, m, "sequence", why);
+            reject_key(ctx, m, "operation", why);
+            reject_key(ctx, m, "tracked_columns", why);
+        }
+    }
+    if (!type_known) {
+        return s;
+    }
+    if (sink_type == connection_type::file) {
+        if (m.get("path") == nullptr) {
+            ctx.error(e.key_pos, "the file sink of task '" + task + "' needs 'path'");
+        }
+        reject_key(ctx, m, "table", "does not apply to a file sink; use 'path'");
+        if (mode_ok && s.mode != sink_mode::append && s.mode != sink_mode::replace) {
+            ctx.error(m.get("mode")->pos, "a file sink supports mode append or replace, not " +
+                                              std::string(to_string(s.mode)));
+        }
+    } else {
+        if (m.get("table") == nullptr) {
+            ctx.error(e.key_pos, "the sink of task '" + task + "' needs 'table'");
+        }
+        reject_key(ctx, m, "path", "applies only to file sinks; use 'table'");
+        reject_key(ctx, m, "format", "applies only to file sinks");
+    }
+    if (sink_type != connection_type::clickhouse) {
+        reject_key(ctx, m, "version_column",
+                   "applies only to clickhouse sinks (the ReplacingMergeTree version)");
+    }
+    return s;
+}
+
+}  // namespace
+
+copy_spec decode_copy(const task_body_context& b) {
+    copy_spec c;
+    decode_context& ctx = b.ctx;
+    const std::string& task = b.task.spec.name;
+    const map_entry* source = b.m.entry("source");
+    const map_entry* sink = b.m.entry("sink");
+    b.m.require("source");
+    b.m.require("sink");
+    if (source != nullptr) {
+        c.source = decode_source(ctx, *source, task, b.scope);
+    }
+    if (sink != nullptr) {
+        c.sink = decode_sink(ctx, *sink, task, b.scope);
+    }
+    if (const node* v = b.m.get("batch_rows")) {
+        c.batch_rows = ctx.small_integer(*v, "batch_rows", 1, 10'000'000).value_or(c.batch_rows);
+    }
+    if (const node* v = b.m.get("sleep_between_batches")) {
+        c.sleep_between_batches =
+            ctx.duration(*v, "sleep_between_batches").value_or(c.sleep_between_batches);
+    }
+    if (const node* v = b.m.get("max_batches_per_run")) {
+        c.max_batches_per_run = ctx.small_integer(*v, "max_batches_per_run", 1, 100'000'000);
+    }
+    if (const node* v = b.m.get("create_table")) {
+        c.create_table =
+            ctx.enumeration(*v, "create_table", create_table_names).value_or(c.create_table);
+    }
+    // Cross checks between source and sink, reported at the source key that conflicts.
+    if (source != nullptr && sink != nullptr && source->value.is_mapping()) {
+        const map_entry* cursor = source->value.find("cursor");
+        const map_entry* lookback = source->value.find("lookback");
+        const map_entry* mode_entry = sink->value.is_mapping() ? sink->value.find("mode") : nullptr;
+        // An invalid mode was reported already; it must not also trigger these checks.
+        bool mode_valid = mode_entry == nullptr;
+        for (const auto& [name, value] : sink_mode_names) {
+            mode_valid = mode_valid || (mode_entry->value.is_scalar() && mode_entry->value.text == name);
+        }
+        if (mode_valid && cursor != nullptr && c.sink.mode == sink_mode::replace) {
+            ctx.error(cursor->key_pos, "a replace sink reloads the whole table on every run, so "
+                                       "the source cannot be incremental; remove 'cursor' or use "
+                                       "mode append or upsert");
+        }
+        if (mode_valid && lookback != nullptr && c.sink.mode == sink_mode::append) {
+            ctx.error(lookback->key_pos, "'lookback' re-reads rows, which an append sink would "
+                                         "load twice; use mode upsert (or scd2) with a key");
+        }
+    }
+    return c;
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sluice::daemon {
+
+// Process exit codes, documented in docs/cli.md.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_invalid = 1;  // the input (config, expression) is invalid
+inline constexpr int exit_usage = 2;    // bad command line, or a command not available yet
+
+struct validate_options {
+    std::string config_file;
+    std::string environment;  // "" = no overlay
+    bool quiet = false;       // print diagnostics only, no summary
+    int next_runs = 3;        // how many upcoming fire times to show per job
+};
+
+struct cron_next_options {
+    std::string expression;
+    std::string zone = "UTC";
+    std::optional<std::string> from;  // RFC 3339; default: now
+    int count = 10;
+};
+
+struct cron_explain_options {
+    std::string expression;
+    std::string zone = "UTC";
+};
+
+// `sluice validate`: loads the config, prints every diagnostic as FILE:LINE:COL on stderr.
+int run_validate(const validate_options& options);
+
+// `sluice cron next`: prints the next fire times, one RFC 3339 timestamp per line.
+int run_cron_next(const cron_next_options& options);
+
+// `sluice cron explain`: the schedule in words and its next 5 fire times.
+int run_cron_explain(const cron_explain_options& options);
+
+}  // namespace sluice::daemon

@@ -1,0 +1,394 @@
+#pragma once
+
+// What the scheduler needs persisted (ARCHITECTURE.md sections 3-5). The scheduler owns this
+// interface; store/ implements it for SQLite and PostgreSQL and both pass one conformance suite.
+// Every call is blocking (it may do disk or network I/O): call it from the blocking pool, never
+// from the control loop. Implementations are safe to call from several threads at once.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+
+namespace sluice::scheduler {
+
+// ---- states (ARCHITECTURE.md section 3) ----
+
+enum class run_state { queued, running, success, failed, canceled, timed_out };
+
+enum class task_state {
+    pending,
+    queued,
+    running,
+    success,
+    failed,
+    up_for_retry,
+    skipped,
+    upstream_failed,
+    canceled,
+};
+
+// Why a run exists; scheduled and manual runs are dispatched before backfill runs.
+enum class trigger_kind { scheduled, manual, backfill };
+
+inline constexpr std::array<std::string_view, 6> run_state_names = {
+    "queued", "running", "success", "failed", "canceled", "timed_out"};
+inline constexpr std::array<std::string_view, 9> task_state_names = {
+    "pending",      "queued",  "running",         "success", "failed",
+    "up_for_retry", "skipped", "upstream_failed", "canceled"};
+inline constexpr std::array<std::string_view, 3> trigger_kind_names = {"scheduled", "manual",
+                                                                       "backfill"};
+inline constexpr std::array<std::string_view, 2> error_class_names = {"transient", "permanent"};
+
+// The name arrays are indexed by the enum values: keep both in the same order.
+static_assert(run_state_names.size() == static_cast<std::size_t>(run_state::timed_out) + 1);
+static_assert(task_state_names.size() == static_cast<std::size_t>(task_state::canceled) + 1);
+static_assert(trigger_kind_names.size() == static_cast<std::size_t>(trigger_kind::backfill) + 1);
+
+namespace detail {
+template <class Enum, std::size_t N>
+std::optional<Enum> parse_enum(const std::array<std::string_view, N>& names,
+                               std::string_view text) {
+    for (std::size_t i = 0; i < N; ++i) {
+        if (names[i] == text) {
+            return static_cast<Enum>(i);
+        }
+    }
+    return std::nullopt;
+}
+}  // namespace detail
+
+inline std::string_view to_string(run_state s) {
+    return run_state_names[static_cast<int>(s)];
+}
+inline std::string_view to_string(task_state s) {
+    return task_state_names[static_cast<int>(s)];
+}
+inline std::string_view to_string(trigger_kind k) {
+    return trigger_kind_names[static_cast<int>(k)];
+}
+inline std::string_view to_string(core::error_class c) {
+    return error_class_names[static_cast<int>(c)];
+}
+
+inline std::optional<run_state> parse_run_state(std::string_view text) {
+    return detail::parse_enum<run_state>(run_state_names, text);
+}
+inline std::optional<task_state> parse_task_state(std::string_view text) {
+    return detail::parse_enum<task_state>(task_state_names, text);
+}
+inline std::optional<trigger_kind> parse_trigger_kind(std::string_view text) {
+    return detail::parse_enum<trigger_kind>(trigger_kind_names, text);
+}
+inline std::optional<core::error_class> parse_error_class(std::string_view text) {
+    return detail::parse_enum<core::error_class>(error_class_names, text);
+}
+
+// A finished run never changes state again.
+inline bool is_terminal(run_state s) {
+    return s != run_state::queued && s != run_state::running;
+}
+
+// A finished task instance is never rerun on recovery; up_for_retry is not finished.
+inline bool is_terminal(task_state s) {
+    return s == task_state::success || s == task_state::failed || s == task_state::skipped ||
+           s == task_state::upstream_failed || s == task_state::canceled;
+}
+
+// ---- run keys: one run per key, enforced by a unique index ----
+
+// "sched:JOB:2026-03-29T01:30:00Z": a scheduled tick creates at most one run.
+inline std::string scheduled_run_key(std::string_view job, core::sys_seconds logical_time) {
+    return "sched:" + std::string(job) + ":" + core::format_rfc3339_utc(logical_time);
+}
+
+// "manual:JOB:KEY": a manual trigger carrying an Idempotency-Key creates at most one run.
+inline std::string manual_run_key(std::string_view job, std::string_view idempotency_key) {
+    return "manual:" + std::string(job) + ":" + std::string(idempotency_key);
+}
+
+// "adhoc:JOB:<128 random bits>": a run that no other request can collide with.
+inline std::string unique_run_key(std::string_view job) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string key = "adhoc:" + std::string(job) + ":";
+    for (int word = 0; word < 2; ++word) {
+        std::uint64_t bits = rng();
+        for (int i = 0; i < 16; ++i, bits >>= 4) {
+            key += hex[bits & 0xf];
+        }
+    }
+    return key;
+}
+
+// ---- records ----
+
+struct job_record {
+    std::string name;
+    std::string definition_hash;
+    bool paused = false;
+    // The newest logical time of a scheduled run of this job; catch-up starts after it.
+    std::optional<core::time_point> last_scheduled_tick;
+};
+
+struct new_task_instance {
+    std::string task;
+    int max_tries = 1;
+};
+
+struct new_run {
+    std::string job;
+    std::string run_key;  // scheduled_run_key / manual_run_key / unique_run_key
+    trigger_kind trigger = trigger_kind::manual;
+    std::string params_json = "{}";
+    std::optional<core::time_point> logical_time;
+    std::optional<core::time_point> data_interval_start;
+    std::optional<core::time_point> data_interval_end;
+    std::optional<core::backfill_id> backfill;
+    core::time_point created_at;
+    std::vector<new_task_instance> tasks;  // created pending, with the run, in one transaction
+};
+
+struct create_run_result {
+    core::run_id id;
+    bool created = false;  // false: a run with this run_key already existed; nothing was written
+};
+
+struct run_record {
+    core::run_id id;
+    std::string job;
+    std::string run_key;
+    trigger_kind trigger = trigger_kind::manual;
+    std::string params_json;
+    std::optional<core::time_point> logical_time;
+    std::optional<core::time_point> data_interval_start;
+    std::optional<core::time_point> data_interval_end;
+    std::optional<core::backfill_id> backfill;
+    run_state state = run_state::queued;
+    core::time_point created_at;
+    std::optional<core::time_point> started_at;
+    std::optional<core::time_point> finished_at;
+};
+
+struct task_instance_record {
+    core::task_instance_id id;
+    core::run_id run;
+    std::string job;
+    std::string task;
+    task_state state = task_state::pending;
+    int try_number = 0;  // 0 until the first attempt starts
+    int max_tries = 1;
+    std::optional<std::string> lease_owner;
+    std::int64_t lease_epoch = 0;  // bumped by every lease_acquire; fences stale workers
+    std::optional<core::time_point> lease_expires_at;
+    std::optional<core::time_point> queued_at;
+    std::optional<core::time_point> started_at;
+    std::optional<core::time_point> finished_at;
+    std::optional<core::time_point> next_attempt_at;  // set with up_for_retry
+    std::optional<core::error_class> error_cls;
+    std::optional<std::string> error_message;
+    std::string metrics_json = "{}";
+};
+
+// Newest first; `before` is the cursor returned by the previous page (exclusive).
+struct run_filter {
+    std::optional<std::string> job;
+    std::optional<run_state> state;
+    std::size_t limit = 50;
+    std::optional<core::run_id> before;
+};
+
+struct run_page {
+    std::vector<run_record> runs;
+    std::optional<core::run_id> next_cursor;  // absent on the last page
+};
+
+struct log_line {
+    core::time_point at;
+    std::string stream;  // "stdout" | "stderr" | "sluice"
+    std::string text;
+};
+
+struct stored_log_line {
+    std::int64_t seq = 0;  // increasing in append order across all task instances
+    int try_number = 0;
+    log_line line;
+};
+
+struct event_record {
+    std::int64_t id = 0;  // increasing in append order; read_events pages on it
+    core::time_point at;
+    std::string kind;  // "run.state", "task.state", "job.paused", ...
+    std::optional<std::string> job;
+    std::optional<core::run_id> run;
+    std::optional<std::string> task;
+    std::string payload_json = "{}";
+    std::string actor;  // "scheduler", "api:TOKEN_NAME", ...
+};
+
+struct variable_record {
+    std::string key;
+    std::string value;
+    bool secret = false;  // secret values are never logged or returned in listings
+    core::time_point updated_at;
+};
+
+struct instance_record {
+    std::string id;
+    std::string info_json = "{}";
+    core::time_point started_at;
+    core::time_point heartbeat_at;
+};
+
+// ---- transitions: applied in batches, each one fenced ----
+
+// A run moves `from` -> `to` only if it is still in `from`. Running sets started_at, a terminal
+// state sets finished_at.
+struct run_transition {
+    core::run_id run;
+    run_state from = run_state::queued;
+    run_state to = run_state::running;
+    core::time_point at;
+};
+
+// A task instance moves `from` -> `to` only if it is still in `from` under lease `epoch`.
+// queued sets queued_at; running sets started_at (and try_number when given); a terminal state
+// sets finished_at. Optional fields overwrite the stored values only when present.
+struct task_transition {
+    core::task_instance_id task;
+    task_state from = task_state::pending;
+    std::int64_t epoch = 0;
+    task_state to = task_state::queued;
+    core::time_point at;
+    std::optional<int> try_number;
+    std::optional<core::error_class> error_cls;
+    std::optional<std::string> error_message;
+    std::optional<core::time_point> next_attempt_at;
+    std::optional<std::string> metrics_json;
+};
+
+// Takes the lease when the stored epoch is still `expected_epoch` and the lease is free, expired
+// (at `now`) or already ours; the new epoch is expected_epoch + 1.
+struct lease_acquire {
+    core::task_instance_id task;
+    std::int64_t expected_epoch = 0;
+    std::string owner;
+    core::time_point expires_at;
+    core::time_point now;
+};
+
+// Extends our lease; conflicts once another owner took it over (the epoch moved on).
+struct lease_renew {
+    core::task_instance_id task;
+    std::int64_t epoch = 0;
+    std::string owner;
+    core::time_point expires_at;
+};
+
+// Gives the lease up (owner and expiry cleared, the epoch stays so old writers stay fenced).
+struct lease_release {
+    core::task_instance_id task;
+    std::int64_t epoch = 0;
+    std::string owner;
+};
+
+// An audit event written in the same transaction as the transitions beside it; always applied.
+struct new_event {
+    core::time_point at;
+    std::string kind;
+    std::optional<std::string> job;
+    std::optional<core::run_id> run;
+    std::optional<std::string> task;
+    std::string payload_json = "{}";
+    std::string actor;
+};
+
+using transition = std::variant<run_transition, task_transition, lease_acquire, lease_renew,
+                                lease_release, new_event>;
+
+enum class transition_outcome { applied, conflict };
+
+// ---- the store ----
+
+class run_store {
+public:
+    virtual ~run_store() = default;
+
+    // Brings the schema to the newest version; each migration applies once; a no-op when current.
+    virtual core::result<void> migrate() = 0;
+    // The newest applied schema version (0 before migrate()).
+    virtual core::result<int> schema_version() = 0;
+
+    // Creates the job or updates its definition hash; `initial_paused` applies only to a new job,
+    // so a pause set through the API survives restarts and config reloads.
+    virtual core::result<job_record> upsert_job(std::string_view name,
+                                                std::string_view definition_hash,
+                                                bool initial_paused) = 0;
+    // False when the job is unknown.
+    virtual core::result<bool> set_paused(std::string_view name, bool paused) = 0;
+    virtual core::result<std::optional<job_record>> get_job(std::string_view name) = 0;
+    virtual core::result<std::vector<job_record>> list_jobs() = 0;
+
+    // Idempotent on run_key: the run and its task instances (pending) in one transaction, or the
+    // id of the run that already holds the key. A scheduled run advances the job's last tick.
+    virtual core::result<create_run_result> create_run(const new_run& run) = 0;
+    virtual core::result<std::optional<run_record>> get_run(core::run_id id) = 0;
+    virtual core::result<run_page> list_runs(const run_filter& filter) = 0;
+    virtual core::result<std::vector<task_instance_record>> list_task_instances(
+        core::run_id run) = 0;
+    virtual core::result<std::optional<task_instance_record>> get_task_instance(
+        core::task_instance_id id) = 0;
+    // Runs still queued or running, oldest first: what startup reconciliation looks at.
+    virtual core::result<std::vector<run_record>> list_unfinished_runs() = 0;
+    // Task instances not in a terminal state, oldest first.
+    virtual core::result<std::vector<task_instance_record>> list_unfinished_task_instances() = 0;
+
+    // Applies the whole batch in one transaction; one outcome per transition, in order. A conflict
+    // changes nothing for that transition and does not abort the others. An error means nothing
+    // of the batch was committed (or, for a lost connection, it is unknown: re-read and retry).
+    virtual core::result<std::vector<transition_outcome>> apply(
+        std::span<const transition> batch) = 0;
+
+    virtual core::result<void> append_task_log(core::task_instance_id task, int try_number,
+                                               std::span<const log_line> lines) = 0;
+    // Lines of one task instance (all tries) with seq > after_seq, in order, at most `limit`.
+    virtual core::result<std::vector<stored_log_line>> read_task_log(core::task_instance_id task,
+                                                                     std::int64_t after_seq,
+                                                                     std::size_t limit) = 0;
+
+    virtual core::result<std::int64_t> append_event(const new_event& event) = 0;
+    // Events with id > after_id, oldest first, optionally of one kind, at most `limit`.
+    virtual core::result<std::vector<event_record>> read_events(
+        std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) = 0;
+
+    virtual core::result<std::optional<variable_record>> get_variable(std::string_view key) = 0;
+    virtual core::result<void> put_variable(const variable_record& variable) = 0;
+    // False when the key did not exist.
+    virtual core::result<bool> delete_variable(std::string_view key) = 0;
+    virtual core::result<std::vector<variable_record>> list_variables() = 0;
+
+    virtual core::result<std::optional<std::string>> get_checkpoint(std::string_view job,
+                                                                    std::string_view task,
+                                                                    std::string_view key) = 0;
+    virtual core::result<void> put_checkpoint(std::string_view job, std::string_view task,
+                                              std::string_view key, std::string_view value_json,
+                                              core::time_point at) = 0;
+
+    // HA peers: an instance registers at startup and heartbeats while alive.
+    virtual core::result<void> register_instance(const instance_record& instance) = 0;
+    // False when the instance is not registered.
+    virtual core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) = 0;
+    virtual core::result<std::vector<instance_record>> list_instances() = 0;
+};
+
+}  // namespace sluice::scheduler

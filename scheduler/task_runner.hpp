@@ -1,0 +1,92 @@
+#pragma once
+
+// What the scheduler needs to run one task attempt. The scheduler owns this interface; etl/
+// implements it per task kind (noop, shell, sql, copy, http, trigger_job) and daemon/ fills the
+// registry. Calls are blocking and run on the blocking pool, never on the control loop.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/spec.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+
+namespace sluice::scheduler {
+
+// Asked by the scheduler to stop an attempt (run canceled, attempt timed out, daemon shutting
+// down). Runners poll it or register a callback; it only ever goes from "run" to "stop".
+class stop_signal {
+public:
+    enum class reason { none, canceled, timed_out, shutdown };
+
+    // Requests a stop; the first reason wins. Thread-safe.
+    void request(reason why) {
+        int expected = static_cast<int>(reason::none);
+        reason_.compare_exchange_strong(expected, static_cast<int>(why));
+    }
+    bool requested() const { return reason_.load() != static_cast<int>(reason::none); }
+    reason why() const { return static_cast<reason>(reason_.load()); }
+
+private:
+    std::atomic<int> reason_{static_cast<int>(reason::none)};
+};
+
+// One line of task output, stamped when it was read.
+struct log_line {
+    core::time_point at;
+    enum class stream { out, err, system } source = stream::out;
+    std::string text;
+};
+
+// Everything one attempt may see. References stay valid for the duration of run().
+struct task_context {
+    const config::sluice_config& config;
+    const config::job_spec& job;
+    const config::task_spec& task;
+    core::run_id run;
+    core::task_instance_id task_instance;
+    int try_number = 1;
+    std::optional<core::sys_seconds> logical_time;
+    std::optional<core::sys_seconds> data_interval_start;
+    std::optional<core::sys_seconds> data_interval_end;
+    std::map<std::string, std::string> params;     // validated trigger params, as text
+    std::map<std::string, std::string> variables;  // store variables, as text
+    // The attempt's deadline (task timeout); the runner stops work at this instant.
+    std::optional<core::time_point> deadline;
+    const stop_signal& stop;
+    const core::clock& clock;
+    // Output lines and metrics (`::sluice metric NAME=VALUE`) as they happen; thread-safe sinks.
+    std::function<void(log_line)> on_log;
+    std::function<void(std::string_view name, double value)> on_metric;
+};
+
+// How an attempt ended. A failure carries its class: transient failures are retried per policy,
+// permanent ones fail at once.
+struct task_outcome {
+    enum class status { success, failed, timed_out, canceled } result = status::success;
+    core::error_class error_class = core::error_class::permanent;
+    std::string message;   // for the operator; never contains secrets
+    std::optional<int> exit_code;  // shell tasks
+
+    static task_outcome ok() { return {}; }
+    static task_outcome failure(core::error_class cls, std::string message) {
+        return {status::failed, cls, std::move(message), std::nullopt};
+    }
+};
+
+// Runs one attempt of one task kind to completion (blocking).
+class task_runner {
+public:
+    virtual ~task_runner() = default;
+    virtual task_outcome run(const task_context& context) = 0;
+};
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,23 @@
+#include "store/open_store.hpp"
+
+#include <string>
+
+#include "store/postgres_store.hpp"
+#include "store/sqlite_store.hpp"
+#include "store/url.hpp"
+
+namespace sluice::store {
+
+core::result<std::unique_ptr<scheduler::run_store>> open_store(std::string_view url) {
+    if (url.starts_with("sqlite://")) {
+        return open_sqlite_store(url);
+    }
+    if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+        return open_postgres_store(url);
+    }
+    return core::error::permanent("store url '" + redact_url(url) +
+                                  "': unsupported scheme; use sqlite://PATH or "
+                                  "postgresql://USER@HOST:PORT/DB");
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,159 @@
+#include "store/postgres_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "store/postgres/connection_pool.hpp"
+#include "store/sql_run_store.hpp"
+#include "store/url.hpp"
+
+namespace sluice::store {
+
+namespace {
+
+class postgres_tx final : public sql_tx {
+public:
+    postgres_tx(pqxx::work& work, postgres::pooled_connection& conn) : work_(work), conn_(conn) {}
+    using sql_tx::exec;
+
+    sql_result exec(std::string_view sql, std::span<const sql_value> params) override {
+        // Statements are prepared once per connection: the hot path (transitions) then skips
+        // parsing and planning.
+        std::string key(sql);
+        auto it = conn_.prepared.find(key);
+        if (it == conn_.prepared.end()) {
+            std::string name = "sluice_" + std::to_string(conn_.prepared.size());
+            conn_.conn->prepare(name, key);
+            it = conn_.prepared.emplace(std::move(key), std::move(name)).first;
+        }
+        std::vector<std::string> texts;
+        texts.reserve(params.size());
+        for (const sql_value& v : params) {
+            if (const auto* n = std::get_if<std::int64_t>(&v)) {
+                texts.push_back(std::to_string(*n));
+            } else if (const auto* s = std::get_if<std::string>(&v)) {
+                texts.push_back(*s);
+            } else {
+                texts.emplace_back();
+            }
+        }
+        std::vector<const char*> pointers;
+        pointers.reserve(params.size());
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            bool null = std::holds_alternative<std::nullptr_t>(params[i]);
+            pointers.push_back(null ? nullptr : texts[i].c_str());
+        }
+        pqxx::result r =
+            work_.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(pointers));
+        sql_result out;
+        out.affected = static_cast<std::int64_t>(r.affected_rows());
+        out.rows.reserve(r.size());
+        for (const auto& row : r) {
+            sql_row values;
+            values.reserve(row.size());
+            for (const auto& field : row) {
+                if (field.is_null()) {
+                    values.emplace_back();
+                } else {
+                    values.emplace_back(std::string(field.c_str(), field.size()));
+                }
+            }
+            out.rows.push_back(std::move(values));
+        }
+        return out;
+    }
+
+private:
+    pqxx::work& work_;
+    postgres::pooled_connection& conn_;
+};
+
+bool connection_lost(std::string_view sqlstate) {
+    return sqlstate.starts_with("08") || sqlstate.starts_with("57P");
+}
+
+}  // namespace
+
+core::error_class classify_sqlstate(std::string_view sqlstate) {
+    static constexpr std::string_view transient[] = {"40001", "40P01", "55P03", "57014",
+                                                     "57P01", "57P02", "57P03", "53300"};
+    if (sqlstate.starts_with("08")) {
+        return core::error_class::transient;
+    }
+    for (std::string_view s : transient) {
+        if (sqlstate == s) {
+            return core::error_class::transient;
+        }
+    }
+    return core::error_class::permanent;
+}
+
+postgres_engine::postgres_engine(std::unique_ptr<postgres::connection_pool> pool)
+    : pool_(std::move(pool)) {}
+
+postgres_engine::~postgres_engine() = default;
+
+core::result<std::unique_ptr<postgres_engine>> postgres_engine::open(std::string_view url,
+                                                                     std::size_t pool_size) {
+    auto pool =
+        std::make_unique<postgres::connection_pool>(std::string(url), redact_url(url), pool_size);
+    {
+        auto first = pool->acquire();  // back to the pool at the end of this scope
+        if (!first) {
+            return first.error();
+        }
+    }
+    return std::unique_ptr<postgres_engine>(new postgres_engine(std::move(pool)));
+}
+
+core::result<void> postgres_engine::transact(tx_mode mode,
+                                             const std::function<void(sql_tx&)>& body) {
+    (void)mode;  // READ COMMITTED serves both; reads take one consistent statement each
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return lease.error();
+    }
+    const std::string where = "postgres store " + pool_->redacted() + ": ";
+    try {
+        pqxx::work work(*(*lease)->conn);
+        postgres_tx tx(work, **lease);
+        body(tx);
+        work.commit();
+        return {};
+    } catch (const pqxx::broken_connection& e) {
+        lease->discard();
+        return core::error::transient(where + "connection lost: " + e.what());
+    } catch (const pqxx::in_doubt_error& e) {
+        lease->discard();
+        return core::error::transient(where +
+                                      "commit outcome unknown (connection lost): " + e.what());
+    } catch (const pqxx::transaction_rollback& e) {
+        return core::error::transient(where + "transaction rolled back, retry: " + e.what());
+    } catch (const pqxx::sql_error& e) {
+        if (connection_lost(e.sqlstate())) {
+            lease->discard();
+        }
+        return core::error{classify_sqlstate(e.sqlstate()),
+                           where + e.what() + " (SQLSTATE " + e.sqlstate() + ")"};
+    } catch (const store_failure& f) {
+        core::error err = f.err();
+        err.message = where + err.message;
+        return err;
+    } catch (const std::exception& e) {
+        if (!(*lease)->conn->is_open()) {
+            lease->discard();
+            return core::error::transient(where + "connection lost: " + e.what());
+        }
+        return core::error::permanent(where + e.what());
+    }
+}
+
+core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(std::string_view url) {
+    auto engine = postgres_engine::open(url);
+    if (!engine) {
+        return engine.error();
+    }
+    return std::unique_ptr<scheduler::run_store>(
+        std::make_unique<sql_run_store>(std::move(*engine)));
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "scheduler/run_store.hpp"
+#include "store/sql/sql_engine.hpp"
+
+namespace sluice::store {
+
+namespace postgres {
+class connection_pool;
+}
+
+// Transient SQLSTATEs: connection loss (class 08), serialization failure (40001), deadlock
+// (40P01), lock not available (55P03), query canceled (57014), server shutting down or starting
+// (57P01-57P03), too many connections (53300). Everything else is permanent.
+core::error_class classify_sqlstate(std::string_view sqlstate);
+
+// PostgreSQL through libpqxx with a bounded connection pool. Thread-safety: transact() may be
+// called from any number of threads; each call holds one pooled connection for its transaction.
+class postgres_engine final : public sql_engine {
+public:
+    // Connections per store; the store writer's group commit keeps the write path to one or two.
+    static constexpr std::size_t default_pool_size = 8;
+
+    // `url` is a libpq connection URL (postgresql:// or postgres://); the password may come from
+    // the URL or PGPASSWORD. Connects once to report a bad URL or an unreachable server early.
+    static core::result<std::unique_ptr<postgres_engine>> open(
+        std::string_view url, std::size_t pool_size = default_pool_size);
+    ~postgres_engine() override;
+
+    sql_dialect dialect() const override { return sql_dialect::postgresql; }
+    core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) override;
+
+private:
+    explicit postgres_engine(std::unique_ptr<postgres::connection_pool> pool);
+
+    std::unique_ptr<postgres::connection_pool> pool_;
+};
+
+// Opens the PostgreSQL store at a postgresql:// URL (not migrated yet: call migrate()).
+core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(std::string_view url);
+
+}  // namespace sluice::store

@@ -1,0 +1,65 @@
+#pragma once
+
+// The seam between the store's SQL (written once, in sql_run_store) and a database engine.
+// Statements use $1, $2, ... placeholders, which SQLite and PostgreSQL both accept; values and
+// rows travel as text so both engines share one row mapping.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace sluice::store {
+
+// A statement parameter. Booleans travel as 0/1 (PostgreSQL's boolean input accepts both).
+using sql_value = std::variant<std::nullptr_t, std::int64_t, std::string>;
+
+using sql_row = std::vector<std::optional<std::string>>;
+
+struct sql_result {
+    std::vector<sql_row> rows;
+    std::int64_t affected = 0;  // rows changed by INSERT / UPDATE / DELETE
+};
+
+// Thrown inside a transaction body and caught by sql_engine::transact, which turns it into the
+// result of the store call; it never leaves the store.
+class store_failure : public std::runtime_error {
+public:
+    explicit store_failure(core::error e) : std::runtime_error(e.message), error_(std::move(e)) {}
+    const core::error& err() const noexcept { return error_; }
+
+private:
+    core::error error_;
+};
+
+// One open transaction. exec throws store_failure (or a driver exception the engine classifies).
+class sql_tx {
+public:
+    virtual ~sql_tx() = default;
+    virtual sql_result exec(std::string_view sql, std::span<const sql_value> params) = 0;
+
+    sql_result exec(std::string_view sql, std::initializer_list<sql_value> params = {}) {
+        return exec(sql, std::span<const sql_value>(params.begin(), params.size()));
+    }
+};
+
+enum class sql_dialect { sqlite, postgresql };
+enum class tx_mode { read, write };
+
+class sql_engine {
+public:
+    virtual ~sql_engine() = default;
+    virtual sql_dialect dialect() const = 0;
+    // Runs body in one transaction and commits it; on any failure rolls back and returns the
+    // error classified transient or permanent. Safe to call from several threads.
+    virtual core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) = 0;
+};
+
+}  // namespace sluice::store

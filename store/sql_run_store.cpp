@@ -1,0 +1,403 @@
+#include "store/sql_run_store.hpp"
+
+#include <algorithm>
+#include <string>
+#include <type_traits>
+
+#include "store/migrations.hpp"
+#include "store/sql/row_reader.hpp"
+
+namespace sluice::store {
+
+using namespace scheduler;
+
+namespace {
+
+// The most rows one list_runs page returns, whatever the caller asks for.
+constexpr std::size_t max_page_size = 1000;
+
+constexpr std::string_view run_columns =
+    "id, job, run_key, trigger_kind, params, logical_time, data_interval_start, "
+    "data_interval_end, backfill_id, state, created_at, started_at, finished_at";
+
+constexpr std::string_view task_columns =
+    "id, run_id, job, task, state, try_number, max_tries, lease_owner, lease_epoch, "
+    "lease_expires_at, queued_at, started_at, finished_at, next_attempt_at, error_class, "
+    "error_message, metrics";
+
+constexpr std::string_view job_columns = "name, definition_hash, paused, last_scheduled_tick";
+
+[[noreturn]] void corrupt(std::string what) {
+    throw store_failure(core::error::permanent("store: unexpected stored value: " + what));
+}
+
+template <class Enum>
+Enum parse_or_corrupt(std::optional<Enum> parsed, const std::string& text, const char* what) {
+    if (!parsed) {
+        corrupt(std::string(what) + " '" + text + "'");
+    }
+    return *parsed;
+}
+
+job_record read_job(const sql_row& row) {
+    row_reader r(row);
+    job_record j;
+    j.name = r.text();
+    j.definition_hash = r.text();
+    j.paused = r.boolean();
+    j.last_scheduled_tick = r.opt_time();
+    return j;
+}
+
+run_record read_run(const sql_row& row) {
+    row_reader r(row);
+    run_record run;
+    run.id = core::run_id{r.integer()};
+    run.job = r.text();
+    run.run_key = r.text();
+    std::string trigger = r.text();
+    run.trigger = parse_or_corrupt(parse_trigger_kind(trigger), trigger, "trigger kind");
+    run.params_json = r.text();
+    run.logical_time = r.opt_time();
+    run.data_interval_start = r.opt_time();
+    run.data_interval_end = r.opt_time();
+    if (auto b = r.opt_int()) {
+        run.backfill = core::backfill_id{*b};
+    }
+    std::string state = r.text();
+    run.state = parse_or_corrupt(parse_run_state(state), state, "run state");
+    run.created_at = r.time();
+    run.started_at = r.opt_time();
+    run.finished_at = r.opt_time();
+    return run;
+}
+
+task_instance_record read_task(const sql_row& row) {
+    row_reader r(row);
+    task_instance_record t;
+    t.id = core::task_instance_id{r.integer()};
+    t.run = core::run_id{r.integer()};
+    t.job = r.text();
+    t.task = r.text();
+    std::string state = r.text();
+    t.state = parse_or_corrupt(parse_task_state(state), state, "task state");
+    t.try_number = static_cast<int>(r.integer());
+    t.max_tries = static_cast<int>(r.integer());
+    t.lease_owner = r.opt_text();
+    t.lease_epoch = r.integer();
+    t.lease_expires_at = r.opt_time();
+    t.queued_at = r.opt_time();
+    t.started_at = r.opt_time();
+    t.finished_at = r.opt_time();
+    t.next_attempt_at = r.opt_time();
+    if (auto cls = r.opt_text()) {
+        t.error_cls = parse_or_corrupt(parse_error_class(*cls), *cls, "error class");
+    }
+    t.error_message = r.opt_text();
+    t.metrics_json = r.text();
+    return t;
+}
+
+template <class Record, class Reader>
+std::vector<Record> read_all(const sql_result& result, Reader reader) {
+    std::vector<Record> out;
+    out.reserve(result.rows.size());
+    for (const sql_row& row : result.rows) {
+        out.push_back(reader(row));
+    }
+    return out;
+}
+
+std::string select_from(std::string_view columns, std::string_view table, std::string_view rest) {
+    std::string sql = "SELECT ";
+    sql += columns;
+    sql += " FROM ";
+    sql += table;
+    sql += " ";
+    sql += rest;
+    return sql;
+}
+
+// The SQL list of terminal task states, for CASE expressions.
+std::string terminal_task_states() {
+    std::string list;
+    for (std::size_t i = 0; i < task_state_names.size(); ++i) {
+        if (is_terminal(static_cast<task_state>(i))) {
+            list += list.empty() ? "'" : ", '";
+            list += task_state_names[i];
+            list += "'";
+        }
+    }
+    return list;
+}
+
+std::string terminal_run_states() {
+    std::string list;
+    for (std::size_t i = 0; i < run_state_names.size(); ++i) {
+        if (is_terminal(static_cast<run_state>(i))) {
+            list += list.empty() ? "'" : ", '";
+            list += run_state_names[i];
+            list += "'";
+        }
+    }
+    return list;
+}
+
+// --- transitions; each returns whether its fence held ---
+
+bool apply_one(sql_tx& tx, const run_transition& t) {
+    static const std::string sql =
+        "UPDATE runs SET state = $1, "
+        "started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $2) ELSE started_at "
+        "END, "
+        "finished_at = CASE WHEN $1 IN (" +
+        terminal_run_states() +
+        ") THEN $2 ELSE finished_at END "
+        "WHERE id = $3 AND state = $4";
+    return tx.exec(sql,
+                   {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))})
+               .affected > 0;
+}
+
+bool apply_one(sql_tx& tx, const task_transition& t) {
+    static const std::string sql =
+        "UPDATE task_instances SET state = $1, "
+        "queued_at = CASE WHEN $1 = 'queued' THEN $2 ELSE queued_at END, "
+        "started_at = CASE WHEN $1 = 'running' THEN $2 ELSE started_at END, "
+        "finished_at = CASE WHEN $1 IN (" +
+        terminal_task_states() +
+        ") THEN $2 ELSE NULL END, "
+        "try_number = COALESCE($3, try_number), "
+        "error_class = COALESCE($4, error_class), "
+        "error_message = COALESCE($5, error_message), "
+        "next_attempt_at = COALESCE($6, next_attempt_at), "
+        "metrics = COALESCE($7, metrics) "
+        "WHERE id = $8 AND state = $9 AND lease_epoch = $10";
+    sql_value try_number = opt_int(t.try_number);
+    std::optional<std::string> cls;
+    if (t.error_cls) {
+        cls = std::string(to_string(*t.error_cls));
+    }
+    return tx.exec(sql, {text(to_string(t.to)), to_micros(t.at), try_number, opt_text(cls),
+                         opt_text(t.error_message), opt_micros(t.next_attempt_at),
+                         opt_text(t.metrics_json), t.task.value, text(to_string(t.from)), t.epoch})
+               .affected > 0;
+}
+
+bool apply_one(sql_tx& tx, const lease_acquire& t) {
+    return tx.exec(
+                 "UPDATE task_instances SET lease_owner = $1, lease_epoch = lease_epoch + 1, "
+                 "lease_expires_at = $2 WHERE id = $3 AND lease_epoch = $4 AND "
+                 "(lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at IS NULL OR "
+                 "lease_expires_at <= $5)",
+                 {t.owner, to_micros(t.expires_at), t.task.value, t.expected_epoch,
+                  to_micros(t.now)})
+               .affected > 0;
+}
+
+bool apply_one(sql_tx& tx, const lease_renew& t) {
+    return tx.exec(
+                 "UPDATE task_instances SET lease_expires_at = $1 "
+                 "WHERE id = $2 AND lease_epoch = $3 AND lease_owner = $4",
+                 {to_micros(t.expires_at), t.task.value, t.epoch, t.owner})
+               .affected > 0;
+}
+
+bool apply_one(sql_tx& tx, const lease_release& t) {
+    return tx.exec(
+                 "UPDATE task_instances SET lease_owner = NULL, lease_expires_at = NULL "
+                 "WHERE id = $1 AND lease_epoch = $2 AND lease_owner = $3",
+                 {t.task.value, t.epoch, t.owner})
+               .affected > 0;
+}
+
+bool apply_one(sql_tx& tx, const new_event& e) {
+    detail::insert_event(tx, e);
+    return true;
+}
+
+}  // namespace
+
+sql_run_store::sql_run_store(std::unique_ptr<sql_engine> engine) : engine_(std::move(engine)) {}
+
+core::result<void> sql_run_store::migrate() {
+    return apply_migrations(*engine_);
+}
+
+core::result<int> sql_run_store::schema_version() {
+    return current_schema_version(*engine_);
+}
+
+// ---- jobs ----
+
+core::result<job_record> sql_run_store::upsert_job(std::string_view name,
+                                                   std::string_view definition_hash,
+                                                   bool initial_paused) {
+    return transact<job_record>(tx_mode::write, [&](sql_tx& tx) {
+        // On conflict only the definition changes: a stored pause wins over the config's.
+        tx.exec(
+            "INSERT INTO jobs (name, definition_hash, paused) VALUES ($1, $2, $3) "
+            "ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash",
+            {text(name), text(definition_hash), flag(initial_paused)});
+        auto r = tx.exec(select_from(job_columns, "jobs", "WHERE name = $1"), {text(name)});
+        if (r.rows.empty()) {
+            corrupt("job '" + std::string(name) + "' missing after upsert");
+        }
+        return read_job(r.rows.front());
+    });
+}
+
+core::result<bool> sql_run_store::set_paused(std::string_view name, bool paused) {
+    return transact<bool>(tx_mode::write, [&](sql_tx& tx) {
+        return tx.exec("UPDATE jobs SET paused = $1 WHERE name = $2", {flag(paused), text(name)})
+                   .affected > 0;
+    });
+}
+
+core::result<std::optional<job_record>> sql_run_store::get_job(std::string_view name) {
+    return transact<std::optional<job_record>>(tx_mode::read, [&](sql_tx& tx) {
+        auto r = tx.exec(select_from(job_columns, "jobs", "WHERE name = $1"), {text(name)});
+        return r.rows.empty() ? std::nullopt : std::optional(read_job(r.rows.front()));
+    });
+}
+
+core::result<std::vector<job_record>> sql_run_store::list_jobs() {
+    return transact<std::vector<job_record>>(tx_mode::read, [&](sql_tx& tx) {
+        return read_all<job_record>(tx.exec(select_from(job_columns, "jobs", "ORDER BY name")),
+                                    read_job);
+    });
+}
+
+// ---- runs ----
+
+core::result<create_run_result> sql_run_store::create_run(const new_run& run) {
+    return transact<create_run_result>(tx_mode::write, [&](sql_tx& tx) {
+        sql_value backfill =
+            opt_int(run.backfill ? std::optional(run.backfill->value) : std::nullopt);
+        auto inserted = tx.exec(
+            "INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
+            "data_interval_start, data_interval_end, backfill_id, state, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) "
+            "ON CONFLICT (run_key) DO NOTHING RETURNING id",
+            {run.job, run.run_key, text(to_string(run.trigger)), run.params_json,
+             opt_micros(run.logical_time), opt_micros(run.data_interval_start),
+             opt_micros(run.data_interval_end), backfill, to_micros(run.created_at)});
+        if (inserted.rows.empty()) {
+            // The key is taken (by an earlier or a concurrent, now committed, transaction).
+            auto existing = tx.exec("SELECT id FROM runs WHERE run_key = $1", {run.run_key});
+            if (existing.rows.empty()) {
+                corrupt("run_key '" + run.run_key + "' conflicted but no run holds it");
+            }
+            return create_run_result{core::run_id{row_reader(existing.rows[0]).integer()}, false};
+        }
+        core::run_id id{row_reader(inserted.rows[0]).integer()};
+        for (const new_task_instance& task : run.tasks) {
+            tx.exec(
+                "INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
+                "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}')",
+                {id.value, run.job, task.task, std::int64_t{task.max_tries}});
+        }
+        if (run.trigger == trigger_kind::scheduled && run.logical_time) {
+            tx.exec(
+                "UPDATE jobs SET last_scheduled_tick = $1 WHERE name = $2 AND "
+                "(last_scheduled_tick IS NULL OR last_scheduled_tick < $1)",
+                {to_micros(*run.logical_time), run.job});
+        }
+        return create_run_result{id, true};
+    });
+}
+
+core::result<std::optional<run_record>> sql_run_store::get_run(core::run_id id) {
+    return transact<std::optional<run_record>>(tx_mode::read, [&](sql_tx& tx) {
+        auto r = tx.exec(select_from(run_columns, "runs", "WHERE id = $1"), {id.value});
+        return r.rows.empty() ? std::nullopt : std::optional(read_run(r.rows.front()));
+    });
+}
+
+core::result<run_page> sql_run_store::list_runs(const run_filter& filter) {
+    return transact<run_page>(tx_mode::read, [&](sql_tx& tx) {
+        std::string where = "WHERE 1 = 1";
+        std::vector<sql_value> params;
+        auto add = [&](std::string_view condition, sql_value value) {
+            params.push_back(std::move(value));
+            where += " AND ";
+            where += condition;
+            where += " $" + std::to_string(params.size());
+        };
+        if (filter.job) {
+            add("job =", *filter.job);
+        }
+        if (filter.state) {
+            add("state =", text(to_string(*filter.state)));
+        }
+        if (filter.before) {
+            add("id <", filter.before->value);
+        }
+        std::size_t limit = std::clamp<std::size_t>(filter.limit, 1, max_page_size);
+        // One row more than asked tells whether another page follows.
+        params.push_back(static_cast<std::int64_t>(limit + 1));
+        where += " ORDER BY id DESC LIMIT $" + std::to_string(params.size());
+        auto r = tx.exec(select_from(run_columns, "runs", where), params);
+        run_page page;
+        page.runs = read_all<run_record>(r, read_run);
+        if (page.runs.size() > limit) {
+            page.runs.resize(limit);
+            page.next_cursor = page.runs.back().id;
+        }
+        return page;
+    });
+}
+
+core::result<std::vector<task_instance_record>> sql_run_store::list_task_instances(
+    core::run_id run) {
+    return transact<std::vector<task_instance_record>>(tx_mode::read, [&](sql_tx& tx) {
+        return read_all<task_instance_record>(
+            tx.exec(select_from(task_columns, "task_instances", "WHERE run_id = $1 ORDER BY id"),
+                    {run.value}),
+            read_task);
+    });
+}
+
+core::result<std::optional<task_instance_record>> sql_run_store::get_task_instance(
+    core::task_instance_id id) {
+    return transact<std::optional<task_instance_record>>(tx_mode::read, [&](sql_tx& tx) {
+        auto r = tx.exec(select_from(task_columns, "task_instances", "WHERE id = $1"), {id.value});
+        return r.rows.empty() ? std::nullopt : std::optional(read_task(r.rows.front()));
+    });
+}
+
+core::result<std::vector<run_record>> sql_run_store::list_unfinished_runs() {
+    return transact<std::vector<run_record>>(tx_mode::read, [&](sql_tx& tx) {
+        return read_all<run_record>(
+            tx.exec(select_from(run_columns, "runs",
+                                "WHERE state IN ('queued', 'running') ORDER BY id")),
+            read_run);
+    });
+}
+
+core::result<std::vector<task_instance_record>> sql_run_store::list_unfinished_task_instances() {
+    return transact<std::vector<task_instance_record>>(tx_mode::read, [&](sql_tx& tx) {
+        static const std::string where =
+            "WHERE state NOT IN (" + terminal_task_states() + ") ORDER BY id";
+        return read_all<task_instance_record>(
+            tx.exec(select_from(task_columns, "task_instances", where)), read_task);
+    });
+}
+
+// ---- transitions ----
+
+core::result<std::vector<transition_outcome>> sql_run_store::apply(
+    std::span<const transition> batch) {
+    return transact<std::vector<transition_outcome>>(tx_mode::write, [&](sql_tx& tx) {
+        std::vector<transition_outcome> outcomes;
+        outcomes.reserve(batch.size());
+        for (const transition& t : batch) {
+            bool applied = std::visit([&](const auto& one) { return apply_one(tx, one); }, t);
+            outcomes.push_back(applied ? transition_outcome::applied
+                                       : transition_outcome::conflict);
+        }
+        return outcomes;
+    });
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <type_traits>
+
+#include "scheduler/run_store.hpp"
+#include "store/sql/sql_engine.hpp"
+
+namespace sluice::store {
+
+// The run_store written once in SQL shared by SQLite and PostgreSQL; the engine supplies
+// connections and transactions. Thread-safety is the engine's: every call is one transaction.
+class sql_run_store final : public scheduler::run_store {
+public:
+    explicit sql_run_store(std::unique_ptr<sql_engine> engine);
+
+    core::result<void> migrate() override;
+    core::result<int> schema_version() override;
+
+    core::result<scheduler::job_record> upsert_job(std::string_view name,
+                                                   std::string_view definition_hash,
+                                                   bool initial_paused) override;
+    core::result<bool> set_paused(std::string_view name, bool paused) override;
+    core::result<std::optional<scheduler::job_record>> get_job(std::string_view name) override;
+    core::result<std::vector<scheduler::job_record>> list_jobs() override;
+
+    core::result<scheduler::create_run_result> create_run(const scheduler::new_run& run) override;
+    core::result<std::optional<scheduler::run_record>> get_run(core::run_id id) override;
+    core::result<scheduler::run_page> list_runs(const scheduler::run_filter& filter) override;
+    core::result<std::vector<scheduler::task_instance_record>> list_task_instances(
+        core::run_id run) override;
+    core::result<std::optional<scheduler::task_instance_record>> get_task_instance(
+        core::task_instance_id id) override;
+    core::result<std::vector<scheduler::run_record>> list_unfinished_runs() override;
+    core::result<std::vector<scheduler::task_instance_record>> list_unfinished_task_instances()
+        override;
+
+    core::result<std::vector<scheduler::transition_outcome>> apply(
+        std::span<const scheduler::transition> batch) override;
+
+    core::result<void> append_task_log(core::task_instance_id task, int try_number,
+                                       std::span<const scheduler::log_line> lines) override;
+    core::result<std::vector<scheduler::stored_log_line>> read_task_log(core::task_instance_id task,
+                                                                        std::int64_t after_seq,
+                                                                        std::size_t limit) override;
+
+    core::result<std::int64_t> append_event(const scheduler::new_event& event) override;
+    core::result<std::vector<scheduler::event_record>> read_events(
+        std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) override;
+
+    core::result<std::optional<scheduler::variable_record>> get_variable(
+        std::string_view key) override;
+    core::result<void> put_variable(const scheduler::variable_record& variable) override;
+    core::result<bool> delete_variable(std::string_view key) override;
+    core::result<std::vector<scheduler::variable_record>> list_variables() override;
+
+    core::result<std::optional<std::string>> get_checkpoint(std::string_view job,
+                                                            std::string_view task,
+                                                            std::string_view key) override;
+    core::result<void> put_checkpoint(std::string_view job, std::string_view task,
+                                      std::string_view key, std::string_view value_json,
+                                      core::time_point at) override;
+
+    core::result<void> register_instance(const scheduler::instance_record& instance) override;
+    core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) override;
+    core::result<std::vector<scheduler::instance_record>> list_instances() override;
+
+private:
+    // Runs body in one transaction and returns what it produced.
+    template <class T, class Body>
+    core::result<T> transact(tx_mode mode, Body&& body);
+
+    std::unique_ptr<sql_engine> engine_;
+};
+
+namespace detail {
+// Appends one event inside an open transaction (shared by append_event and apply); returns its id.
+std::int64_t insert_event(sql_tx& tx, const scheduler::new_event& event);
+}  // namespace detail
+
+template <class T, class Body>
+core::result<T> sql_run_store::transact(tx_mode mode, Body&& body) {
+    if constexpr (std::is_void_v<T>) {
+        return engine_->transact(mode, body);
+    } else {
+        std::optional<T> out;
+        auto done = engine_->transact(mode, [&](sql_tx& tx) { out.emplace(body(tx)); });
+        if (!done) {
+            return done.error();
+        }
+        return std::move(*out);
+    }
+}
+
+}  // namespace sluice::store

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/error.hpp"
+#include "scheduler/run_store.hpp"
+
+namespace sluice::store {
+
+// Group commit (ARCHITECTURE.md section 2): many callers submit transitions; one writer thread
+// commits whatever arrived while the previous commit was in flight as the next single apply()
+// batch, so durable throughput is not one commit per transition.
+//
+// Thread-safety: submit() may be called from any thread. Completions run on the writer thread,
+// in submission order within a batch; they must be quick, must not throw, and must not call
+// submit() and then wait for it (post the result to the control loop instead).
+class store_writer {
+public:
+    // The most transitions one commit carries: bounds transaction size and lock hold time, and
+    // how long a completion can be delayed behind others. A single submission larger than this
+    // commits alone, still atomically.
+    static constexpr std::size_t max_batch_transitions = 512;
+
+    using outcomes = std::vector<scheduler::transition_outcome>;
+    using completion = std::function<void(core::result<outcomes>)>;
+
+    // `store` must outlive the writer.
+    explicit store_writer(scheduler::run_store& store);
+    // Stops intake, commits everything already submitted, then joins the writer thread.
+    ~store_writer();
+
+    store_writer(const store_writer&) = delete;
+    store_writer& operator=(const store_writer&) = delete;
+
+    // The transitions of one submission commit together (same transaction) and complete once with
+    // one outcome each. After shutdown began, completes at once with a permanent error.
+    void submit(std::vector<scheduler::transition> transitions, completion done);
+    std::future<core::result<outcomes>> submit(std::vector<scheduler::transition> transitions);
+    std::future<core::result<scheduler::transition_outcome>> submit(scheduler::transition t);
+
+private:
+    struct request {
+        std::vector<scheduler::transition> transitions;
+        completion done;
+    };
+
+    void run();
+    // Commits a batch; when it fails permanently and holds several submissions, each is retried
+    // on its own so one bad submission cannot fail the others.
+    void commit(std::vector<request>& batch);
+    void commit_alone(request& r);
+
+    scheduler::run_store& store_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<request> pending_;  // guarded by mutex_
+    bool stopping_ = false;        // guarded by mutex_
+    std::thread thread_;           // last: starts after the members above exist
+};
+
+}  // namespace sluice::store
