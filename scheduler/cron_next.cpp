@@ -134,10 +134,13 @@ std::optional<std::int64_t> next_match(const cron_fields& f, std::int64_t from) 
 std::optional<std::int64_t> scan(const cron_fields& f, const date::time_zone* zone,
                                  std::int64_t local_from, std::int64_t after,
                                  const offset_span& hint) {
+    // Bounds the whole walk, not only each next_match call: a schedule whose every match falls
+    // into a DST gap (e.g. "* 2 ? 3 SUN#2" in America/New_York) would otherwise walk forever.
+    const std::int64_t horizon = local_from + std::int64_t{search_years} * 366 * day;
     std::int64_t local = local_from;
     while (true) {
         const std::optional<std::int64_t> m = next_match(f, local);
-        if (!m) {
+        if (!m || *m > horizon) {
             return std::nullopt;
         }
         const local_resolution r = resolve_local(zone, *m, hint);
@@ -178,6 +181,16 @@ std::optional<std::int64_t> scan(const cron_fields& f, const date::time_zone* zo
     }
 }
 
+// Fire times stay within the years RFC 3339 can print (0000-9999) in every zone (offsets are
+// under a day); later ones are "never".
+std::optional<sys_seconds> checked(std::int64_t instant) {
+    constexpr std::int64_t last_printable = 253402214400 - 1;  // before 9999-12-31T00:00:00Z
+    if (instant > last_printable) {
+        return std::nullopt;
+    }
+    return sys_seconds{seconds{instant}};
+}
+
 }  // namespace
 
 std::optional<sys_seconds> cron_expression::next(sys_seconds after,
@@ -186,14 +199,14 @@ std::optional<sys_seconds> cron_expression::next(sys_seconds after,
     if (fields_.every.count() > 0) {
         // Epoch-anchored: the instants t with t % interval == 0, whatever the zone.
         const std::int64_t every = fields_.every.count();
-        return sys_seconds{seconds{(floor_div(a, every) + 1) * every}};
+        return checked((floor_div(a, every) + 1) * every);
     }
     if (zone == nullptr) {
         const auto m = next_match(fields_, a + 1);
         if (!m) {
             return std::nullopt;
         }
-        return sys_seconds{seconds{*m}};
+        return checked(*m);
     }
     const offset_span span = offset_at(zone, after);
     std::optional<std::int64_t> best = scan(fields_, zone, a + span.offset.count() + 1, a, span);
@@ -215,7 +228,7 @@ std::optional<sys_seconds> cron_expression::next(sys_seconds after,
     if (!best) {
         return std::nullopt;
     }
-    return sys_seconds{seconds{*best}};
+    return checked(*best);
 }
 
 }  // namespace sluice::scheduler

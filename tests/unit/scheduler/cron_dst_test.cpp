@@ -12,6 +12,9 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <date/tz.h>
+
+#include "scheduler/cron_expression.hpp"
 
 #include "tests/unit/scheduler/cron_test_support.hpp"
 
@@ -175,4 +178,25 @@ TEST_CASE("DST keeps happening after 2037", "[cron][dst]") {
                   "2045-11-05T01:00:00-05:00", "2045-11-05T01:30:00-05:00"});
     CHECK(fires("15 2 * * *", "Australia/Lord_Howe", "2038-10-02T00:00:00Z", 1) ==
           strings{"2038-10-03T02:30:00+11:00"});
+}
+
+TEST_CASE("an interval schedule matching only inside DST gaps never fires", "[cron][dst]") {
+    // Regression (found by the fuzzer): every match of "* 2 ? 3 SUN#2" in New York lies in the
+    // spring-forward gap, and the walk used to run past year 32767 instead of giving up.
+    const auto expr = sluice::scheduler::cron_expression::parse("* 2 ? 3 SUN#2").value();
+    const auto* ny = date::locate_zone("America/New_York");
+    const auto from = date::sys_days{date::year{2026} / 1 / 1};
+    CHECK_FALSE(expr.next(std::chrono::sys_seconds{from}, ny).has_value());
+    // The fixed-time variant fires at the end of the gap every year.
+    CHECK(fires("0 2 ? 3 SUN#2", "America/New_York", "2026-01-01T00:00:00Z", 2) ==
+          strings{"2026-03-08T03:00:00-04:00", "2027-03-14T03:00:00-04:00"});
+}
+
+TEST_CASE("fire times past year 9999 are never", "[cron]") {
+    const auto expr = sluice::scheduler::cron_expression::parse("0 0 1 1 *").value();
+    const auto late = date::sys_days{date::year{9999} / 6 / 1};
+    CHECK_FALSE(expr.next(std::chrono::sys_seconds{late}, nullptr).has_value());
+    CHECK_FALSE(expr.next(std::chrono::sys_seconds{late}, date::locate_zone("Europe/Berlin")));
+    const auto every = sluice::scheduler::cron_expression::parse("@every 1d").value();
+    CHECK_FALSE(every.next(std::chrono::sys_seconds{late + date::days{213}}, nullptr));
 }
