@@ -167,12 +167,18 @@ std::optional<std::int64_t> scan(const cron_fields& f, const date::time_zone* zo
             case local_resolution::kind::nonexistent: {
                 // Fixed-time: at the instant the gap ends, if that is still the same local day.
                 // Interval: skipped.
+                const std::int64_t gap_end = r.second.begin.time_since_epoch().count();
+                const std::int64_t gap_end_local = gap_end + r.second.offset.count();
                 if (f.fixed_time) {
-                    const std::int64_t gap_end = r.second.begin.time_since_epoch().count();
-                    const std::int64_t gap_end_local = gap_end + r.second.offset.count();
                     if (floor_div(gap_end_local, day) == floor_div(*m, day) && gap_end > after) {
                         return gap_end;
                     }
+                }
+                // Every local time before the gap's end is missing too: jump over the gap in one
+                // step rather than second by second.
+                if (gap_end_local > *m + 1) {
+                    local = gap_end_local;
+                    continue;
                 }
                 break;
             }

@@ -187,6 +187,9 @@ TEST_CASE("an interval schedule matching only inside DST gaps never fires", "[cr
     const auto* ny = date::locate_zone("America/New_York");
     const auto from = date::sys_days{date::year{2026} / 1 / 1};
     CHECK_FALSE(expr.next(std::chrono::sys_seconds{from}, ny).has_value());
+    // Every second of the gap hour: the walk jumps over a gap instead of resolving each second.
+    const auto seconds = sluice::scheduler::cron_expression::parse("* * 2 ? 3 SUN#2").value();
+    CHECK_FALSE(seconds.next(std::chrono::sys_seconds{from}, ny).has_value());
     // The fixed-time variant fires at the end of the gap every year.
     CHECK(fires("0 2 ? 3 SUN#2", "America/New_York", "2026-01-01T00:00:00Z", 2) ==
           strings{"2026-03-08T03:00:00-04:00", "2027-03-14T03:00:00-04:00"});
