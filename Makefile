@@ -26,10 +26,10 @@ test:
 	@$(MAKE) --no-print-directory build
 	scripts/run-tests.sh $(BUILD_DIR)
 
-# Until `sluice serve` lands (durable-core issue) this validates the quickstart and prints the next
-# fire times of its jobs; it then becomes `sluice serve -c $(CONFIG)`.
+# Validates the quickstart (showing its next fire times), then runs the daemon on it until Ctrl-C.
 run: build
-	$(BUILD_DIR)/sluice validate -c $(CONFIG) --next 5
+	$(BUILD_DIR)/sluice validate -c $(CONFIG) --next 2
+	$(BUILD_DIR)/sluice serve -c $(CONFIG)
 
 sanitize:
 	@scripts/install-deps.sh build test

@@ -53,9 +53,10 @@ void decode_listen(decode_context& ctx, const node& n, server_spec& server) {
         return;
     }
     const std::string port = text.substr(port_begin);
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        std::all_of(port.begin(), port.end(),
-                                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    const bool digits =
+        !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+        });
     if (!digits || std::stoi(port) > 65535) {
         fail(port_begin, "the port must be a number from 0 to 65535");
         return;
@@ -69,7 +70,7 @@ void decode_tokens(decode_context& ctx, const node& n, server_spec& server) {
     if (!ctx.expect(n, node_kind::sequence, "tokens")) {
         return;
     }
-    std::map<std::string, int> names;   // name -> line
+    std::map<std::string, int> names;           // name -> line
     std::map<std::string, std::string> hashes;  // sha256 -> token name
     for (const node& item : n.items) {
         map_reader m(ctx, item, "a token", item.pos);
@@ -83,30 +84,35 @@ void decode_tokens(decode_context& ctx, const node& n, server_spec& server) {
                 token.name = *name;
                 const auto [it, inserted] = names.emplace(*name, v->pos.line);
                 if (!inserted) {
-                    ctx.error(v->pos, "duplicate token name '" + *name + "' (first defined at line " +
-                                          std::to_string(it->second) + ")");
+                    ctx.error(v->pos, "duplicate token name '" + *name +
+                                          "' (first defined at line " + std::to_string(it->second) +
+                                          ")");
                 }
             }
         }
         if (const node* v = m.require("sha256")) {
             if (auto hash = ctx.scalar(*v, "sha256")) {
                 std::string h = hash->text;
-                std::transform(h.begin(), h.end(), h.begin(),
-                               [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+                std::transform(h.begin(), h.end(), h.begin(), [](char c) {
+                    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                });
                 const bool hex = h.size() == 64 && std::all_of(h.begin(), h.end(), [](char c) {
                                      return std::isxdigit(static_cast<unsigned char>(c));
                                  });
                 if (!hex) {
-                    ctx.error(v->pos, "'sha256' must be 64 hexadecimal digits (the SHA-256 of the "
-                                      "token; `sluice token new` prints it)" +
-                                          std::string(hash->interpolated
-                                                          ? " (it expands " + decode_context::show(*hash) + ")"
-                                                          : ""));
+                    ctx.error(
+                        v->pos,
+                        "'sha256' must be 64 hexadecimal digits (the SHA-256 of the "
+                        "token; `sluice token new` prints it)" +
+                            std::string(hash->interpolated
+                                            ? " (it expands " + decode_context::show(*hash) + ")"
+                                            : ""));
                 } else {
                     const auto [it, inserted] = hashes.emplace(h, token.name);
                     if (!inserted) {
-                        ctx.error(v->pos, "token '" + token.name + "' has the same sha256 as token '" +
-                                              it->second + "'");
+                        ctx.error(v->pos, "token '" + token.name +
+                                              "' has the same sha256 as token '" + it->second +
+                                              "'");
                     }
                     token.sha256 = h;
                 }
@@ -126,8 +132,8 @@ void decode_tokens(decode_context& ctx, const node& n, server_spec& server) {
 server_spec decode_server(decode_context& ctx, const map_entry& e) {
     server_spec server;
     map_reader m(ctx, e.value, "'server'", e.key_pos);
-    m.allow({"listen", "tokens", "metrics_auth", "max_body_size", "max_header_size",
-             "read_timeout", "max_connections", "sse_queue_limit", "public_url"});
+    m.allow({"listen", "tokens", "metrics_auth", "max_body_size", "max_header_size", "read_timeout",
+             "max_connections", "sse_queue_limit", "public_url"});
     if (const node* v = m.get("listen")) {
         decode_listen(ctx, *v, server);
     }
@@ -180,13 +186,14 @@ store_spec decode_store(decode_context& ctx, const map_entry& e) {
             if (text.rfind("sqlite://", 0) == 0) {
                 const std::string path = text.substr(9);
                 if (path.empty()) {
-                    ctx.error(v->pos, "the store url needs a path after sqlite://, as in "
-                                      "sqlite://var/sluice.db");
+                    ctx.error(v->pos,
+                              "the store url needs a path after sqlite://, as in "
+                              "sqlite://var/sluice.db");
                 } else {
                     store.kind = store_kind::sqlite;
                     store.url = text;
-                    store.sqlite_path = path == ":memory:" ? std::filesystem::path(path)
-                                                           : ctx.base_dir(*v) / path;
+                    store.sqlite_path =
+                        path == ":memory:" ? std::filesystem::path(path) : ctx.base_dir(*v) / path;
                 }
             } else if (text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0) {
                 store.kind = store_kind::postgres;
@@ -213,8 +220,8 @@ std::map<std::string, int> decode_pools(decode_context& ctx, const map_entry& e)
     }
     for (const auto& p : e.value.entries) {
         if (!is_valid_name(p.key)) {
-            ctx.error(p.key_pos, "invalid pool name '" + p.key +
-                                     "': use letters, digits, '_', '-' and '.'");
+            ctx.error(p.key_pos,
+                      "invalid pool name '" + p.key + "': use letters, digits, '_', '-' and '.'");
             continue;
         }
         // A pool whose slots are invalid still exists, so that tasks naming it do not also
@@ -250,8 +257,8 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
     if (!top.valid()) {
         return cfg;
     }
-    top.allow({"server", "store", "workers", "shutdown_grace", "pools", "defaults",
-               "connections", "jobs"});
+    top.allow({"server", "store", "workers", "shutdown_grace", "pools", "defaults", "connections",
+               "jobs"});
     if (const map_entry* e = top.entry("server")) {
         cfg.server = decode_server(ctx, *e);
     }

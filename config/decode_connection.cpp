@@ -1,8 +1,8 @@
-#include <date/tz.h>
-
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+
+#include <date/tz.h>
 
 #include "config/decoders.hpp"
 #include "core/time.hpp"
@@ -139,11 +139,12 @@ bool check_time_zone(decode_context& ctx, const node& n, const std::string& zone
 
 namespace {
 
-constexpr std::array<std::string_view, 5> common_connection_keys{
-    "type", "url", "pool_size", "connect_timeout", "description"};
+constexpr std::array<std::string_view, 5> common_connection_keys{"type", "url", "pool_size",
+                                                                 "connect_timeout", "description"};
 
 std::vector<std::string_view> connection_keys(connection_type t) {
-    std::vector<std::string_view> keys(common_connection_keys.begin(), common_connection_keys.end());
+    std::vector<std::string_view> keys(common_connection_keys.begin(),
+                                       common_connection_keys.end());
     if (t == connection_type::http) {
         keys.push_back("headers");
     }
@@ -224,9 +225,8 @@ connection_spec decode_connection(decode_context& ctx, const map_entry& e, decod
             c.url_is_secret = url->interpolated || redact_url(c.url) != c.url;
             if (type) {
                 const auto schemes = schemes_of(*type);
-                const auto scheme = std::find_if(schemes.begin(), schemes.end(), [&](auto s) {
-                    return c.url.rfind(s, 0) == 0;
-                });
+                const auto scheme = std::find_if(schemes.begin(), schemes.end(),
+                                                 [&](auto s) { return c.url.rfind(s, 0) == 0; });
                 if (scheme == schemes.end()) {
                     ctx.error(v->pos, "the url of " + std::string(to_string(*type)) +
                                           " connection '" + e.key + "' must start with " +
@@ -236,8 +236,8 @@ connection_spec decode_connection(decode_context& ctx, const map_entry& e, decod
                 } else if (*type == connection_type::sqlite || *type == connection_type::file) {
                     const std::string path = c.url.substr(scheme->size());
                     if (path.empty()) {
-                        ctx.error(v->pos, "the url of connection '" + e.key + "' needs a path after " +
-                                              std::string(*scheme));
+                        ctx.error(v->pos, "the url of connection '" + e.key +
+                                              "' needs a path after " + std::string(*scheme));
                     } else {
                         c.local_path = path == ":memory:" ? std::filesystem::path(path)
                                                           : ctx.base_dir(*v) / path;

@@ -80,7 +80,11 @@ std::optional<scalar_value> decode_context::scalar(const node& n, std::string_vi
         };
     }
     source.base_dir = base_dir(n);
+    source.files = &file_cache_;
+    source.max_output_bytes =
+        max_interpolated_bytes - std::min(interpolated_bytes_, max_interpolated_bytes);
     interpolation_result r = interpolate(n.text, source);
+    interpolated_bytes_ += r.text.size();
     if (!r.errors.empty()) {
         for (auto& e : r.errors) {
             error_in(n, e.offset, std::move(e.message));
@@ -125,8 +129,9 @@ std::optional<std::int64_t> decode_context::integer(const node& n, std::string_v
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
         const bool overflow = ec == std::errc::result_out_of_range;
-        error(n.pos, (overflow ? "integer " + show(*v) + " is too large" : "invalid integer " + show(*v)) +
-                         " for '" + std::string(what) + "'");
+        error(n.pos,
+              (overflow ? "integer " + show(*v) + " is too large" : "invalid integer " + show(*v)) +
+                  " for '" + std::string(what) + "'");
         return std::nullopt;
     }
     if (value < min || value > max) {
@@ -225,8 +230,14 @@ std::optional<std::size_t> decode_context::byte_size(const node& n, std::string_
     std::uint64_t value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     static constexpr std::pair<std::string_view, std::uint64_t> units[] = {
-        {"", 1},           {"B", 1},           {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20},
-        {"GiB", 1ULL << 30}, {"KB", 1000},     {"MB", 1000000},     {"GB", 1000000000},
+        {"", 1},
+        {"B", 1},
+        {"KiB", 1ULL << 10},
+        {"MiB", 1ULL << 20},
+        {"GiB", 1ULL << 30},
+        {"KB", 1000},
+        {"MB", 1000000},
+        {"GB", 1000000000},
     };
     if (ec == std::errc{} && end != text.data()) {
         const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
@@ -302,8 +313,8 @@ void decode_context::report_bad_choice(const scalar_value& v, std::string_view w
     // Spelling hints would hint at a secret value, so interpolated values get the list only.
     const std::string hint = v.interpolated ? std::string() : did_you_mean(v.text, valid);
     error(v.source != nullptr ? v.source->pos : position{},
-          "invalid value " + show(v) + " for '" + std::string(what) +
-              "': expected one of " + join_names(valid) + hint);
+          "invalid value " + show(v) + " for '" + std::string(what) + "': expected one of " +
+              join_names(valid) + hint);
 }
 
 map_reader::map_reader(decode_context& ctx, const node& n, std::string what, position owner)
@@ -311,8 +322,8 @@ map_reader::map_reader(decode_context& ctx, const node& n, std::string what, pos
     if (n.is_mapping()) {
         node_ = &n;
     } else {
-        ctx_.error(n.pos, "expected a mapping for " + what_ + ", got " +
-                              std::string(describe_kind(n)));
+        ctx_.error(n.pos,
+                   "expected a mapping for " + what_ + ", got " + std::string(describe_kind(n)));
     }
 }
 
@@ -357,7 +368,9 @@ namespace {
 
 // Optimal string alignment distance (Levenshtein plus adjacent transpositions), ignoring case.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-    auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    auto lower = [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
     const std::size_t n = a.size();
     const std::size_t m = b.size();
     std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));

@@ -105,6 +105,8 @@ private:
     const std::vector<source_file>& files_;
     const load_options& options_;
     diagnostic_sink& sink_;
+    file_cache file_cache_;
+    std::size_t interpolated_bytes_ = 0;  // against max_interpolated_bytes
 };
 
 // One mapping being decoded: checks its keys against the allowed ones (unknown keys reported

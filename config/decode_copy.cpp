@@ -37,9 +37,10 @@ std::vector<column_spec> decode_columns(decode_context& ctx, const node& n) {
             }
         }
     } else {
-        ctx.error(n.pos, "expected a sequence of column names or a mapping of column: expression "
-                         "for 'columns', got " +
-                             std::string(describe_kind(n)));
+        ctx.error(n.pos,
+                  "expected a sequence of column names or a mapping of column: expression "
+                  "for 'columns', got " +
+                      std::string(describe_kind(n)));
     }
     return columns;
 }
@@ -90,7 +91,8 @@ copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const st
         const bool table = m.get("table") != nullptr;
         const bool query = m.get("query") != nullptr;
         if (table && query) {
-            ctx.error(m.entry("query")->key_pos, "use either 'table' or 'query' in a source, not both");
+            ctx.error(m.entry("query")->key_pos,
+                      "use either 'table' or 'query' in a source, not both");
         } else if (!table && !query) {
             ctx.error(e.key_pos, "the source of task '" + task + "' needs 'table' or 'query'");
         }
@@ -158,7 +160,8 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
     s.sequence = optional_name(ctx, m, "sequence");
     s.operation = optional_name(ctx, m, "operation");
     if (const node* v = m.get("tracked_columns")) {
-        s.tracked_columns = ctx.string_list(*v, "tracked_columns").value_or(std::vector<std::string>{});
+        s.tracked_columns =
+            ctx.string_list(*v, "tracked_columns").value_or(std::vector<std::string>{});
     }
     s.version_column = optional_name(ctx, m, "version_column");
     if (const node* v = m.get("format")) {
@@ -170,7 +173,8 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
             ctx.error(e.key_pos, "mode " + mode + " needs 'key': the columns that identify a row");
         }
         if (s.mode == sink_mode::scd2 && m.get("sequence") == nullptr) {
-            ctx.error(e.key_pos, "mode scd2 needs 'sequence': the column that orders change events");
+            ctx.error(e.key_pos,
+                      "mode scd2 needs 'sequence': the column that orders change events");
         }
         if (s.mode != sink_mode::scd2) {
             const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
@@ -243,16 +247,19 @@ copy_spec decode_copy(const task_body_context& b) {
         // An invalid mode was reported already; it must not also trigger these checks.
         bool mode_valid = mode_entry == nullptr;
         for (const auto& [name, value] : sink_mode_names) {
-            mode_valid = mode_valid || (mode_entry->value.is_scalar() && mode_entry->value.text == name);
+            mode_valid =
+                mode_valid || (mode_entry->value.is_scalar() && mode_entry->value.text == name);
         }
         if (mode_valid && cursor != nullptr && c.sink.mode == sink_mode::replace) {
-            ctx.error(cursor->key_pos, "a replace sink reloads the whole table on every run, so "
-                                       "the source cannot be incremental; remove 'cursor' or use "
-                                       "mode append or upsert");
+            ctx.error(cursor->key_pos,
+                      "a replace sink reloads the whole table on every run, so "
+                      "the source cannot be incremental; remove 'cursor' or use "
+                      "mode append or upsert");
         }
         if (mode_valid && lookback != nullptr && c.sink.mode == sink_mode::append) {
-            ctx.error(lookback->key_pos, "'lookback' re-reads rows, which an append sink would "
-                                         "load twice; use mode upsert (or scd2) with a key");
+            ctx.error(lookback->key_pos,
+                      "'lookback' re-reads rows, which an append sink would "
+                      "load twice; use mode upsert (or scd2) with a key");
         }
     }
     return c;

@@ -1,11 +1,11 @@
-#include <date/date.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
 #include <utility>
+
+#include <date/date.h>
 
 #include "config/decoders.hpp"
 #include "core/time.hpp"
@@ -105,7 +105,8 @@ param_spec decode_param(decode_context& ctx, const map_entry& e) {
     if (const node* v = m.get("values")) {
         if (ctx.expect(*v, node_kind::sequence, "values")) {
             for (const node& item : v->items) {
-                if (auto value = ctx.scalar(item, "values"); value && check(item, *value, "value")) {
+                if (auto value = ctx.scalar(item, "values");
+                    value && check(item, *value, "value")) {
                     p.values.push_back(value->text);
                 }
             }
@@ -116,8 +117,8 @@ param_spec decode_param(decode_context& ctx, const map_entry& e) {
             if (!p.values.empty() &&
                 std::find(p.values.begin(), p.values.end(), value->text) == p.values.end()) {
                 ctx.error(v->pos, "the default " + decode_context::show(*value) + " of param '" +
-                                      p.name + "' is not one of its values: " +
-                                      join_names(p.values));
+                                      p.name +
+                                      "' is not one of its values: " + join_names(p.values));
             }
             p.default_value = value->text;
         }
@@ -213,18 +214,18 @@ void check_task_graph(decode_context& ctx, const job_spec& job,
             const std::string& dep = t.spec.depends_on[d];
             const position& pos = t.depends_on_pos[d];
             if (!seen.insert(dep).second) {
-                ctx.error(pos, "task '" + t.spec.name + "' lists '" + dep +
-                                   "' twice in depends_on");
+                ctx.error(pos,
+                          "task '" + t.spec.name + "' lists '" + dep + "' twice in depends_on");
                 continue;
             }
             const auto target = index.find(dep);
             if (target == index.end()) {
                 const std::string hint = did_you_mean(dep, names);
-                ctx.error(pos, "unknown task '" + dep + "' in depends_on of task '" + t.spec.name +
-                                   "'" +
-                                   (hint.empty() ? "; tasks of job '" + job.name +
-                                                       "': " + join_names(names)
-                                                 : hint));
+                ctx.error(
+                    pos,
+                    "unknown task '" + dep + "' in depends_on of task '" + t.spec.name + "'" +
+                        (hint.empty() ? "; tasks of job '" + job.name + "': " + join_names(names)
+                                      : hint));
                 continue;
             }
             edges[i].emplace_back(target->second, pos);
@@ -257,8 +258,9 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     if (const node* v = m.get("schedule"); v != nullptr && !v->is_null()) {
         if (auto s = ctx.scalar(*v, "schedule")) {
             if (s->text.empty()) {
-                ctx.error(v->pos, "the schedule is empty; remove 'schedule' for a job that only "
-                                  "runs when triggered");
+                ctx.error(v->pos,
+                          "the schedule is empty; remove 'schedule' for a job that only "
+                          "runs when triggered");
             } else if (ctx.options().check_schedule) {
                 if (auto problem = ctx.options().check_schedule(s->text)) {
                     if (s->interpolated) {
@@ -314,7 +316,8 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     if (const node* v = m.get("sla")) {
         job.sla = ctx.duration(*v, "sla", core::duration{1});
     }
-    if (const node* v = m.get("params"); v != nullptr && ctx.expect(*v, node_kind::mapping, "params")) {
+    if (const node* v = m.get("params");
+        v != nullptr && ctx.expect(*v, node_kind::mapping, "params")) {
         for (const auto& p : v->entries) {
             job.params.push_back(decode_param(ctx, p));
         }
@@ -326,10 +329,12 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     if (const map_entry* r = m.entry("retries")) {
         job_retries = decode_retries(ctx, *r);
     }
-    if (const node* v = m.require("tasks"); v != nullptr && ctx.expect(*v, node_kind::mapping, "tasks")) {
+    if (const node* v = m.require("tasks");
+        v != nullptr && ctx.expect(*v, node_kind::mapping, "tasks")) {
         if (v->entries.empty()) {
-            ctx.error(v->pos, "job '" + job.name + "' has no tasks; add at least one (a noop "
-                                                   "task will do)");
+            ctx.error(v->pos, "job '" + job.name +
+                                  "' has no tasks; add at least one (a noop "
+                                  "task will do)");
         }
         for (const auto& t : v->entries) {
             tasks.push_back(decode_task(ctx, t, job, job_retries, scope));
@@ -361,9 +366,9 @@ void check_triggers(decode_context& ctx, const std::vector<job_spec>& jobs,
             const auto target = index.find(trigger->job);
             if (target == index.end()) {
                 const std::string hint = did_you_mean(trigger->job, job_names);
-                ctx.error(t.job_node->pos, "unknown job '" + trigger->job + "' in trigger_job task '" +
-                                               t.spec.name + "'" +
-                                               (hint.empty() ? "; jobs: " + join_names(job_names) : hint));
+                ctx.error(t.job_node->pos,
+                          "unknown job '" + trigger->job + "' in trigger_job task '" + t.spec.name +
+                              "'" + (hint.empty() ? "; jobs: " + join_names(job_names) : hint));
                 continue;
             }
             edges[j].emplace_back(target->second, t.job_node->pos);
@@ -372,41 +377,47 @@ void check_triggers(decode_context& ctx, const std::vector<job_spec>& jobs,
             if (t.params_node != nullptr && t.params_node->is_mapping()) {
                 for (const auto& p : t.params_node->entries) {
                     given.insert(p.key);
-                    const auto declared = std::find_if(callee.params.begin(), callee.params.end(),
-                                                       [&](const param_spec& s) { return s.name == p.key; });
+                    const auto declared =
+                        std::find_if(callee.params.begin(), callee.params.end(),
+                                     [&](const param_spec& s) { return s.name == p.key; });
                     if (declared == callee.params.end()) {
                         std::vector<std::string> names;
                         for (const auto& s : callee.params) {
                             names.push_back(s.name);
                         }
                         const std::string hint = did_you_mean(p.key, names);
-                        ctx.error(p.key_pos, "job '" + callee.name + "' has no param '" + p.key + "'" +
-                                                 (!hint.empty()     ? hint
-                                                  : names.empty()   ? " (it declares none)"
-                                                                    : "; its params: " + join_names(names)));
+                        ctx.error(p.key_pos,
+                                  "job '" + callee.name + "' has no param '" + p.key + "'" +
+                                      (!hint.empty()   ? hint
+                                       : names.empty() ? " (it declares none)"
+                                                       : "; its params: " + join_names(names)));
                         continue;
                     }
-                    const auto value = std::find_if(trigger->params.begin(), trigger->params.end(),
-                                                    [&](const auto& kv) { return kv.first == p.key; });
+                    const auto value =
+                        std::find_if(trigger->params.begin(), trigger->params.end(),
+                                     [&](const auto& kv) { return kv.first == p.key; });
                     if (value == trigger->params.end()) {
                         continue;  // already reported as a bad scalar
                     }
                     if (auto why = check_param_value(declared->type, value->second)) {
                         ctx.error(p.value.pos, "invalid value for param '" + p.key + "' of job '" +
                                                    callee.name + "' (type " +
-                                                   std::string(to_string(declared->type)) + "): " + *why);
+                                                   std::string(to_string(declared->type)) +
+                                                   "): " + *why);
                     } else if (!declared->values.empty() &&
                                std::find(declared->values.begin(), declared->values.end(),
                                          value->second) == declared->values.end()) {
-                        ctx.error(p.value.pos, "param '" + p.key + "' of job '" + callee.name +
-                                                   "' must be one of: " + join_names(declared->values));
+                        ctx.error(p.value.pos,
+                                  "param '" + p.key + "' of job '" + callee.name +
+                                      "' must be one of: " + join_names(declared->values));
                     }
                 }
             }
             for (const auto& s : callee.params) {
                 if (s.required && given.count(s.name) == 0) {
-                    ctx.error(t.name_pos, "trigger_job task '" + t.spec.name + "' must pass param '" +
-                                              s.name + "', which job '" + callee.name + "' requires");
+                    ctx.error(t.name_pos, "trigger_job task '" + t.spec.name +
+                                              "' must pass param '" + s.name + "', which job '" +
+                                              callee.name + "' requires");
                 }
             }
         }
@@ -429,8 +440,9 @@ std::vector<job_spec> decode_jobs(decode_context& ctx, const map_entry& e,
     std::vector<std::vector<decoded_task>> tasks;
     for (const auto& j : e.value.entries) {
         if (!is_valid_name(j.key)) {
-            ctx.error(j.key_pos, "invalid job name '" + j.key +
-                                     "': use letters, digits, '_', '-' and '.' (it appears in URLs)");
+            ctx.error(j.key_pos,
+                      "invalid job name '" + j.key +
+                          "': use letters, digits, '_', '-' and '.' (it appears in URLs)");
         }
         tasks.emplace_back();
         jobs.push_back(decode_job(ctx, j, scope, tasks.back()));

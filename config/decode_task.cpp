@@ -10,8 +10,8 @@ namespace sluice::config {
 namespace {
 
 constexpr std::array<std::string_view, 8> common_task_keys{
-    "type",    "description", "depends_on", "trigger_rule",
-    "pool",    "timeout",     "retries",    "retry_on_timeout"};
+    "type", "description", "depends_on", "trigger_rule",
+    "pool", "timeout",     "retries",    "retry_on_timeout"};
 
 std::vector<std::string_view> kind_keys(task_type t) {
     switch (t) {
@@ -22,8 +22,9 @@ std::vector<std::string_view> kind_keys(task_type t) {
         case task_type::sql:
             return {"connection", "sql", "file"};
         case task_type::copy:
-            return {"source", "sink", "batch_rows", "sleep_between_batches", "max_batches_per_run",
-                    "create_table"};
+            return {
+                "source",      "sink", "batch_rows", "sleep_between_batches", "max_batches_per_run",
+                "create_table"};
         case task_type::http:
             return {"method", "url", "headers", "body", "expected_status"};
         case task_type::trigger_job:
@@ -100,8 +101,8 @@ decoded_task decode_task(decode_context& ctx, const map_entry& e, const job_spec
     t.retry = scope.defaults.retries;
     job_retries.apply_to(t.retry);
     if (!is_valid_name(e.key)) {
-        ctx.error(e.key_pos, "invalid task name '" + e.key +
-                                 "': use letters, digits, '_', '-' and '.'");
+        ctx.error(e.key_pos,
+                  "invalid task name '" + e.key + "': use letters, digits, '_', '-' and '.'");
     }
     map_reader m(ctx, e.value, "task '" + e.key + "' of job '" + job.name + "'", e.key_pos);
     if (!m.valid()) {

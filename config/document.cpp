@@ -1,11 +1,11 @@
 #include "config/document.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <map>
 #include <tuple>
 #include <utility>
+
+#include <yaml-cpp/yaml.h>
 
 namespace sluice::config {
 
@@ -28,6 +28,9 @@ map_entry* node::find(std::string_view key) {
 }
 
 void diagnostic_sink::error(const position& pos, std::string message) {
+    if (entries_.size() >= max_diagnostics) {
+        throw diagnostic_limit_reached{};
+    }
     entries_.push_back({pos, false, std::move(message)});
 }
 
@@ -65,7 +68,9 @@ std::vector<diagnostic> diagnostic_sink::take(const std::vector<source_file>& fi
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 class converter {
 public:
@@ -95,6 +100,9 @@ public:
         }
         switch (y.Type()) {
             case YAML::NodeType::Scalar:
+                if (!within_byte_budget(y.Scalar().size(), fallback)) {
+                    return out;
+                }
                 out.kind = node_kind::scalar;
                 out.text = y.Scalar();
                 out.pos = scalar_start(at(y.Mark(), fallback), out.style);
@@ -119,6 +127,21 @@ public:
     }
 
 private:
+    // Aliases repeat text without repeating it in the file: bound the expanded total.
+    bool within_byte_budget(std::size_t size, const position& pos) {
+        bytes_ += size;
+        if (bytes_ <= max_document_bytes) {
+            return true;
+        }
+        if (!too_long_) {
+            too_long_ = true;
+            sink_.error(pos, "the document holds more than " +
+                                 std::to_string(max_document_bytes / (1024 * 1024)) +
+                                 " MiB of text once aliases are expanded");
+        }
+        return false;
+    }
+
     position at(const YAML::Mark& m, const position& fallback) const {
         if (m.is_null() || m.line < 0 || m.column < 0 || m.pos < 0) {
             return fallback;
@@ -178,6 +201,9 @@ private:
                 continue;
             }
             const std::string& key = k.Scalar();
+            if (!within_byte_budget(key.size(), key_pos)) {
+                continue;
+            }
             const auto [seen, inserted] = first_line.emplace(key, key_pos.line);
             if (!inserted) {
                 sink_.error(key_pos, "duplicate key '" + key + "' (first defined at line " +
@@ -219,14 +245,15 @@ private:
     int file_index_;
     diagnostic_sink& sink_;
     std::size_t count_ = 0;
+    std::size_t bytes_ = 0;
     bool too_deep_ = false;
     bool too_big_ = false;
+    bool too_long_ = false;
 };
 
 }  // namespace
 
-std::optional<node> parse_document(const source_file& file, int file_index,
-                                   diagnostic_sink& sink) {
+std::optional<node> parse_document(const source_file& file, int file_index, diagnostic_sink& sink) {
     position origin{file_index, 1, 1, 0};
     try {
         const std::vector<YAML::Node> docs = YAML::LoadAll(file.text);

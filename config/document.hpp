@@ -51,14 +51,22 @@ struct map_entry {
 };
 
 struct source_file {
-    std::string name;            // as printed in diagnostics
-    std::string text;            // the whole file, for locating fields inside scalars
-    std::filesystem::path dir;   // base of relative paths found in this file
+    std::string name;           // as printed in diagnostics
+    std::string text;           // the whole file, for locating fields inside scalars
+    std::filesystem::path dir;  // base of relative paths found in this file
 };
+
+// Thrown by diagnostic_sink once max_diagnostics errors are held: the load stops there, as a
+// compiler's error limit does. Aliases can multiply a handful of mistakes into millions of
+// messages; nobody reads past the first thousand.
+struct diagnostic_limit_reached {};
+
+inline constexpr std::size_t max_diagnostics = 1000;
 
 // Errors found while loading, kept with their file index so that they sort base-file-first.
 class diagnostic_sink {
 public:
+    // Throws diagnostic_limit_reached when this is error number max_diagnostics + 1.
     void error(const position& pos, std::string message);
     void file_error(int file, std::string message);  // line 0: about the file as a whole
     bool empty() const { return entries_.empty(); }
@@ -76,13 +84,13 @@ private:
 };
 
 // Bounds that keep hostile input (alias bombs, self-referencing aliases, deep nesting) cheap.
-inline constexpr std::size_t max_document_nodes = 500'000;
+inline constexpr std::size_t max_document_nodes = 250'000;
 inline constexpr int max_document_depth = 64;
+inline constexpr std::size_t max_document_bytes = 32 * 1024 * 1024;  // keys and scalars
 
 // Parses the first document of `file` (a second document is an error). Returns nullopt after
 // reporting a YAML syntax error; an empty file gives a null node.
-std::optional<node> parse_document(const source_file& file, int file_index,
-                                   diagnostic_sink& sink);
+std::optional<node> parse_document(const source_file& file, int file_index, diagnostic_sink& sink);
 
 // Deep merge: mappings merge key by key (recursively), anything else in `overlay` replaces the
 // value in `base`. A null overlay changes nothing.

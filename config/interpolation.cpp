@@ -16,8 +16,8 @@ bool is_env_name(std::string_view name) {
         return false;
     }
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) {
             return false;
         }
@@ -58,9 +58,17 @@ std::optional<std::string> read_small_file(const std::filesystem::path& path, st
     return data;
 }
 
+std::string too_long(const interpolation_source& source) {
+    return "placeholders expand to more than " + std::to_string(source.max_output_bytes) +
+           " bytes (the bound for a whole configuration is " +
+           std::to_string(max_interpolated_bytes) + ")";
+}
+
 }  // namespace
 
-bool needs_interpolation(std::string_view raw) { return raw.find("${") != std::string_view::npos; }
+bool needs_interpolation(std::string_view raw) {
+    return raw.find("${") != std::string_view::npos;
+}
 
 interpolation_result interpolate(std::string_view raw, const interpolation_source& source) {
     interpolation_result out;
@@ -103,12 +111,15 @@ interpolation_result interpolate(std::string_view raw, const interpolation_sourc
                 value = source.getenv(arg);
             }
             if (!value) {
-                out.errors.push_back(
-                    {start, "environment variable '" + arg + "' is not set (used by " +
-                                placeholder + ")"});
+                out.errors.push_back({start, "environment variable '" + arg +
+                                                 "' is not set (used by " + placeholder + ")"});
                 continue;
             }
             out.text += *value;
+            if (out.text.size() > source.max_output_bytes) {
+                out.errors.push_back({start, too_long(source)});
+                break;
+            }
             continue;
         }
         if (arg.empty()) {
@@ -119,13 +130,21 @@ interpolation_result interpolate(std::string_view raw, const interpolation_sourc
         if (path.is_relative()) {
             path = source.base_dir / path;
         }
-        std::string error;
-        auto content = read_small_file(path, error);
-        if (!content) {
-            out.errors.push_back({start, "cannot read '" + path.string() + "' for " +
-                                             placeholder + ": " + error});
+        file_read read;
+        if (source.files != nullptr && source.files->count(path) != 0) {
+            read = source.files->at(path);
+        } else {
+            read.content = read_small_file(path, read.error);
+            if (source.files != nullptr) {
+                (*source.files)[path] = read;
+            }
+        }
+        if (!read.content) {
+            out.errors.push_back({start, "cannot read '" + path.string() + "' for " + placeholder +
+                                             ": " + read.error});
             continue;
         }
+        std::optional<std::string>& content = read.content;
         if (!content->empty() && content->back() == '\n') {
             content->pop_back();
             if (!content->empty() && content->back() == '\r') {
@@ -133,6 +152,10 @@ interpolation_result interpolate(std::string_view raw, const interpolation_sourc
             }
         }
         out.text += *content;
+        if (out.text.size() > source.max_output_bytes) {
+            out.errors.push_back({start, too_long(source)});
+            break;
+        }
     }
     return out;
 }

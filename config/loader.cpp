@@ -100,15 +100,22 @@ public:
     load_result load(std::string text, const std::string& name, const sibling_overlays& siblings) {
         const std::filesystem::path dir = std::filesystem::path(name).parent_path();
         files_.push_back({name, std::move(text), dir});
-        std::optional<node> root = parse_document(files_[0], 0, sink_);
-        if (!root) {
+        try {
+            std::optional<node> root = parse_document(files_[0], 0, sink_);
+            if (!root) {
+                return finish(std::nullopt);
+            }
+            const std::optional<map_entry> environments = take_environments(*root);
+            if (!options_.environment.empty()) {
+                apply_environment(*root, environments, siblings);
+            }
+            return finish(std::move(root));
+        } catch (const diagnostic_limit_reached&) {
+            // The errors so far are reported; the note says the list is cut short.
+            sink_.file_error(
+                0, "too many errors: stopped after the first " + std::to_string(max_diagnostics));
             return finish(std::nullopt);
         }
-        const std::optional<map_entry> environments = take_environments(*root);
-        if (!options_.environment.empty()) {
-            apply_environment(*root, environments, siblings);
-        }
-        return finish(std::move(root));
     }
 
 private:
@@ -129,9 +136,10 @@ private:
             return section;
         }
         if (!section.value.is_mapping()) {
-            sink_.error(section.value.pos, "expected a mapping of environment names to overlays "
-                                           "for 'environments', got " +
-                                               std::string(describe_kind(section.value)));
+            sink_.error(section.value.pos,
+                        "expected a mapping of environment names to overlays "
+                        "for 'environments', got " +
+                            std::string(describe_kind(section.value)));
             section.value = node{};
             return section;
         }
@@ -153,8 +161,9 @@ private:
             auto it = std::find_if(overlay.entries.begin(), overlay.entries.end(),
                                    [](const map_entry& e) { return e.key == "environments"; });
             if (it != overlay.entries.end()) {
-                sink_.error(it->key_pos, "'environments' cannot appear inside an environment "
-                                         "overlay");
+                sink_.error(it->key_pos,
+                            "'environments' cannot appear inside an environment "
+                            "overlay");
                 overlay.entries.erase(it);
             }
         } else if (!overlay.is_null()) {
@@ -169,8 +178,8 @@ private:
                            const sibling_overlays& siblings) {
         const std::string& env = options_.environment;
         if (!is_valid_name(env)) {
-            sink_.file_error(0, "invalid environment name '" + env +
-                                    "': use letters, digits, '_', '-' and '.'");
+            sink_.file_error(
+                0, "invalid environment name '" + env + "': use letters, digits, '_', '-' and '.'");
             return;
         }
         bool found = false;

@@ -4,18 +4,42 @@
 
 namespace sluice::config {
 
-std::string_view to_string(catchup_policy v) { return name_of(catchup_names, v); }
-std::string_view to_string(concurrency_policy v) { return name_of(concurrency_names, v); }
-std::string_view to_string(trigger_rule v) { return name_of(trigger_rule_names, v); }
-std::string_view to_string(task_type v) { return name_of(task_type_names, v); }
-std::string_view to_string(connection_type v) { return name_of(connection_type_names, v); }
-std::string_view to_string(sink_mode v) { return name_of(sink_mode_names, v); }
-std::string_view to_string(token_role v) { return name_of(token_role_names, v); }
-std::string_view to_string(param_type v) { return name_of(param_type_names, v); }
-std::string_view to_string(notify_event v) { return name_of(notify_event_names, v); }
-std::string_view to_string(create_table_policy v) { return name_of(create_table_names, v); }
-std::string_view to_string(file_format v) { return name_of(file_format_names, v); }
-std::string_view to_string(store_kind v) { return name_of(store_kind_names, v); }
+std::string_view to_string(catchup_policy v) {
+    return name_of(catchup_names, v);
+}
+std::string_view to_string(concurrency_policy v) {
+    return name_of(concurrency_names, v);
+}
+std::string_view to_string(trigger_rule v) {
+    return name_of(trigger_rule_names, v);
+}
+std::string_view to_string(task_type v) {
+    return name_of(task_type_names, v);
+}
+std::string_view to_string(connection_type v) {
+    return name_of(connection_type_names, v);
+}
+std::string_view to_string(sink_mode v) {
+    return name_of(sink_mode_names, v);
+}
+std::string_view to_string(token_role v) {
+    return name_of(token_role_names, v);
+}
+std::string_view to_string(param_type v) {
+    return name_of(param_type_names, v);
+}
+std::string_view to_string(notify_event v) {
+    return name_of(notify_event_names, v);
+}
+std::string_view to_string(create_table_policy v) {
+    return name_of(create_table_names, v);
+}
+std::string_view to_string(file_format v) {
+    return name_of(file_format_names, v);
+}
+std::string_view to_string(store_kind v) {
+    return name_of(store_kind_names, v);
+}
 
 bool is_database(connection_type t) {
     return t == connection_type::postgres || t == connection_type::mysql ||

@@ -120,8 +120,8 @@ struct connection_spec {
     std::string description;
     connection_type type = connection_type::postgres;
     std::string url;
-    bool url_is_secret = false;         // holds a password or interpolated text: use redact_url
-    std::filesystem::path local_path;   // sqlite: the database file; file: the directory
+    bool url_is_secret = false;        // holds a password or interpolated text: use redact_url
+    std::filesystem::path local_path;  // sqlite: the database file; file: the directory
     int pool_size = 4;
     core::duration connect_timeout = 10s;
     std::vector<std::pair<std::string, std::string>> headers;  // http only
@@ -146,13 +146,13 @@ struct shell_spec {
     std::vector<std::pair<std::string, std::string>> env;
     std::set<std::string> secret_env;  // names of interpolated variables
     std::optional<std::filesystem::path> cwd;
-    core::duration kill_grace = 10s;  // SIGTERM -> SIGKILL on timeout or cancel
+    core::duration kill_grace = 10s;       // SIGTERM -> SIGKILL on timeout or cancel
     std::vector<int> retry_on_exit_codes;  // empty = every non-zero code is transient
 };
 
 struct sql_spec {
     std::string connection;
-    std::optional<std::string> sql;  // statements; exactly one of sql/file is set
+    std::optional<std::string> sql;             // statements; exactly one of sql/file is set
     std::optional<std::filesystem::path> file;  // read when the task runs
 };
 
@@ -166,13 +166,13 @@ struct copy_source_spec {
     std::string connection;
     std::optional<std::string> table;  // database sources: exactly one of table/query
     std::optional<std::string> query;
-    std::optional<std::string> path;           // file and http sources
-    std::vector<std::string> cursor;           // incremental: compared as a tuple
-    std::optional<core::duration> lookback;    // re-read window before the mark
-    std::vector<column_spec> columns;          // empty = every column as is
-    std::optional<file_format> format;         // file sources
-    std::optional<std::string> records;        // http: the field holding the rows
-    std::optional<std::string> next_page;      // http: the field holding the next link
+    std::optional<std::string> path;         // file and http sources
+    std::vector<std::string> cursor;         // incremental: compared as a tuple
+    std::optional<core::duration> lookback;  // re-read window before the mark
+    std::vector<column_spec> columns;        // empty = every column as is
+    std::optional<file_format> format;       // file sources
+    std::optional<std::string> records;      // http: the field holding the rows
+    std::optional<std::string> next_page;    // http: the field holding the next link
 };
 
 struct copy_sink_spec {
@@ -180,12 +180,12 @@ struct copy_sink_spec {
     std::optional<std::string> table;  // database sinks
     std::optional<std::string> path;   // file sinks
     sink_mode mode = sink_mode::append;
-    std::vector<std::string> key;                 // upsert and scd2
-    std::optional<std::string> sequence;          // scd2: orders change events
-    std::optional<std::string> operation;         // scd2: column holding insert/update/delete
-    std::vector<std::string> tracked_columns;     // scd2: empty = every non-key column
-    std::optional<std::string> version_column;    // ClickHouse ReplacingMergeTree version
-    std::optional<file_format> format;            // file sinks
+    std::vector<std::string> key;               // upsert and scd2
+    std::optional<std::string> sequence;        // scd2: orders change events
+    std::optional<std::string> operation;       // scd2: column holding insert/update/delete
+    std::vector<std::string> tracked_columns;   // scd2: empty = every non-key column
+    std::optional<std::string> version_column;  // ClickHouse ReplacingMergeTree version
+    std::optional<file_format> format;          // file sinks
 };
 
 struct copy_spec {
@@ -242,8 +242,8 @@ struct job_spec {
     int max_catchup_runs = 100;
     concurrency_policy concurrency = concurrency_policy::allow;
     int max_active_runs = 1;
-    std::optional<int> max_active_tasks;  // nullopt = bounded by `workers` only
-    bool paused = false;                  // initial state; the store keeps the live one
+    std::optional<int> max_active_tasks;    // nullopt = bounded by `workers` only
+    bool paused = false;                    // initial state; the store keeps the live one
     std::optional<core::duration> timeout;  // whole run
     std::optional<core::duration> sla;
     std::vector<param_spec> params;
@@ -261,8 +261,8 @@ struct sluice_config {
     std::map<std::string, int> pools;  // name -> slots
     defaults_spec defaults;
     std::map<std::string, connection_spec> connections;
-    std::vector<job_spec> jobs;  // in file order
-    std::string environment;     // the overlay merged, "" = none
+    std::vector<job_spec> jobs;                // in file order
+    std::string environment;                   // the overlay merged, "" = none
     std::vector<std::filesystem::path> files;  // every file read: the base, then its overlay
     std::filesystem::path base_dir;            // relative paths were resolved against this
 

@@ -228,15 +228,16 @@ shell_spec decode_shell(const task_body_context& b) {
         if (auto vars = ctx.string_map(*v, "env")) {
             for (auto& var : *vars) {
                 if (!is_identifier(var.key)) {
-                    ctx.error(var.entry->key_pos, "invalid environment variable name '" +
-                                                      var.key + "': use letters, digits and '_'");
+                    ctx.error(var.entry->key_pos, "invalid environment variable name '" + var.key +
+                                                      "': use letters, digits and '_'");
                     continue;
                 }
                 if (var.key.rfind("SLUICE_", 0) == 0) {
-                    ctx.error(var.entry->key_pos, "environment variables starting with SLUICE_ "
-                                                  "are set by Sluice itself; choose another "
-                                                  "name than '" +
-                                                      var.key + "'");
+                    ctx.error(var.entry->key_pos,
+                              "environment variables starting with SLUICE_ "
+                              "are set by Sluice itself; choose another "
+                              "name than '" +
+                                  var.key + "'");
                     continue;
                 }
                 if (var.secret) {
@@ -268,10 +269,10 @@ sql_spec decode_sql(const task_body_context& b) {
             s.connection = *name;
             const auto type = check_connection_ref(ctx, *v, *name, b.scope);
             if (type && !is_database(*type)) {
-                ctx.error(v->pos, "sql tasks run on database connections (postgres, mysql, "
-                                  "clickhouse, sqlite), but '" +
-                                      *name + "' is a " + std::string(to_string(*type)) +
-                                      " connection");
+                ctx.error(v->pos,
+                          "sql tasks run on database connections (postgres, mysql, "
+                          "clickhouse, sqlite), but '" +
+                              *name + "' is a " + std::string(to_string(*type)) + " connection");
             }
         }
     }

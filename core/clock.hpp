@@ -24,7 +24,8 @@ public:
 // A clock that only moves when told to; safe to read from several threads.
 class manual_clock final : public clock {
 public:
-    explicit manual_clock(time_point start = time_point{}) : now_(start.time_since_epoch().count()) {}
+    explicit manual_clock(time_point start = time_point{})
+        : now_(start.time_since_epoch().count()) {}
 
     time_point now() const override { return time_point{time_point::duration{now_.load()}}; }
     void set(time_point t) { now_.store(t.time_since_epoch().count()); }

@@ -35,14 +35,14 @@ result<duration> parse_duration(std::string_view text) {
     std::size_t pos = 0;
     while (pos < text.size()) {
         if (text[pos] < '0' || text[pos] > '9') {
-            return error::permanent("invalid duration '" + std::string(text) + "': " +
-                                    std::string(grammar));
+            return error::permanent("invalid duration '" + std::string(text) +
+                                    "': " + std::string(grammar));
         }
         std::int64_t value = 0;
         auto [end, ec] = std::from_chars(text.data() + pos, text.data() + text.size(), value);
         if (ec != std::errc{} || end == text.data() + pos) {
-            return error::permanent("invalid duration '" + std::string(text) + "': " +
-                                    std::string(grammar));
+            return error::permanent("invalid duration '" + std::string(text) +
+                                    "': " + std::string(grammar));
         }
         pos = static_cast<std::size_t>(end - text.data());
         std::size_t unit_index = units.size();

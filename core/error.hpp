@@ -1,9 +1,9 @@
 #pragma once
 
-#include <boost/system/result.hpp>
-
 #include <string>
 #include <utility>
+
+#include <boost/system/result.hpp>
 
 namespace sluice::core {
 
@@ -17,8 +17,12 @@ struct error {
     error_class cls = error_class::permanent;
     std::string message;
 
-    static error permanent(std::string message) { return {error_class::permanent, std::move(message)}; }
-    static error transient(std::string message) { return {error_class::transient, std::move(message)}; }
+    static error permanent(std::string message) {
+        return {error_class::permanent, std::move(message)};
+    }
+    static error transient(std::string message) {
+        return {error_class::transient, std::move(message)};
+    }
 };
 
 // Thrown by result<T>::value() on an error; only reached on programmer error or at startup.

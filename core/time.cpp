@@ -1,12 +1,12 @@
 #include "core/time.hpp"
 
-#include "core/zone_offsets.hpp"
+#include <cstdio>
+#include <stdexcept>
 
 #include <date/date.h>
 #include <date/tz.h>
 
-#include <cstdio>
-#include <stdexcept>
+#include "core/zone_offsets.hpp"
 
 namespace sluice::core {
 namespace {
@@ -56,8 +56,9 @@ std::string offset_suffix(std::chrono::seconds offset) {
 
 result<sys_seconds> parse_rfc3339(std::string_view s) {
     const auto bad = [&](const char* why) {
-        return error::permanent("invalid RFC 3339 timestamp '" + std::string(s) + "': " + why +
-                                " (expected e.g. 2026-03-29T01:30:00Z or 2026-03-29T03:00:00+02:00)");
+        return error::permanent(
+            "invalid RFC 3339 timestamp '" + std::string(s) + "': " + why +
+            " (expected e.g. 2026-03-29T01:30:00Z or 2026-03-29T03:00:00+02:00)");
     };
     std::size_t pos = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;

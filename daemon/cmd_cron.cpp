@@ -1,7 +1,7 @@
-#include <date/tz.h>
-
 #include <chrono>
 #include <iostream>
+
+#include <date/tz.h>
 
 #include "core/time.hpp"
 #include "daemon/commands.hpp"
@@ -46,8 +46,8 @@ void print_fire_times(const parsed_input& in, core::sys_seconds from, int count,
         const auto next = in.expression.next(t, in.zone);
         if (!next) {
             if (i == 0) {
-                std::cout << indent << "(never fires after "
-                          << core::format_rfc3339(from, in.zone) << ")\n";
+                std::cout << indent << "(never fires after " << core::format_rfc3339(from, in.zone)
+                          << ")\n";
             }
             return;
         }

@@ -1,12 +1,11 @@
-#include <date/tz.h>
-
 #include <chrono>
 #include <iostream>
 
-#include "config/loader.hpp"
+#include <date/tz.h>
+
 #include "core/time.hpp"
 #include "daemon/commands.hpp"
-#include "daemon/schedule_checker.hpp"
+#include "daemon/load_config.hpp"
 #include "scheduler/cron_expression.hpp"
 
 namespace sluice::daemon {
@@ -37,23 +36,14 @@ void print_job_summary(const config::job_spec& job, int next_runs) {
 }  // namespace
 
 int run_validate(const validate_options& options) {
-    config::load_options load;
-    load.environment = options.environment;
-    load.check_schedule = make_schedule_checker();
-    const config::load_result result = config::load_file(options.config_file, load);
-    for (const auto& d : result.diagnostics) {
-        std::cerr << config::format_diagnostic(d) << "\n";
-    }
-    if (!result.config) {
-        std::cerr << result.diagnostics.size()
-                  << (result.diagnostics.size() == 1 ? " error" : " errors") << " in "
-                  << options.config_file << "\n";
+    const auto loaded = load_config_or_report(options.config_file, options.environment);
+    if (!loaded) {
         return exit_invalid;
     }
     if (options.quiet) {
         return exit_ok;
     }
-    const auto& cfg = *result.config;
+    const auto& cfg = *loaded;
     std::cout << options.config_file << ": valid";
     if (!options.environment.empty()) {
         std::cout << " (environment " << options.environment << ")";

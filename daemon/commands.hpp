@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sluice::daemon {
 
@@ -29,6 +30,40 @@ struct cron_explain_options {
     std::string expression;
     std::string zone = "UTC";
 };
+
+struct serve_options {
+    std::string config_file;
+    std::string environment;
+};
+
+struct run_options {
+    std::string config_file;
+    std::string environment;
+    std::string job;
+    std::vector<std::string> params;  // NAME=VALUE
+    bool show_logs = true;            // print every task's output after the run
+};
+
+struct runs_options {
+    std::string config_file;
+    std::string environment;
+    std::string job;    // list: "" = every job
+    std::string state;  // list: "" = every state
+    int limit = 50;
+    std::int64_t run_id = 0;  // show
+    bool json = false;        // --output json
+    bool show_logs = false;   // show: task output too
+};
+
+// `sluice serve`: the daemon; runs until SIGTERM/SIGINT, then drains and exits 0.
+int run_serve(const serve_options& options);
+
+// `sluice run`: one run of one job in the foreground; exit 0 when it succeeded, 1 otherwise.
+int run_once(const run_options& options);
+
+// `sluice runs list` and `sluice runs show`, read from the store.
+int run_runs_list(const runs_options& options);
+int run_runs_show(const runs_options& options);
 
 // `sluice validate`: loads the config, prints every diagnostic as FILE:LINE:COL on stderr.
 int run_validate(const validate_options& options);

@@ -1,7 +1,7 @@
 // The sluice executable: command line, logging setup and dispatch to the commands.
-#include <CLI/CLI.hpp>
-
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "core/logging.hpp"
 #include "daemon/commands.hpp"
@@ -15,14 +15,6 @@ struct global_options {
     std::string log_format = "text";
     std::string log_level = "info";
 };
-
-// `serve` and `run` arrive with the durable-core issue; until then they say so plainly.
-int not_available_yet(const std::string& command) {
-    std::cerr << "sluice: '" << command
-              << "' is not available in this version yet; use 'sluice validate' to check a "
-                 "config and 'sluice cron next' to preview schedules\n";
-    return exit_usage;
-}
 
 }  // namespace
 
@@ -42,7 +34,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     validate_options validate;
-    auto* validate_cmd = app.add_subcommand("validate", "Check a config file and report every error");
+    auto* validate_cmd =
+        app.add_subcommand("validate", "Check a config file and report every error");
     validate_cmd->add_option("-c,--config", validate.config_file, "Config file (YAML)")->required();
     validate_cmd->add_option("-e,--env", validate.environment,
                              "Environment overlay to merge (e.g. prod)");
@@ -68,12 +61,40 @@ int main(int argc, char** argv) {
     explain_cmd->add_option("expression", explain.expression, "Cron expression")->required();
     explain_cmd->add_option("--tz", explain.zone, "IANA time zone")->capture_default_str();
 
-    std::string serve_config;
-    auto* serve_cmd = app.add_subcommand("serve", "Run the daemon (arrives with the next release)");
-    serve_cmd->add_option("-c,--config", serve_config, "Config file (YAML)");
-    serve_cmd->allow_extras();
-    auto* run_cmd = app.add_subcommand("run", "Run one job once (arrives with the next release)");
-    run_cmd->allow_extras();
+    serve_options serve;
+    auto* serve_cmd = app.add_subcommand("serve", "Run the daemon: schedules, executor, store");
+    serve_cmd->add_option("-c,--config", serve.config_file, "Config file (YAML)")->required();
+    serve_cmd->add_option("-e,--env", serve.environment, "Environment overlay to merge");
+
+    run_options run;
+    auto* run_cmd = app.add_subcommand("run", "Run one job once in the foreground");
+    run_cmd->add_option("-c,--config", run.config_file, "Config file (YAML)")->required();
+    run_cmd->add_option("-e,--env", run.environment, "Environment overlay to merge");
+    run_cmd->add_option("job", run.job, "The job to run")->required();
+    run_cmd->add_option("-p,--param", run.params, "A parameter, NAME=VALUE (repeatable)");
+    run_cmd->add_flag("!--no-logs", run.show_logs, "Do not print task output at the end");
+
+    runs_options runs;
+    auto* runs_cmd = app.add_subcommand("runs", "Inspect runs recorded in the store");
+    runs_cmd->require_subcommand(1);
+    const auto add_common = [&](CLI::App* cmd) {
+        cmd->add_option("-c,--config", runs.config_file, "Config file (YAML)")->required();
+        cmd->add_option("-e,--env", runs.environment, "Environment overlay to merge");
+        cmd->add_option("--output", runs.json, "Output format: table or json")
+            ->transform(CLI::CheckedTransformer(
+                std::map<std::string, bool>{{"table", false}, {"json", true}}));
+    };
+    auto* runs_list_cmd = runs_cmd->add_subcommand("list", "List runs, newest first");
+    add_common(runs_list_cmd);
+    runs_list_cmd->add_option("--job", runs.job, "Only this job");
+    runs_list_cmd->add_option("--state", runs.state, "Only this state");
+    runs_list_cmd->add_option("--limit", runs.limit, "At most this many")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+    auto* runs_show_cmd = runs_cmd->add_subcommand("show", "Show one run with its tasks");
+    add_common(runs_show_cmd);
+    runs_show_cmd->add_option("run_id", runs.run_id, "Run id")->required();
+    runs_show_cmd->add_flag("--logs", runs.show_logs, "Print task output too");
 
     try {
         app.parse(argc, argv);
@@ -98,7 +119,13 @@ int main(int argc, char** argv) {
         return run_cron_explain(explain);
     }
     if (serve_cmd->parsed()) {
-        return not_available_yet("serve");
+        return run_serve(serve);
     }
-    return not_available_yet("run");
+    if (run_cmd->parsed()) {
+        return run_once(run);
+    }
+    if (runs_list_cmd->parsed()) {
+        return run_runs_list(runs);
+    }
+    return run_runs_show(runs);
 }

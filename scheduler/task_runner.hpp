@@ -39,8 +39,8 @@ private:
     std::atomic<int> reason_{static_cast<int>(reason::none)};
 };
 
-// One line of task output, stamped when it was read.
-struct log_line {
+// One line of task output, stamped when it was read (the store keeps it as a log_line).
+struct output_line {
     core::time_point at;
     enum class stream { out, err, system } source = stream::out;
     std::string text;
@@ -64,7 +64,7 @@ struct task_context {
     const stop_signal& stop;
     const core::clock& clock;
     // Output lines and metrics (`::sluice metric NAME=VALUE`) as they happen; thread-safe sinks.
-    std::function<void(log_line)> on_log;
+    std::function<void(output_line)> on_log;
     std::function<void(std::string_view name, double value)> on_metric;
 };
 
@@ -73,7 +73,7 @@ struct task_context {
 struct task_outcome {
     enum class status { success, failed, timed_out, canceled } result = status::success;
     core::error_class error_class = core::error_class::permanent;
-    std::string message;   // for the operator; never contains secrets
+    std::string message;           // for the operator; never contains secrets
     std::optional<int> exit_code;  // shell tasks
 
     static task_outcome ok() { return {}; }

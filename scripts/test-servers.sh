@@ -9,11 +9,12 @@
 # Servers live in one temp dir under ${TMPDIR:-/tmp}; its path is kept in the state file
 # $SLUICE_TEST_SERVERS_STATE (default ${TMPDIR:-/tmp}/sluice-test-servers.<uid>.state), so
 # separate build trees can run separate sets at once. Works as root (servers run as an
-# unprivileged user) and as a normal user. Each server is a <name>_start/_stop function; add
-# ClickHouse and MariaDB the same way and list them in `servers`.
+# unprivileged user) and as a normal user. Each server is a <name>_start/_stop/_running set of
+# functions listed in `servers`: PostgreSQL (SLUICE_TEST_PG_URL) and MariaDB
+# (SLUICE_TEST_MYSQL_URL); add ClickHouse the same way.
 set -euo pipefail
 
-servers=(postgresql)
+servers=(postgresql mariadb)
 
 tmp_root=${TMPDIR:-/tmp}
 state_file=${SLUICE_TEST_SERVERS_STATE:-$tmp_root/sluice-test-servers.$(id -u).state}
@@ -89,6 +90,85 @@ postgresql_running() {
     local dir=$1
     [[ -d "$dir/postgresql/data" ]] &&
         as_service_user "$(pg_bin)/pg_ctl" -D "$dir/postgresql/data" status >/dev/null 2>&1
+}
+
+# ---- MariaDB ----
+
+mariadb_user=mysql
+mariadb_password=sluice-test-pw
+
+as_mariadb_user() {
+    if [[ $(id -u) -eq 0 ]]; then
+        runuser -u "$mariadb_user" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+mariadb_start() {
+    local dir=$1 data port attempt pid waited
+    data=$dir/mariadb
+    command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null ||
+        die "MariaDB server binaries not found (apt-get install mariadb-server)"
+    mkdir -p "$data"
+    if [[ $(id -u) -eq 0 ]]; then
+        id "$mariadb_user" >/dev/null 2>&1 ||
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$mariadb_user"
+        chown "$mariadb_user" "$data"
+    fi
+    # root gets a password-less login on the socket (this data is thrown away).
+    as_mariadb_user mariadb-install-db --no-defaults --datadir="$data/data" \
+        --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
+        >"$data/install.log" 2>&1 || { cat "$data/install.log" >&2; die "mariadb-install-db failed"; }
+    # Small buffers, no binary log and no durable flush: fast startup for throwaway data.
+    for attempt in 1 2 3 4 5 6 7 8; do
+        port=$(random_port)
+        rm -f "$data/mysqld.pid"
+        as_mariadb_user mariadbd --no-defaults --datadir="$data/data" --port="$port" \
+            --bind-address=127.0.0.1 --socket="$data/mysqld.sock" --pid-file="$data/mysqld.pid" \
+            --log-error="$data/server.log" --skip-name-resolve --skip-log-bin \
+            --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
+            --innodb-flush-log-at-trx-commit=0 --max-connections=400 </dev/null >/dev/null 2>&1 &
+        pid=$!
+        waited=0
+        while ((waited < 300)); do
+            kill -0 "$pid" 2>/dev/null || break
+            mariadb-admin --no-defaults --socket="$data/mysqld.sock" -uroot ping \
+                >/dev/null 2>&1 && break
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if kill -0 "$pid" 2>/dev/null &&
+            mariadb-admin --no-defaults --socket="$data/mysqld.sock" -uroot ping >/dev/null 2>&1; then
+            break
+        fi
+        kill -9 "$pid" 2>/dev/null || true
+        port=""
+    done
+    [[ -n "$port" ]] || { tail -n 20 "$data/server.log" >&2; die "MariaDB did not start"; }
+    mariadb --no-defaults --socket="$data/mysqld.sock" -uroot -e "
+        CREATE DATABASE sluice_test;
+        CREATE USER 'sluice'@'%' IDENTIFIED BY '$mariadb_password';
+        GRANT ALL ON sluice_test.* TO 'sluice'@'%';"
+    echo "SLUICE_TEST_MYSQL_URL=mysql://sluice:$mariadb_password@127.0.0.1:$port/sluice_test" \
+        >>"$dir/env"
+}
+
+mariadb_stop() {
+    local dir=$1 pid waited=0
+    [[ -f "$dir/mariadb/mysqld.pid" ]] || return 0
+    pid=$(cat "$dir/mariadb/mysqld.pid")
+    kill -9 "$pid" 2>/dev/null || true
+    # Bounded: an unreaped zombie still answers kill -0.
+    while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+        sleep 0.05
+        waited=$((waited + 1))
+    done
+}
+
+mariadb_running() {
+    local dir=$1
+    [[ -f "$dir/mariadb/mysqld.pid" ]] && kill -0 "$(cat "$dir/mariadb/mysqld.pid")" 2>/dev/null
 }
 
 # ---- commands ----

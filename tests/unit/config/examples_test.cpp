@@ -1,7 +1,7 @@
-#include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "config/loader.hpp"
 #include "tests/unit/config/test_support.hpp"
@@ -27,7 +27,8 @@ fixture_env full_env(const std::string& environment) {
 
 }  // namespace
 
-TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only", "[config][examples]") {
+TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only",
+          "[config][examples]") {
     const auto r = load_file(examples + "quickstart.yaml", make_options());
     const auto& cfg = require_config(r);
     CHECK(cfg.store.kind == store_kind::sqlite);
@@ -47,15 +48,18 @@ TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only", "
     }
 }
 
-TEST_CASE("config: examples/full.yaml is valid in the base and every environment", "[config][examples]") {
-    const auto& base = require_config(load_file(examples + "full.yaml", make_options(full_env(""))));
+TEST_CASE("config: examples/full.yaml is valid in the base and every environment",
+          "[config][examples]") {
+    const auto& base =
+        require_config(load_file(examples + "full.yaml", make_options(full_env(""))));
     CHECK(base.jobs.size() == 3);
     CHECK(base.store.kind == store_kind::postgres);
     CHECK(base.store.url_is_secret);
     CHECK(base.connections.at("app").url_is_secret);
     CHECK(base.connections.size() == 6);
 
-    const auto& dev = require_config(load_file(examples + "full.yaml", make_options(full_env("dev"))));
+    const auto& dev =
+        require_config(load_file(examples + "full.yaml", make_options(full_env("dev"))));
     CHECK(dev.store.kind == store_kind::sqlite);
     CHECK(dev.workers == 2);
     CHECK_FALSE(dev.find_job("nightly")->schedule.has_value());

@@ -111,7 +111,8 @@ TEST_CASE("config: bad cron expressions point at the offending field", "[config]
           "runs when triggered");
 }
 
-TEST_CASE("config: without a schedule checker schedules are accepted as written", "[config][jobs]") {
+TEST_CASE("config: without a schedule checker schedules are accepted as written",
+          "[config][jobs]") {
     load_options options;
     const auto r = load_string(job("    schedule: \"not a cron\"\n"), "t.yaml", options);
     REQUIRE(r.config.has_value());
@@ -196,11 +197,12 @@ TEST_CASE("config: dependency cycles are named, each once", "[config][jobs]") {
     CHECK(only_error(job_with_tasks("      a: {type: noop, depends_on: [a]}\n")) ==
           "test.yaml:4:36: error: dependency cycle in job 'j': a -> a (each task depends on the "
           "next)");
-    const auto r = load_yaml(job_with_tasks("      a: {type: noop, depends_on: [b]}\n"
-                                            "      b: {type: noop, depends_on: [a, c]}\n"
-                                            "      c: {type: noop, depends_on: [b]}\n"
-                                            "      d: {type: noop, depends_on: [e]}\n"
-                                            "      e: {type: noop, depends_on: [d]}\n"));
+    const auto r =
+        load_yaml(job_with_tasks("      a: {type: noop, depends_on: [b]}\n"
+                                 "      b: {type: noop, depends_on: [a, c]}\n"
+                                 "      c: {type: noop, depends_on: [b]}\n"
+                                 "      d: {type: noop, depends_on: [e]}\n"
+                                 "      e: {type: noop, depends_on: [d]}\n"));
     CHECK(formatted(r) == std::vector<std::string>{
                               "test.yaml:4:36: error: dependency cycle in job 'j': a -> b -> a "
                               "(each task depends on the next)",
@@ -210,10 +212,11 @@ TEST_CASE("config: dependency cycles are named, each once", "[config][jobs]") {
                               "(each task depends on the next)",
                           });
     // A diamond is not a cycle.
-    require_config(load_yaml(job_with_tasks("      a: {type: noop}\n"
-                                            "      b: {type: noop, depends_on: [a]}\n"
-                                            "      c: {type: noop, depends_on: [a]}\n"
-                                            "      d: {type: noop, depends_on: [b, c]}\n")));
+    require_config(
+        load_yaml(job_with_tasks("      a: {type: noop}\n"
+                                 "      b: {type: noop, depends_on: [a]}\n"
+                                 "      c: {type: noop, depends_on: [a]}\n"
+                                 "      d: {type: noop, depends_on: [b, c]}\n")));
 }
 
 TEST_CASE("config: trigger_job targets, params and cycles are checked", "[config][jobs]") {
@@ -225,17 +228,20 @@ TEST_CASE("config: trigger_job targets, params and cycles are checked", "[config
     tasks: {t: {type: noop}}
 )";
     const auto& cfg = require_config(load_yaml(
-        base + "  parent:\n    tasks:\n"
-               "      go: {type: trigger_job, job: child, params: {day: \"2026-01-02\"}, wait: false}\n"));
+        base +
+        "  parent:\n    tasks:\n"
+        "      go: {type: trigger_job, job: child, params: {day: \"2026-01-02\"}, wait: false}\n"));
     const auto& go = std::get<trigger_job_spec>(cfg.jobs.at(1).tasks.at(0).kind);
     CHECK(go.job == "child");
     CHECK(go.params == std::vector<std::pair<std::string, std::string>>{{"day", "2026-01-02"}});
     CHECK_FALSE(go.wait);
 
-    const auto r = load_yaml(base + "  parent:\n    tasks:\n"
-                                    "      a: {type: trigger_job, job: chld}\n"
-                                    "      b: {type: trigger_job, job: child, params: {day: x, mod: full}}\n"
-                                    "      c: {type: trigger_job, job: child, params: {day: \"2026-01-01\", mode: slow}}\n");
+    const auto r = load_yaml(
+        base +
+        "  parent:\n    tasks:\n"
+        "      a: {type: trigger_job, job: chld}\n"
+        "      b: {type: trigger_job, job: child, params: {day: x, mod: full}}\n"
+        "      c: {type: trigger_job, job: child, params: {day: \"2026-01-01\", mode: slow}}\n");
     CHECK(formatted(r) ==
           std::vector<std::string>{
               "test.yaml:9:35: error: unknown job 'chld' in trigger_job task 'a'; did you mean "

@@ -1,8 +1,9 @@
-#include <catch2/catch.hpp>
+#include "config/loader.hpp"
 
 #include <algorithm>
 
-#include "config/loader.hpp"
+#include <catch2/catch.hpp>
+
 #include "tests/unit/config/test_support.hpp"
 
 using namespace sluice::config;
@@ -136,11 +137,17 @@ TEST_CASE("config: tokens need a 64-hex sha256, a unique name and a valid role",
     REQUIRE(cfg.server.tokens.size() == 1);
     CHECK(cfg.server.tokens[0].sha256 == hash);
     CHECK(cfg.server.tokens[0].role == token_role::operator_);
-    const auto r = load_yaml("server:\n  tokens:\n"
-                             "    - {name: ops, sha256: \"abc\", role: root}\n"
-                             "    - {name: ops, sha256: \"" + hash + "\"}\n"
-                             "    - {name: b, sha256: \"" + hash + "\"}\n"
-                             "    - {sha256: \"" + std::string(64, 'b') + "\"}\n");
+    const auto r = load_yaml(
+        "server:\n  tokens:\n"
+        "    - {name: ops, sha256: \"abc\", role: root}\n"
+        "    - {name: ops, sha256: \"" +
+        hash +
+        "\"}\n"
+        "    - {name: b, sha256: \"" +
+        hash +
+        "\"}\n"
+        "    - {sha256: \"" +
+        std::string(64, 'b') + "\"}\n");
     CHECK(formatted(r) ==
           std::vector<std::string>{
               "test.yaml:3:27: error: 'sha256' must be 64 hexadecimal digits (the SHA-256 of the "
@@ -158,7 +165,8 @@ TEST_CASE("config: store urls are sqlite or postgres", "[config]") {
                                           "/etc/sluice/sluice.yaml", make_options()));
     CHECK(cfg.store.kind == store_kind::sqlite);
     CHECK(cfg.store.sqlite_path == "/etc/sluice/state/s.db");
-    cfg = require_config(load_yaml("store: {url: \"postgres://sluice@db/sluice\", pool_size: 3}\n"));
+    cfg =
+        require_config(load_yaml("store: {url: \"postgres://sluice@db/sluice\", pool_size: 3}\n"));
     CHECK(cfg.store.kind == store_kind::postgres);
     CHECK(cfg.store.pool_size == 3);
     CHECK_FALSE(cfg.store.url_is_secret);
@@ -262,21 +270,36 @@ TEST_CASE("config: every error of a broken file is reported, sorted by position"
 
 TEST_CASE("config: an unreadable file is one whole-file diagnostic", "[config]") {
     const auto r = load_file("/nonexistent/sluice.yaml", make_options());
-    CHECK(formatted(r) == std::vector<std::string>{"/nonexistent/sluice.yaml: error: cannot read "
-                                                   "configuration file: No such file or directory"});
+    CHECK(formatted(r) ==
+          std::vector<std::string>{"/nonexistent/sluice.yaml: error: cannot read "
+                                   "configuration file: No such file or directory"});
 }
 
-TEST_CASE("config: hostile YAML is bounded: self-referencing aliases and deep nesting", "[config]") {
+TEST_CASE("config: hostile YAML is bounded: self-referencing aliases and deep nesting",
+          "[config]") {
     auto mentions = [](const load_result& r, const std::string& text) {
-        return std::any_of(r.diagnostics.begin(), r.diagnostics.end(),
-                           [&](const diagnostic& d) { return d.message.find(text) != std::string::npos; });
+        return std::any_of(r.diagnostics.begin(), r.diagnostics.end(), [&](const diagnostic& d) {
+            return d.message.find(text) != std::string::npos;
+        });
     };
     auto r = load_yaml("jobs: &a [*a]\n");
     CHECK(mentions(r, "nested more than 64 levels"));
-    r = load_yaml("a: &a [1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\n"
-                  "d: &d [*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d]\n"
-                  "f: &f [*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f]\n");
-    CHECK(mentions(r, "more than 500000 values"));
+    r = load_yaml(
+        "a: &a [1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c "
+        "[*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f]\n");
+    CHECK(mentions(r, "more than 250000 values"));
+    // Few values, but long: 4 KiB repeated 8^5 times through aliases is 128 MiB of text.
+    const std::string text(4096, 'x');
+    std::string bomb = "s: &s0 \"" + text + "\"\n";
+    for (int level = 1; level <= 5; ++level) {
+        const std::string prev = "*s" + std::to_string(level - 1);
+        bomb += "l" + std::to_string(level) + ": &s" + std::to_string(level) + " [" + prev + "," +
+                prev + "," + prev + "," + prev + "," + prev + "," + prev + "," + prev + "," + prev +
+                "]\n";
+    }
+    CHECK(mentions(load_yaml(bomb), "more than 32 MiB of text"));
 }
 
 TEST_CASE("config: YAML merge keys and anchors work", "[config]") {
@@ -293,4 +316,16 @@ TEST_CASE("config: YAML merge keys and anchors work", "[config]") {
     CHECK(cfg.jobs[1].schedule == "30 * * * *");
     CHECK(cfg.jobs[1].timezone == "Europe/Berlin");
     CHECK(cfg.jobs[1].tasks.size() == 1);
+}
+
+TEST_CASE("config: after 1000 errors the load stops and says so", "[config]") {
+    std::string yaml;
+    for (int i = 0; i < 1500; ++i) {
+        yaml += "unknown_" + std::to_string(i) + ": 1\n";
+    }
+    const auto r = load_yaml(yaml);
+    REQUIRE(r.diagnostics.size() == 1001);
+    CHECK(format_diagnostic(r.diagnostics.front()) ==
+          "test.yaml: error: too many errors: stopped after the first 1000");
+    CHECK(r.diagnostics.back().line == 1000);
 }

@@ -50,7 +50,8 @@ TEST_CASE("config: without -e the environments section is not applied", "[config
     CHECK(cfg.jobs.size() == 1);
 }
 
-TEST_CASE("config: an environment overlay deep-merges mappings and replaces the rest", "[config][overlay]") {
+TEST_CASE("config: an environment overlay deep-merges mappings and replaces the rest",
+          "[config][overlay]") {
     const auto& cfg = require_config(with_env(base, "prod"));
     CHECK(cfg.environment == "prod");
     CHECK(cfg.workers == 16);
@@ -66,7 +67,8 @@ TEST_CASE("config: an environment overlay deep-merges mappings and replaces the 
     CHECK(cfg.jobs[1].name == "report");  // new keys are added after the base's
 }
 
-TEST_CASE("config: diagnostics inside an overlay point at the overlay's lines", "[config][overlay]") {
+TEST_CASE("config: diagnostics inside an overlay point at the overlay's lines",
+          "[config][overlay]") {
     CHECK(only_error(base, fixture_env{{}, "staging"}) ==
           "test.yaml:24:23: error: invalid value 'nonee' for 'catchup': expected one of none, "
           "latest, all; did you mean 'none'?");

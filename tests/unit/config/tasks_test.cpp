@@ -25,13 +25,15 @@ jobs:
     tasks:
 )";
 
-std::string tasks(const std::string& body) { return prelude + body; }
+std::string tasks(const std::string& body) {
+    return prelude + body;
+}
 
 }  // namespace
 
 TEST_CASE("config: connections are parsed with their type-specific fields", "[config][tasks]") {
-    const auto& cfg = require_config(load_string(tasks("      t: {type: noop}\n"),
-                                                 "/srv/sluice/sluice.yaml", make_options()));
+    const auto& cfg = require_config(
+        load_string(tasks("      t: {type: noop}\n"), "/srv/sluice/sluice.yaml", make_options()));
     REQUIRE(cfg.connections.size() == 6);
     CHECK(cfg.connections.at("pg").type == connection_type::postgres);
     CHECK(cfg.connections.at("lite").local_path == "/srv/sluice/var/w.db");
@@ -67,7 +69,8 @@ TEST_CASE("config: task type is required and keys of other types are named", "[c
           "'depends_on'?");
 }
 
-TEST_CASE("config: unknown pools and connections are reported with what exists", "[config][tasks]") {
+TEST_CASE("config: unknown pools and connections are reported with what exists",
+          "[config][tasks]") {
     CHECK(only_error(tasks("      t: {type: noop, pool: bluk}\n")) ==
           "test.yaml:14:29: error: unknown pool 'bluk'; did you mean 'bulk'?");
     CHECK(only_error(tasks("      t: {type: noop, pool: other}\n")) ==
@@ -111,10 +114,10 @@ TEST_CASE("config: shell tasks need command or argv, not both", "[config][tasks]
 }
 
 TEST_CASE("config: sql tasks need a database connection and sql or file", "[config][tasks]") {
-    const auto& cfg = require_config(load_string(
-        tasks("      a: {type: sql, connection: lite, sql: \"delete from t\"}\n"
-              "      b: {type: sql, connection: ch, file: sql/views.sql}\n"),
-        "/srv/s.yaml", make_options()));
+    const auto& cfg = require_config(
+        load_string(tasks("      a: {type: sql, connection: lite, sql: \"delete from t\"}\n"
+                          "      b: {type: sql, connection: ch, file: sql/views.sql}\n"),
+                    "/srv/s.yaml", make_options()));
     const auto& b = std::get<sql_spec>(cfg.jobs[0].tasks[1].kind);
     CHECK(b.connection == "ch");
     CHECK(b.file == std::filesystem::path("/srv/sql/views.sql"));
@@ -233,8 +236,9 @@ TEST_CASE("config: http tasks: method, url, headers, JSON body, statuses", "[con
 )")));
     const auto& call = std::get<http_spec>(cfg.jobs[0].tasks[0].kind);
     CHECK(call.method == "POST");
-    CHECK(call.body ==
-          R"({"job":"nightly","count":3,"ok":true,"ratio":0.5,"none":null,"quoted":"7","list":["a",1]})");
+    CHECK(
+        call.body ==
+        R"({"job":"nightly","count":3,"ok":true,"ratio":0.5,"none":null,"quoted":"7","list":["a",1]})");
     CHECK(call.expected_status == std::vector<int>{200, 202});
     CHECK(std::get<http_spec>(cfg.jobs[0].tasks[1].kind).body == "plain text");
     CHECK(only_error(tasks("      t: {type: http, method: FETCH, url: \"http://x\"}\n")) ==
@@ -246,6 +250,7 @@ TEST_CASE("config: http tasks: method, url, headers, JSON body, statuses", "[con
           "test.yaml:14:40: error: a GET request has no body; use method: POST, PUT or PATCH");
     CHECK(only_error(tasks("      t: {type: http, url: \"http://x\", expected_status: 700}\n")) ==
           "test.yaml:14:57: error: 'expected_status' must be between 100 and 599, got 700");
-    CHECK(only_error(tasks("      t: {type: http, url: \"http://x\", headers: {\"Bad Name\": x}}\n")) ==
+    CHECK(only_error(
+              tasks("      t: {type: http, url: \"http://x\", headers: {\"Bad Name\": x}}\n")) ==
           "test.yaml:14:50: error: invalid HTTP header name 'Bad Name'");
 }

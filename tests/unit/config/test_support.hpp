@@ -1,12 +1,12 @@
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "config/loader.hpp"
 

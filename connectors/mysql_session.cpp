@@ -1,0 +1,182 @@
+#include "connectors/mysql_session.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include <mysql.h>
+
+#include "config/spec.hpp"
+#include "connectors/sql_errors.hpp"
+
+namespace sluice::connectors {
+
+namespace {
+
+// mysql_library_init is not thread-safe; mysql_init would call it lazily from any thread.
+void init_library_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+core::result<MYSQL*> connect(const connection_url& url, core::duration timeout,
+                             const std::string& shown_url) {
+    init_library_once();
+    MYSQL* conn = mysql_init(nullptr);
+    if (conn == nullptr) {
+        return core::error::transient("cannot allocate a MySQL connection handle");
+    }
+    // The connector counts whole seconds.
+    const unsigned int seconds = static_cast<unsigned int>(
+        std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+    mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    const auto socket = url.query_value("socket");
+    const std::string host = url.host.empty() ? "localhost" : url.host;
+    if (mysql_real_connect(conn, host.c_str(), url.user.empty() ? nullptr : url.user.c_str(),
+                           url.password ? url.password->c_str() : nullptr,
+                           url.database.empty() ? nullptr : url.database.c_str(),
+                           static_cast<unsigned int>(url.port.value_or(3306)),
+                           socket ? socket->c_str() : nullptr, 0) == nullptr) {
+        const unsigned int code = mysql_errno(conn);
+        const std::string message = scrub_secret(mysql_error(conn), url.password);
+        mysql_close(conn);
+        return core::error{classify_mysql_errno(code), "cannot connect to MySQL at " + shown_url +
+                                                           ": error " + std::to_string(code) +
+                                                           ": " + message};
+    }
+    return conn;
+}
+
+}  // namespace
+
+mysql_session::mysql_session(MYSQL* conn, connection_url url, std::string shown_url,
+                             core::duration connect_timeout)
+    : conn_(conn),
+      url_(std::move(url)),
+      shown_url_(std::move(shown_url)),
+      connect_timeout_(connect_timeout),
+      thread_id_(mysql_thread_id(conn)) {}
+
+mysql_session::~mysql_session() {
+    mysql_close(conn_);
+}
+
+core::result<std::unique_ptr<mysql_session>> mysql_session::open(const std::string& url,
+                                                                 core::duration connect_timeout) {
+    auto parsed = parse_connection_url(url);
+    if (!parsed) {
+        return parsed.error();
+    }
+    const std::string shown = config::redact_url(url);
+    auto conn = connect(*parsed, connect_timeout, shown);
+    if (!conn) {
+        return conn.error();
+    }
+    return std::unique_ptr<mysql_session>(
+        new mysql_session(*conn, std::move(*parsed), shown, connect_timeout));
+}
+
+core::result<void> mysql_session::execute(const std::string& statement,
+                                          const std::vector<sql_value>& params) {
+    if (canceled_.load()) {
+        return core::error::transient("canceled before the statement started");
+    }
+    return params.empty() ? execute_text(statement) : execute_prepared(statement, params);
+}
+
+core::result<void> mysql_session::execute_text(const std::string& statement) {
+    auto failed = [&] {
+        const unsigned int code = mysql_errno(conn_);
+        return core::error{classify_mysql_errno(code),
+                           "MySQL error " + std::to_string(code) + ": " +
+                               scrub_secret(mysql_error(conn_), url_.password)};
+    };
+    if (mysql_real_query(conn_, statement.data(), statement.size()) != 0) {
+        return failed();
+    }
+    // Read and drop every result set.
+    for (;;) {
+        if (MYSQL_RES* rows = mysql_store_result(conn_)) {
+            mysql_free_result(rows);
+        } else if (mysql_field_count(conn_) != 0) {
+            return failed();
+        }
+        const int more = mysql_next_result(conn_);
+        if (more > 0) {
+            return failed();
+        }
+        if (more < 0) {
+            return {};
+        }
+    }
+}
+
+core::result<void> mysql_session::execute_prepared(const std::string& statement,
+                                                   const std::vector<sql_value>& params) {
+    MYSQL_STMT* stmt = mysql_stmt_init(conn_);
+    if (stmt == nullptr) {
+        return core::error::transient("cannot allocate a MySQL statement handle");
+    }
+    struct closer {
+        MYSQL_STMT* s;
+        ~closer() { mysql_stmt_close(s); }
+    } guard{stmt};
+    auto failed = [&] {
+        const unsigned int code = mysql_stmt_errno(stmt);
+        return core::error{classify_mysql_errno(code),
+                           "MySQL error " + std::to_string(code) + ": " +
+                               scrub_secret(mysql_stmt_error(stmt), url_.password)};
+    };
+    if (mysql_stmt_prepare(stmt, statement.data(), statement.size()) != 0) {
+        return failed();
+    }
+    if (mysql_stmt_param_count(stmt) != params.size()) {
+        return core::error::permanent("the statement has " +
+                                      std::to_string(mysql_stmt_param_count(stmt)) +
+                                      " placeholders but " + std::to_string(params.size()) +
+                                      " values are bound (a literal '?' outside quotes?)");
+    }
+    std::vector<MYSQL_BIND> binds(params.size());
+    std::vector<my_bool> nulls(params.size());
+    std::vector<unsigned long> lengths(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        MYSQL_BIND& b = binds[i];
+        b = MYSQL_BIND{};
+        b.buffer_type = MYSQL_TYPE_STRING;
+        nulls[i] = params[i] ? 0 : 1;
+        b.is_null = &nulls[i];
+        if (params[i]) {
+            b.buffer = const_cast<char*>(params[i]->data());
+            lengths[i] = params[i]->size();
+            b.buffer_length = lengths[i];
+            b.length = &lengths[i];
+        }
+    }
+    if (mysql_stmt_bind_param(stmt, binds.data()) != 0 || mysql_stmt_execute(stmt) != 0) {
+        return failed();
+    }
+    if (MYSQL_RES* meta = mysql_stmt_result_metadata(stmt)) {
+        mysql_free_result(meta);
+        if (mysql_stmt_store_result(stmt) != 0) {
+            return failed();
+        }
+        mysql_stmt_free_result(stmt);
+    }
+    return {};
+}
+
+void mysql_session::cancel() {
+    canceled_.store(true);
+    // A short connect timeout: the cancel path must not hang on a dead server; the caller
+    // retries.
+    auto killer = connect(url_, std::min<core::duration>(connect_timeout_, std::chrono::seconds(5)),
+                          shown_url_);
+    if (!killer) {
+        return;  // the server is unreachable: the statement's own error will say so
+    }
+    const std::string kill = "KILL QUERY " + std::to_string(thread_id_);
+    mysql_real_query(*killer, kill.data(), kill.size());
+    mysql_close(*killer);
+}
+
+}  // namespace sluice::connectors

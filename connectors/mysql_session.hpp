@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "connectors/connection_url.hpp"
+#include "connectors/sql_session.hpp"
+
+struct st_mysql;
+
+namespace sluice::connectors {
+
+// A MySQL / MariaDB connection through MariaDB Connector/C (utf8mb4, autocommit). Statements
+// with bind values use the binary protocol (prepared statements); statements without use the
+// text protocol, which accepts every statement kind.
+class mysql_session final : public sql_session {
+public:
+    // `url` is mysql://user:password@host:port/database (?socket=/path for a Unix socket).
+    static core::result<std::unique_ptr<mysql_session>> open(const std::string& url,
+                                                             core::duration connect_timeout);
+    ~mysql_session() override;
+
+    core::result<void> execute(const std::string& statement,
+                               const std::vector<sql_value>& params) override;
+    // KILL QUERY <our thread id> from a second, short-lived connection.
+    void cancel() override;
+
+private:
+    mysql_session(st_mysql* conn, connection_url url, std::string shown_url,
+                  core::duration connect_timeout);
+
+    core::result<void> execute_text(const std::string& statement);
+    core::result<void> execute_prepared(const std::string& statement,
+                                        const std::vector<sql_value>& params);
+
+    st_mysql* conn_ = nullptr;
+    connection_url url_;     // to open the cancel connection
+    std::string shown_url_;  // redacted, for messages
+    core::duration connect_timeout_;
+    unsigned long thread_id_ = 0;
+    std::atomic<bool> canceled_{false};
+};
+
+}  // namespace sluice::connectors

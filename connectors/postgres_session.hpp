@@ -1,0 +1,38 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "connectors/sql_session.hpp"
+
+namespace sluice::connectors {
+
+// A PostgreSQL connection through libpqxx. Statements run outside any implicit transaction
+// (each commits on its own unless the script says BEGIN ... COMMIT).
+class postgres_session final : public sql_session {
+public:
+    // `url` is a libpq connection URI (postgresql://...); connect_timeout is added unless the
+    // url has one.
+    static core::result<std::unique_ptr<postgres_session>> open(const std::string& url,
+                                                                core::duration connect_timeout,
+                                                                notice_sink notices = {});
+    ~postgres_session() override;
+
+    core::result<void> execute(const std::string& statement,
+                               const std::vector<sql_value>& params) override;
+    // A libpq cancel request on a separate socket; the statement then fails with 57014.
+    void cancel() override;
+
+private:
+    struct connection_holder;  // the pqxx::connection (an alias, so not forward-declarable)
+
+    postgres_session(std::unique_ptr<connection_holder> conn, std::optional<std::string> password);
+
+    std::unique_ptr<connection_holder> conn_;
+    std::optional<std::string> password_;  // only to scrub it from driver messages
+    std::atomic<bool> canceled_{false};
+};
+
+}  // namespace sluice::connectors

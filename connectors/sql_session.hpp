@@ -1,0 +1,55 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/spec.hpp"
+#include "core/error.hpp"
+
+namespace sluice::connectors {
+
+// The SQL engines a statement can run on now (ClickHouse arrives with the ETL issue).
+enum class sql_dialect { postgres, mysql, sqlite };
+
+// The dialect of a connection type; nullopt for types that are not (yet) SQL sessions.
+std::optional<sql_dialect> dialect_of(config::connection_type type);
+
+// One bind value; nullopt binds SQL NULL. Values are text: the server casts them where the
+// statement's context asks for another type.
+using sql_value = std::optional<std::string>;
+
+// One open connection to a database, used by one thread at a time, except cancel().
+// Errors are classified: connection loss, deadlock, serialization failure, lock or statement
+// timeout and server shutdown are transient; syntax errors, denied permissions and missing
+// objects (and anything unknown) are permanent. Messages never contain the password.
+class sql_session {
+public:
+    virtual ~sql_session() = default;
+
+    // Runs one statement whose placeholders ($1.. for PostgreSQL, ? otherwise) take `params`
+    // in order; rows it returns are read and discarded. Refused once cancel() was called.
+    virtual core::result<void> execute(const std::string& statement,
+                                       const std::vector<sql_value>& params) = 0;
+
+    // Asks the server to abort the statement in flight (PostgreSQL cancel request, MySQL
+    // KILL QUERY from a second connection, sqlite3_interrupt). Thread-safe and callable at any
+    // time; a call that races with the start of a statement may miss it, so a caller that must
+    // stop keeps calling until execute() returns.
+    virtual void cancel() = 0;
+};
+
+// Receives messages the server sends besides results (PostgreSQL NOTICE / WARNING), one per
+// call, without a trailing newline. Called on the thread running execute().
+using notice_sink = std::function<void(std::string)>;
+
+// Connects per the connection's type and url (sqlite: its resolved local_path), waiting at most
+// its connect_timeout. Failing to reach the server is transient; a bad url or refused
+// credentials are permanent. Server notices go to `notices` (dropped when empty).
+core::result<std::unique_ptr<sql_session>> open_sql_session(const config::connection_spec& spec,
+                                                            notice_sink notices = {});
+
+}  // namespace sluice::connectors

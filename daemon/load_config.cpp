@@ -1,0 +1,27 @@
+#include "daemon/load_config.hpp"
+
+#include <iostream>
+
+#include "config/loader.hpp"
+#include "daemon/schedule_checker.hpp"
+
+namespace sluice::daemon {
+
+std::optional<config::sluice_config> load_config_or_report(const std::string& file,
+                                                           const std::string& environment) {
+    config::load_options load;
+    load.environment = environment;
+    load.check_schedule = make_schedule_checker();
+    config::load_result result = config::load_file(file, load);
+    for (const auto& d : result.diagnostics) {
+        std::cerr << config::format_diagnostic(d) << "\n";
+    }
+    if (!result.config) {
+        const auto n = result.diagnostics.size();
+        std::cerr << n << (n == 1 ? " error" : " errors") << " in " << file << "\n";
+        return std::nullopt;
+    }
+    return std::move(result.config);
+}
+
+}  // namespace sluice::daemon

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/spec.hpp"
+
+namespace sluice::daemon {
+
+// Loads and validates a config with the real schedule checker; prints every diagnostic as
+// FILE:LINE:COL on stderr and returns nullopt when there is any.
+std::optional<config::sluice_config> load_config_or_report(const std::string& file,
+                                                           const std::string& environment);
+
+}  // namespace sluice::daemon

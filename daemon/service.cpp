@@ -1,0 +1,146 @@
+#include "daemon/service.hpp"
+
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/clock.hpp"
+#include "core/logging.hpp"
+#include "etl/registry.hpp"
+#include "store/open_store.hpp"
+#include "store/store_writer.hpp"
+
+namespace sluice::daemon {
+namespace {
+
+// A database that is still starting gets this long before the daemon gives up.
+constexpr auto store_open_budget = std::chrono::seconds(30);
+constexpr auto store_open_first_delay = std::chrono::milliseconds(250);
+
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
+        return "sluice";
+    }
+    return buf;
+}
+
+std::string store_url(const config::store_spec& spec) {
+    if (spec.kind == config::store_kind::sqlite) {
+        return "sqlite://" + spec.sqlite_path.string();
+    }
+    return spec.url;
+}
+
+core::result<std::unique_ptr<scheduler::run_store>> open_migrated_store(
+    const config::store_spec& spec) {
+    const auto log = core::component_logger("store");
+    const auto deadline = std::chrono::steady_clock::now() + store_open_budget;
+    auto delay = std::chrono::milliseconds(store_open_first_delay);
+    while (true) {
+        auto opened = store::open_store(store_url(spec));
+        core::error failure;
+        if (opened) {
+            auto migrated = (*opened)->migrate();
+            if (migrated) {
+                return std::move(*opened);
+            }
+            failure = migrated.error();
+        } else {
+            failure = opened.error();
+        }
+        if (failure.cls == core::error_class::permanent ||
+            std::chrono::steady_clock::now() + delay > deadline) {
+            return failure;
+        }
+        log->warn("store not reachable yet, retrying in {}ms: {}", delay.count(), failure.message);
+        std::this_thread::sleep_for(delay);
+        delay = std::min(delay * 2, std::chrono::milliseconds(4000));
+    }
+}
+
+}  // namespace
+
+struct service::parts {
+    const config::sluice_config& config;
+    core::system_clock clock;
+    std::unique_ptr<scheduler::run_store> store;
+    std::unique_ptr<store::store_writer> writer;
+    etl::registry kinds;
+    // One runner per task kind: runners are thread-safe and stateless between attempts.
+    std::mutex runners_mutex;
+    std::map<config::task_type, std::shared_ptr<scheduler::task_runner>> runners;
+    boost::asio::io_context loop;
+    std::unique_ptr<scheduler::engine> engine;
+
+    explicit parts(const config::sluice_config& c) : config(c) {}
+
+    core::result<std::shared_ptr<scheduler::task_runner>> runner_for(const config::task_spec& t) {
+        std::lock_guard lock(runners_mutex);
+        if (auto it = runners.find(t.type); it != runners.end()) {
+            return it->second;
+        }
+        auto created = kinds.create(config::to_string(t.type));
+        if (!created) {
+            return created.error();
+        }
+        std::shared_ptr<scheduler::task_runner> shared = std::move(*created);
+        runners.emplace(t.type, shared);
+        return shared;
+    }
+};
+
+core::result<std::unique_ptr<service>> service::open(const config::sluice_config& config,
+                                                     const service_options& options) {
+    auto p = std::make_unique<parts>(config);
+    auto store = open_migrated_store(config.store);
+    if (!store) {
+        return store.error();
+    }
+    p->store = std::move(*store);
+    p->writer = std::make_unique<store::store_writer>(*p->store);
+    etl::register_builtin_task_kinds(p->kinds);
+
+    scheduler::engine_options engine_options;
+    engine_options.instance_id = options.instance_id.empty() ? host_name() : options.instance_id;
+    engine_options.run_schedules = options.run_schedules;
+    parts* raw = p.get();
+    scheduler::engine_dependencies deps{
+        config,
+        *p->store,
+        [raw](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
+            raw->writer->submit(std::move(t), std::move(done));
+        },
+        [raw](const config::task_spec& t) { return raw->runner_for(t); },
+        p->clock,
+        p->loop,
+    };
+    p->engine = std::make_unique<scheduler::engine>(deps, engine_options);
+    return std::unique_ptr<service>(new service(std::move(p)));
+}
+
+service::service(std::unique_ptr<parts> p) : parts_(std::move(p)) {}
+
+service::~service() {
+    // The engine first (it may still hold writer completions), then the writer drains into the
+    // store, then the store closes.
+    parts_->engine.reset();
+    parts_->writer.reset();
+    parts_->store.reset();
+}
+
+scheduler::engine& service::engine() {
+    return *parts_->engine;
+}
+scheduler::run_store& service::store() {
+    return *parts_->store;
+}
+boost::asio::io_context& service::loop() {
+    return parts_->loop;
+}
+
+}  // namespace sluice::daemon

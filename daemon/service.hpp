@@ -1,0 +1,48 @@
+#pragma once
+
+// The composition root of a running Sluice: the one place that names concrete implementations
+// (the store, the task kinds) and joins them to the scheduler engine on one control loop.
+
+#include <memory>
+#include <string>
+
+#include "config/spec.hpp"
+#include "core/error.hpp"
+#include "scheduler/engine.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sluice::daemon {
+
+struct service_options {
+    // Arm job schedules (serve) or only run what is asked for (run).
+    bool run_schedules = true;
+    std::string instance_id;  // "" = the host name
+};
+
+// Owns, in construction order: the store (opened and migrated), the group-commit writer, the
+// task-kind registry, the control loop and the engine. Destruction runs in reverse.
+class service {
+public:
+    // Opens and migrates the store; transient store errors are retried with backoff for a
+    // bounded time (a database that is still starting), permanent ones fail at once.
+    static core::result<std::unique_ptr<service>> open(const config::sluice_config& config,
+                                                       const service_options& options);
+    ~service();
+    service(const service&) = delete;
+    service& operator=(const service&) = delete;
+
+    scheduler::engine& engine();
+    scheduler::run_store& store();
+    boost::asio::io_context& loop();
+
+    struct parts;
+
+private:
+    explicit service(std::unique_ptr<parts> p);
+    std::unique_ptr<parts> parts_;
+};
+
+}  // namespace sluice::daemon

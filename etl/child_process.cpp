@@ -1,0 +1,253 @@
+#include "etl/child_process.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sluice::etl {
+
+namespace {
+
+// Why the child could not exec, sent to the parent through a close-on-exec pipe.
+struct exec_failure {
+    int stage = 0;  // 1 = chdir, 2 = exec, 3 = setup
+    int error = 0;
+};
+
+void close_fd(int& fd) {
+    if (fd >= 0) {
+        ::close(fd);
+        fd = -1;
+    }
+}
+
+// Everything the child needs, prepared before fork: after fork only async-signal-safe calls.
+struct exec_plan {
+    std::string path;
+    std::vector<char*> argv;
+    std::vector<char*> envp;
+    const char* cwd = nullptr;
+};
+
+[[noreturn]] void run_child(const exec_plan& plan, pid_t parent, int null_fd, int out_w, int err_w,
+                            int report_w) {
+    exec_failure failure;
+    auto fail = [&](int stage) {
+        failure.stage = stage;
+        failure.error = errno;
+        [[maybe_unused]] const auto n = ::write(report_w, &failure, sizeof failure);
+        ::_exit(127);
+    };
+    ::setpgid(0, 0);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+        fail(3);
+    }
+    // The parent may have died between fork and prctl: then nobody will ever kill us.
+    if (::getppid() != parent) {
+        ::_exit(127);
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            ::sigaction(sig, &dfl, nullptr);
+        }
+    }
+    if (::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(out_w, STDOUT_FILENO) < 0 ||
+        ::dup2(err_w, STDERR_FILENO) < 0) {
+        fail(3);
+    }
+    if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) {
+        fail(1);
+    }
+    ::execve(plan.path.c_str(), plan.argv.data(), plan.envp.data());
+    fail(2);
+    ::_exit(127);
+}
+
+std::string lookup_path(const std::vector<std::string>& environment) {
+    for (const auto& entry : environment) {
+        if (entry.rfind("PATH=", 0) == 0) {
+            return entry.substr(5);
+        }
+    }
+    return "/usr/local/bin:/usr/bin:/bin";
+}
+
+}  // namespace
+
+std::optional<std::string> find_program(const std::string& program, const std::string& path_list) {
+    auto executable = [](const std::string& p) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+    };
+    if (program.find('/') != std::string::npos) {
+        return program;  // relative paths resolve against the child's cwd at exec time
+    }
+    std::size_t begin = 0;
+    while (begin <= path_list.size()) {
+        auto end = path_list.find(':', begin);
+        if (end == std::string::npos) {
+            end = path_list.size();
+        }
+        const std::string dir = path_list.substr(begin, end - begin);
+        const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+        if (executable(candidate)) {
+            return candidate;
+        }
+        begin = end + 1;
+    }
+    return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+    if (const char* abbrev = ::sigabbrev_np(sig)) {
+        return std::string("SIG") + abbrev;
+    }
+    return "signal " + std::to_string(sig);
+}
+
+core::result<std::unique_ptr<child_process>> child_process::spawn(const child_spec& spec) {
+    if (spec.argv.empty() || spec.argv.front().empty()) {
+        return core::error::permanent("no program to run");
+    }
+    exec_plan plan;
+    const std::string& program = spec.argv.front();
+    auto path = find_program(program, lookup_path(spec.environment));
+    if (!path) {
+        return core::error::permanent("program '" + program +
+                                      "' not found in PATH; give its full path in argv");
+    }
+    plan.path = *path;
+    for (const auto& arg : spec.argv) {
+        plan.argv.push_back(const_cast<char*>(arg.c_str()));
+    }
+    plan.argv.push_back(nullptr);
+    for (const auto& entry : spec.environment) {
+        plan.envp.push_back(const_cast<char*>(entry.c_str()));
+    }
+    plan.envp.push_back(nullptr);
+    const std::string cwd = spec.cwd ? spec.cwd->string() : std::string();
+    plan.cwd = spec.cwd ? cwd.c_str() : nullptr;
+
+    // Close-on-exec everywhere: a child spawned concurrently by another thread must not inherit
+    // our pipe ends, or our reader would never see end-of-file.
+    int out[2] = {-1, -1};
+    int err[2] = {-1, -1};
+    int report[2] = {-1, -1};
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    auto cleanup = [&] {
+        for (int* fd : {&out[0], &out[1], &err[0], &err[1], &report[0], &report[1], &null_fd}) {
+            close_fd(*fd);
+        }
+    };
+    if (null_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+        ::pipe2(report, O_CLOEXEC) != 0) {
+        const int e = errno;
+        cleanup();
+        return core::error::transient(std::string("cannot create pipes for the child: ") +
+                                      std::strerror(e));
+    }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        cleanup();
+        return core::error::transient(std::string("cannot start a process: ") + std::strerror(e));
+    }
+    if (pid == 0) {
+        run_child(plan, parent, null_fd, out[1], err[1], report[1]);
+    }
+    // Also from the parent, so the group exists before we might signal it.
+    ::setpgid(pid, pid);
+    close_fd(out[1]);
+    close_fd(err[1]);
+    close_fd(report[1]);
+    close_fd(null_fd);
+    std::unique_ptr<child_process> child(new child_process(pid, out[0], err[0]));
+    out[0] = -1;
+    err[0] = -1;
+
+    exec_failure failure;
+    ssize_t n = 0;
+    do {
+        n = ::read(report[0], &failure, sizeof failure);
+    } while (n < 0 && errno == EINTR);
+    close_fd(report[0]);
+    if (n == static_cast<ssize_t>(sizeof failure)) {
+        child.reset();  // reaps the failed child
+        const std::string reason = std::strerror(failure.error);
+        switch (failure.stage) {
+            case 1:
+                return core::error::permanent("cannot change to directory '" + cwd +
+                                              "': " + reason);
+            case 2:
+                return core::error::permanent("cannot run '" + plan.path + "': " + reason);
+            default:
+                return core::error::transient("cannot prepare the child process: " + reason);
+        }
+    }
+#ifdef SYS_pidfd_open
+    child->exit_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#endif
+    ::fcntl(child->out_fd_, F_SETFL, ::fcntl(child->out_fd_, F_GETFL) | O_NONBLOCK);
+    ::fcntl(child->err_fd_, F_SETFL, ::fcntl(child->err_fd_, F_GETFL) | O_NONBLOCK);
+    return child;
+}
+
+child_process::~child_process() {
+    if (!status_) {
+        signal_group(SIGKILL);
+        int status = 0;
+        while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    close_fd(out_fd_);
+    close_fd(err_fd_);
+    close_fd(exit_fd_);
+}
+
+void child_process::close_stdout() {
+    close_fd(out_fd_);
+}
+
+void child_process::close_stderr() {
+    close_fd(err_fd_);
+}
+
+void child_process::signal_group(int sig) const {
+    ::kill(-pid_, sig);
+}
+
+bool child_process::group_exists() const {
+    return ::kill(-pid_, 0) == 0 || errno == EPERM;
+}
+
+std::optional<int> child_process::try_reap() {
+    if (!status_) {
+        int status = 0;
+        pid_t r = 0;
+        do {
+            r = ::waitpid(pid_, &status, WNOHANG);
+        } while (r < 0 && errno == EINTR);
+        if (r == pid_) {
+            status_ = status;
+        } else if (r < 0 && errno == ECHILD) {
+            // Someone else reaped it (SIGCHLD set to SIG_IGN makes the kernel do so).
+            lost_ = true;
+            status_ = 0;
+        }
+    }
+    return status_;
+}
+
+}  // namespace sluice::etl

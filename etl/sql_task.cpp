@@ -1,0 +1,172 @@
+#include "etl/sql_task.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "connectors/sql_script.hpp"
+#include "connectors/sql_session.hpp"
+#include "etl/attempt_stop.hpp"
+#include "etl/task_values.hpp"
+
+namespace sluice::etl {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+core::result<std::string> read_script(const config::sql_spec& spec) {
+    if (spec.sql) {
+        return *spec.sql;
+    }
+    if (!spec.file) {
+        return core::error::permanent("the task has neither 'sql' nor 'file'");
+    }
+    std::ifstream in(*spec.file, std::ios::binary);
+    if (!in) {
+        return core::error::permanent("cannot read SQL file '" + spec.file->string() +
+                                      "': " + std::strerror(errno));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Watches the stop signal and the deadline while statements run and cancels the session's
+// statement when either fires, repeating the cancel until the attempt is over.
+class cancel_watch {
+public:
+    cancel_watch(const scheduler::task_context& context, connectors::sql_session& session,
+                 const sql_task_options& options)
+        : context_(context), session_(session), options_(options), thread_([this] { watch(); }) {}
+
+    ~cancel_watch() { finish(); }
+
+    // Stops watching; afterwards cause() is stable.
+    void finish() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+    std::optional<stop_cause> cause() const {
+        std::lock_guard lock(mutex_);
+        return cause_;
+    }
+
+private:
+    void watch() {
+        std::unique_lock lock(mutex_);
+        std::optional<steady::time_point> last_cancel;
+        while (!done_) {
+            if (!cause_) {
+                cause_ = pending_stop(context_);
+            }
+            if (cause_ &&
+                (!last_cancel || steady::now() - *last_cancel >= options_.cancel_interval)) {
+                last_cancel = steady::now();
+                lock.unlock();  // a MySQL cancel opens a connection: do not block finish()
+                session_.cancel();
+                lock.lock();
+                continue;
+            }
+            wake_.wait_for(lock, options_.poll_interval);
+        }
+    }
+
+    const scheduler::task_context& context_;
+    connectors::sql_session& session_;
+    sql_task_options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    bool done_ = false;
+    std::optional<stop_cause> cause_;
+    std::thread thread_;  // last: started once everything above is initialized
+};
+
+std::string where(std::size_t index, std::size_t count, const connectors::sql_statement& st) {
+    return "statement " + std::to_string(index + 1) + " of " + std::to_string(count) + " (line " +
+           std::to_string(st.line) + ")";
+}
+
+}  // namespace
+
+scheduler::task_outcome sql_task::run(const scheduler::task_context& context) {
+    using scheduler::task_outcome;
+    const auto* spec = std::get_if<config::sql_spec>(&context.task.kind);
+    if (spec == nullptr) {
+        return task_outcome::failure(core::error_class::permanent,
+                                     "task '" + context.task.name + "' is not a sql task");
+    }
+    if (auto stopped = stopped_outcome(context)) {
+        return *stopped;
+    }
+    const auto conn = context.config.connections.find(spec->connection);
+    if (conn == context.config.connections.end()) {
+        return task_outcome::failure(core::error_class::permanent,
+                                     "connection '" + spec->connection + "' is not defined");
+    }
+    const auto dialect = connectors::dialect_of(conn->second.type);
+    if (!dialect) {
+        return task_outcome::failure(
+            core::error_class::permanent,
+            "sql tasks run on postgres, mysql and sqlite connections; '" + spec->connection +
+                "' is a " + std::string(config::to_string(conn->second.type)) + " connection");
+    }
+    auto script = read_script(*spec);
+    if (!script) {
+        return task_outcome::failure(script.error().cls, script.error().message);
+    }
+    auto statements = connectors::parse_sql_script(*script, *dialect);
+    if (!statements) {
+        return task_outcome::failure(statements.error().cls, statements.error().message);
+    }
+    // Every name is checked before anything runs: a typo fails the attempt untouched.
+    const auto values = task_bind_values(context);
+    std::vector<std::vector<connectors::sql_value>> bound;
+    for (std::size_t i = 0; i < statements->size(); ++i) {
+        auto b = connectors::bind_statement((*statements)[i], values, i + 1);
+        if (!b) {
+            return task_outcome::failure(b.error().cls, b.error().message);
+        }
+        bound.push_back(std::move(*b));
+    }
+    auto session = connectors::open_sql_session(
+        conn->second, [&context](std::string notice) { log_system(context, "server: " + notice); });
+    if (!session) {
+        return task_outcome::failure(session.error().cls, session.error().message);
+    }
+    log_system(context, "connected to " + std::string(config::to_string(conn->second.type)) +
+                            " connection '" + spec->connection + "'; running " +
+                            std::to_string(statements->size()) + " statement(s)");
+    cancel_watch watch(context, **session, options_);
+    const std::size_t count = statements->size();
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& st = (*statements)[i];
+        const auto start = steady::now();
+        auto done = (*session)->execute(st.text, bound[i]);
+        if (!done) {
+            watch.finish();
+            if (const auto cause = watch.cause()) {
+                return stop_outcome(*cause, where(i, count, st) + " was canceled on the server");
+            }
+            return task_outcome::failure(done.error().cls,
+                                         where(i, count, st) + " failed: " + done.error().message);
+        }
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count();
+        log_system(context, where(i, count, st) + " done in " + std::to_string(ms) + " ms");
+    }
+    return task_outcome::ok();
+}
+
+}  // namespace sluice::etl

@@ -1,0 +1,120 @@
+#include "scheduler/attempt_bridge.hpp"
+
+#include <exception>
+
+#include "scheduler/task_runner.hpp"
+
+namespace sluice::scheduler {
+
+attempt_stop::attempt_stop() : signal_(std::make_shared<stop_signal>()) {}
+
+void attempt_stop::request(attempt_stop_reason why) {
+    switch (why) {
+        case attempt_stop_reason::canceled:
+            signal_->request(stop_signal::reason::canceled);
+            break;
+        case attempt_stop_reason::timed_out:
+            signal_->request(stop_signal::reason::timed_out);
+            break;
+        case attempt_stop_reason::shutdown:
+            signal_->request(stop_signal::reason::shutdown);
+            break;
+    }
+}
+
+bool attempt_stop::requested() const {
+    return signal_->requested();
+}
+
+std::optional<attempt_stop_reason> attempt_stop::reason() const {
+    switch (signal_->why()) {
+        case stop_signal::reason::none:
+            return std::nullopt;
+        case stop_signal::reason::canceled:
+            return attempt_stop_reason::canceled;
+        case stop_signal::reason::timed_out:
+            return attempt_stop_reason::timed_out;
+        case stop_signal::reason::shutdown:
+            return attempt_stop_reason::shutdown;
+    }
+    return std::nullopt;
+}
+
+attempt_result run_attempt(task_runner& runner, const attempt_request& request,
+                           const attempt_stop& stop) {
+    task_context context{
+        .config = *request.config,
+        .job = *request.job,
+        .task = *request.task,
+        .run = request.run,
+        .task_instance = request.task_instance,
+        .try_number = request.try_number,
+        .logical_time = request.logical_time,
+        .data_interval_start = request.data_interval_start,
+        .data_interval_end = request.data_interval_end,
+        .params = request.params,
+        .variables = request.variables,
+        .deadline = request.deadline,
+        .stop = stop.signal(),
+        .clock = *request.clock,
+        .on_log =
+            [&request](output_line line) {
+                if (request.on_output) {
+                    request.on_output(attempt_output{line.at, static_cast<int>(line.source),
+                                                     std::move(line.text)});
+                }
+            },
+        .on_metric =
+            [&request](std::string_view name, double value) {
+                if (request.on_metric) {
+                    request.on_metric(name, value);
+                }
+            },
+    };
+    attempt_result result;
+    task_outcome outcome;
+    try {
+        outcome = runner.run(context);
+    } catch (const std::exception& e) {
+        outcome = task_outcome::failure(core::error_class::permanent,
+                                        std::string("task runner threw: ") + e.what());
+    }
+    result.message = outcome.message;
+    result.exit_code = outcome.exit_code;
+    switch (outcome.result) {
+        case task_outcome::status::success:
+            result.end = attempt_end::success;
+            break;
+        case task_outcome::status::failed:
+            result.end = outcome.error_class == core::error_class::transient
+                             ? attempt_end::failed_transient
+                             : attempt_end::failed_permanent;
+            break;
+        case task_outcome::status::timed_out:
+            result.end = attempt_end::timed_out;
+            break;
+        case task_outcome::status::canceled:
+            result.end = attempt_end::canceled;
+            break;
+    }
+    // A runner stopped on request reports what it saw (often a kill); what matters is why it
+    // was asked. A success that raced the request stands.
+    if (result.end != attempt_end::success) {
+        if (std::optional<attempt_stop_reason> why = stop.reason()) {
+            switch (*why) {
+                case attempt_stop_reason::canceled:
+                    result.end = attempt_end::canceled;
+                    break;
+                case attempt_stop_reason::timed_out:
+                    result.end = attempt_end::timed_out;
+                    break;
+                case attempt_stop_reason::shutdown:
+                    result.end = attempt_end::shutdown;
+                    break;
+            }
+        }
+    }
+    return result;
+}
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,84 @@
+#pragma once
+
+// Runs one task attempt through a task_runner. This is the only engine file that sees
+// task_runner.hpp: that header and run_store.hpp both declare sluice::scheduler::log_line, so no
+// translation unit can include both. The engine talks to attempts through the neutral types here.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/spec.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "scheduler/attempt_end.hpp"
+
+namespace sluice::scheduler {
+
+class task_runner;
+class stop_signal;
+
+// Finds the runner of a task kind (daemon/ wraps etl::registry). Called on the control loop when
+// an attempt starts; an error fails the attempt with that error's class.
+using runner_resolver =
+    std::function<core::result<std::shared_ptr<task_runner>>(const config::task_spec&)>;
+
+enum class attempt_stop_reason { canceled, timed_out, shutdown };
+
+// The stop request of one attempt, shared by the control loop and the worker thread.
+class attempt_stop {
+public:
+    attempt_stop();
+    // The first reason wins; thread-safe.
+    void request(attempt_stop_reason why);
+    bool requested() const;
+    std::optional<attempt_stop_reason> reason() const;
+    const stop_signal& signal() const { return *signal_; }
+
+private:
+    std::shared_ptr<stop_signal> signal_;
+};
+
+// One line of task output: stream 0 stdout, 1 stderr, 2 sluice's own notes.
+struct attempt_output {
+    core::time_point at;
+    int stream = 0;
+    std::string text;
+};
+
+struct attempt_request {
+    const config::sluice_config* config = nullptr;
+    const config::job_spec* job = nullptr;
+    const config::task_spec* task = nullptr;
+    core::run_id run;
+    core::task_instance_id task_instance;
+    int try_number = 1;
+    std::optional<core::sys_seconds> logical_time;
+    std::optional<core::sys_seconds> data_interval_start;
+    std::optional<core::sys_seconds> data_interval_end;
+    std::map<std::string, std::string> params;
+    std::map<std::string, std::string> variables;
+    std::optional<core::time_point> deadline;
+    const core::clock* clock = nullptr;
+    std::function<void(attempt_output)> on_output;
+    std::function<void(std::string_view name, double value)> on_metric;
+};
+
+struct attempt_result {
+    attempt_end end = attempt_end::success;
+    std::string message;
+    std::optional<int> exit_code;
+};
+
+// Runs the attempt (blocking, on a worker thread). A runner that throws is a permanent failure
+// carrying the exception's message; the stop reason overrides what the runner reports when it
+// stopped because it was asked to.
+attempt_result run_attempt(task_runner& runner, const attempt_request& request,
+                           const attempt_stop& stop);
+
+}  // namespace sluice::scheduler

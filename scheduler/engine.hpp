@@ -1,0 +1,171 @@
+#pragma once
+
+// The scheduler engine (ARCHITECTURE.md sections 2-4, issue 3 items 2 and 4): the timer heap over
+// job schedules, catch-up, concurrency policies, manual triggers, the planner and dispatcher,
+// retries, timeouts, cancel, startup reconciliation and graceful shutdown, all driven on the
+// control loop (the io_context the daemon runs). Task bodies and store calls run on the
+// engine's own thread pools; every transition is submitted through `submit` (daemon binds
+// store::store_writer, group commit) and is acted on only after it committed (write-ahead).
+//
+// Lifecycle: construct; set_event_observer (optional); start(); ... ; shutdown(); destroy.
+// Destroying an engine without shutdown() is only allowed once the loop has stopped (it is what
+// a crash looks like to the store: runs stay `running` and the next start reconciles them).
+//
+// Thread-safety: every public member may be called from any thread. The blocking forms (no
+// callback) wait on the loop and must not be called from the loop thread; the async_ forms
+// complete on the loop thread.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/system/result.hpp>
+
+#include "config/spec.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/ids.hpp"
+#include "scheduler/attempt_bridge.hpp"
+#include "scheduler/run_store.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sluice::scheduler {
+
+using transitions_done = std::function<void(core::result<std::vector<transition_outcome>>)>;
+// Commits transitions together and reports one outcome each, on any thread (the engine posts
+// back to its loop). daemon/ binds store::store_writer::submit.
+using transition_submitter = std::function<void(std::vector<transition>, transitions_done)>;
+
+struct engine_dependencies {
+    const config::sluice_config& config;  // outlives the engine; job specs are referenced
+    run_store& store;                     // blocking calls only from the engine's store thread
+    transition_submitter submit;
+    runner_resolver resolve_runner;
+    const core::clock& clock;
+    boost::asio::io_context& loop;
+};
+
+struct engine_options {
+    // The lease owner name of this process (stable across restarts of one deployment, e.g. the
+    // host name): reconciliation takes over leases it owns or that expired.
+    std::string instance_id = "sluice";
+    // How long a lease outlives its last heartbeat; a peer may rescue the attempt after that.
+    std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
+    // Leases and the instance row are renewed this often (well inside lease_duration).
+    std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(15)};
+    // The schedule timer re-reads the wall clock at least this often, so a clock that was set
+    // forward is noticed without waiting for a long-armed timer.
+    std::chrono::milliseconds max_timer_sleep{std::chrono::seconds(30)};
+    // Task log lines buffered per attempt before they are written to the store.
+    std::size_t log_flush_lines = 64;
+    // The longest a buffered log line waits before it is written (checked when lines arrive).
+    std::chrono::milliseconds log_flush_interval{std::chrono::milliseconds(200)};
+    // False: no schedule timer and no catch-up; only manual triggers (and reconciled runs)
+    // execute. `sluice run` uses this to run one job in the foreground.
+    bool run_schedules = true;
+    // Overrides config.shutdown_grace when set (tests).
+    std::optional<std::chrono::milliseconds> shutdown_grace;
+    // Seeds retry jitter; nullopt = random.
+    std::optional<std::uint64_t> jitter_seed;
+};
+
+// Why a trigger was refused; the HTTP layer maps unknown_job to 404, paused and shutting_down to
+// 409, bad_params to 400, store_failure to 503.
+enum class trigger_errc { unknown_job, paused, bad_params, shutting_down, store_failure };
+
+struct trigger_error {
+    trigger_errc code = trigger_errc::store_failure;
+    std::string message;
+};
+
+[[noreturn]] void throw_exception_from_error(const trigger_error& e,
+                                             const boost::source_location& loc);
+
+struct trigger_request {
+    std::string job;
+    std::map<std::string, std::string> params;   // as text; checked against the job's params
+    std::optional<std::string> idempotency_key;  // the same key returns the same run
+    std::string actor = "api";                   // recorded in events ("api:TOKEN", "cli")
+};
+
+struct trigger_response {
+    core::run_id run;
+    bool created = false;  // false: the idempotency key named an existing run
+};
+
+using trigger_result = boost::system::result<trigger_response, trigger_error>;
+
+// What the daemon and the HTTP layer can ask about a job without touching the store.
+struct job_status {
+    std::string name;
+    bool paused = false;
+    std::optional<core::sys_seconds> next_fire;  // nullopt: no schedule, paused or exhausted
+    int active_runs = 0;
+    int waiting_runs = 0;  // queued behind max_active_runs
+};
+
+class engine {
+public:
+    engine(engine_dependencies deps, engine_options options = {});
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    // Called on the loop after every committed transition (run.state, task.state, ...) and
+    // every API action; set before start().
+    void set_event_observer(std::function<void(const new_event&)> observer);
+
+    // Registers jobs in the store, reconciles the runs left unfinished, fires catch-up ticks and
+    // arms the schedule timer. Fails on a store error or a job whose DAG is invalid.
+    void async_start(std::function<void(core::result<void>)> done);
+    core::result<void> start();
+
+    // Stops intake (ticks, triggers, new attempts), lets running attempts finish for up to the
+    // shutdown grace, then stops the rest (stop_signal shutdown) and records them interrupted:
+    // up_for_retry, so the next start retries them at once (or failed without tries left).
+    // Completes once nothing is running and every write committed.
+    void async_shutdown(std::function<void()> done);
+    void shutdown();
+
+    // A manual run. Paused jobs refuse triggers.
+    void async_trigger(trigger_request request, std::function<void(trigger_result)> done);
+    trigger_result trigger(trigger_request request);
+
+    // Cancels a queued or running run: running attempts are stopped (stop_signal canceled),
+    // everything not yet finished is canceled, the run ends `canceled`. False when the run is
+    // unknown or already finished.
+    void async_cancel(core::run_id run, std::string actor,
+                      std::function<void(core::result<bool>)> done);
+    core::result<bool> cancel(core::run_id run, std::string actor = "api");
+
+    // Pauses or unpauses a job (kept in the store). Unpausing fires what `catchup` says about
+    // the ticks missed while paused. False when the job is unknown.
+    void async_set_paused(std::string job, bool paused, std::string actor,
+                          std::function<void(core::result<bool>)> done);
+    core::result<bool> set_paused(const std::string& job, bool paused, std::string actor = "api");
+
+    // Completes once the run finished (at once when it already has) with its final record.
+    void async_wait_run(core::run_id run, std::function<void(core::result<run_record>)> done);
+    core::result<run_record> wait_run(core::run_id run);
+
+    // A snapshot of every configured job.
+    void async_jobs(std::function<void(std::vector<job_status>)> done);
+    std::vector<job_status> jobs();
+
+    // Runs and task instances are read from the store directly (run_store::get_run, list_runs,
+    // list_task_instances): those reads do not need the engine.
+
+    class impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,343 @@
+// The attempt side of the engine: taking the lease, running the attempt on the task pool with
+// its timeout and output sink, recording how it ended, retry waits.
+
+#include <algorithm>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/duration.hpp"
+#include "core/logging.hpp"
+#include "scheduler/engine_impl.hpp"
+#include "scheduler/retry_decision.hpp"
+
+namespace sluice::scheduler {
+
+namespace {
+
+// Collects an attempt's output and metrics on the worker thread and writes log lines to the
+// store in chunks (log_flush_lines, log_flush_interval).
+class attempt_sink {
+public:
+    attempt_sink(run_store& store, core::task_instance_id task, int try_number,
+                 std::size_t flush_lines, std::chrono::milliseconds flush_interval)
+        : store_(store),
+          task_(task),
+          try_number_(try_number),
+          flush_lines_(flush_lines),
+          flush_interval_(flush_interval),
+          last_flush_(std::chrono::steady_clock::now()) {}
+
+    void add(attempt_output out) {
+        std::lock_guard lock(mutex_);
+        static constexpr const char* streams[] = {"stdout", "stderr", "sluice"};
+        lines_.push_back(
+            log_line{out.at, streams[std::clamp(out.stream, 0, 2)], std::move(out.text)});
+        if (lines_.size() >= flush_lines_ ||
+            std::chrono::steady_clock::now() - last_flush_ >= flush_interval_) {
+            flush_locked();
+        }
+    }
+    void metric(std::string_view name, double value) {
+        std::lock_guard lock(mutex_);
+        metrics_[std::string(name)] = value;
+    }
+    void flush() {
+        std::lock_guard lock(mutex_);
+        flush_locked();
+    }
+    std::string metrics_json() {
+        std::lock_guard lock(mutex_);
+        nlohmann::json j = nlohmann::json::object();
+        for (const auto& [k, v] : metrics_) {
+            j[k] = v;
+        }
+        return j.dump();
+    }
+    bool has_metrics() {
+        std::lock_guard lock(mutex_);
+        return !metrics_.empty();
+    }
+
+private:
+    void flush_locked() {
+        last_flush_ = std::chrono::steady_clock::now();
+        if (lines_.empty()) {
+            return;
+        }
+        auto r = store_.append_task_log(task_, try_number_, lines_);
+        if (!r) {
+            // Losing log lines must not fail the task; say so where the operator looks.
+            core::component_logger("scheduler")
+                ->warn("task_instance={}: {} log line(s) lost: {}", task_.value, lines_.size(),
+                       r.error().message);
+        }
+        lines_.clear();
+    }
+
+    run_store& store_;
+    core::task_instance_id task_;
+    int try_number_;
+    std::size_t flush_lines_;
+    std::chrono::milliseconds flush_interval_;
+    std::mutex mutex_;
+    std::vector<log_line> lines_;
+    std::map<std::string, double> metrics_;
+    std::chrono::steady_clock::time_point last_flush_;
+};
+
+}  // namespace
+
+void engine::impl::start_attempt(live_run& run, live_task& task) {
+    const core::time_point t = now();
+    const int try_number = task.try_number + 1;
+    task.busy = true;
+    task.running = true;
+    ++attempts_running_;
+    task_transition running_transition =
+        task_move(task.id, task_state::queued, task.epoch + 1, task_state::running, t);
+    running_transition.try_number = try_number;
+    std::vector<transition> batch{
+        lease_acquire{task.id, task.epoch, options_.instance_id, t + options_.lease_duration, t},
+        running_transition,
+        make_event("task.state", &run, &task, state_payload("queued", "running", try_number))};
+    write(std::move(batch), [self = shared_from_this(), id = run.id, node = task.node, try_number](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        live_run* run = self->find_run(id);
+        if (run == nullptr) {
+            --self->attempts_running_;
+            return;
+        }
+        live_task& task = run->tasks[node];
+        if (!ok || !all_applied(o)) {
+            --self->attempts_running_;
+            task.running = false;
+            self->queue_.release(task.id);
+            self->stall(*run, "could not take the lease of task " + task.spec->name);
+            return;
+        }
+        task.epoch += 1;
+        task.try_number = try_number;
+        task.state = task_state::running;
+        if (run->ending != run_ending::none || self->shutting_down_) {
+            // Canceled, timed out or shutting down while the lease was being taken: record the
+            // attempt as ended without running it.
+            attempt_result r;
+            r.end = self->shutting_down_ && run->ending == run_ending::none ? attempt_end::shutdown
+                                                                            : attempt_end::canceled;
+            r.message = "stopped before it started";
+            self->on_attempt_done(id, node, std::move(r), "");
+            return;
+        }
+        self->execute_attempt(*run, task);
+    });
+}
+
+void engine::impl::execute_attempt(live_run& run, live_task& task) {
+    const job_entry& job = *run.job;
+    log_->info("job={} run={} task={}: try {}/{} started", job.spec->name, run.id.value,
+               task.spec->name, task.try_number, task.max_tries);
+    auto runner = deps_.resolve_runner(*task.spec);
+    if (!runner || !*runner) {
+        attempt_result r;
+        r.end = runner && runner.error().cls == core::error_class::transient
+                    ? attempt_end::failed_transient
+                    : attempt_end::failed_permanent;
+        r.message =
+            runner ? "no runner for task type " + std::string(config::to_string(task.spec->type))
+                   : runner.error().message;
+        on_attempt_done(run.id, task.node, std::move(r), "");
+        return;
+    }
+    task.stop = std::make_shared<attempt_stop>();
+    auto request = std::make_shared<attempt_request>();
+    request->config = &deps_.config;
+    request->job = job.spec;
+    request->task = task.spec;
+    request->run = run.id;
+    request->task_instance = task.id;
+    request->try_number = task.try_number;
+    request->logical_time = run.logical_time;
+    request->data_interval_start = run.data_interval_start;
+    request->data_interval_end = run.data_interval_end;
+    request->params = run.params;
+    request->clock = &deps_.clock;
+    if (task.spec->timeout) {
+        request->deadline = now() + *task.spec->timeout;
+        task.timer = std::make_unique<boost::asio::steady_timer>(loop_);
+        task.timer->expires_after(*task.spec->timeout);
+        task.timer->async_wait([stop = task.stop](boost::system::error_code ec) {
+            if (!ec) {
+                stop->request(attempt_stop_reason::timed_out);
+            }
+        });
+    }
+    auto sink =
+        std::make_shared<attempt_sink>(deps_.store, task.id, task.try_number,
+                                       options_.log_flush_lines, options_.log_flush_interval);
+    request->on_output = [sink](attempt_output out) { sink->add(std::move(out)); };
+    request->on_metric = [sink](std::string_view name, double value) { sink->metric(name, value); };
+    boost::asio::post(task_pool_, [self = shared_from_this(), request, sink, stop = task.stop,
+                                   runner = *runner, id = run.id, node = task.node] {
+        auto variables = self->deps_.store.list_variables();
+        if (variables) {
+            for (const variable_record& v : *variables) {
+                request->variables[v.key] = v.value;
+            }
+        }
+        attempt_result r = run_attempt(*runner, *request, *stop);
+        sink->flush();
+        std::string metrics = sink->has_metrics() ? sink->metrics_json() : "";
+        boost::asio::post(self->loop_, [self, id, node, r = std::move(r),
+                                        metrics = std::move(metrics)]() mutable {
+            if (!self->stopped_) {
+                self->on_attempt_done(id, node, std::move(r), std::move(metrics));
+            }
+        });
+    });
+}
+
+void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attempt_result result,
+                                   std::string metrics_json) {
+    --attempts_running_;
+    live_run* run = find_run(run_id);
+    if (run == nullptr) {
+        maybe_finish_shutdown();
+        return;
+    }
+    live_task& task = run->tasks[node];
+    queue_.release(task.id);
+    task.running = false;
+    task.stop.reset();
+    if (task.timer) {
+        task.timer->cancel();
+    }
+    if (run->ending != run_ending::none && result.end != attempt_end::success) {
+        result.end = attempt_end::canceled;
+        if (result.message.empty()) {
+            result.message =
+                run->ending == run_ending::timeout ? "the run timed out" : "the run was canceled";
+        }
+    }
+    const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    attempt_decision d = decide_after_attempt(task.spec->retry, task.spec->retry_on_timeout,
+                                              task.try_number, task.max_tries, result.end, u);
+    const core::time_point t = now();
+    task_transition tt = task_move(task.id, task_state::running, task.epoch, d.next, t);
+    if (result.end != attempt_end::success) {
+        tt.error_cls = result.end == attempt_end::failed_permanent ? core::error_class::permanent
+                                                                   : core::error_class::transient;
+        std::string what = result.message;
+        if (result.end == attempt_end::timed_out && task.spec->timeout) {
+            what = "timed out after " + core::format_duration(*task.spec->timeout) +
+                   (what.empty() ? "" : ": " + what);
+        } else if (result.end == attempt_end::shutdown) {
+            what = "interrupted by shutdown" + (what.empty() ? "" : ": " + what);
+        }
+        tt.error_message = what;
+    }
+    if (d.retry_after) {
+        tt.next_attempt_at = t + *d.retry_after;
+        task.next_attempt_at = tt.next_attempt_at;
+    }
+    if (!metrics_json.empty()) {
+        tt.metrics_json = metrics_json;
+    }
+    auto level = d.next == task_state::success ? spdlog::level::info : spdlog::level::warn;
+    log_->log(level, "job={} run={} task={}: try {}/{} ended {}{}{}", run->job->spec->name,
+              run->id.value, task.spec->name, task.try_number, task.max_tries, to_string(d.next),
+              tt.error_message ? ": " : "", tt.error_message.value_or(""));
+    nlohmann::json payload{
+        {"from", "running"}, {"to", std::string(to_string(d.next))}, {"try", task.try_number}};
+    if (tt.error_message) {
+        payload["error"] = *tt.error_message;
+    }
+    std::vector<transition> batch{tt, lease_release{task.id, task.epoch, options_.instance_id},
+                                  make_event("task.state", run, &task, payload.dump())};
+    task.state = d.next;
+    task.busy = true;
+    // Downstream tasks this outcome releases commit in the same transaction: one commit fewer
+    // per task on the critical path of a chain.
+    std::vector<std::size_t> planned = append_plan(*run, batch);
+    write(std::move(batch), [self = shared_from_this(), run_id, node, planned](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        live_run* run = self->find_run(run_id);
+        if (run == nullptr) {
+            return;
+        }
+        live_task& task = run->tasks[node];
+        task.busy = false;
+        if (!ok || !all_applied(o)) {
+            self->stall(*run, "could not record the end of task " + task.spec->name +
+                                  " (its lease was taken over, or the store failed)");
+            return;
+        }
+        self->release_planned(*run, planned);
+        if (task.state == task_state::up_for_retry) {
+            self->schedule_retry(*run, task);
+        }
+        self->plan(*run);
+        self->dispatch();
+    });
+    dispatch();
+}
+
+void engine::impl::schedule_retry(live_run& run, live_task& task) {
+    if (shutting_down_ || run.ending != run_ending::none) {
+        if (run.ending != run_ending::none) {
+            settle(run);
+        }
+        return;  // up_for_retry with next_attempt_at is in the store; the next start retries.
+    }
+    task.timer = std::make_unique<boost::asio::steady_timer>(loop_);
+    task.timer->expires_after(until(task.next_attempt_at.value_or(now())));
+    task.timer->async_wait(
+        [self = shared_from_this(), id = run.id, node = task.node](boost::system::error_code ec) {
+            if (!ec && !self->stopped_ && !self->shutting_down_) {
+                self->requeue(id, node);
+            }
+        });
+}
+
+void engine::impl::requeue(core::run_id run_id, std::size_t node) {
+    live_run* run = find_run(run_id);
+    if (run == nullptr) {
+        return;
+    }
+    live_task& task = run->tasks[node];
+    if (task.state != task_state::up_for_retry || task.busy) {
+        return;
+    }
+    if (run->ending != run_ending::none) {
+        settle(*run);
+        return;
+    }
+    task.state = task_state::queued;
+    task.busy = true;
+    write({task_move(task.id, task_state::up_for_retry, task.epoch, task_state::queued, now()),
+           make_event("task.state", run, &task, state_payload("up_for_retry", "queued"))},
+          [self = shared_from_this(), run_id, node](bool ok,
+                                                    const std::vector<transition_outcome>& o) {
+              live_run* run = self->find_run(run_id);
+              if (run == nullptr) {
+                  return;
+              }
+              live_task& task = run->tasks[node];
+              task.busy = false;
+              if (!ok || !all_applied(o)) {
+                  self->stall(*run, "could not requeue task " + task.spec->name);
+                  return;
+              }
+              if (run->ending != run_ending::none) {
+                  self->settle(*run);
+                  return;
+              }
+              self->queue_.push(dispatch_item{task.id, run->id, run->job->spec->name,
+                                              task.spec->pool, run->job->spec->max_active_tasks,
+                                              run->trigger == trigger_kind::backfill});
+              self->dispatch();
+          });
+}
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,217 @@
+#pragma once
+
+// The engine's state and its handlers. Internal to scheduler/: include only from engine_*.cpp.
+// Everything here runs on the control loop (one thread) unless a comment says otherwise, so
+// there is no locking; blocking work goes to store_pool_ (store calls, in submission order) or
+// task_pool_ (attempts), and results are posted back.
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "scheduler/cron_expression.hpp"
+#include "scheduler/dispatch_queue.hpp"
+#include "scheduler/engine.hpp"
+#include "scheduler/planner.hpp"
+#include "scheduler/trigger_params.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace sluice::scheduler {
+
+// A task instance transition without the optional fields.
+inline task_transition task_move(core::task_instance_id id, task_state from, std::int64_t epoch,
+                                 task_state to, core::time_point at) {
+    task_transition t;
+    t.task = id;
+    t.from = from;
+    t.epoch = epoch;
+    t.to = to;
+    t.at = at;
+    return t;
+}
+
+// True when no transition of a committed batch conflicted.
+inline bool all_applied(const std::vector<transition_outcome>& outcomes) {
+    return std::none_of(outcomes.begin(), outcomes.end(),
+                        [](transition_outcome o) { return o == transition_outcome::conflict; });
+}
+
+// {"from":..,"to":..,"try":..}: the payload of a state event.
+std::string state_payload(std::string_view from, std::string_view to, int try_number = 0);
+
+struct job_entry {
+    const config::job_spec* spec = nullptr;
+    run_graph graph;
+    std::optional<cron_expression> cron;  // nullopt: manual triggers only
+    const date::time_zone* zone = nullptr;
+    bool paused = false;
+    // Ticks at or before this instant are accounted for (fired, skipped or never due): the later
+    // of the newest recorded tick and when the schedule took its current form (see catchup.hpp).
+    core::sys_seconds since{};
+    std::optional<core::sys_seconds> next_fire;  // the key of this job in the timer heap
+    std::set<core::run_id> active;               // running, or being started
+    std::deque<core::run_id> waiting;            // queued behind max_active_runs, oldest first
+    int creating = 0;                            // scheduled runs whose create_run is in flight
+};
+
+struct live_task {
+    std::size_t node = 0;
+    const config::task_spec* spec = nullptr;
+    core::task_instance_id id;
+    task_state state = task_state::pending;  // the newest state submitted to the store
+    int try_number = 0;
+    int max_tries = 1;
+    std::int64_t epoch = 0;
+    std::optional<core::time_point> next_attempt_at;
+    bool busy = false;     // a write about this task is in flight: nothing else acts on it
+    bool running = false;  // an attempt executes (or is about to) on the task pool
+    std::shared_ptr<attempt_stop> stop;                // while running
+    std::unique_ptr<boost::asio::steady_timer> timer;  // retry wait, or the attempt's timeout
+};
+
+enum class run_ending { none, cancel, timeout };
+
+struct live_run {
+    core::run_id id;
+    job_entry* job = nullptr;
+    trigger_kind trigger = trigger_kind::manual;
+    param_values params;
+    std::optional<core::sys_seconds> logical_time;
+    std::optional<core::sys_seconds> data_interval_start;
+    std::optional<core::sys_seconds> data_interval_end;
+    run_state state = run_state::queued;
+    std::optional<core::time_point> started_at;
+    std::vector<live_task> tasks;  // indexed like job->graph nodes
+    run_ending ending = run_ending::none;
+    bool busy = false;                                    // the run's own transition is in flight
+    std::unique_ptr<boost::asio::steady_timer> deadline;  // the job timeout
+};
+
+class engine::impl : public std::enable_shared_from_this<engine::impl> {
+public:
+    impl(engine_dependencies deps, engine_options options);
+
+    // ---- engine_impl.cpp: plumbing ----
+    using write_done = std::function<void(bool ok, const std::vector<transition_outcome>&)>;
+    // Submits transitions (write-ahead) and runs `then` on the loop once they committed.
+    void write(std::vector<transition> batch, write_done then);
+    // Runs `work` on the store thread and `then(result)` back on the loop.
+    template <class Work, class Then>
+    void on_store(Work work, Then then);
+    template <class F>
+    void on_loop(F f) {
+        boost::asio::post(loop_, [self = shared_from_this(), f = std::move(f)]() mutable { f(); });
+    }
+    new_event make_event(std::string kind, const live_run* run, const live_task* task,
+                         std::string payload_json, std::string actor = "scheduler") const;
+    void notify(const new_event& e);
+    void start_heartbeat();
+    void on_heartbeat();
+    core::time_point now() const { return deps_.clock.now(); }
+    std::chrono::steady_clock::duration until(core::time_point at) const;
+    live_run* find_run(core::run_id id);
+    void stall(live_run& run, const std::string& why);
+
+    // ---- engine_startup.cpp ----
+    void start(std::function<void(core::result<void>)> done);
+    struct loaded_state;
+    core::result<void> adopt(loaded_state& loaded);
+    void reconcile(const run_record& record, const std::vector<task_instance_record>& tasks);
+
+    // ---- engine_schedule.cpp ----
+    void arm_schedule_timer();
+    void on_schedule_timer();
+    void plan_job_ticks(job_entry& job, bool resuming);
+    void fire_tick(job_entry& job, core::sys_seconds tick);
+    void create_run(job_entry& job, new_run run, param_values params,
+                    std::function<void(core::result<create_run_result>)> done);
+    void trigger(trigger_request request, std::function<void(trigger_result)> done);
+    void set_paused(std::string job, bool paused, std::string actor,
+                    std::function<void(core::result<bool>)> done);
+    std::vector<job_status> job_statuses() const;
+
+    // ---- engine_runs.cpp ----
+    void admit_runs(job_entry& job);
+    void start_run(live_run& run);
+    void plan(live_run& run);
+    // Appends the planner's decisions for pending tasks to `batch` (in-memory states updated,
+    // the tasks busy) and returns their nodes; release_planned queues them once committed.
+    std::vector<std::size_t> append_plan(live_run& run, std::vector<transition>& batch);
+    void release_planned(live_run& run, const std::vector<std::size_t>& nodes);
+    void dispatch();
+    void start_attempt(live_run& run, live_task& task);
+    void execute_attempt(live_run& run, live_task& task);
+    void on_attempt_done(core::run_id run_id, std::size_t node, attempt_result result,
+                         std::string metrics_json);
+    void schedule_retry(live_run& run, live_task& task);
+    void requeue(core::run_id run_id, std::size_t node);
+    void end_run(live_run& run, run_ending why, const std::string& actor);
+    void settle(live_run& run);
+    void check_finished(live_run& run);
+    void cancel(core::run_id id, std::string actor, std::function<void(core::result<bool>)> done);
+    void wait_run(core::run_id id, std::function<void(core::result<run_record>)> done);
+
+    // ---- engine_shutdown.cpp ----
+    void shutdown(std::function<void()> done);
+    void maybe_finish_shutdown();
+    // The destructor's path: no writes, stop attempts, join the pools.
+    void abandon();
+
+    engine_dependencies deps_;
+    engine_options options_;
+    boost::asio::io_context& loop_;
+    std::shared_ptr<spdlog::logger> log_;
+    boost::asio::thread_pool store_pool_{1};  // one thread: store calls keep submission order
+    boost::asio::thread_pool task_pool_;
+    boost::asio::steady_timer schedule_timer_;
+    boost::asio::steady_timer heartbeat_timer_;
+    boost::asio::steady_timer grace_timer_;
+    dispatch_queue queue_;
+    std::mt19937_64 rng_;
+    std::function<void(const new_event&)> observer_;
+
+    std::map<std::string, job_entry> jobs_;
+    std::set<std::pair<core::sys_seconds, std::string>> timer_heap_;  // (next fire, job)
+    std::unordered_map<core::run_id, std::unique_ptr<live_run>> runs_;
+    std::unordered_map<core::run_id, std::vector<std::function<void(core::result<run_record>)>>>
+        waiters_;
+
+    bool started_ = false;
+    bool shutting_down_ = false;
+    bool stopped_ = false;
+    int writes_in_flight_ = 0;
+    int attempts_running_ = 0;
+    std::vector<std::function<void()>> shutdown_done_;
+};
+
+template <class Work, class Then>
+void engine::impl::on_store(Work work, Then then) {
+    boost::asio::post(store_pool_, [self = shared_from_this(), work = std::move(work),
+                                    then = std::move(then)]() mutable {
+        auto result = work();
+        boost::asio::post(self->loop_,
+                          [self, result = std::move(result), then = std::move(then)]() mutable {
+                              then(std::move(result));
+                          });
+    });
+}
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,304 @@
+// The run side of the engine: starting runs under max_active_runs, planning, dispatching
+// attempts under a lease, recording outcomes and retries, cancel and job timeouts, finishing.
+// Every transition is written before anything acts on it (write-ahead); the in-memory state is
+// the newest state submitted, and `busy` keeps a task out of every other decision until its
+// write committed.
+
+#include <algorithm>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/duration.hpp"
+#include "core/logging.hpp"
+#include "core/time.hpp"
+#include "scheduler/engine_impl.hpp"
+#include "scheduler/retry_decision.hpp"
+
+namespace sluice::scheduler {
+
+void engine::impl::admit_runs(job_entry& job) {
+    while (!shutting_down_ && !job.waiting.empty() &&
+           static_cast<int>(job.active.size()) < std::max(1, job.spec->max_active_runs)) {
+        core::run_id id = job.waiting.front();
+        job.waiting.pop_front();
+        live_run* run = find_run(id);
+        if (run == nullptr) {
+            continue;
+        }
+        job.active.insert(id);
+        start_run(*run);
+    }
+}
+
+void engine::impl::start_run(live_run& run) {
+    const core::time_point t = now();
+    run.busy = true;
+    write({run_transition{run.id, run_state::queued, run_state::running, t},
+           make_event("run.state", &run, nullptr, state_payload("queued", "running"))},
+          [self = shared_from_this(), id = run.id, t](bool ok,
+                                                      const std::vector<transition_outcome>& o) {
+              live_run* run = self->find_run(id);
+              if (run == nullptr) {
+                  return;
+              }
+              run->busy = false;
+              if (!ok || !all_applied(o)) {
+                  self->stall(*run, "could not record the run as running");
+                  return;
+              }
+              run->state = run_state::running;
+              run->started_at = t;
+              self->log_->info("job={} run={}: running", run->job->spec->name, id.value);
+              if (const auto& timeout = run->job->spec->timeout) {
+                  run->deadline = std::make_unique<boost::asio::steady_timer>(self->loop_);
+                  run->deadline->expires_after(*timeout);
+                  run->deadline->async_wait([self, id](boost::system::error_code ec) {
+                      live_run* run = self->find_run(id);
+                      if (!ec && run != nullptr) {
+                          self->end_run(*run, run_ending::timeout, "scheduler");
+                      }
+                  });
+              }
+              self->plan(*run);
+          });
+}
+
+std::vector<std::size_t> engine::impl::append_plan(live_run& run, std::vector<transition>& batch) {
+    std::vector<std::size_t> nodes;
+    if (run.ending != run_ending::none || run.state != run_state::running || run.busy) {
+        return nodes;
+    }
+    std::vector<task_state> states;
+    for (const live_task& t : run.tasks) {
+        states.push_back(t.state);
+    }
+    const core::time_point t = now();
+    for (const planned_transition& d : plan_pending(run.job->graph, states)) {
+        live_task& task = run.tasks[d.node];
+        batch.push_back(task_move(task.id, task_state::pending, task.epoch, d.to, t));
+        batch.push_back(
+            make_event("task.state", &run, &task, state_payload("pending", to_string(d.to))));
+        task.state = d.to;
+        task.busy = true;
+        nodes.push_back(d.node);
+    }
+    return nodes;
+}
+
+void engine::impl::release_planned(live_run& run, const std::vector<std::size_t>& nodes) {
+    for (std::size_t n : nodes) {
+        live_task& task = run.tasks[n];
+        task.busy = false;
+        if (task.state == task_state::queued && run.ending == run_ending::none) {
+            queue_.push(dispatch_item{task.id, run.id, run.job->spec->name, task.spec->pool,
+                                      run.job->spec->max_active_tasks,
+                                      run.trigger == trigger_kind::backfill});
+        }
+    }
+}
+
+void engine::impl::plan(live_run& run) {
+    if (run.ending != run_ending::none) {
+        settle(run);
+        return;
+    }
+    if (run.state != run_state::running || run.busy) {
+        return;
+    }
+    std::vector<transition> batch;
+    std::vector<std::size_t> nodes = append_plan(run, batch);
+    if (nodes.empty()) {
+        check_finished(run);
+        return;
+    }
+    write(std::move(batch), [self = shared_from_this(), id = run.id, nodes](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        live_run* run = self->find_run(id);
+        if (run == nullptr) {
+            return;
+        }
+        if (!ok || !all_applied(o)) {
+            self->stall(*run, "could not record planned task states");
+            return;
+        }
+        self->release_planned(*run, nodes);
+        self->plan(*run);
+        self->dispatch();
+    });
+}
+
+void engine::impl::dispatch() {
+    if (shutting_down_ || stopped_) {
+        return;
+    }
+    for (const dispatch_item& item : queue_.admit()) {
+        live_run* run = find_run(item.run);
+        live_task* task = nullptr;
+        if (run != nullptr) {
+            for (live_task& t : run->tasks) {
+                if (t.id == item.task) {
+                    task = &t;
+                }
+            }
+        }
+        if (task == nullptr || task->state != task_state::queued || task->busy) {
+            queue_.release(item.task);
+            continue;
+        }
+        start_attempt(*run, *task);
+    }
+}
+
+void engine::impl::end_run(live_run& run, run_ending why, const std::string& actor) {
+    if (run.ending != run_ending::none) {
+        return;
+    }
+    run.ending = why;
+    if (run.deadline) {
+        run.deadline->cancel();
+    }
+    const bool timeout = why == run_ending::timeout;
+    log_->warn("job={} run={}: {}", run.job->spec->name, run.id.value,
+               timeout ? "timed out; stopping its attempts" : "canceled by " + actor);
+    std::erase(run.job->waiting, run.id);
+    for (live_task& task : run.tasks) {
+        if (task.stop) {
+            task.stop->request(timeout ? attempt_stop_reason::timed_out
+                                       : attempt_stop_reason::canceled);
+        }
+    }
+    write({make_event(timeout ? "run.timeout" : "run.cancel", &run, nullptr, "{}", actor)},
+          [](bool, const std::vector<transition_outcome>&) {});
+    settle(run);
+}
+
+void engine::impl::settle(live_run& run) {
+    // Everything of an ending run that is neither finished nor running becomes canceled.
+    const core::time_point t = now();
+    std::vector<transition> batch;
+    std::vector<std::size_t> nodes;
+    for (live_task& task : run.tasks) {
+        if (is_terminal(task.state) || task.busy || task.running) {
+            continue;
+        }
+        queue_.remove(task.id);
+        if (task.timer) {
+            task.timer->cancel();
+        }
+        task_transition tt = task_move(task.id, task.state, task.epoch, task_state::canceled, t);
+        tt.error_message =
+            run.ending == run_ending::timeout ? "the run timed out" : "the run was canceled";
+        batch.push_back(tt);
+        batch.push_back(make_event("task.state", &run, &task,
+                                   state_payload(to_string(task.state), "canceled")));
+        task.state = task_state::canceled;
+        task.busy = true;
+        nodes.push_back(task.node);
+    }
+    if (batch.empty()) {
+        check_finished(run);
+        return;
+    }
+    write(std::move(batch), [self = shared_from_this(), id = run.id, nodes](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        live_run* run = self->find_run(id);
+        if (run == nullptr) {
+            return;
+        }
+        for (std::size_t n : nodes) {
+            run->tasks[n].busy = false;
+        }
+        if (!ok || !all_applied(o)) {
+            self->stall(*run, "could not cancel the run's tasks");
+            return;
+        }
+        self->check_finished(*run);
+    });
+}
+
+void engine::impl::check_finished(live_run& run) {
+    if (run.busy) {
+        return;
+    }
+    std::vector<task_state> states;
+    for (const live_task& t : run.tasks) {
+        if (t.busy || t.running) {
+            return;
+        }
+        states.push_back(t.state);
+    }
+    if (!all_terminal(states)) {
+        return;
+    }
+    run_state final_state = run.ending == run_ending::cancel    ? run_state::canceled
+                            : run.ending == run_ending::timeout ? run_state::timed_out
+                                                                : final_run_state(states);
+    run.busy = true;
+    write({run_transition{run.id, run.state, final_state, now()},
+           make_event("run.state", &run, nullptr,
+                      state_payload(to_string(run.state), to_string(final_state)))},
+          [self = shared_from_this(), id = run.id, final_state](
+              bool ok, const std::vector<transition_outcome>& o) {
+              live_run* run = self->find_run(id);
+              if (run == nullptr) {
+                  return;
+              }
+              run->busy = false;
+              if (!ok || !all_applied(o)) {
+                  self->stall(*run, "could not record the run's end");
+                  return;
+              }
+              job_entry& job = *run->job;
+              self->log_->log(
+                  final_state == run_state::success ? spdlog::level::info : spdlog::level::warn,
+                  "job={} run={}: {}", job.spec->name, id.value, to_string(final_state));
+              if (run->deadline) {
+                  run->deadline->cancel();
+              }
+              job.active.erase(id);
+              std::erase(job.waiting, id);
+              self->runs_.erase(id);
+              auto waiters = self->waiters_.extract(id);
+              if (!waiters.empty()) {
+                  for (auto& w : waiters.mapped()) {
+                      self->wait_run(id, std::move(w));
+                  }
+              }
+              self->admit_runs(job);
+          });
+}
+
+void engine::impl::cancel(core::run_id id, std::string actor,
+                          std::function<void(core::result<bool>)> done) {
+    live_run* run = find_run(id);
+    if (run == nullptr || run->ending != run_ending::none) {
+        done(run != nullptr);
+        return;
+    }
+    end_run(*run, run_ending::cancel, actor);
+    done(true);
+}
+
+void engine::impl::wait_run(core::run_id id, std::function<void(core::result<run_record>)> done) {
+    if (find_run(id) != nullptr) {
+        waiters_[id].push_back(std::move(done));
+        return;
+    }
+    on_store([self = shared_from_this(), id] { return self->deps_.store.get_run(id); },
+             [self = shared_from_this(), id,
+              done = std::move(done)](core::result<std::optional<run_record>> r) mutable {
+                 if (!r) {
+                     done(r.error());
+                 } else if (!*r) {
+                     done(core::error::permanent("no run with id " + id.to_string()));
+                 } else if (!is_terminal((*r)->state) && self->find_run(id) != nullptr) {
+                     self->waiters_[id].push_back(std::move(done));
+                 } else {
+                     done(**r);
+                 }
+             });
+}
+
+}  // namespace sluice::scheduler

@@ -1,0 +1,323 @@
+// Startup: register jobs in the store, reconcile the runs left unfinished (ARCHITECTURE.md
+// section 4), fire catch-up ticks, arm the timers.
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+
+#include "core/time.hpp"
+#include "scheduler/engine_impl.hpp"
+#include "scheduler/retry_decision.hpp"
+
+namespace sluice::scheduler {
+
+namespace {
+
+// What the job row's definition_hash holds: a fingerprint of what decides the job's ticks
+// (schedule and timezone), then '@' and when the schedule took that form. Keeping the instant in
+// the hash column lets a restart tell "changed while we were down" from "changed long ago"
+// without a schema change.
+std::string schedule_fingerprint(const config::job_spec& job) {
+    std::string text = job.schedule.value_or("") + "\n" + job.timezone;
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string("fnv1a:") + hex;
+}
+
+struct stored_definition {
+    std::string fingerprint;
+    std::optional<core::sys_seconds> since;
+};
+
+stored_definition parse_definition(const std::string& hash) {
+    std::size_t at = hash.find('@');
+    if (at == std::string::npos) {
+        return {hash, std::nullopt};
+    }
+    auto since = core::parse_rfc3339(hash.substr(at + 1));
+    return {hash.substr(0, at), since ? std::optional(*since) : std::nullopt};
+}
+
+core::sys_seconds floor_seconds(core::time_point t) {
+    return std::chrono::floor<std::chrono::seconds>(t);
+}
+
+}  // namespace
+
+struct engine::impl::loaded_state {
+    struct job_row {
+        job_record record;
+        core::sys_seconds defined_since;
+    };
+    std::map<std::string, job_row> jobs;
+    std::vector<std::pair<run_record, std::vector<task_instance_record>>> unfinished;
+};
+
+void engine::impl::start(std::function<void(core::result<void>)> done) {
+    if (started_) {
+        done(core::error::permanent("the scheduler engine was already started"));
+        return;
+    }
+    started_ = true;
+    on_store(
+        [self = shared_from_this()]() -> core::result<std::shared_ptr<loaded_state>> {
+            auto loaded = std::make_shared<loaded_state>();
+            run_store& store = self->deps_.store;
+            const core::time_point t = self->now();
+            for (const config::job_spec& job : self->deps_.config.jobs) {
+                auto existing = store.get_job(job.name);
+                if (!existing) {
+                    return existing.error();
+                }
+                const std::string fingerprint = schedule_fingerprint(job);
+                std::string hash = fingerprint + "@" + core::format_rfc3339_utc(floor_seconds(t));
+                core::sys_seconds since = floor_seconds(t);
+                if (*existing) {
+                    stored_definition stored = parse_definition((*existing)->definition_hash);
+                    if (stored.fingerprint == fingerprint && stored.since) {
+                        hash = (*existing)->definition_hash;
+                        since = *stored.since;
+                    }
+                }
+                auto record = store.upsert_job(job.name, hash, job.paused);
+                if (!record) {
+                    return record.error();
+                }
+                loaded->jobs[job.name] = {*record, since};
+            }
+            auto registered =
+                store.register_instance(instance_record{self->options_.instance_id, "{}", t, t});
+            if (!registered) {
+                return registered.error();
+            }
+            auto runs = store.list_unfinished_runs();
+            if (!runs) {
+                return runs.error();
+            }
+            for (run_record& run : *runs) {
+                auto tasks = store.list_task_instances(run.id);
+                if (!tasks) {
+                    return tasks.error();
+                }
+                loaded->unfinished.emplace_back(std::move(run), std::move(*tasks));
+            }
+            return loaded;
+        },
+        [self = shared_from_this(),
+         done = std::move(done)](core::result<std::shared_ptr<loaded_state>> loaded) mutable {
+            if (!loaded) {
+                done(loaded.error());
+                return;
+            }
+            done(self->adopt(**loaded));
+        });
+}
+
+core::result<void> engine::impl::adopt(loaded_state& loaded) {
+    for (const config::job_spec& spec : deps_.config.jobs) {
+        job_entry job;
+        job.spec = &spec;
+        auto graph = run_graph::from_job(spec);
+        if (!graph) {
+            return graph.error();
+        }
+        job.graph = std::move(*graph);
+        auto zone = core::find_time_zone(spec.timezone);
+        if (!zone) {
+            return core::error::permanent("job " + spec.name + ": " + zone.error().message);
+        }
+        job.zone = *zone;
+        if (spec.schedule) {
+            auto cron = cron_expression::parse(*spec.schedule);
+            if (!cron) {
+                return core::error::permanent("job " + spec.name + ": schedule \"" +
+                                              *spec.schedule + "\": " + cron.error().message);
+            }
+            job.cron = *cron;
+        }
+        const loaded_state::job_row& row = loaded.jobs.at(spec.name);
+        job.paused = row.record.paused;
+        job.since = row.defined_since;
+        if (row.record.last_scheduled_tick) {
+            job.since = std::max(job.since, floor_seconds(*row.record.last_scheduled_tick));
+        }
+        jobs_.emplace(spec.name, std::move(job));
+    }
+    for (auto& [run, tasks] : loaded.unfinished) {
+        reconcile(run, tasks);
+    }
+    for (auto& [name, job] : jobs_) {
+        if (job.cron && !job.paused) {
+            plan_job_ticks(job, /*resuming=*/true);
+        }
+        admit_runs(job);
+    }
+    arm_schedule_timer();
+    start_heartbeat();
+    log_->info("scheduler started: {} jobs, {} unfinished runs reconciled, instance={}",
+               jobs_.size(), loaded.unfinished.size(), options_.instance_id);
+    return {};
+}
+
+void engine::impl::reconcile(const run_record& record,
+                             const std::vector<task_instance_record>& tasks) {
+    const core::time_point t = now();
+    auto job_it = jobs_.find(record.job);
+    bool orphan = job_it == jobs_.end();
+    std::vector<std::optional<std::size_t>> nodes;
+    for (const task_instance_record& ti : tasks) {
+        nodes.push_back(orphan ? std::nullopt : job_it->second.graph.find(ti.task));
+        orphan = orphan || !nodes.back();
+    }
+    if (!orphan && tasks.size() != job_it->second.graph.nodes().size()) {
+        orphan = true;
+    }
+    for (const task_instance_record& ti : tasks) {
+        if (ti.state == task_state::running && ti.lease_owner &&
+            *ti.lease_owner != options_.instance_id && ti.lease_expires_at &&
+            *ti.lease_expires_at > t) {
+            log_->warn("job={} run={} task={}: leased by live instance {}; not taking it over",
+                       record.job, record.id.value, ti.task, *ti.lease_owner);
+            return;
+        }
+    }
+    if (orphan) {
+        // The job or its tasks are no longer configured as they were: the run cannot continue.
+        log_->error(
+            "job={} run={}: the job's definition no longer matches this run's tasks; failing the "
+            "run",
+            record.job, record.id.value);
+        std::vector<transition> batch;
+        for (const task_instance_record& ti : tasks) {
+            if (!is_terminal(ti.state)) {
+                task_transition tt =
+                    task_move(ti.id, ti.state, ti.lease_epoch, task_state::canceled, t);
+                tt.error_message = "the job definition changed while this run was unfinished";
+                batch.push_back(tt);
+            }
+        }
+        batch.push_back(run_transition{record.id, record.state, run_state::failed, t});
+        new_event e;
+        e.at = t;
+        e.kind = "run.state";
+        e.job = record.job;
+        e.run = record.id;
+        e.payload_json = R"({"from":")" + std::string(to_string(record.state)) +
+                         R"(","to":"failed","reason":"job definition changed"})";
+        e.actor = "scheduler";
+        batch.push_back(e);
+        write(std::move(batch), [](bool, const std::vector<transition_outcome>&) {});
+        return;
+    }
+
+    job_entry& job = job_it->second;
+    auto run = std::make_unique<live_run>();
+    run->id = record.id;
+    run->job = &job;
+    run->trigger = record.trigger;
+    auto params = params_from_json(record.params_json);
+    run->params = params ? *params : param_values{};
+    auto secs = [](const std::optional<core::time_point>& p) -> std::optional<core::sys_seconds> {
+        return p ? std::optional(floor_seconds(*p)) : std::nullopt;
+    };
+    run->logical_time = secs(record.logical_time);
+    run->data_interval_start = secs(record.data_interval_start);
+    run->data_interval_end = secs(record.data_interval_end);
+    run->state = record.state;
+    run->started_at = record.started_at;
+    run->tasks.resize(job.graph.nodes().size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        const task_instance_record& ti = tasks[i];
+        live_task& lt = run->tasks[*nodes[i]];
+        lt.node = *nodes[i];
+        lt.spec = &job.spec->tasks[*nodes[i]];
+        lt.id = ti.id;
+        lt.state = ti.state;
+        lt.try_number = ti.try_number;
+        lt.max_tries = ti.max_tries;
+        lt.epoch = ti.lease_epoch;
+        lt.next_attempt_at = ti.next_attempt_at;
+    }
+    live_run& r = *run;
+    runs_.emplace(record.id, std::move(run));
+    if (r.state == run_state::queued) {
+        job.waiting.push_back(r.id);
+        return;
+    }
+    job.active.insert(r.id);
+    if (job.spec->timeout && r.started_at) {
+        r.deadline = std::make_unique<boost::asio::steady_timer>(loop_);
+        r.deadline->expires_after(until(*r.started_at + *job.spec->timeout));
+        r.deadline->async_wait(
+            [self = shared_from_this(), id = r.id](boost::system::error_code ec) {
+                live_run* run = self->find_run(id);
+                if (!ec && run != nullptr) {
+                    self->end_run(*run, run_ending::timeout, "scheduler");
+                }
+            });
+    }
+    // Attempts that were running when the previous process died: finished tasks stay finished;
+    // an interrupted attempt counts as a try and is retried at once, or fails without tries left.
+    std::vector<transition> batch;
+    for (live_task& lt : r.tasks) {
+        switch (lt.state) {
+            case task_state::running: {
+                attempt_decision d =
+                    decide_after_attempt(lt.spec->retry, lt.spec->retry_on_timeout, lt.try_number,
+                                         lt.max_tries, attempt_end::interrupted, 0.5);
+                task_transition tt = task_move(lt.id, lt.state, lt.epoch, d.next, t);
+                tt.error_cls = core::error_class::transient;
+                tt.error_message = "interrupted: the daemon stopped while try " +
+                                   std::to_string(lt.try_number) + " was running";
+                if (d.next == task_state::up_for_retry) {
+                    tt.next_attempt_at = t;
+                    lt.next_attempt_at = t;
+                }
+                // The lease stays: the next lease_acquire takes it over (ours or expired).
+                batch.push_back(tt);
+                batch.push_back(make_event(
+                    "task.state", &r, &lt,
+                    R"({"from":"running","to":")" + std::string(to_string(d.next)) + R"(","try":)" +
+                        std::to_string(lt.try_number) + R"(,"reason":"interrupted"})"));
+                log_->warn("job={} run={} task={}: try {} was interrupted; now {}", job.spec->name,
+                           r.id.value, lt.spec->name, lt.try_number, to_string(d.next));
+                lt.state = d.next;
+                lt.busy = true;
+                break;
+            }
+            case task_state::queued:
+                queue_.push(dispatch_item{lt.id, r.id, job.spec->name, lt.spec->pool,
+                                          job.spec->max_active_tasks,
+                                          r.trigger == trigger_kind::backfill});
+                break;
+            default:
+                break;
+        }
+    }
+    write(std::move(batch), [self = shared_from_this(), id = r.id](
+                                bool ok, const std::vector<transition_outcome>& outcomes) {
+        live_run* run = self->find_run(id);
+        if (run == nullptr) {
+            return;
+        }
+        if (!ok || std::count(outcomes.begin(), outcomes.end(), transition_outcome::conflict) > 0) {
+            self->stall(*run, "reconciling interrupted attempts failed");
+            return;
+        }
+        for (live_task& lt : run->tasks) {
+            lt.busy = false;
+            if (lt.state == task_state::up_for_retry) {
+                self->schedule_retry(*run, lt);
+            }
+        }
+        self->plan(*run);
+        self->dispatch();
+    });
+}
+
+}  // namespace sluice::scheduler
