@@ -251,10 +251,110 @@ private:
     bool too_long_ = false;
 };
 
+// yaml-cpp 0.7 never returns (allocating without bound) on a ',' at the root level of a
+// document ("," or "- [a]\n,"), found by the fuzzer. In valid YAML a ',' cannot start a value
+// there: it is an error, found here before yaml-cpp sees the text. Tracks just enough (quotes,
+// flow depth, block scalars, comments) never to flag a ',' that YAML allows.
+std::optional<position> find_root_comma(const std::string& s, int file_index) {
+    int flow_depth = 0;
+    char quote = 0;         // the open quote of a scalar spanning lines
+    int block_parent = -1;  // >= 0: inside a block scalar whose parent line had this indent
+    int root_indent = -1;   // indentation of the first content line
+    std::size_t line_start = 0;
+    for (int line = 1; line_start <= s.size(); ++line) {
+        std::size_t end = s.find('\n', line_start);
+        if (end == std::string::npos) {
+            end = s.size();
+        }
+        const std::string_view text(s.data() + line_start, end - line_start);
+        const std::size_t first = text.find_first_not_of(" \t\r");
+        const std::size_t spaces = text.find_first_not_of(' ');
+        const int indent =
+            static_cast<int>(spaces == std::string_view::npos ? text.size() : spaces);
+        if (block_parent >= 0 && (first == std::string_view::npos || indent > block_parent)) {
+            line_start = end + 1;
+            continue;
+        }
+        block_parent = -1;
+        std::size_t i = first == std::string_view::npos ? text.size() : first;
+        if (quote == 0 && flow_depth == 0 && i < text.size() && text[i] != '#') {
+            if (root_indent < 0) {
+                root_indent = indent;
+            }
+            std::size_t token = i;
+            if (text.substr(i, 3) == "---") {
+                token = text.find_first_not_of(" \t", i + 3);
+            }
+            if (token != std::string_view::npos && token < text.size() && text[token] == ',' &&
+                indent <= root_indent) {
+                return position{file_index, line, static_cast<int>(token) + 1, line_start + token};
+            }
+        }
+        char last_token = 0;  // the last significant character outside quotes and comments
+        bool token_start = true;
+        for (; i < text.size(); ++i) {
+            const char c = text[i];
+            if (quote == '"') {
+                if (c == '\\') {
+                    ++i;
+                } else if (c == '"') {
+                    quote = 0;
+                }
+                continue;
+            }
+            if (quote == '\'') {
+                if (c == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+                    ++i;
+                } else if (c == '\'') {
+                    quote = 0;
+                }
+                continue;
+            }
+            if (c == ' ' || c == '\t') {
+                token_start = true;
+                continue;
+            }
+            if (c == '#' && token_start) {
+                break;
+            }
+            if ((c == '"' || c == '\'') &&
+                (token_start || last_token == '[' || last_token == '{' || last_token == ',')) {
+                quote = c;
+            } else if (c == '[' || c == '{') {
+                ++flow_depth;
+            } else if ((c == ']' || c == '}') && flow_depth > 0) {
+                --flow_depth;
+            }
+            last_token = c;
+            token_start = c == '[' || c == '{' || c == ',';
+        }
+        // "key: |", "- >-", "key: |2 # note": the lines that follow are block text.
+        if (quote == 0 && flow_depth == 0) {
+            const std::string_view code = text.substr(0, text.find(" #"));
+            const std::size_t last = code.find_last_not_of(" \t\r");
+            if (last != std::string_view::npos) {
+                const std::size_t word = code.find_last_of(" \t", last);
+                const std::size_t begin = word == std::string_view::npos ? 0 : word + 1;
+                const std::string_view tail = code.substr(begin, last + 1 - begin);
+                if (!tail.empty() && (tail[0] == '|' || tail[0] == '>') &&
+                    tail.find_first_not_of("|>+-0123456789") == std::string_view::npos) {
+                    block_parent = indent;
+                }
+            }
+        }
+        line_start = end + 1;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<node> parse_document(const source_file& file, int file_index, diagnostic_sink& sink) {
     position origin{file_index, 1, 1, 0};
+    if (const auto comma = find_root_comma(file.text, file_index)) {
+        sink.error(*comma, "invalid YAML: a ',' cannot start a value outside [ ] or { }");
+        return std::nullopt;
+    }
     try {
         const std::vector<YAML::Node> docs = YAML::LoadAll(file.text);
         if (docs.empty()) {

@@ -10,3 +10,14 @@ for bench in "$build_dir"/bench/*_bench; do
     echo "== $name"
     "$bench" --benchmark_out="$out/$name.json" --benchmark_out_format=json
 done
+
+# Peers, same expressions and zones (bench/peers): croner, the reference for our DST rules.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    peers="$(dirname "$0")/../bench/peers"
+    [[ -d "$peers/node_modules/croner" ]] || (cd "$peers" && npm ci --silent --no-audit --no-fund)
+    echo "== croner (node)"
+    node "$peers/croner_bench.mjs" 200000 | tee "$out/croner_bench.jsonl"
+else
+    echo "run-bench: node/npm missing, peer benchmarks skipped (apt-get install nodejs npm)" >&2
+    exit 1
+fi

@@ -329,3 +329,31 @@ TEST_CASE("config: after 1000 errors the load stops and says so", "[config]") {
           "test.yaml: error: too many errors: stopped after the first 1000");
     CHECK(r.diagnostics.back().line == 1000);
 }
+
+// yaml-cpp 0.7 loops forever on these (found by the fuzzer); they must fail fast instead.
+TEST_CASE("config: a ',' at the root level is a YAML error, not a hang", "[config]") {
+    CHECK(only_error(",\n") ==
+          "test.yaml:1:1: error: invalid YAML: a ',' cannot start a value outside [ ] or { }");
+    CHECK(only_error("- [a]\n,\n") ==
+          "test.yaml:2:1: error: invalid YAML: a ',' cannot start a value outside [ ] or { }");
+    CHECK(only_error("# comment\n  , x\n") ==
+          "test.yaml:2:3: error: invalid YAML: a ',' cannot start a value outside [ ] or { }");
+    CHECK(only_error("--- ,\n") ==
+          "test.yaml:1:5: error: invalid YAML: a ',' cannot start a value outside [ ] or { }");
+    // Commas YAML allows at the start of a line are left alone.
+    const auto& cfg = require_config(load_yaml(R"(jobs:
+  j:
+    tags: [a
+, b]
+    description: |
+      first line
+, not a flow entry
+    tasks:
+      t:
+        type: shell
+        command: "echo one
+,two"
+)"));
+    CHECK(cfg.jobs.at(0).tags == std::vector<std::string>{"a", "b"});
+    CHECK(std::get<shell_spec>(cfg.jobs.at(0).tasks.at(0).kind).command == "echo one ,two");
+}
