@@ -347,13 +347,14 @@ TEST_CASE("config: a ',' at the root level is a YAML error, not a hang", "[confi
 , b]
     description: |
       first line
-, not a flow entry
+      , not a flow entry
     tasks:
       t:
         type: shell
         command: "echo one
-,two"
+          ,two"
 )"));
     CHECK(cfg.jobs.at(0).tags == std::vector<std::string>{"a", "b"});
+    CHECK(cfg.jobs.at(0).description == "first line\n, not a flow entry\n");
     CHECK(std::get<shell_spec>(cfg.jobs.at(0).tasks.at(0).kind).command == "echo one ,two");
 }
