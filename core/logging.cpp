@@ -11,6 +11,15 @@ namespace {
 
 std::mutex setup_mutex;
 log_options current_options;
+// Every logger shares one sink, so lines of different components never interleave mid-line.
+spdlog::sink_ptr current_sink;
+
+spdlog::sink_ptr make_sink(log_stream stream) {
+    if (stream == log_stream::stdout_stream) {
+        return std::make_shared<spdlog::sinks::stdout_sink_mt>();
+    }
+    return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+}
 
 // Writes the message payload escaped for a JSON string (spdlog's %v writes it raw).
 class json_payload_flag final : public spdlog::custom_flag_formatter {
@@ -86,9 +95,15 @@ result<void> setup_logging(const log_options& options) {
                                 "' (expected trace, debug, info, warn, error, critical or off)");
     }
     std::lock_guard lock(setup_mutex);
+    if (!current_sink || options.stream != current_options.stream) {
+        current_sink = make_sink(options.stream);
+    }
     current_options = options;
     spdlog::set_level(level);
-    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { apply_pattern(*l); });
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) {
+        l->sinks().assign(1, current_sink);
+        apply_pattern(*l);
+    });
     return {};
 }
 
@@ -97,8 +112,10 @@ std::shared_ptr<spdlog::logger> component_logger(const std::string& component) {
     if (auto existing = spdlog::get(component)) {
         return existing;
     }
-    auto logger = std::make_shared<spdlog::logger>(
-        component, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    if (!current_sink) {
+        current_sink = make_sink(current_options.stream);
+    }
+    auto logger = std::make_shared<spdlog::logger>(component, current_sink);
     apply_pattern(*logger);
     logger->set_level(spdlog::get_level());
     spdlog::register_logger(logger);

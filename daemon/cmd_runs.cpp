@@ -17,10 +17,7 @@ std::unique_ptr<scheduler::run_store> open_for_reading(const runs_options& optio
     if (!cfg) {
         return nullptr;
     }
-    const std::string url = cfg->store.kind == config::store_kind::sqlite
-                                ? "sqlite://" + cfg->store.sqlite_path.string()
-                                : cfg->store.url;
-    auto store = store::open_store(url);
+    auto store = store::open_store(store_url(cfg->store));
     if (!store) {
         std::cerr << "sluice: cannot open the store: " << store.error().message << "\n";
         return nullptr;

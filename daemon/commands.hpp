@@ -36,6 +36,11 @@ struct serve_options {
     std::string environment;
 };
 
+struct migrate_options {
+    std::string config_file;
+    std::string environment;
+};
+
 struct run_options {
     std::string config_file;
     std::string environment;
@@ -57,6 +62,9 @@ struct runs_options {
 
 // `sluice serve`: the daemon; runs until SIGTERM/SIGINT, then drains and exits 0.
 int run_serve(const serve_options& options);
+
+// `sluice migrate`: applies the store migrations not yet applied and reports the versions.
+int run_migrate(const migrate_options& options);
 
 // `sluice run`: one run of one job in the foreground; exit 0 when it succeeded, 1 otherwise.
 int run_once(const run_options& options);

@@ -24,4 +24,11 @@ std::optional<config::sluice_config> load_config_or_report(const std::string& fi
     return std::move(result.config);
 }
 
+std::string store_url(const config::store_spec& spec) {
+    if (spec.kind == config::store_kind::sqlite) {
+        return "sqlite://" + spec.sqlite_path.string();
+    }
+    return spec.url;
+}
+
 }  // namespace sluice::daemon

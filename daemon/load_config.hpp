@@ -12,4 +12,7 @@ namespace sluice::daemon {
 std::optional<config::sluice_config> load_config_or_report(const std::string& file,
                                                            const std::string& environment);
 
+// The store URL a config names ("sqlite://PATH" with the path resolved, or the PostgreSQL URL).
+std::string store_url(const config::store_spec& spec);
+
 }  // namespace sluice::daemon

@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("-c,--config", serve.config_file, "Config file (YAML)")->required();
     serve_cmd->add_option("-e,--env", serve.environment, "Environment overlay to merge");
 
+    migrate_options migrate;
+    auto* migrate_cmd =
+        app.add_subcommand("migrate", "Apply pending store migrations and report the version");
+    migrate_cmd->add_option("-c,--config", migrate.config_file, "Config file (YAML)")->required();
+    migrate_cmd->add_option("-e,--env", migrate.environment, "Environment overlay to merge");
+
     run_options run;
     auto* run_cmd = app.add_subcommand("run", "Run one job once in the foreground");
     run_cmd->add_option("-c,--config", run.config_file, "Config file (YAML)")->required();
@@ -104,7 +110,10 @@ int main(int argc, char** argv) {
     }
 
     auto format = sluice::core::parse_log_format(global.log_format);
-    if (auto set = sluice::core::setup_logging({format.value(), global.log_level}); !set) {
+    // The daemon logs to stdout (journald, containers); other commands keep stdout for results.
+    const auto stream = serve_cmd->parsed() ? sluice::core::log_stream::stdout_stream
+                                            : sluice::core::log_stream::stderr_stream;
+    if (auto set = sluice::core::setup_logging({format.value(), global.log_level, stream}); !set) {
         std::cerr << "sluice: " << set.error().message << "\n";
         return exit_usage;
     }
@@ -120,6 +129,9 @@ int main(int argc, char** argv) {
     }
     if (serve_cmd->parsed()) {
         return run_serve(serve);
+    }
+    if (migrate_cmd->parsed()) {
+        return run_migrate(migrate);
     }
     if (run_cmd->parsed()) {
         return run_once(run);

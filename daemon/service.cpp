@@ -10,6 +10,7 @@
 
 #include "core/clock.hpp"
 #include "core/logging.hpp"
+#include "daemon/load_config.hpp"
 #include "etl/registry.hpp"
 #include "store/open_store.hpp"
 #include "store/store_writer.hpp"
@@ -27,13 +28,6 @@ std::string host_name() {
         return "sluice";
     }
     return buf;
-}
-
-std::string store_url(const config::store_spec& spec) {
-    if (spec.kind == config::store_kind::sqlite) {
-        return "sqlite://" + spec.sqlite_path.string();
-    }
-    return spec.url;
 }
 
 core::result<std::unique_ptr<scheduler::run_store>> open_migrated_store(

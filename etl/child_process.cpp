@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +36,56 @@ struct exec_plan {
     const char* cwd = nullptr;
 };
 
+// The signal the kernel sends the keeper when the daemon dies (PR_SET_PDEATHSIG). Any signal
+// only makes the keeper look at getppid(), so a task that signals its own group cannot fool it.
+constexpr int parent_death_signal = SIGUSR2;
+
+// Mirrors the command's wait status as the keeper's own, so the daemon sees "exit 3" or "killed by
+// SIGTERM" exactly as if it had started the command itself.
+[[noreturn]] void exit_like(int status) {
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        const rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);  // the command dumped core already, if it was to
+        sigset_t only;
+        ::sigemptyset(&only);
+        ::sigaddset(&only, sig);
+        ::kill(::getpid(), sig);
+        ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+        ::_exit(128 + sig);  // a signal whose default is not to terminate
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+// The command proper, forked by the keeper: default signal state, then exec.
+[[noreturn]] void exec_command(const exec_plan& plan, pid_t keeper, int report_w) {
+    exec_failure failure;
+    auto fail = [&](int stage) {
+        failure.stage = stage;
+        failure.error = errno;
+        [[maybe_unused]] const auto n = ::write(report_w, &failure, sizeof failure);
+        ::_exit(127);
+    };
+    // A keeper killed outright (OOM killer) takes the command with it.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+        fail(3);
+    }
+    if (::getppid() != keeper) {
+        ::_exit(127);
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(plan.path.c_str(), plan.argv.data(), plan.envp.data());
+    fail(2);
+    ::_exit(127);
+}
+
+// The forked child is a small keeper, not the command: it leads the process group, starts the
+// command in it and waits. PR_SET_PDEATHSIG only reaches a direct child, so if the daemon is
+// killed (kill -9, OOM) the keeper kills the whole group: grandchildren such as the `sleep` in
+// `sh -c "...; sleep 60"` never outlive the daemon and never overlap a retried attempt.
+// After fork only async-signal-safe calls are made (the daemon is multi-threaded).
 [[noreturn]] void run_child(const exec_plan& plan, pid_t parent, int null_fd, int out_w, int err_w,
                             int report_w) {
     exec_failure failure;
@@ -45,22 +96,24 @@ struct exec_plan {
         ::_exit(127);
     };
     ::setpgid(0, 0);
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
-        fail(3);
-    }
-    // The parent may have died between fork and prctl: then nobody will ever kill us.
-    if (::getppid() != parent) {
-        ::_exit(127);
-    }
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Every signal blocked and waited for below; dispositions back to default so neither the
+    // keeper nor the command inherits the daemon's (SIG_IGN survives exec).
+    sigset_t all;
+    ::sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig != SIGKILL && sig != SIGSTOP) {
             ::sigaction(sig, &dfl, nullptr);
         }
+    }
+    if (::prctl(PR_SET_PDEATHSIG, parent_death_signal) != 0) {
+        fail(3);
+    }
+    // The parent may have died between fork and prctl: then nobody will ever kill us.
+    if (::getppid() != parent) {
+        ::_exit(127);
     }
     if (::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(out_w, STDOUT_FILENO) < 0 ||
         ::dup2(err_w, STDERR_FILENO) < 0) {
@@ -69,9 +122,40 @@ struct exec_plan {
     if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) {
         fail(1);
     }
-    ::execve(plan.path.c_str(), plan.argv.data(), plan.envp.data());
-    fail(2);
-    ::_exit(127);
+    const pid_t keeper = ::getpid();
+    const pid_t command = ::fork();
+    if (command < 0) {
+        fail(3);
+    }
+    if (command == 0) {
+        exec_command(plan, keeper, report_w);
+    }
+    // The daemon reads the report pipe until end-of-file: only the command's copy (closed on a
+    // successful exec) may keep it open.
+    ::close(report_w);
+    while (true) {
+        siginfo_t info{};
+        const int sig = ::sigwaitinfo(&all, &info);
+        if (::getppid() != parent) {
+            ::kill(-keeper, SIGKILL);  // the group, the keeper included
+            ::_exit(137);
+        }
+        if (sig == SIGCHLD || sig < 0) {
+            int status = 0;
+            pid_t r = 0;
+            do {
+                r = ::waitpid(command, &status, WNOHANG);
+            } while (r < 0 && errno == EINTR);
+            if (r == command) {
+                exit_like(status);
+            }
+            if (r < 0) {
+                ::_exit(127);
+            }
+        }
+        // Anything else (the daemon's SIGTERM to the group, a task signalling its own group) is
+        // meant for the command, which receives it itself.
+    }
 }
 
 std::string lookup_path(const std::vector<std::string>& environment) {

@@ -19,9 +19,11 @@ struct child_spec {
 };
 
 // A child process in its own process group (pgid == pid) with stdin on /dev/null and stdout and
-// stderr on non-blocking pipes. It gets SIGKILL when the thread that spawned it dies
-// (PR_SET_PDEATHSIG), so children die with the daemon; the spawning thread must therefore
-// outlive the child, which holds for a runner that waits for its child. Not thread-safe.
+// stderr on non-blocking pipes. The process forked is a small keeper that starts the command in
+// the group and exits with the command's status; when the thread that spawned it dies
+// (PR_SET_PDEATHSIG, so also when the daemon is killed) the keeper SIGKILLs the whole group, so
+// no grandchild outlives the daemon. The spawning thread must outlive the child, which holds
+// for a runner that waits for its child. Not thread-safe.
 class child_process {
 public:
     // fork + exec. Permanent errors: program not found or not executable, missing cwd;

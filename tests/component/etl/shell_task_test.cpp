@@ -309,3 +309,26 @@ TEST_CASE("shell: children die with the daemon (PR_SET_PDEATHSIG)", "[etl][shell
     ::waitpid(daemon, &wstatus, 0);
     CHECK(wait_until_dead(child, 5s));
 }
+
+// Regression: PR_SET_PDEATHSIG reaches only the direct child, so before the keeper process a
+// grandchild (the `sleep` of `sh -c "sleep 60 & wait"`) outlived a killed daemon and could
+// overlap the retried attempt.
+TEST_CASE("shell: grandchildren die with the daemon too", "[etl][shell]") {
+    test::attempt_fixture f(
+        shell_yaml(command("sleep 60 &\necho $! > grandchild.pid\nwait", "        cwd: .\n")));
+    const pid_t daemon = ::fork();
+    REQUIRE(daemon >= 0);
+    if (daemon == 0) {
+        etl::shell_task runner;
+        runner.run(f.context());
+        ::_exit(0);
+    }
+    const std::string line = wait_for_line(f.base_dir() / "grandchild.pid", 5s);
+    REQUIRE_FALSE(line.empty());
+    const int grandchild = std::stoi(line);
+    CHECK(test::process_alive(grandchild));
+    ::kill(daemon, SIGKILL);
+    int wstatus = 0;
+    ::waitpid(daemon, &wstatus, 0);
+    CHECK(wait_until_dead(grandchild, 5s));
+}
