@@ -85,11 +85,14 @@ int run_runs_show(const runs_options& options) {
     if (options.json) {
         auto j = run_json(**run);
         auto tasks = store->list_task_instances((*run)->id);
+        if (!tasks) {
+            std::cerr << "sluice: cannot read the tasks of run " << options.run_id << ": "
+                      << tasks.error().message << "\n";
+            return exit_invalid;
+        }
         j["tasks"] = nlohmann::json::array();
-        if (tasks) {
-            for (const auto& ti : *tasks) {
-                j["tasks"].push_back(task_instance_json(ti));
-            }
+        for (const auto& ti : *tasks) {
+            j["tasks"].push_back(task_instance_json(ti));
         }
         std::cout << j.dump(2) << "\n";
     } else {
