@@ -9,6 +9,7 @@ namespace sluice::etl {
 class noop_task final : public scheduler::task_runner {
 public:
     scheduler::task_outcome run(const scheduler::task_context& context) override;
+    bool uses_variables() const override { return false; }
 };
 
 }  // namespace sluice::etl

@@ -34,6 +34,24 @@ bool dispatch_queue::admissible(const dispatch_item& item) const {
     return true;
 }
 
+bool dispatch_queue::admit_now(const dispatch_item& item) {
+    if (active_total_ >= limits_.workers || queued_index_.contains(item.task) ||
+        active_.contains(item.task) || !admissible(item)) {
+        return false;
+    }
+    const int cls = item.backfill ? 1 : 0;
+    if (!queue_.empty() && queue_.begin()->first.first <= cls) {
+        return false;
+    }
+    ++active_total_;
+    ++active_per_job_[item.job];
+    if (item.pool) {
+        ++active_per_pool_[*item.pool];
+    }
+    active_.emplace(item.task, item);
+    return true;
+}
+
 std::vector<dispatch_item> dispatch_queue::admit() {
     std::vector<dispatch_item> out;
     for (auto it = queue_.begin(); it != queue_.end() && active_total_ < limits_.workers;) {

@@ -43,6 +43,10 @@ public:
     bool remove(core::task_instance_id task);
     // The items that may start now, in priority order; they count as active until released.
     std::vector<dispatch_item> admit();
+    // Admits `item` at once, without queueing it, when a worker slot and its limits allow and
+    // nothing of its class or a higher one waits (so it never overtakes a queued item). Lets
+    // the engine start a task in the same commit that made it ready. False: push() it.
+    bool admit_now(const dispatch_item& item);
     // An admitted item's attempt ended; frees its slots. False when it was not active.
     bool release(core::task_instance_id task);
 

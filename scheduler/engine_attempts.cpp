@@ -11,6 +11,7 @@
 #include "core/logging.hpp"
 #include "scheduler/engine_impl.hpp"
 #include "scheduler/retry_decision.hpp"
+#include "scheduler/task_runner.hpp"
 
 namespace sluice::scheduler {
 
@@ -89,7 +90,7 @@ private:
 
 }  // namespace
 
-void engine::impl::start_attempt(live_run& run, live_task& task) {
+int engine::impl::append_start(live_run& run, live_task& task, std::vector<transition>& batch) {
     const core::time_point t = now();
     const int try_number = task.try_number + 1;
     task.busy = true;
@@ -98,46 +99,57 @@ void engine::impl::start_attempt(live_run& run, live_task& task) {
     task_transition running_transition =
         task_move(task.id, task_state::queued, task.epoch + 1, task_state::running, t);
     running_transition.try_number = try_number;
-    std::vector<transition> batch{
-        lease_acquire{task.id, task.epoch, options_.instance_id, t + options_.lease_duration, t},
-        running_transition,
-        make_event("task.state", &run, &task, state_payload("queued", "running", try_number))};
+    batch.push_back(
+        lease_acquire{task.id, task.epoch, options_.instance_id, t + options_.lease_duration, t});
+    batch.push_back(running_transition);
+    batch.push_back(
+        make_event("task.state", &run, &task, state_payload("queued", "running", try_number)));
+    return try_number;
+}
+
+void engine::impl::start_attempt(live_run& run, live_task& task) {
+    std::vector<transition> batch;
+    const int try_number = append_start(run, task, batch);
     write(std::move(batch), [self = shared_from_this(), id = run.id, node = task.node, try_number](
                                 bool ok, const std::vector<transition_outcome>& o) {
-        live_run* run = self->find_run(id);
-        if (run == nullptr) {
-            --self->attempts_running_;
-            return;
-        }
-        live_task& task = run->tasks[node];
-        if (!ok || !all_applied(o)) {
-            --self->attempts_running_;
-            task.running = false;
-            self->queue_.release(task.id);
-            self->stall(*run, "could not take the lease of task " + task.spec->name);
-            return;
-        }
-        task.epoch += 1;
-        task.try_number = try_number;
-        task.state = task_state::running;
-        if (run->ending != run_ending::none || self->shutting_down_) {
-            // Canceled, timed out or shutting down while the lease was being taken: record the
-            // attempt as ended without running it.
-            attempt_result r;
-            r.end = self->shutting_down_ && run->ending == run_ending::none ? attempt_end::shutdown
-                                                                            : attempt_end::canceled;
-            r.message = "stopped before it started";
-            self->on_attempt_done(id, node, std::move(r), "");
-            return;
-        }
-        self->execute_attempt(*run, task);
+        self->on_start_written(id, node, try_number, ok && all_applied(o));
     });
+}
+
+void engine::impl::on_start_written(core::run_id id, std::size_t node, int try_number, bool ok) {
+    live_run* run = find_run(id);
+    if (run == nullptr) {
+        --attempts_running_;
+        return;
+    }
+    live_task& task = run->tasks[node];
+    if (!ok) {
+        --attempts_running_;
+        task.running = false;
+        queue_.release(task.id);
+        stall(*run, "could not take the lease of task " + task.spec->name);
+        return;
+    }
+    task.epoch += 1;
+    task.try_number = try_number;
+    task.state = task_state::running;
+    if (run->ending != run_ending::none || shutting_down_) {
+        // Canceled, timed out or shutting down while the lease was being taken: record the
+        // attempt as ended without running it.
+        attempt_result r;
+        r.end = shutting_down_ && run->ending == run_ending::none ? attempt_end::shutdown
+                                                                  : attempt_end::canceled;
+        r.message = "stopped before it started";
+        on_attempt_done(id, node, std::move(r), "");
+        return;
+    }
+    execute_attempt(*run, task);
 }
 
 void engine::impl::execute_attempt(live_run& run, live_task& task) {
     const job_entry& job = *run.job;
-    log_->info("job={} run={} task={}: try {}/{} started", job.spec->name, run.id.value,
-               task.spec->name, task.try_number, task.max_tries);
+    log_->debug("job={} run={} task={}: try {}/{} started", job.spec->name, run.id.value,
+                task.spec->name, task.try_number, task.max_tries);
     auto runner = deps_.resolve_runner(*task.spec);
     if (!runner || !*runner) {
         attempt_result r;
@@ -180,13 +192,24 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     request->on_metric = [sink](std::string_view name, double value) { sink->metric(name, value); };
     boost::asio::post(task_pool_, [self = shared_from_this(), request, sink, stop = task.stop,
                                    runner = *runner, id = run.id, node = task.node] {
-        auto variables = self->deps_.store.list_variables();
-        if (variables) {
-            for (const variable_record& v : *variables) {
-                request->variables[v.key] = v.value;
+        attempt_result r;
+        bool ready = true;
+        if (runner->uses_variables()) {
+            auto variables = self->deps_.store.list_variables();
+            if (variables) {
+                for (const variable_record& v : *variables) {
+                    request->variables[v.key] = v.value;
+                }
+            } else {
+                // Running without them would hand the task empty SLUICE_VAR_ values.
+                ready = false;
+                r.end = attempt_end::failed_transient;
+                r.message = "cannot read variables from the store: " + variables.error().message;
             }
         }
-        attempt_result r = run_attempt(*runner, *request, *stop);
+        if (ready) {
+            r = run_attempt(*runner, *request, *stop);
+        }
         sink->flush();
         std::string metrics = sink->has_metrics() ? sink->metrics_json() : "";
         boost::asio::post(self->loop_, [self, id, node, r = std::move(r),
@@ -244,7 +267,9 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     if (!metrics_json.empty()) {
         tt.metrics_json = metrics_json;
     }
-    auto level = d.next == task_state::success ? spdlog::level::info : spdlog::level::warn;
+    // Per-attempt lines stay below info on success: at thousands of tasks per second they would
+    // drown what an operator needs (failures, retries, run outcomes).
+    auto level = d.next == task_state::success ? spdlog::level::debug : spdlog::level::warn;
     log_->log(level, "job={} run={} task={}: try {}/{} ended {}{}{}", run->job->spec->name,
               run->id.value, task.spec->name, task.try_number, task.max_tries, to_string(d.next),
               tt.error_message ? ": " : "", tt.error_message.value_or(""));
@@ -259,8 +284,18 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     task.busy = true;
     // Downstream tasks this outcome releases commit in the same transaction: one commit fewer
     // per task on the critical path of a chain.
+    // So do the starts of those a worker can take at once, and the run's own end when this
+    // was its last task: a chain of noop tasks costs one commit per task.
     std::vector<std::size_t> planned = append_plan(*run, batch);
-    write(std::move(batch), [self = shared_from_this(), run_id, node, planned](
+    auto started = append_eager_starts(*run, planned, batch);
+    std::optional<run_state> finished;
+    if (planned.empty() && started.empty() && run->ending == run_ending::none) {
+        finished = final_state_if_done(*run, node);
+        if (finished) {
+            append_finish(*run, *finished, batch);
+        }
+    }
+    write(std::move(batch), [self = shared_from_this(), run_id, node, planned, started, finished](
                                 bool ok, const std::vector<transition_outcome>& o) {
         live_run* run = self->find_run(run_id);
         if (run == nullptr) {
@@ -268,12 +303,18 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
         }
         live_task& task = run->tasks[node];
         task.busy = false;
-        if (!ok || !all_applied(o)) {
+        const bool written = ok && all_applied(o);
+        if (!written) {
+            self->on_planned_written(*run, planned, started, false);
             self->stall(*run, "could not record the end of task " + task.spec->name +
                                   " (its lease was taken over, or the store failed)");
             return;
         }
-        self->release_planned(*run, planned);
+        if (finished) {
+            self->on_finish_written(run_id, *finished, true);
+            return;
+        }
+        self->on_planned_written(*run, planned, started, true);
         if (task.state == task_state::up_for_retry) {
             self->schedule_retry(*run, task);
         }

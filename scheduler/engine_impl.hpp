@@ -156,8 +156,22 @@ public:
     // the tasks busy) and returns their nodes; release_planned queues them once committed.
     std::vector<std::size_t> append_plan(live_run& run, std::vector<transition>& batch);
     void release_planned(live_run& run, const std::vector<std::size_t>& nodes);
+    // Of the nodes append_plan just made ready, starts those the dispatcher admits at once in
+    // the same batch (lease and running), so a ready task costs no commit of its own; returns
+    // them with their try numbers. The rest stay in `planned` for release_planned.
+    std::vector<std::pair<std::size_t, int>> append_eager_starts(live_run& run,
+                                                                 std::vector<std::size_t>& planned,
+                                                                 std::vector<transition>& batch);
     void dispatch();
     void start_attempt(live_run& run, live_task& task);
+    // Appends the lease and queued->running transitions of the task's next try (task busy and
+    // running, counted in attempts_running_); returns the try number.
+    int append_start(live_run& run, live_task& task, std::vector<transition>& batch);
+    // After the batch carrying append_start committed (`ok`) or failed: run the attempt.
+    void on_start_written(core::run_id run_id, std::size_t node, int try_number, bool ok);
+    // After a batch carrying append_plan and append_eager_starts committed.
+    void on_planned_written(live_run& run, const std::vector<std::size_t>& planned,
+                            const std::vector<std::pair<std::size_t, int>>& started, bool ok);
     void execute_attempt(live_run& run, live_task& task);
     void on_attempt_done(core::run_id run_id, std::size_t node, attempt_result result,
                          std::string metrics_json);
@@ -166,6 +180,13 @@ public:
     void end_run(live_run& run, run_ending why, const std::string& actor);
     void settle(live_run& run);
     void check_finished(live_run& run);
+    // The run's final state when every task finished and nothing is in flight; `except` is a
+    // task whose (terminal) write is being appended to the same batch.
+    std::optional<run_state> final_state_if_done(const live_run& run,
+                                                 std::optional<std::size_t> except) const;
+    // Appends the run's final transition (the run busy until written).
+    void append_finish(live_run& run, run_state final_state, std::vector<transition>& batch);
+    void on_finish_written(core::run_id id, run_state final_state, bool ok);
     void cancel(core::run_id id, std::string actor, std::function<void(core::result<bool>)> done);
     void wait_run(core::run_id id, std::function<void(core::result<run_record>)> done);
 

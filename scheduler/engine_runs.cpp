@@ -34,35 +34,42 @@ void engine::impl::admit_runs(job_entry& job) {
 
 void engine::impl::start_run(live_run& run) {
     const core::time_point t = now();
+    std::vector<transition> batch{
+        run_transition{run.id, run_state::queued, run_state::running, t},
+        make_event("run.state", &run, nullptr, state_payload("queued", "running"))};
+    // The run's first ready tasks, and those of them a worker can take now, commit with it:
+    // a single-task run starts its attempt after one commit, not three.
+    run.state = run_state::running;
+    std::vector<std::size_t> planned = append_plan(run, batch);
+    auto started = append_eager_starts(run, planned, batch);
     run.busy = true;
-    write({run_transition{run.id, run_state::queued, run_state::running, t},
-           make_event("run.state", &run, nullptr, state_payload("queued", "running"))},
-          [self = shared_from_this(), id = run.id, t](bool ok,
-                                                      const std::vector<transition_outcome>& o) {
-              live_run* run = self->find_run(id);
-              if (run == nullptr) {
-                  return;
-              }
-              run->busy = false;
-              if (!ok || !all_applied(o)) {
-                  self->stall(*run, "could not record the run as running");
-                  return;
-              }
-              run->state = run_state::running;
-              run->started_at = t;
-              self->log_->info("job={} run={}: running", run->job->spec->name, id.value);
-              if (const auto& timeout = run->job->spec->timeout) {
-                  run->deadline = std::make_unique<boost::asio::steady_timer>(self->loop_);
-                  run->deadline->expires_after(*timeout);
-                  run->deadline->async_wait([self, id](boost::system::error_code ec) {
-                      live_run* run = self->find_run(id);
-                      if (!ec && run != nullptr) {
-                          self->end_run(*run, run_ending::timeout, "scheduler");
-                      }
-                  });
-              }
-              self->plan(*run);
-          });
+    write(std::move(batch), [self = shared_from_this(), id = run.id, t, planned, started](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        live_run* run = self->find_run(id);
+        if (run == nullptr) {
+            return;
+        }
+        run->busy = false;
+        if (!ok || !all_applied(o)) {
+            self->on_planned_written(*run, planned, started, false);
+            self->stall(*run, "could not record the run as running");
+            return;
+        }
+        run->started_at = t;
+        self->log_->debug("job={} run={}: running", run->job->spec->name, id.value);
+        self->on_planned_written(*run, planned, started, true);
+        if (const auto& timeout = run->job->spec->timeout) {
+            run->deadline = std::make_unique<boost::asio::steady_timer>(self->loop_);
+            run->deadline->expires_after(*timeout);
+            run->deadline->async_wait([self, id](boost::system::error_code ec) {
+                live_run* run = self->find_run(id);
+                if (!ec && run != nullptr) {
+                    self->end_run(*run, run_ending::timeout, "scheduler");
+                }
+            });
+        }
+        self->plan(*run);
+    });
 }
 
 std::vector<std::size_t> engine::impl::append_plan(live_run& run, std::vector<transition>& batch) {
@@ -85,6 +92,58 @@ std::vector<std::size_t> engine::impl::append_plan(live_run& run, std::vector<tr
         nodes.push_back(d.node);
     }
     return nodes;
+}
+
+std::vector<std::pair<std::size_t, int>> engine::impl::append_eager_starts(
+    live_run& run, std::vector<std::size_t>& planned, std::vector<transition>& batch) {
+    std::vector<std::pair<std::size_t, int>> started;
+    if (shutting_down_ || stopped_ || run.ending != run_ending::none) {
+        return started;
+    }
+    std::erase_if(planned, [&](std::size_t n) {
+        live_task& task = run.tasks[n];
+        if (task.state != task_state::queued) {
+            return false;
+        }
+        dispatch_item item{task.id,
+                           run.id,
+                           run.job->spec->name,
+                           task.spec->pool,
+                           run.job->spec->max_active_tasks,
+                           run.trigger == trigger_kind::backfill};
+        if (!queue_.admit_now(item)) {
+            return false;
+        }
+        started.emplace_back(n, append_start(run, task, batch));
+        return true;
+    });
+    return started;
+}
+
+void engine::impl::on_planned_written(live_run& run, const std::vector<std::size_t>& planned,
+                                      const std::vector<std::pair<std::size_t, int>>& started,
+                                      bool ok) {
+    if (!ok) {
+        // Undo the bookkeeping only: the caller stalls the run, which ends its in-memory life.
+        for (std::size_t n : planned) {
+            run.tasks[n].busy = false;
+        }
+        for (const auto& [node, try_number] : started) {
+            live_task& task = run.tasks[node];
+            --attempts_running_;
+            task.running = false;
+            task.busy = false;
+            queue_.release(task.id);
+        }
+        return;
+    }
+    release_planned(run, planned);
+    for (const auto& [node, try_number] : started) {
+        on_start_written(run.id, node, try_number, true);
+    }
+    if (!planned.empty()) {
+        dispatch();  // what could not start at once waits in the queue for a free slot
+    }
 }
 
 void engine::impl::release_planned(live_run& run, const std::vector<std::size_t>& nodes) {
@@ -113,17 +172,19 @@ void engine::impl::plan(live_run& run) {
         check_finished(run);
         return;
     }
-    write(std::move(batch), [self = shared_from_this(), id = run.id, nodes](
+    auto started = append_eager_starts(run, nodes, batch);
+    write(std::move(batch), [self = shared_from_this(), id = run.id, nodes, started](
                                 bool ok, const std::vector<transition_outcome>& o) {
         live_run* run = self->find_run(id);
         if (run == nullptr) {
             return;
         }
-        if (!ok || !all_applied(o)) {
+        const bool written = ok && all_applied(o);
+        self->on_planned_written(*run, nodes, started, written);
+        if (!written) {
             self->stall(*run, "could not record planned task states");
             return;
         }
-        self->release_planned(*run, nodes);
         self->plan(*run);
         self->dispatch();
     });
@@ -218,56 +279,76 @@ void engine::impl::settle(live_run& run) {
     });
 }
 
-void engine::impl::check_finished(live_run& run) {
+std::optional<run_state> engine::impl::final_state_if_done(
+    const live_run& run, std::optional<std::size_t> except) const {
     if (run.busy) {
-        return;
+        return std::nullopt;
     }
     std::vector<task_state> states;
     for (const live_task& t : run.tasks) {
-        if (t.busy || t.running) {
-            return;
+        if (t.node != except && (t.busy || t.running)) {
+            return std::nullopt;
         }
         states.push_back(t.state);
     }
     if (!all_terminal(states)) {
+        return std::nullopt;
+    }
+    return run.ending == run_ending::cancel    ? run_state::canceled
+           : run.ending == run_ending::timeout ? run_state::timed_out
+                                               : final_run_state(states);
+}
+
+void engine::impl::append_finish(live_run& run, run_state final_state,
+                                 std::vector<transition>& batch) {
+    batch.push_back(run_transition{run.id, run.state, final_state, now()});
+    batch.push_back(make_event("run.state", &run, nullptr,
+                               state_payload(to_string(run.state), to_string(final_state))));
+    run.busy = true;
+}
+
+void engine::impl::check_finished(live_run& run) {
+    const auto final_state = final_state_if_done(run, std::nullopt);
+    if (!final_state) {
         return;
     }
-    run_state final_state = run.ending == run_ending::cancel    ? run_state::canceled
-                            : run.ending == run_ending::timeout ? run_state::timed_out
-                                                                : final_run_state(states);
-    run.busy = true;
-    write({run_transition{run.id, run.state, final_state, now()},
-           make_event("run.state", &run, nullptr,
-                      state_payload(to_string(run.state), to_string(final_state)))},
-          [self = shared_from_this(), id = run.id, final_state](
-              bool ok, const std::vector<transition_outcome>& o) {
-              live_run* run = self->find_run(id);
-              if (run == nullptr) {
-                  return;
-              }
-              run->busy = false;
-              if (!ok || !all_applied(o)) {
-                  self->stall(*run, "could not record the run's end");
-                  return;
-              }
-              job_entry& job = *run->job;
-              self->log_->log(
-                  final_state == run_state::success ? spdlog::level::info : spdlog::level::warn,
-                  "job={} run={}: {}", job.spec->name, id.value, to_string(final_state));
-              if (run->deadline) {
-                  run->deadline->cancel();
-              }
-              job.active.erase(id);
-              std::erase(job.waiting, id);
-              self->runs_.erase(id);
-              auto waiters = self->waiters_.extract(id);
-              if (!waiters.empty()) {
-                  for (auto& w : waiters.mapped()) {
-                      self->wait_run(id, std::move(w));
-                  }
-              }
-              self->admit_runs(job);
-          });
+    std::vector<transition> batch;
+    append_finish(run, *final_state, batch);
+    write(std::move(batch), [self = shared_from_this(), id = run.id, state = *final_state](
+                                bool ok, const std::vector<transition_outcome>& o) {
+        self->on_finish_written(id, state, ok && all_applied(o));
+    });
+}
+
+void engine::impl::on_finish_written(core::run_id id, run_state final_state, bool ok) {
+    live_run* run = find_run(id);
+    if (run == nullptr) {
+        return;
+    }
+    run->busy = false;
+    if (!ok) {
+        stall(*run, "could not record the run's end");
+        return;
+    }
+    job_entry& job = *run->job;
+    log_->log(final_state == run_state::success ? spdlog::level::info : spdlog::level::warn,
+              "job={} run={}: {}", job.spec->name, id.value, to_string(final_state));
+    if (run->deadline) {
+        run->deadline->cancel();
+    }
+    // A run that ends was active, unless it was canceled while still waiting for admission;
+    // only then is the (possibly long) waiting list searched.
+    if (job.active.erase(id) == 0) {
+        std::erase(job.waiting, id);
+    }
+    runs_.erase(id);
+    auto waiters = waiters_.extract(id);
+    if (!waiters.empty()) {
+        for (auto& w : waiters.mapped()) {
+            wait_run(id, std::move(w));
+        }
+    }
+    admit_runs(job);
 }
 
 void engine::impl::cancel(core::run_id id, std::string actor,

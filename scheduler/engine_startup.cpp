@@ -2,6 +2,7 @@
 // section 4), fire catch-up ticks, arm the timers.
 
 #include <cstdio>
+#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -99,12 +100,20 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             if (!runs) {
                 return runs.error();
             }
+            // One query for the tasks of every unfinished run (a backlog may hold thousands).
+            auto tasks = store.list_tasks_of_unfinished_runs();
+            if (!tasks) {
+                return tasks.error();
+            }
+            std::unordered_map<std::int64_t, std::vector<task_instance_record>> by_run;
+            for (task_instance_record& ti : *tasks) {
+                by_run[ti.run.value].push_back(std::move(ti));
+            }
             for (run_record& run : *runs) {
-                auto tasks = store.list_task_instances(run.id);
-                if (!tasks) {
-                    return tasks.error();
-                }
-                loaded->unfinished.emplace_back(std::move(run), std::move(*tasks));
+                auto found = by_run.find(run.id.value);
+                loaded->unfinished.emplace_back(
+                    std::move(run), found == by_run.end() ? std::vector<task_instance_record>{}
+                                                          : std::move(found->second));
             }
             return loaded;
         },

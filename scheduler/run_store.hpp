@@ -350,8 +350,9 @@ public:
         core::task_instance_id id) = 0;
     // Runs still queued or running, oldest first: what startup reconciliation looks at.
     virtual core::result<std::vector<run_record>> list_unfinished_runs() = 0;
-    // Task instances not in a terminal state, oldest first.
-    virtual core::result<std::vector<task_instance_record>> list_unfinished_task_instances() = 0;
+    // Every task instance (finished ones too) of the runs still queued or running, ordered by run
+    // then id: startup reconciliation reads them in one query, not one per run.
+    virtual core::result<std::vector<task_instance_record>> list_tasks_of_unfinished_runs() = 0;
 
     // Applies the whole batch in one transaction; one outcome per transition, in order. A conflict
     // changes nothing for that transition and does not abort the others. An error means nothing

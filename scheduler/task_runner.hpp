@@ -87,6 +87,9 @@ class task_runner {
 public:
     virtual ~task_runner() = default;
     virtual task_outcome run(const task_context& context) = 0;
+    // False for kinds that never read context.variables: the engine then skips loading them
+    // from the store for each attempt (a round trip per task on the dispatch hot path).
+    virtual bool uses_variables() const { return true; }
 };
 
 }  // namespace sluice::scheduler

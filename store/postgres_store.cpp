@@ -15,16 +15,49 @@ public:
     postgres_tx(pqxx::work& work, postgres::pooled_connection& conn) : work_(work), conn_(conn) {}
     using sql_tx::exec;
 
-    sql_result exec(std::string_view sql, std::span<const sql_value> params) override {
-        // Statements are prepared once per connection: the hot path (transitions) then skips
-        // parsing and planning.
-        std::string key(sql);
-        auto it = conn_.prepared.find(key);
-        if (it == conn_.prepared.end()) {
-            std::string name = "sluice_" + std::to_string(conn_.prepared.size());
-            conn_.conn->prepare(name, key);
-            it = conn_.prepared.emplace(std::move(key), std::move(name)).first;
+    // The whole batch in one round trip: each statement becomes `EXECUTE name('literal', ...)`
+    // of its prepared form, and a libpqxx pipeline sends them together and reads one result
+    // per statement (its affected-row count). Parameters are quoted by the connection
+    // (PQescapeStringConn), never spliced raw.
+    std::vector<std::int64_t> exec_batch(std::span<const sql_statement> statements) override {
+        if (statements.size() == 1 && statements.front().prepare) {
+            return sql_tx::exec_batch(statements);
         }
+        pqxx::pipeline pipeline(work_);
+        pipeline.retain(static_cast<int>(statements.size()));
+        std::vector<pqxx::pipeline::query_id> ids;
+        ids.reserve(statements.size());
+        std::string query;
+        for (const sql_statement& s : statements) {
+            if (!s.prepare) {
+                ids.push_back(pipeline.insert(inline_params(s.sql, s.params)));
+                continue;
+            }
+            query = "EXECUTE ";
+            query += prepared_name(s.sql, /*now=*/true);
+            if (!s.params.empty()) {
+                query += '(';
+                for (std::size_t i = 0; i < s.params.size(); ++i) {
+                    if (i > 0) {
+                        query += ", ";
+                    }
+                    query += literal(s.params[i]);
+                }
+                query += ')';
+            }
+            ids.push_back(pipeline.insert(query));
+        }
+        pipeline.complete();
+        std::vector<std::int64_t> affected;
+        affected.reserve(ids.size());
+        for (const auto id : ids) {
+            affected.push_back(static_cast<std::int64_t>(pipeline.retrieve(id).affected_rows()));
+        }
+        return affected;
+    }
+
+    sql_result exec(std::string_view sql, std::span<const sql_value> params) override {
+        const std::string& name = prepared_name(sql, /*now=*/false);
         std::vector<std::string> texts;
         texts.reserve(params.size());
         for (const sql_value& v : params) {
@@ -42,8 +75,7 @@ public:
             bool null = std::holds_alternative<std::nullptr_t>(params[i]);
             pointers.push_back(null ? nullptr : texts[i].c_str());
         }
-        pqxx::result r =
-            work_.exec_prepared(it->second, pqxx::prepare::make_dynamic_params(pointers));
+        pqxx::result r = work_.exec_prepared(name, pqxx::prepare::make_dynamic_params(pointers));
         sql_result out;
         out.affected = static_cast<std::int64_t>(r.affected_rows());
         out.rows.reserve(r.size());
@@ -63,6 +95,58 @@ public:
     }
 
 private:
+    // A parameter as an SQL literal: quoted text (the server coerces it to the parameter's
+    // type), escaped by the connection, or NULL.
+    std::string literal(const sql_value& v) const {
+        if (const auto* n = std::get_if<std::int64_t>(&v)) {
+            return '\'' + std::to_string(*n) + '\'';
+        }
+        if (const auto* t = std::get_if<std::string>(&v)) {
+            return work_.quote(*t);
+        }
+        return "NULL";
+    }
+
+    // `sql` with each $N replaced by the literal of params[N-1]. Our statements have no '$'
+    // anywhere else (no dollar quoting, no '$' inside string constants).
+    std::string inline_params(std::string_view sql, std::span<const sql_value> params) const {
+        std::string out;
+        out.reserve(sql.size() + params.size() * 16);
+        for (std::size_t i = 0; i < sql.size(); ++i) {
+            if (sql[i] != '$' || i + 1 >= sql.size() || sql[i + 1] < '0' || sql[i + 1] > '9') {
+                out += sql[i];
+                continue;
+            }
+            std::size_t n = 0;
+            while (i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+                n = n * 10 + static_cast<std::size_t>(sql[++i] - '0');
+            }
+            if (n == 0 || n > params.size()) {
+                throw store_failure(core::error::permanent("statement parameter $" +
+                                                           std::to_string(n) + " has no value"));
+            }
+            out += literal(params[n - 1]);
+        }
+        return out;
+    }
+
+    // Statements are prepared once per connection: the hot path (transitions) then skips
+    // parsing and planning. `now`: prepare on the server at once (EXECUTE needs it there);
+    // otherwise libpqxx prepares at the first exec_prepared.
+    const std::string& prepared_name(std::string_view sql, bool now) {
+        std::string key(sql);
+        auto it = conn_.prepared.find(key);
+        if (it == conn_.prepared.end()) {
+            std::string name = "sluice_" + std::to_string(conn_.prepared.size());
+            conn_.conn->prepare(name, key);
+            it = conn_.prepared.emplace(std::move(key), std::move(name)).first;
+        }
+        if (now) {
+            conn_.conn->prepare_now(it->second);
+        }
+        return it->second;
+    }
+
     pqxx::work& work_;
     postgres::pooled_connection& conn_;
 };

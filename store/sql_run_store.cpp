@@ -1,6 +1,7 @@
 #include "store/sql_run_store.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <string>
 #include <type_traits>
 
@@ -143,9 +144,9 @@ std::string terminal_run_states() {
     return list;
 }
 
-// --- transitions; each returns whether its fence held ---
+// --- transitions: each becomes one statement; an affected row means its fence held ---
 
-bool apply_one(sql_tx& tx, const run_transition& t) {
+sql_statement statement_for(const run_transition& t) {
     static const std::string sql =
         "UPDATE runs SET state = $1, "
         "started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $2) ELSE started_at "
@@ -154,12 +155,10 @@ bool apply_one(sql_tx& tx, const run_transition& t) {
         terminal_run_states() +
         ") THEN $2 ELSE finished_at END "
         "WHERE id = $3 AND state = $4";
-    return tx.exec(sql,
-                   {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))})
-               .affected > 0;
+    return {sql, {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))}};
 }
 
-bool apply_one(sql_tx& tx, const task_transition& t) {
+sql_statement statement_for(const task_transition& t) {
     static const std::string sql =
         "UPDATE task_instances SET state = $1, "
         "queued_at = CASE WHEN $1 = 'queued' THEN $2 ELSE queued_at END, "
@@ -173,47 +172,83 @@ bool apply_one(sql_tx& tx, const task_transition& t) {
         "next_attempt_at = COALESCE($6, next_attempt_at), "
         "metrics = COALESCE($7, metrics) "
         "WHERE id = $8 AND state = $9 AND lease_epoch = $10";
-    sql_value try_number = opt_int(t.try_number);
     std::optional<std::string> cls;
     if (t.error_cls) {
         cls = std::string(to_string(*t.error_cls));
     }
-    return tx.exec(sql, {text(to_string(t.to)), to_micros(t.at), try_number, opt_text(cls),
-                         opt_text(t.error_message), opt_micros(t.next_attempt_at),
-                         opt_text(t.metrics_json), t.task.value, text(to_string(t.from)), t.epoch})
-               .affected > 0;
+    return {sql,
+            {text(to_string(t.to)), to_micros(t.at), opt_int(t.try_number), opt_text(cls),
+             opt_text(t.error_message), opt_micros(t.next_attempt_at), opt_text(t.metrics_json),
+             t.task.value, text(to_string(t.from)), t.epoch}};
 }
 
-bool apply_one(sql_tx& tx, const lease_acquire& t) {
-    return tx.exec(
-                 "UPDATE task_instances SET lease_owner = $1, lease_epoch = lease_epoch + 1, "
-                 "lease_expires_at = $2 WHERE id = $3 AND lease_epoch = $4 AND "
-                 "(lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at IS NULL OR "
-                 "lease_expires_at <= $5)",
-                 {t.owner, to_micros(t.expires_at), t.task.value, t.expected_epoch,
-                  to_micros(t.now)})
-               .affected > 0;
+sql_statement statement_for(const lease_acquire& t) {
+    static constexpr std::string_view sql =
+        "UPDATE task_instances SET lease_owner = $1, lease_epoch = lease_epoch + 1, "
+        "lease_expires_at = $2 WHERE id = $3 AND lease_epoch = $4 AND "
+        "(lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at IS NULL OR "
+        "lease_expires_at <= $5)";
+    return {sql,
+            {t.owner, to_micros(t.expires_at), t.task.value, t.expected_epoch, to_micros(t.now)}};
 }
 
-bool apply_one(sql_tx& tx, const lease_renew& t) {
-    return tx.exec(
-                 "UPDATE task_instances SET lease_expires_at = $1 "
-                 "WHERE id = $2 AND lease_epoch = $3 AND lease_owner = $4",
-                 {to_micros(t.expires_at), t.task.value, t.epoch, t.owner})
-               .affected > 0;
+sql_statement statement_for(const lease_renew& t) {
+    static constexpr std::string_view sql =
+        "UPDATE task_instances SET lease_expires_at = $1 "
+        "WHERE id = $2 AND lease_epoch = $3 AND lease_owner = $4";
+    return {sql, {to_micros(t.expires_at), t.task.value, t.epoch, t.owner}};
 }
 
-bool apply_one(sql_tx& tx, const lease_release& t) {
-    return tx.exec(
-                 "UPDATE task_instances SET lease_owner = NULL, lease_expires_at = NULL "
-                 "WHERE id = $1 AND lease_epoch = $2 AND lease_owner = $3",
-                 {t.task.value, t.epoch, t.owner})
-               .affected > 0;
+sql_statement statement_for(const lease_release& t) {
+    static constexpr std::string_view sql =
+        "UPDATE task_instances SET lease_owner = NULL, lease_expires_at = NULL "
+        "WHERE id = $1 AND lease_epoch = $2 AND lease_owner = $3";
+    return {sql, {t.task.value, t.epoch, t.owner}};
 }
 
-bool apply_one(sql_tx& tx, const new_event& e) {
-    detail::insert_event(tx, e);
-    return true;
+sql_statement statement_for(const new_event& e) {
+    static constexpr std::string_view sql =
+        "INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    return {sql,
+            {to_micros(e.at), e.kind, opt_text(e.job),
+             opt_int(e.run ? std::optional(e.run->value) : std::nullopt), opt_text(e.task),
+             e.payload_json, e.actor}};
+}
+
+// The events of a batch as multi-row INSERTs in batch order (ids ascend in that order): half
+// the statements of a typical batch are events, and they carry no fence. At most this many rows
+// per statement keeps the parameter count far below SQLite's limit (32766).
+constexpr std::size_t events_per_insert = 1000;
+
+void append_events_inserts(std::span<const transition> batch, std::deque<std::string>& sql_storage,
+                           std::vector<sql_statement>& statements) {
+    std::size_t n = 0;
+    for (const transition& t : batch) {
+        const new_event* e = std::get_if<new_event>(&t);
+        if (e == nullptr) {
+            continue;
+        }
+        if (n % events_per_insert == 0) {
+            sql_storage.emplace_back(
+                "INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) VALUES ");
+            statements.emplace_back();
+            statements.back().prepare = false;  // its shape varies with the number of events
+        }
+        std::string& sql = sql_storage.back();
+        const std::size_t row = n % events_per_insert;
+        sql += row == 0 ? "(" : ", (";
+        for (std::size_t i = 1; i <= 7; ++i) {
+            sql += (i == 1 ? "$" : ", $") + std::to_string(row * 7 + i);
+        }
+        sql += ")";
+        sql_statement one = statement_for(*e);
+        auto& params = statements.back().params;
+        params.insert(params.end(), std::make_move_iterator(one.params.begin()),
+                      std::make_move_iterator(one.params.end()));
+        statements.back().sql = sql;
+        ++n;
+    }
 }
 
 }  // namespace
@@ -375,10 +410,11 @@ core::result<std::vector<run_record>> sql_run_store::list_unfinished_runs() {
     });
 }
 
-core::result<std::vector<task_instance_record>> sql_run_store::list_unfinished_task_instances() {
+core::result<std::vector<task_instance_record>> sql_run_store::list_tasks_of_unfinished_runs() {
     return transact<std::vector<task_instance_record>>(tx_mode::read, [&](sql_tx& tx) {
         static const std::string where =
-            "WHERE state NOT IN (" + terminal_task_states() + ") ORDER BY id";
+            "WHERE run_id IN (SELECT id FROM runs WHERE state IN ('queued', 'running')) "
+            "ORDER BY run_id, id";
         return read_all<task_instance_record>(
             tx.exec(select_from(task_columns, "task_instances", where)), read_task);
     });
@@ -388,11 +424,31 @@ core::result<std::vector<task_instance_record>> sql_run_store::list_unfinished_t
 
 core::result<std::vector<transition_outcome>> sql_run_store::apply(
     std::span<const transition> batch) {
+    // Fenced transitions one statement each, in order; then the batch's events together.
+    std::vector<sql_statement> statements;
+    statements.reserve(batch.size());
+    std::vector<std::size_t> statement_of(batch.size(), 0);
+    bool any_event = false;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (std::holds_alternative<new_event>(batch[i])) {
+            any_event = true;
+            continue;
+        }
+        statement_of[i] = statements.size();
+        statements.push_back(
+            std::visit([](const auto& one) { return statement_for(one); }, batch[i]));
+    }
+    std::deque<std::string> events_sql;  // stable addresses for the statements' views
+    if (any_event) {
+        append_events_inserts(batch, events_sql, statements);
+    }
     return transact<std::vector<transition_outcome>>(tx_mode::write, [&](sql_tx& tx) {
+        const std::vector<std::int64_t> affected = tx.exec_batch(statements);
         std::vector<transition_outcome> outcomes;
         outcomes.reserve(batch.size());
-        for (const transition& t : batch) {
-            bool applied = std::visit([&](const auto& one) { return apply_one(tx, one); }, t);
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            const bool applied =
+                std::holds_alternative<new_event>(batch[i]) || affected.at(statement_of[i]) > 0;
             outcomes.push_back(applied ? transition_outcome::applied
                                        : transition_outcome::conflict);
         }

@@ -33,7 +33,7 @@ public:
     core::result<std::optional<scheduler::task_instance_record>> get_task_instance(
         core::task_instance_id id) override;
     core::result<std::vector<scheduler::run_record>> list_unfinished_runs() override;
-    core::result<std::vector<scheduler::task_instance_record>> list_unfinished_task_instances()
+    core::result<std::vector<scheduler::task_instance_record>> list_tasks_of_unfinished_runs()
         override;
 
     core::result<std::vector<scheduler::transition_outcome>> apply(

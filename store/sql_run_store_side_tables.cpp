@@ -70,14 +70,17 @@ std::int64_t detail::insert_event(sql_tx& tx, const new_event& e) {
 
 core::result<void> sql_run_store::append_task_log(core::task_instance_id task, int try_number,
                                                   std::span<const log_line> lines) {
-    return transact<void>(tx_mode::write, [&](sql_tx& tx) {
-        for (const log_line& line : lines) {
-            tx.exec(
-                "INSERT INTO task_logs (task_instance_id, try_number, logged_at, stream, line) "
-                "VALUES ($1, $2, $3, $4, $5)",
-                {task.value, std::int64_t{try_number}, to_micros(line.at), line.stream, line.text});
-        }
-    });
+    static constexpr std::string_view sql =
+        "INSERT INTO task_logs (task_instance_id, try_number, logged_at, stream, line) "
+        "VALUES ($1, $2, $3, $4, $5)";
+    std::vector<sql_statement> statements;
+    statements.reserve(lines.size());
+    for (const log_line& line : lines) {
+        statements.push_back(
+            {sql,
+             {task.value, std::int64_t{try_number}, to_micros(line.at), line.stream, line.text}});
+    }
+    return transact<void>(tx_mode::write, [&](sql_tx& tx) { tx.exec_batch(statements); });
 }
 
 core::result<std::vector<stored_log_line>> sql_run_store::read_task_log(core::task_instance_id task,

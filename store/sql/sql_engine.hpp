@@ -39,11 +39,31 @@ private:
     core::error error_;
 };
 
+// A statement of a batch: its SQL (which outlives the batch) and parameters.
+struct sql_statement {
+    std::string_view sql;
+    std::vector<sql_value> params;
+    // False for one-off shapes (a multi-row INSERT sized to its batch): not worth preparing.
+    bool prepare = true;
+};
+
 // One open transaction. exec throws store_failure (or a driver exception the engine classifies).
 class sql_tx {
 public:
     virtual ~sql_tx() = default;
     virtual sql_result exec(std::string_view sql, std::span<const sql_value> params) = 0;
+
+    // Runs the statements in order and returns each one's affected-row count. An engine with a
+    // network round trip per statement overrides this to send the whole batch at once (the
+    // group-commit hot path: hundreds of fenced UPDATEs per transaction).
+    virtual std::vector<std::int64_t> exec_batch(std::span<const sql_statement> statements) {
+        std::vector<std::int64_t> affected;
+        affected.reserve(statements.size());
+        for (const sql_statement& s : statements) {
+            affected.push_back(exec(s.sql, s.params).affected);
+        }
+        return affected;
+    }
 
     sql_result exec(std::string_view sql, std::initializer_list<sql_value> params = {}) {
         return exec(sql, std::span<const sql_value>(params.begin(), params.size()));

@@ -260,15 +260,18 @@ STORE_TEST("unfinished runs and task instances are listed for reconciliation", "
     apply(*store, {scheduler::run_transition{b.id, run_state::queued, run_state::running, at(1)},
                    task_move(b_task, task_state::pending, 0, task_state::skipped, at(1)),
                    scheduler::run_transition{b.id, run_state::running, run_state::success, at(1)},
-                   task_move(a_tasks[0].id, task_state::pending, 0, task_state::queued, at(1))});
+                   task_move(a_tasks[0].id, task_state::pending, 0, task_state::queued, at(1)),
+                   task_move(a_tasks[1].id, task_state::pending, 0, task_state::skipped, at(1))});
     auto runs = ok(store->list_unfinished_runs());
     REQUIRE(runs.size() == 1);
     CHECK(runs[0].id == a.id);
-    auto tasks = ok(store->list_unfinished_task_instances());
+    // Every task of the unfinished run, the finished one too; none of the finished run.
+    auto tasks = ok(store->list_tasks_of_unfinished_runs());
     REQUIRE(tasks.size() == 2);
     CHECK(tasks[0].id == a_tasks[0].id);
     CHECK(tasks[0].state == task_state::queued);
     CHECK(tasks[1].id == a_tasks[1].id);
+    CHECK(tasks[1].state == task_state::skipped);
 }
 
 }  // namespace

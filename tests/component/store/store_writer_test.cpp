@@ -98,9 +98,9 @@ public:
     core::result<std::vector<scheduler::run_record>> list_unfinished_runs() override {
         return inner_.list_unfinished_runs();
     }
-    core::result<std::vector<scheduler::task_instance_record>> list_unfinished_task_instances()
+    core::result<std::vector<scheduler::task_instance_record>> list_tasks_of_unfinished_runs()
         override {
-        return inner_.list_unfinished_task_instances();
+        return inner_.list_tasks_of_unfinished_runs();
     }
     core::result<void> append_task_log(core::task_instance_id t, int n,
                                        std::span<const scheduler::log_line> l) override {

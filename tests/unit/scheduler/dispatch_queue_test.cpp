@@ -91,3 +91,24 @@ TEST_CASE("dispatcher removes queued items and ignores duplicates", "[dispatch]"
     q.push(item(2, "a"));  // already active: ignored
     CHECK(q.queued() == 0);
 }
+
+TEST_CASE("dispatcher admits at once only within limits and never ahead of a queued item",
+          "[dispatch]") {
+    scheduler::dispatch_queue q({2, {{"db", 1}}});
+    CHECK(q.admit_now(item(1, "a", "db")));
+    CHECK(q.active_in_pool("db") == 1);
+    CHECK_FALSE(q.admit_now(item(2, "a", "db")));  // the pool is full
+    q.push(item(2, "a", "db"));
+    CHECK_FALSE(q.admit_now(item(3, "b")));  // item 2 waits ahead of it
+    CHECK(q.release(core::task_instance_id{1}));
+    CHECK(ids(q.admit()) == std::vector<std::int64_t>{2});
+    CHECK(q.admit_now(item(3, "b")));
+    CHECK(q.active() == 2);
+    CHECK_FALSE(q.admit_now(item(4, "b")));  // every worker is busy
+    // A waiting backfill item does not hold back a scheduled one.
+    scheduler::dispatch_queue r({1, {}});
+    r.push(item(5, "a", {}, {}, true));
+    CHECK(r.admit_now(item(6, "b")));
+    CHECK(r.release(core::task_instance_id{6}));
+    CHECK(ids(r.admit()) == std::vector<std::int64_t>{5});
+}

@@ -1,0 +1,243 @@
+// Durable dispatch throughput (issue 3 "Done when"): the real engine, store, group-commit writer
+// and `noop` task kind, as `sluice serve` composes them, on SQLite or PostgreSQL.
+//
+//   backlog: N single-task runs are written to the store as queued (setup, not timed), then the
+//            engine starts, adopts them and runs them all; figure = task executions per second.
+//   chain:   one run of a job whose M noop tasks each depend on the previous; figure = run time.
+//
+// Usage: dispatch_bench --store URL [--runs N] [--chain M] [--workers W] [--max-active-runs R]
+// Prints one JSON object per scenario on stdout.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "config/loader.hpp"
+#include "core/clock.hpp"
+#include "core/logging.hpp"
+#include "etl/registry.hpp"
+#include "scheduler/engine.hpp"
+#include "store/open_store.hpp"
+#include "store/store_writer.hpp"
+
+namespace {
+
+using namespace sluice;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string store_url;
+    int runs = 20000;
+    int chain = 1000;
+    int workers = 8;
+    int max_active_runs = 256;
+};
+
+[[noreturn]] void die(const std::string& message) {
+    std::cerr << "dispatch_bench: " << message << "\n";
+    std::exit(1);
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                die("missing value for " + arg);
+            }
+            return argv[++i];
+        };
+        if (arg == "--store") {
+            o.store_url = value();
+        } else if (arg == "--runs") {
+            o.runs = std::stoi(value());
+        } else if (arg == "--chain") {
+            o.chain = std::stoi(value());
+        } else if (arg == "--workers") {
+            o.workers = std::stoi(value());
+        } else if (arg == "--max-active-runs") {
+            o.max_active_runs = std::stoi(value());
+        } else {
+            die("unknown argument " + arg);
+        }
+    }
+    if (o.store_url.empty()) {
+        die("--store URL is required (sqlite://PATH or postgresql://...)");
+    }
+    return o;
+}
+
+config::sluice_config bench_config(const options& o) {
+    std::string yaml =
+        "workers: " + std::to_string(o.workers) +
+        "\njobs:\n  one:\n    max_active_runs: " + std::to_string(o.max_active_runs) +
+        "\n    tasks:\n      t: {type: noop}\n  chain:\n    tasks:\n";
+    for (int i = 0; i < std::max(o.chain, 1); ++i) {
+        yaml += "      t" + std::to_string(i) + ": {type: noop";
+        if (i > 0) {
+            yaml += ", depends_on: [t" + std::to_string(i - 1) + "]";
+        }
+        yaml += "}\n";
+    }
+    auto loaded = config::load_string(yaml, "bench.yaml", {});
+    if (!loaded.config) {
+        die("bench config invalid: " + config::format_diagnostic(loaded.diagnostics.front()));
+    }
+    return *loaded.config;
+}
+
+std::unique_ptr<scheduler::run_store> open(const std::string& url) {
+    auto store = store::open_store(url);
+    if (!store) {
+        die(store.error().message);
+    }
+    if (auto m = (*store)->migrate(); !m) {
+        die(m.error().message);
+    }
+    return std::move(*store);
+}
+
+// The daemon's composition (daemon/service.cpp) without the daemon.
+class harness {
+public:
+    harness(const config::sluice_config& cfg, scheduler::run_store& store) : store_(store) {
+        writer_ = std::make_unique<store::store_writer>(store_);
+        etl::register_builtin_task_kinds(kinds_);
+        auto noop = kinds_.create("noop");
+        if (!noop) {
+            die(noop.error().message);
+        }
+        noop_ = std::move(*noop);
+        scheduler::engine_options eo;
+        eo.instance_id = "bench";
+        eo.run_schedules = false;
+        store::store_writer* writer = writer_.get();
+        scheduler::engine_dependencies deps{
+            cfg,
+            store_,
+            [writer](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
+                writer->submit(std::move(t), std::move(done));
+            },
+            [this](const config::task_spec&)
+                -> core::result<std::shared_ptr<scheduler::task_runner>> { return noop_; },
+            clock_,
+            loop_,
+        };
+        engine_ = std::make_unique<scheduler::engine>(deps, eo);
+        engine_->set_event_observer([this](const scheduler::new_event& e) {
+            if (e.kind == "run.state" && e.payload_json.find("\"success\"") != std::string::npos) {
+                finished_.fetch_add(1);
+            }
+        });
+        thread_ = std::thread([this] { loop_.run(); });
+    }
+    ~harness() {
+        engine_->shutdown();
+        work_.reset();
+        loop_.stop();
+        thread_.join();
+        engine_.reset();
+        writer_.reset();
+    }
+    scheduler::engine& engine() { return *engine_; }
+    int finished() const { return finished_.load(); }
+
+private:
+    scheduler::run_store& store_;
+    core::system_clock clock_;
+    etl::registry kinds_;
+    std::shared_ptr<scheduler::task_runner> noop_;
+    std::unique_ptr<store::store_writer> writer_;
+    boost::asio::io_context loop_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{
+        loop_.get_executor()};
+    std::unique_ptr<scheduler::engine> engine_;
+    std::atomic<int> finished_{0};
+    std::thread thread_;
+};
+
+void backlog(const options& o, const config::sluice_config& cfg) {
+    auto store = open(o.store_url);
+    const auto now = std::chrono::system_clock::now();
+    const auto setup_start = clock_type::now();
+    for (int i = 0; i < o.runs; ++i) {
+        scheduler::new_run run;
+        run.job = "one";
+        run.run_key =
+            "bench:" + std::to_string(now.time_since_epoch().count()) + ":" + std::to_string(i);
+        run.created_at = now;
+        run.tasks.push_back({"t", 1});
+        if (auto created = store->create_run(run); !created) {
+            die("create_run: " + created.error().message);
+        }
+    }
+    const double setup_s = std::chrono::duration<double>(clock_type::now() - setup_start).count();
+
+    harness h(cfg, *store);
+    const auto start = clock_type::now();
+    if (auto started = h.engine().start(); !started) {
+        die(started.error().message);
+    }
+    while (h.finished() < o.runs) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const double s = std::chrono::duration<double>(clock_type::now() - start).count();
+    std::cout << "{\"scenario\":\"backlog\",\"store\":\""
+              << o.store_url.substr(0, o.store_url.find(':')) << "\",\"runs\":" << o.runs
+              << ",\"workers\":" << o.workers << ",\"max_active_runs\":" << o.max_active_runs
+              << ",\"setup_seconds\":" << setup_s << ",\"seconds\":" << s
+              << ",\"tasks_per_second\":" << o.runs / s << "}" << std::endl;
+}
+
+void chain(const options& o, const config::sluice_config& cfg) {
+    auto store = open(o.store_url);
+    harness h(cfg, *store);
+    if (auto started = h.engine().start(); !started) {
+        die(started.error().message);
+    }
+    const auto start = clock_type::now();
+    scheduler::trigger_request request;
+    request.job = "chain";
+    request.actor = "bench";
+    auto triggered = h.engine().trigger(request);
+    if (!triggered) {
+        die(triggered.error().message);
+    }
+    auto done = h.engine().wait_run(triggered->run);
+    const double s = std::chrono::duration<double>(clock_type::now() - start).count();
+    if (!done || done->state != scheduler::run_state::success) {
+        die("the chain run did not succeed");
+    }
+    std::cout << "{\"scenario\":\"chain\",\"store\":\""
+              << o.store_url.substr(0, o.store_url.find(':')) << "\",\"tasks\":" << o.chain
+              << ",\"seconds\":" << s << ",\"tasks_per_second\":" << o.chain / s << "}"
+              << std::endl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    if (auto set = sluice::core::setup_logging({sluice::core::log_format::text, "warn"}); !set) {
+        die(set.error().message);
+    }
+    const auto cfg = bench_config(o);
+    if (o.runs > 0) {
+        backlog(o, cfg);
+    }
+    if (o.chain > 0) {
+        chain(o, cfg);
+    }
+    return 0;
+}
