@@ -35,8 +35,16 @@ void engine::impl::admit_runs(job_entry& job) {
 void engine::impl::start_run(live_run& run) {
     const core::time_point t = now();
     run.busy = true;
+    std::string payload = state_payload("queued", "running");
+    if (run.trigger == trigger_kind::scheduled && run.logical_time && payload.ends_with('}')) {
+        // How late a scheduled run starts (sluice_schedule_lateness_seconds).
+        payload.pop_back();
+        payload += ",\"lateness_seconds\":" +
+                   std::to_string(std::chrono::duration<double>(t - *run.logical_time).count()) +
+                   "}";
+    }
     write({run_transition{run.id, run_state::queued, run_state::running, t},
-           make_event("run.state", &run, nullptr, state_payload("queued", "running"))},
+           make_event("run.state", &run, nullptr, std::move(payload))},
           [self = shared_from_this(), id = run.id, t](bool ok,
                                                       const std::vector<transition_outcome>& o) {
               live_run* run = self->find_run(id);
