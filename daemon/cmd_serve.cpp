@@ -112,6 +112,7 @@ int run_serve(const serve_options& options) {
             loop.stop();
             return;
         }
+        api.set_started();
         log->info("sluice serving {} job(s) from {} (store {})", cfg->jobs.size(),
                   options.config_file,
                   cfg->store.kind == config::store_kind::sqlite ? cfg->store.sqlite_path.string()

@@ -117,7 +117,8 @@ api::impl::impl(api_dependencies d, api_options o)
       options(o),
       auth(d.config.server.tokens),
       pool(static_cast<std::size_t>(std::max(1, o.store_threads))),
-      log(core::component_logger("web")) {}
+      log(core::component_logger("web")),
+      audit_strand(boost::asio::make_strand(pool.get_executor())) {}
 
 std::shared_ptr<sse_stream> api::impl::open_stream() {
     std::erase_if(streams, [](const std::weak_ptr<sse_stream>& w) {
@@ -148,6 +149,13 @@ void api::impl::handle(http_request request, responder done) {
         return done(error_response(404, "not_found", "no such endpoint"));
     }
     const route& route = *m.found;
+    if (!started && route.pattern.starts_with("/api/")) {
+        auto r = error_response(503, "starting",
+                                "the scheduler is still starting (loading jobs, reconciling "
+                                "runs); retry shortly");
+        r.headers.emplace_back("Retry-After", "1");
+        return done(std::move(r));
+    }
     access needs = route.needs;
     if (route.pattern == "/metrics" && deps.config.server.metrics_auth) {
         needs = access::viewer;
@@ -219,12 +227,13 @@ void api::impl::audit(const request_context& ctx, int status) {
          status}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     log->info("audit: {} {} {} -> {}", ctx.actor, ctx.request.method, ctx.request.path, status);
     hub.publish(e);
-    blocking([self = shared_from_this(), e] { return self->deps.store->append_event(e); },
-             [self = shared_from_this()](core::result<std::int64_t> r) {
-                 if (!r) {
-                     self->log->error("could not record an audit event: {}", r.error().message);
-                 }
-             });
+    boost::asio::post(audit_strand, [self = shared_from_this(), e] {
+        auto r = self->deps.store->append_event(e);
+        if (!r) {
+            self->log->error("could not record an audit event ({} {}): {}", e.actor, e.kind,
+                             r.error().message);
+        }
+    });
 }
 
 api::api(api_dependencies deps, api_options options)
@@ -244,6 +253,10 @@ api::~api() {
 
 void api::handle(http_request request, responder done) {
     impl_->handle(std::move(request), std::move(done));
+}
+
+void api::set_started() {
+    impl_->started = true;
 }
 
 void api::publish(const scheduler::new_event& e) {

@@ -48,6 +48,9 @@ public:
 
     // Loop thread: answers one request through `done`.
     void handle(http_request request, responder done);
+    // Loop thread: the scheduler finished starting. Until then /api routes answer 503
+    // `starting` (jobs are not loaded yet); probes answer at once.
+    void set_started();
     // Loop thread: an engine event (metrics, event streams).
     void publish(const scheduler::new_event& e);
     // Any thread: the store writer's commit hook.

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,9 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     boost::asio::thread_pool pool;
     std::shared_ptr<spdlog::logger> log;
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
+    bool started = false;                            // the scheduler finished starting
+    // Audit records are appended in the order the calls completed.
+    boost::asio::strand<boost::asio::thread_pool::executor_type> audit_strand;
 };
 
 }  // namespace sluice::web

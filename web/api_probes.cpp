@@ -83,10 +83,13 @@ void api::impl::add_probe_routes() {
                      }
                      finish_readiness(r, *shared_done);
                  });
-        deps.engine->async_stats([r, shared_done](scheduler::engine_stats s) {
-            r->stats = s;
-            finish_readiness(r, *shared_done);
-        });
+        deps.engine->async_stats(
+            [self = shared_from_this(), r, shared_done](scheduler::engine_stats s) {
+                // Ready also means the API serves /api routes (set once the start completed).
+                s.started = s.started && self->started;
+                r->stats = s;
+                finish_readiness(r, *shared_done);
+            });
     });
 
     routes.add("GET", "/metrics", access::open, [this](request_context&, responder done) {

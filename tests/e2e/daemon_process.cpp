@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "http_client.hpp"
+
 extern char** environ;
 
 namespace sluice::test {
@@ -56,12 +58,20 @@ daemon_process::daemon_process(const std::string& config_yaml) {
         int port = 0;
         if (in >> port && port > 0) {
             port_ = static_cast<std::uint16_t>(port);
-            return;
+            break;
         }
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             pid_ = -1;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Listening comes before the scheduler has loaded its jobs: wait until ready, as a
+    // deployment's readiness probe would.
+    while (port_ != 0 && std::chrono::steady_clock::now() < deadline) {
+        if (http_call(port_, "GET", "/readyz").status == 200) {
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

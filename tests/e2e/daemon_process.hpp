@@ -12,8 +12,9 @@ namespace sluice::test {
 
 class daemon_process {
 public:
-    // Writes `config_yaml` to DIR/sluice.yaml and starts the daemon on it. When the daemon exits
-    // before it listens, port() is 0 and log() says why.
+    // Writes `config_yaml` to DIR/sluice.yaml, starts the daemon on it and waits until /readyz
+    // says ready (bounded). When the daemon exits before it listens, port() is 0 and log() says
+    // why.
     explicit daemon_process(const std::string& config_yaml);
     ~daemon_process();
     daemon_process(const daemon_process&) = delete;

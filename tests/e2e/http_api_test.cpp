@@ -47,7 +47,8 @@ jobs:
     tasks:
       talk:
         type: shell
-        command: 'for i in 1 2 3 4; do echo "line $i"; sleep 0.4; done'
+        # A quiet pause after the first line: it must reach a follower before the next one.
+        command: 'echo "line 1"; sleep 3; echo "line 2"; sleep 0.3; echo "line 3"; echo "line 4"'
   forbid:
     concurrency: forbid
     tasks:
@@ -337,6 +338,8 @@ TEST_CASE("log follow streams lines while the task runs and ends with the attemp
     // The first line arrived while the attempt was still running: it was streamed, not replayed.
     auto during = body_of(http_call(d.port(), "GET", base));
     CHECK(during["tasks"][0]["state"] == "running");
+    // ... and on its own: the quiet task's buffered line was flushed, not held for the next.
+    CHECK(http_call(d.port(), "GET", base + "/tasks/talk/logs").body == "line 1\n");
     std::vector<std::string> texts{"line 1"};
     std::string end_state;
     while (auto e = follow.next(20s)) {
