@@ -215,7 +215,23 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
                                        options_.log_flush_lines, options_.log_flush_interval);
     std::make_shared<stale_log_flusher>(loop_, store_pool_, sink)->arm();
     request->on_output = [sink](attempt_output out) { sink->add(std::move(out)); };
-    request->on_metric = [sink](std::string_view name, double value) { sink->metric(name, value); };
+    // A metric the task reports is also a progress event for live observers (SSE); it is not
+    // stored as an event (the attempt's final metrics are).
+    new_event progress = make_event("task.progress", &run, &task, "{}");
+    request->on_metric = [sink, self = shared_from_this(), progress, try_number = task.try_number](
+                             std::string_view name, double value) {
+        sink->metric(name, value);
+        nlohmann::json payload{
+            {"metric", std::string(name)}, {"value", value}, {"try", try_number}};
+        new_event e = progress;
+        e.payload_json = payload.dump();
+        boost::asio::post(self->loop_, [self, e = std::move(e)]() mutable {
+            if (!self->stopped_) {
+                e.at = self->now();  // the clock is read on the loop, like every other event
+                self->notify(e);
+            }
+        });
+    };
     boost::asio::post(task_pool_, [self = shared_from_this(), request, sink, stop = task.stop,
                                    runner = *runner, id = run.id, node = task.node] {
         auto variables = self->deps_.store.list_variables();

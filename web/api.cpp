@@ -246,6 +246,9 @@ api::api(api_dependencies deps, api_options options)
 }
 
 api::~api() {
+    if (impl_->keepalive) {
+        impl_->keepalive->cancel();
+    }
     // Join the store threads first: afterwards nothing but the loop holds the impl.
     impl_->pool.stop();
     impl_->pool.join();
@@ -255,8 +258,25 @@ void api::handle(http_request request, responder done) {
     impl_->handle(std::move(request), std::move(done));
 }
 
+void api::impl::arm_keepalive() {
+    keepalive->expires_after(options.keepalive_interval);
+    keepalive->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        for (const auto& weak : self->streams) {
+            if (auto s = weak.lock()) {
+                s->push(": keepalive\n\n");
+            }
+        }
+        self->arm_keepalive();
+    });
+}
+
 void api::set_started() {
     impl_->started = true;
+    impl_->keepalive = std::make_unique<boost::asio::steady_timer>(impl_->deps.loop);
+    impl_->arm_keepalive();
 }
 
 void api::publish(const scheduler::new_event& e) {

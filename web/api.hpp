@@ -37,6 +37,9 @@ struct api_options {
     std::chrono::milliseconds log_poll_interval{std::chrono::milliseconds(200)};
     // Simultaneous event-stream clients (events and log follow); 429 beyond.
     std::size_t max_streams = 256;
+    // An idle event stream gets a comment line this often, so proxies keep it open and a
+    // vanished client is noticed.
+    std::chrono::milliseconds keepalive_interval{std::chrono::seconds(15)};
 };
 
 class api {

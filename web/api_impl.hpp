@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     std::shared_ptr<spdlog::logger> log;
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
     bool started = false;                            // the scheduler finished starting
+    std::unique_ptr<boost::asio::steady_timer> keepalive;
+    void arm_keepalive();
     // Audit records are appended in the order the calls completed.
     boost::asio::strand<boost::asio::thread_pool::executor_type> audit_strand;
 };

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <random>
 #include <thread>
 #include <unistd.h>
 
@@ -49,6 +50,11 @@ jobs:
         type: shell
         # A quiet pause after the first line: it must reach a follower before the next one.
         command: 'echo "line 1"; sleep 3; echo "line 2"; sleep 0.3; echo "line 3"; echo "line 4"'
+  progress:
+    tasks:
+      count:
+        type: shell
+        argv: [sh, -c, "echo '::sluice metric rows=42'"]
   forbid:
     concurrency: forbid
     tasks:
@@ -125,7 +131,7 @@ TEST_CASE("jobs list and detail show the schedule in words and the next five fir
     daemon_process d(sqlite_config());
     REQUIRE(d.port() != 0);
     auto list = body_of(http_call(d.port(), "GET", "/api/v1/jobs"));
-    REQUIRE(list["jobs"].size() == 4);
+    REQUIRE(list["jobs"].size() == 5);
     CHECK(list["jobs"][0]["name"] == "hello");
     CHECK(list["jobs"][0]["paused"] == false);
     auto detail = http_call(d.port(), "GET", "/api/v1/jobs/hello");
@@ -321,6 +327,19 @@ TEST_CASE("the event stream delivers a triggered run's transitions in order", "[
         "task.state:\"done\":running",  "task.state:\"done\":success",
         "run.state:null:success"};
     CHECK(seen == expected);
+
+    // Metrics a task reports arrive as task.progress events while it runs.
+    sse_reader progress(d.port(), "/api/v1/events?kind=task.progress");
+    REQUIRE(progress.status() == 200);
+    const auto counted = trigger(d.port(), "progress");
+    auto e = progress.next(20s);
+    REQUIRE(e);
+    CHECK(e->event == "task.progress");
+    const json p = json::parse(e->data);
+    CHECK(p["run"] == counted);
+    CHECK(p["task"] == "count");
+    CHECK(p["payload"]["metric"] == "rows");
+    CHECK(p["payload"]["value"] == 42);
 }
 
 TEST_CASE("log follow streams lines while the task runs and ends with the attempt",
@@ -535,11 +554,41 @@ TEST_CASE(
         "POST /api/v1/jobs/hello/runs HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
         "GET /livez HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
         "\r\n\r\n\r\n"};
+    // A small seeded fuzzer: valid requests with bytes flipped, inserted or cut off.
+    std::mt19937 rng(20261123);
+    const std::vector<std::string> seeds{
+        "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /api/v1/jobs/hello/runs HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/json\r\nContent-Length: 24\r\n\r\n{\"params\":{\"who\":\"me\"}}",
+        "GET /api/v1/runs?job=hello&limit=2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        "x\r\n\r\n"};
+    auto mutate = [&](std::string s) {
+        const int edits = 1 + static_cast<int>(rng() % 8);
+        for (int i = 0; i < edits && !s.empty(); ++i) {
+            const std::size_t at = rng() % s.size();
+            switch (rng() % 3) {
+                case 0:
+                    s[at] = static_cast<char>(rng() % 256);
+                    break;
+                case 1:
+                    s.insert(at, 1, static_cast<char>(rng() % 256));
+                    break;
+                default:
+                    s.resize(at);
+            }
+        }
+        return s;
+    };
+    int fuzzed = 0;
     std::chrono::milliseconds worst{0};
     for (int round = 0; round < 5; ++round) {
         for (const auto& m : malformed) {
             auto r = http_raw(d.port(), m);
             CHECK(r.status != 200);
+        }
+        for (int i = 0; i < 40; ++i) {
+            http_raw(d.port(), mutate(seeds[rng() % seeds.size()]));
+            ++fuzzed;
         }
         for (auto& s : slow) {
             s->send("X-Drip: 1\r\n");  // one more header line, never the end
@@ -553,7 +602,8 @@ TEST_CASE(
     }
     // The issue's bound is 100 ms; on a shared CI machine we assert a generous 1 s and report
     // the figure.
-    WARN("worst /livez latency under attack: " << worst.count() << " ms");
+    WARN("worst /livez latency under attack (" << fuzzed << " fuzzed requests): " << worst.count()
+                                               << " ms");
     CHECK(worst < 1000ms);
     // The read deadline closes the slowloris connections.
     CHECK(slow.front()->closed_by_peer(10s));

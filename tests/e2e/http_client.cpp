@@ -113,6 +113,9 @@ http_reply http_raw(std::uint16_t port, const std::string& raw) {
         return {};
     }
     send_all(fd, raw);
+    // Nothing more will come: a request the server finds incomplete fails at once instead of
+    // waiting for its read deadline.
+    ::shutdown(fd, SHUT_WR);
     const std::string reply = read_all(fd, std::chrono::seconds(15));
     ::close(fd);
     return parse_reply(reply);
