@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cctype>
 #include <iostream>
 
 #include "daemon/commands.hpp"
@@ -6,6 +8,16 @@
 namespace sluice::daemon {
 
 int run_token_new(const token_options& options) {
+    // The name is printed into a YAML line and shown in audit records: keep it plain.
+    const bool plain =
+        !options.name.empty() && options.name.size() <= 64 &&
+        std::all_of(options.name.begin(), options.name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    if (!plain) {
+        std::cerr << "sluice: a token name is 1-64 letters, digits, '_', '-' or '.'\n";
+        return exit_usage;
+    }
     auto token = web::generate_token();
     if (!token) {
         std::cerr << "sluice: " << token.error().message << "\n";

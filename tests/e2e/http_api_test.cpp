@@ -104,7 +104,7 @@ std::int64_t trigger(std::uint16_t port, const std::string& job, const std::stri
 
 }  // namespace
 
-TEST_CASE("probes answer, unknown paths are 404 and wrong methods 405", "[e2e][http]") {
+TEST_CASE("probes answer while unknown paths are 404 and wrong methods 405", "[e2e][http]") {
     daemon_process d(sqlite_config());
     REQUIRE(d.port() != 0);
     for (const char* probe : {"/livez", "/healthz", "/readyz"}) {
@@ -148,7 +148,8 @@ TEST_CASE("jobs list and detail show the schedule in words and the next five fir
     CHECK(http_call(d.port(), "GET", "/api/v1/jobs/nope").status == 404);
 }
 
-TEST_CASE("trigger creates a run, the same Idempotency-Key returns the same run", "[e2e][http]") {
+TEST_CASE("trigger creates a run and the same Idempotency-Key returns the same run",
+          "[e2e][http]") {
     daemon_process d(sqlite_config());
     REQUIRE(d.port() != 0);
     const header_list key{{"Idempotency-Key", "deploy-42"}};
@@ -177,7 +178,7 @@ TEST_CASE("trigger creates a run, the same Idempotency-Key returns the same run"
     CHECK(other != run);
 }
 
-TEST_CASE("trigger errors: 400 bad JSON and params, 404, 409 paused and overlap, 415",
+TEST_CASE("trigger errors: 400 bad JSON or params and 404 and 409 paused or overlap and 415",
           "[e2e][http]") {
     daemon_process d(sqlite_config());
     REQUIRE(d.port() != 0);
@@ -256,7 +257,7 @@ TEST_CASE("runs list filters by job and state and pages with a cursor", "[e2e][h
 }
 
 TEST_CASE(
-    "retry reruns failed tasks and their downstream, keeping successful ones; mark sets a "
+    "retry reruns failed tasks and their downstream and keeps successful ones and mark sets a "
     "task's state",
     "[e2e][http]") {
     daemon_process d(sqlite_config());
@@ -373,7 +374,8 @@ TEST_CASE("log follow streams lines while the task runs and ends with the attemp
     CHECK_FALSE(follow.next(2s));  // the stream ended
 }
 
-TEST_CASE("variables are stored, secret values are write-only, deletes are final", "[e2e][http]") {
+TEST_CASE("variables are stored and secret values are write-only and deletes are final",
+          "[e2e][http]") {
     daemon_process d(sqlite_config());
     REQUIRE(d.port() != 0);
     auto put = http_call(d.port(), "PUT", "/api/v1/variables/region", R"({"value":"eu-1"})");
@@ -420,8 +422,9 @@ TEST_CASE("metrics pass promtool check metrics and count runs", "[e2e][http][met
     CHECK(check.exit_code == 0);
 }
 
-TEST_CASE("auth matrix: 401 without a token, viewer reads, operator triggers, admin variables",
-          "[e2e][http][auth]") {
+TEST_CASE(
+    "auth matrix: 401 without a token and viewer reads and operator triggers and admin variables",
+    "[e2e][http][auth]") {
     auto token_for = [](const std::string& name, const std::string& role) {
         auto r = run_sluice({"token", "new", name, "--role", role});
         REQUIRE(r.exit_code == 0);
@@ -536,7 +539,7 @@ TEST_CASE("connections beyond max_connections get 429", "[e2e][http][limits]") {
 }
 
 TEST_CASE(
-    "while 200 slowloris connections are held and malformed requests are sent, /livez "
+    "while 200 slowloris connections are held and malformed requests are sent /livez "
     "keeps answering",
     "[e2e][http][limits][slow]") {
     daemon_process d(sqlite_config("  read_timeout: 3s\n"));

@@ -41,7 +41,7 @@ core::result<run_op_status> mark(scheduler::engine& e, core::run_id run, const s
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("retry reruns the failed task and its downstream, keeping successful tasks",
+TEMPLATE_TEST_CASE("retry reruns the failed task and its downstream and keeps successful tasks",
                    "[engine][api]", test::sqlite_database, test::postgres_database) {
     TestType db;
     test::engine_fixture f(db.url(), jobs_yaml);

@@ -9,7 +9,7 @@ TEST_CASE("sha256_hex matches the FIPS 180-2 test vector", "[web][auth]") {
     CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST_CASE("generated tokens are distinct, prefixed and 256 bits long", "[web][auth]") {
+TEST_CASE("generated tokens are distinct and prefixed and 256 bits long", "[web][auth]") {
     auto a = generate_token();
     auto b = generate_token();
     REQUIRE(a.has_value());

@@ -39,7 +39,8 @@ TEST_CASE("router reports the allowed methods of a known path for 405", "[web][r
     CHECK(m.allowed == std::vector<std::string>{"PUT", "DELETE"});
 }
 
-TEST_CASE("router does not match unknown paths, empty segments or extra slashes", "[web][router]") {
+TEST_CASE("router does not match unknown paths or empty segments or extra slashes",
+          "[web][router]") {
     const router r = sample();
     CHECK(r.match("GET", "/api/v1/nothing").found == nullptr);
     CHECK(r.match("GET", "/api/v1/nothing").allowed.empty());
@@ -70,7 +71,7 @@ TEST_CASE("malformed request targets are refused", "[web][router]") {
     CHECK_FALSE(parse_target("", path, query));
 }
 
-TEST_CASE("header values never carry CR, LF or NUL", "[web][router]") {
+TEST_CASE("header values never carry CR or LF or NUL", "[web][router]") {
     CHECK(header_safe("a\r\nSet-Cookie: x") == "aSet-Cookie: x");
     CHECK(header_safe(std::string("a\0b", 3)) == "ab");
     CHECK(header_safe("plain") == "plain");
