@@ -77,6 +77,33 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
         parser_->body_limit(server_->limits.max_body_bytes);
         stream_.expires_after(server_->limits.read_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+    }
+
+    // The header is in (and within its limit; a Content-Length over the body limit already
+    // failed). A client that sent `Expect: 100-continue` (curl does for larger bodies) waits
+    // for our go-ahead before sending the body.
+    void on_header(beast::error_code ec, std::size_t n) {
+        if (ec || parser_->is_done()) {
+            return on_read(ec, n);
+        }
+        if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+            auto go_ahead =
+                std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                stream_, *go_ahead,
+                [self = shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
+                    if (ec) {
+                        return;
+                    }
+                    self->read_body();
+                });
+        }
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&session::on_read, shared_from_this()));
     }

@@ -513,6 +513,13 @@ TEST_CASE("oversized bodies get 413 and oversized headers 431", "[e2e][http][lim
     auto header =
         http_call(d.port(), "GET", "/livez", "", {{"X-Big", std::string(17 * 1024, 'h')}});
     CHECK(header.status == 431);
+    // Expect: 100-continue gets the go-ahead before the body (curl waits 1 s otherwise).
+    auto expect = http_raw(d.port(),
+                           "PUT /api/v1/variables/e HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                           "application/json\r\nExpect: 100-continue\r\nContent-Length: "
+                           "13\r\nConnection: close\r\n\r\n{\"value\":\"v\"}");
+    CHECK(expect.status == 100);
+    CHECK_THAT(expect.body, Contains("HTTP/1.1 200 OK"));
     CHECK(http_call(d.port(), "GET", "/livez").status == 200);
 }
 
