@@ -400,10 +400,20 @@ TEST_CASE("variables are stored and secret values are write-only and deletes are
 }
 
 TEST_CASE("metrics pass promtool check metrics and count runs", "[e2e][http][metrics]") {
-    daemon_process d(sqlite_config());
+    // A job scheduled every second, so that schedule lateness has observations.
+    daemon_process d(sqlite_config() +
+                     "  ticking:\n    schedule: \"* * * * * *\"\n    catchup: none\n    tasks:\n"
+                     "      tick: {type: noop}\n");
     REQUIRE(d.port() != 0);
     wait_finished(d.port(), trigger(d.port(), "hello"));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           http_call(d.port(), "GET", "/metrics")
+                   .body.find("sluice_schedule_lateness_seconds_count 0") != std::string::npos) {
+        std::this_thread::sleep_for(100ms);
+    }
     auto r = http_call(d.port(), "GET", "/metrics");
+    CHECK(r.body.find("sluice_schedule_lateness_seconds_count 0") == std::string::npos);
     REQUIRE(r.status == 200);
     CHECK_THAT(r.headers["content-type"], Contains("text/plain; version=0.0.4"));
     for (const char* name :
