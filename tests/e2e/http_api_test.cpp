@@ -664,3 +664,19 @@ TEST_CASE("the API serves runs from a PostgreSQL store", "[e2e][http][postgres]"
     REQUIRE(listed["runs"].size() == 1);
     CHECK(listed["runs"][0]["id"] == run);
 }
+
+TEST_CASE("SIGTERM stops the daemon cleanly while event streams are open", "[e2e][http][sse]") {
+    daemon_process d(sqlite_config());
+    REQUIRE(d.port() != 0);
+    sse_reader events(d.port(), "/api/v1/events");
+    REQUIRE(events.status() == 200);
+    const auto run = trigger(d.port(), "slow");
+    sse_reader follow(d.port(),
+                      "/api/v1/runs/" + std::to_string(run) + "/tasks/talk/logs?follow=1");
+    REQUIRE(follow.status() == 200);
+    REQUIRE(follow.next(20s));  // the first line: the task runs
+    CHECK(d.stop() == 0);
+    while (events.next(5s)) {
+    }
+    CHECK(events.ended());
+}
