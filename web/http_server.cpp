@@ -241,15 +241,20 @@ private:
     }
 
     void pump() {
-        if (writing_ || !sse_ || ended_) {
+        if (!sse_ || ended_) {
+            return;
+        }
+        if (sse_->overflowed()) {
+            // Also while a write is pending: a client that stopped reading never completes it,
+            // and closing the socket is what cancels it.
+            server_->log->warn("dropped an event-stream client ({}) that fell behind", peer());
+            return end_stream();
+        }
+        if (writing_) {
             return;
         }
         if (sse_->empty()) {
             if (sse_->closed()) {
-                if (sse_->overflowed()) {
-                    server_->log->warn("dropped an event-stream client ({}) that fell behind",
-                                       peer());
-                }
                 end_stream();
             }
             return;

@@ -680,3 +680,24 @@ TEST_CASE("SIGTERM stops the daemon cleanly while event streams are open", "[e2e
     }
     CHECK(events.ended());
 }
+
+TEST_CASE("an event-stream client that stops reading is dropped and the daemon keeps serving",
+          "[e2e][http][sse][limits]") {
+    daemon_process d(sqlite_config("  sse_queue_limit: 4\n"));
+    REQUIRE(d.port() != 0);
+    raw_connection stalled(d.port(), 2048);
+    REQUIRE(stalled.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+    // Never read: the socket buffers fill, then the stream's queue, then the server drops it.
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    int triggered = 0;
+    while (d.log().find("fell behind") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+        for (int i = 0; i < 20; ++i, ++triggered) {
+            http_call(d.port(), "POST", "/api/v1/jobs/chain/runs");
+        }
+    }
+    INFO("runs triggered: " << triggered);
+    CHECK_THAT(d.log(), Contains("dropped an event-stream client"));
+    CHECK(stalled.closed_by_peer(10s));
+    CHECK(http_call(d.port(), "GET", "/livez").status == 200);
+}

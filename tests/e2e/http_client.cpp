@@ -12,10 +12,13 @@ namespace sluice::test {
 
 namespace {
 
-int connect_loopback(std::uint16_t port) {
+int connect_loopback(std::uint16_t port, int receive_buffer = 0) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) {
         return -1;
+    }
+    if (receive_buffer > 0) {
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -140,7 +143,8 @@ http_reply http_call(std::uint16_t port, const std::string& method, const std::s
     return http_raw(port, req);
 }
 
-raw_connection::raw_connection(std::uint16_t port) : fd_(connect_loopback(port)) {}
+raw_connection::raw_connection(std::uint16_t port, int receive_buffer)
+    : fd_(connect_loopback(port, receive_buffer)) {}
 
 raw_connection::~raw_connection() {
     if (fd_ >= 0) {

@@ -30,7 +30,8 @@ http_reply http_raw(std::uint16_t port, const std::string& raw);
 // A connected socket (closed by the destructor).
 class raw_connection {
 public:
-    explicit raw_connection(std::uint16_t port);
+    // receive_buffer > 0: SO_RCVBUF before connecting (a client that cannot take much).
+    explicit raw_connection(std::uint16_t port, int receive_buffer = 0);
     ~raw_connection();
     raw_connection(const raw_connection&) = delete;
     raw_connection& operator=(const raw_connection&) = delete;
