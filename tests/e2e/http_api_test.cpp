@@ -663,6 +663,33 @@ TEST_CASE("the API serves runs from a PostgreSQL store", "[e2e][http][postgres]"
     auto listed = body_of(http_call(d.port(), "GET", "/api/v1/runs?job=hello&limit=1"));
     REQUIRE(listed["runs"].size() == 1);
     CHECK(listed["runs"][0]["id"] == run);
+
+    // The database refuses connections: /readyz says so (503 with the reason), /livez does not
+    // care, store-backed reads answer 503; then it comes back.
+    auto psql = [&](const std::string& sql) {
+        return run_process(
+            "/bin/sh", {"-c", "psql -q -v ON_ERROR_STOP=1 '" + admin_url + "' -c \"" + sql + "\""});
+    };
+    REQUIRE(psql("ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS false").exit_code == 0);
+    REQUIRE(psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name +
+                 "'")
+                .exit_code == 0);
+    auto not_ready = http_call(d.port(), "GET", "/readyz");
+    CHECK(not_ready.status == 503);
+    CHECK(body_of(not_ready)["checks"]["store"] == "unreachable");
+    CHECK_FALSE(body_of(not_ready)["reasons"].empty());
+    CHECK(http_call(d.port(), "GET", "/livez").status == 200);
+    auto read = http_call(d.port(), "GET", "/api/v1/runs");
+    CHECK(read.status == 503);
+    CHECK(error_code(read) == "store_unavailable");
+    REQUIRE(psql("ALTER DATABASE " + name + " WITH ALLOW_CONNECTIONS true").exit_code == 0);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    int status = 0;
+    while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+        status = http_call(d.port(), "GET", "/readyz").status;
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(status == 200);
 }
 
 TEST_CASE("SIGTERM stops the daemon cleanly while event streams are open", "[e2e][http][sse]") {
