@@ -1,6 +1,7 @@
 #include "web/api.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -130,11 +131,21 @@ std::shared_ptr<sse_stream> api::impl::open_stream() {
     }
     auto s = std::make_shared<sse_stream>(deps.config.server.sse_queue_limit);
     streams.push_back(s);
+    metrics.set_open_streams(streams.size());
     return s;
 }
 
 void api::impl::handle(http_request request, responder done) {
     auto m = routes.match(request.method, request.path);
+    // Methods outside the known set are counted as "other": the label set stays bounded.
+    static const std::set<std::string> methods{"GET", "POST", "PUT", "DELETE", "HEAD"};
+    done = [self = shared_from_this(),
+            method = methods.contains(request.method) ? request.method : std::string("other"),
+            route = m.found != nullptr ? m.found->pattern : std::string("unmatched"),
+            done = std::move(done)](http_response r) {
+        self->metrics.observe_request(method, route, r.status);
+        done(std::move(r));
+    };
     if (m.found == nullptr) {
         if (!m.allowed.empty()) {
             std::string allow;

@@ -95,6 +95,11 @@ void api::impl::add_probe_routes() {
     routes.add("GET", "/metrics", access::open, [this](request_context&, responder done) {
         deps.engine->async_stats(
             [self = shared_from_this(), done = std::move(done)](scheduler::engine_stats s) {
+                std::erase_if(self->streams, [](const std::weak_ptr<sse_stream>& w) {
+                    auto s = w.lock();
+                    return !s || s->detached();
+                });
+                self->metrics.set_open_streams(self->streams.size());
                 http_response r;
                 r.content_type = "text/plain; version=0.0.4; charset=utf-8";
                 r.body = self->metrics.render(s);

@@ -166,6 +166,15 @@ std::string service_metrics::render(const scheduler::engine_stats& stats) const 
     header(out, "sluice_queued_tasks", "gauge", "Task instances waiting for a worker slot.");
     out << "sluice_queued_tasks " << stats.queued_tasks << '\n';
 
+    header(out, "sluice_http_requests_total", "counter",
+           "API answers by method, route pattern and status.");
+    http_requests_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_http_requests_total" << labels({"method", "route", "status"}, l) << ' '
+            << c.value() << '\n';
+    });
+    header(out, "sluice_http_event_streams", "gauge", "Event streams (SSE) open now.");
+    out << "sluice_http_event_streams " << open_streams_.value() << '\n';
+
     const process_stats p = read_process_stats();
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     out << "process_resident_memory_bytes " << number(p.rss_bytes) << '\n';

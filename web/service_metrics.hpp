@@ -20,6 +20,13 @@ public:
     void observe(const scheduler::new_event& e);
     // Any thread: one store commit took `seconds`.
     void observe_store_commit(double seconds) { store_commit_.observe(seconds); }
+    // Loop thread: one API answer. `route` is the route pattern ("unmatched" for 404s), so the
+    // label set stays bounded whatever paths clients send.
+    void observe_request(const std::string& method, const std::string& route, int status) {
+        http_requests_total_.at({method, route, std::to_string(status)}).add();
+    }
+    // Loop thread: event streams open now.
+    void set_open_streams(std::size_t n) { open_streams_.set(static_cast<std::int64_t>(n)); }
 
     // The exposition text; `stats` are the engine's gauges read on the loop just before.
     std::string render(const scheduler::engine_stats& stats) const;
@@ -30,6 +37,8 @@ private:
     core::histogram task_duration_;
     core::histogram schedule_lateness_;
     core::histogram store_commit_;
+    core::family<core::counter> http_requests_total_;  // method, route, status
+    core::gauge open_streams_;
     // When each running attempt started, keyed by (run, task); loop thread only.
     std::map<std::pair<std::int64_t, std::string>, core::time_point> attempt_started_;
 };

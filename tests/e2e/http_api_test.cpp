@@ -422,7 +422,10 @@ TEST_CASE("metrics pass promtool check metrics and count runs", "[e2e][http][met
           "sluice_task_duration_seconds_bucket", "sluice_schedule_lateness_seconds_count",
           "sluice_running_tasks", "sluice_queued_tasks", "sluice_store_commit_seconds_count",
           "sluice_build_info", "process_resident_memory_bytes", "process_cpu_seconds_total",
-          "process_open_fds"}) {
+          "process_open_fds",
+          "sluice_http_requests_total{method=\"POST\",route=\"/api/v1/jobs/{job}/runs\","
+          "status=\"201\"} 1",
+          "sluice_http_event_streams 0"}) {
         CHECK_THAT(r.body, Contains(name));
     }
     const auto file = d.dir() / "metrics.txt";
