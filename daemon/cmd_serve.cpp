@@ -1,4 +1,5 @@
 #include <csignal>
+#include <fstream>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -8,13 +9,47 @@
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
 #include "daemon/service.hpp"
+#include "web/api.hpp"
+#include "web/auth.hpp"
+#include "web/http_server.hpp"
 
 namespace sluice::daemon {
+
+namespace {
+
+web::http_limits limits_of(const config::server_spec& server) {
+    web::http_limits limits;
+    limits.max_header_bytes = server.max_header_bytes;
+    limits.max_body_bytes = server.max_body_bytes;
+    limits.read_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(server.read_timeout);
+    limits.max_connections = server.max_connections;
+    return limits;
+}
+
+// Written after listen() succeeded, atomically (rename), so a reader never sees half a number.
+bool write_port_file(const std::string& path, std::uint16_t port) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << port << "\n";
+        if (!out) {
+            return false;
+        }
+    }
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
 
 int run_serve(const serve_options& options) {
     const auto log = core::component_logger("daemon");
     const auto cfg = load_config_or_report(options.config_file, options.environment);
     if (!cfg) {
+        return exit_invalid;
+    }
+    if (auto policy = web::check_listen_policy(cfg->server); !policy) {
+        log->critical("{}", policy.error().message);
         return exit_invalid;
     }
     auto svc = service::open(*cfg, service_options{.run_schedules = true, .instance_id = {}});
@@ -24,6 +59,25 @@ int run_serve(const serve_options& options) {
     }
     auto& loop = (*svc)->loop();
     auto& engine = (*svc)->engine();
+
+    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop});
+    engine.set_event_observer([&api](const scheduler::new_event& e) { api.publish(e); });
+    (*svc)->set_store_commit_observer(
+        [&api](double seconds) { api.observe_store_commit(seconds); });
+    web::http_server server(loop, limits_of(cfg->server),
+                            [&api](web::http_request r, web::responder done) {
+                                api.handle(std::move(r), std::move(done));
+                            });
+    auto bound = server.listen(cfg->server.host, cfg->server.port);
+    if (!bound) {
+        log->critical("{}", bound.error().message);
+        return exit_invalid;
+    }
+    log->info("listening on {}", *bound);
+    if (!options.port_file.empty() && !write_port_file(options.port_file, server.port())) {
+        log->critical("cannot write the port file {}", options.port_file);
+        return exit_invalid;
+    }
 
     bool start_failed = false;
     bool draining = false;
@@ -39,6 +93,7 @@ int run_serve(const serve_options& options) {
                 draining = true;
                 log->info("received {}, stopping intake and draining running tasks",
                           signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                server.stop();
                 engine.async_shutdown([&] {
                     log->info("shutdown complete");
                     loop.stop();
@@ -57,6 +112,7 @@ int run_serve(const serve_options& options) {
             loop.stop();
             return;
         }
+        api.set_started();
         log->info("sluice serving {} job(s) from {} (store {})", cfg->jobs.size(),
                   options.config_file,
                   cfg->store.kind == config::store_kind::sqlite ? cfg->store.sqlite_path.string()

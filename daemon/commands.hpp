@@ -34,6 +34,12 @@ struct cron_explain_options {
 struct serve_options {
     std::string config_file;
     std::string environment;
+    std::string port_file;  // "" = none; else the bound HTTP port is written there once listening
+};
+
+struct token_options {
+    std::string name;
+    std::string role = "viewer";
 };
 
 struct migrate_options {
@@ -59,6 +65,9 @@ struct runs_options {
     bool json = false;        // --output json
     bool show_logs = false;   // show: task output too
 };
+
+// `sluice token new NAME --role R`: prints a fresh API token and its config line (hash only).
+int run_token_new(const token_options& options);
 
 // `sluice serve`: the daemon; runs until SIGTERM/SIGINT, then drains and exits 0.
 int run_serve(const serve_options& options);

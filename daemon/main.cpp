@@ -65,6 +65,19 @@ int main(int argc, char** argv) {
     auto* serve_cmd = app.add_subcommand("serve", "Run the daemon: schedules, executor, store");
     serve_cmd->add_option("-c,--config", serve.config_file, "Config file (YAML)")->required();
     serve_cmd->add_option("-e,--env", serve.environment, "Environment overlay to merge");
+    serve_cmd->add_option("--port-file", serve.port_file,
+                          "Write the bound HTTP port to this file once listening (for port 0)");
+
+    token_options token;
+    auto* token_cmd = app.add_subcommand("token", "Manage API tokens");
+    token_cmd->require_subcommand(1);
+    auto* token_new_cmd =
+        token_cmd->add_subcommand("new", "Print a fresh API token and its server.tokens entry");
+    token_new_cmd->add_option("name", token.name, "The token's name (shown in the audit log)")
+        ->required();
+    token_new_cmd->add_option("--role", token.role, "viewer, operator or admin")
+        ->check(CLI::IsMember({"viewer", "operator", "admin"}))
+        ->capture_default_str();
 
     migrate_options migrate;
     auto* migrate_cmd =
@@ -126,6 +139,9 @@ int main(int argc, char** argv) {
     }
     if (explain_cmd->parsed()) {
         return run_cron_explain(explain);
+    }
+    if (token_new_cmd->parsed()) {
+        return run_token_new(token);
     }
     if (serve_cmd->parsed()) {
         return run_serve(serve);

@@ -136,5 +136,8 @@ scheduler::run_store& service::store() {
 boost::asio::io_context& service::loop() {
     return parts_->loop;
 }
+void service::set_store_commit_observer(std::function<void(double)> observer) {
+    parts_->writer->set_commit_observer(std::move(observer));
+}
 
 }  // namespace sluice::daemon

@@ -3,6 +3,7 @@
 // The composition root of a running Sluice: the one place that names concrete implementations
 // (the store, the task kinds) and joins them to the scheduler engine on one control loop.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,9 @@ public:
     scheduler::engine& engine();
     scheduler::run_store& store();
     boost::asio::io_context& loop();
+    // Reports the duration of every store commit (seconds, on the writer thread); set before
+    // the engine starts.
+    void set_store_commit_observer(std::function<void(double)> observer);
 
     struct parts;
 

@@ -111,6 +111,24 @@ struct job_status {
     int waiting_runs = 0;  // queued behind max_active_runs
 };
 
+// The outcome of an API operation on a run (retry, mark): the HTTP layer maps not_found to 404,
+// conflict to 409 and invalid to 400. Store failures come back as the result's error (503).
+struct run_op_status {
+    enum class code_t { ok, not_found, conflict, invalid };
+    code_t code = code_t::ok;
+    std::string message;             // for the operator; empty when ok
+    std::vector<std::string> tasks;  // retry: the tasks that will run again
+};
+
+// Counters read on the loop, for /metrics and /readyz.
+struct engine_stats {
+    bool started = false;
+    bool shutting_down = false;
+    int running_tasks = 0;  // attempts executing
+    int queued_tasks = 0;   // queued task instances waiting for a worker slot
+    int active_runs = 0;
+};
+
 class engine {
 public:
     engine(engine_dependencies deps, engine_options options = {});
@@ -158,6 +176,21 @@ public:
     // A snapshot of every configured job.
     void async_jobs(std::function<void(std::vector<job_status>)> done);
     std::vector<job_status> jobs();
+
+    // Reruns a finished run's failed, upstream_failed and canceled tasks and every task
+    // downstream of them; successful tasks keep their result. The run goes back to queued and
+    // then runs under max_active_runs as usual; each rerun task gets one more try plus its retry
+    // policy's retries. conflict: the run is still active, succeeded entirely, or its job's
+    // tasks changed. (engine_api_ops.cpp)
+    void async_retry_run(core::run_id run, std::string actor,
+                         std::function<void(core::result<run_op_status>)> done);
+    // Sets a task instance to success or failed by hand. In an active run the task must not be
+    // running (cancel the run, or wait); downstream tasks are then planned as if it had ended
+    // so. In a finished run the run's state is recomputed from its tasks (use retry afterwards
+    // to rerun what depends on the task).
+    void async_mark_task(core::run_id run, std::string task, task_state to, std::string actor,
+                         std::function<void(core::result<run_op_status>)> done);
+    void async_stats(std::function<void(engine_stats)> done);
 
     // Runs and task instances are read from the store directly (run_store::get_run, list_runs,
     // list_task_instances): those reads do not need the engine.

@@ -48,6 +48,15 @@ public:
         std::lock_guard lock(mutex_);
         flush_locked();
     }
+    // Flushes lines that have waited log_flush_interval (a quiet task's last lines would
+    // otherwise wait for its next line, and `logs?follow=1` would not see them).
+    void flush_if_stale() {
+        std::lock_guard lock(mutex_);
+        if (!lines_.empty() && std::chrono::steady_clock::now() - last_flush_ >= flush_interval_) {
+            flush_locked();
+        }
+    }
+    std::chrono::milliseconds flush_interval() const { return flush_interval_; }
     std::string metrics_json() {
         std::lock_guard lock(mutex_);
         nlohmann::json j = nlohmann::json::object();
@@ -86,6 +95,34 @@ private:
     std::vector<log_line> lines_;
     std::map<std::string, double> metrics_;
     std::chrono::steady_clock::time_point last_flush_;
+};
+
+// While an attempt runs, asks its sink every log_flush_interval to write lines that have
+// waited that long. The write runs on the store thread, never on the loop. Stops once the
+// attempt released its sink.
+class stale_log_flusher : public std::enable_shared_from_this<stale_log_flusher> {
+public:
+    stale_log_flusher(boost::asio::io_context& loop, boost::asio::thread_pool& store_pool,
+                      const std::shared_ptr<attempt_sink>& sink)
+        : timer_(loop), store_pool_(store_pool), sink_(sink), interval_(sink->flush_interval()) {}
+
+    void arm() {
+        timer_.expires_after(interval_);
+        timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            auto sink = self->sink_.lock();
+            if (ec || !sink) {
+                return;
+            }
+            boost::asio::post(self->store_pool_, [sink] { sink->flush_if_stale(); });
+            self->arm();
+        });
+    }
+
+private:
+    boost::asio::steady_timer timer_;
+    boost::asio::thread_pool& store_pool_;
+    std::weak_ptr<attempt_sink> sink_;
+    std::chrono::milliseconds interval_;
 };
 
 }  // namespace
@@ -188,8 +225,25 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     auto sink =
         std::make_shared<attempt_sink>(deps_.store, task.id, task.try_number,
                                        options_.log_flush_lines, options_.log_flush_interval);
+    std::make_shared<stale_log_flusher>(loop_, store_pool_, sink)->arm();
     request->on_output = [sink](attempt_output out) { sink->add(std::move(out)); };
-    request->on_metric = [sink](std::string_view name, double value) { sink->metric(name, value); };
+    // A metric the task reports is also a progress event for live observers (SSE); it is not
+    // stored as an event (the attempt's final metrics are).
+    new_event progress = make_event("task.progress", &run, &task, "{}");
+    request->on_metric = [sink, self = shared_from_this(), progress, try_number = task.try_number](
+                             std::string_view name, double value) {
+        sink->metric(name, value);
+        nlohmann::json payload{
+            {"metric", std::string(name)}, {"value", value}, {"try", try_number}};
+        new_event e = progress;
+        e.payload_json = payload.dump();
+        boost::asio::post(self->loop_, [self, e = std::move(e)]() mutable {
+            if (!self->stopped_) {
+                e.at = self->now();  // the clock is read on the loop, like every other event
+                self->notify(e);
+            }
+        });
+    };
     boost::asio::post(task_pool_, [self = shared_from_this(), request, sink, stop = task.stop,
                                    runner = *runner, id = run.id, node = task.node] {
         attempt_result r;

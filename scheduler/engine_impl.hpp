@@ -190,6 +190,15 @@ public:
     void cancel(core::run_id id, std::string actor, std::function<void(core::result<bool>)> done);
     void wait_run(core::run_id id, std::function<void(core::result<run_record>)> done);
 
+    // ---- engine_api_ops.cpp ----
+    void retry_run(core::run_id id, std::string actor,
+                   std::function<void(core::result<run_op_status>)> done);
+    void mark_task(core::run_id id, std::string task, task_state to, std::string actor,
+                   std::function<void(core::result<run_op_status>)> done);
+    void mark_live_task(live_run& run, live_task& task, task_state to, const std::string& actor,
+                        std::function<void(core::result<run_op_status>)> done);
+    engine_stats stats() const;
+
     // ---- engine_shutdown.cpp ----
     void shutdown(std::function<void()> done);
     void maybe_finish_shutdown();

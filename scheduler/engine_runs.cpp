@@ -34,9 +34,17 @@ void engine::impl::admit_runs(job_entry& job) {
 
 void engine::impl::start_run(live_run& run) {
     const core::time_point t = now();
+    std::string payload = state_payload("queued", "running");
+    if (run.trigger == trigger_kind::scheduled && run.logical_time && payload.ends_with('}')) {
+        // How late a scheduled run starts (sluice_schedule_lateness_seconds).
+        payload.pop_back();
+        payload += ",\"lateness_seconds\":" +
+                   std::to_string(std::chrono::duration<double>(t - *run.logical_time).count()) +
+                   "}";
+    }
     std::vector<transition> batch{
         run_transition{run.id, run_state::queued, run_state::running, t},
-        make_event("run.state", &run, nullptr, state_payload("queued", "running"))};
+        make_event("run.state", &run, nullptr, std::move(payload))};
     // The run's first ready tasks, and those of them a worker can take now, commit with it:
     // a single-task run starts its attempt after one commit, not three.
     run.state = run_state::running;

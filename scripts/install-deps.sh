@@ -9,7 +9,8 @@ build_pkgs=(
     libcli11-dev libhowardhinnant-date-dev libsqlite3-dev libmariadb-dev libssl-dev
     libsystemd-dev libbenchmark-dev
 )
-test_pkgs=(nodejs npm postgresql mariadb-server)
+# prometheus: `promtool check metrics` validates the /metrics exposition in the tests.
+test_pkgs=(nodejs npm postgresql mariadb-server prometheus)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 

@@ -153,7 +153,7 @@ sql_statement statement_for(const run_transition& t) {
         "END, "
         "finished_at = CASE WHEN $1 IN (" +
         terminal_run_states() +
-        ") THEN $2 ELSE finished_at END "
+        ") THEN $2 WHEN $1 = 'queued' THEN NULL ELSE finished_at END "
         "WHERE id = $3 AND state = $4";
     return {sql, {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))}};
 }

@@ -1,5 +1,6 @@
 #include "store/store_writer.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -86,7 +87,7 @@ void store_writer::commit(std::vector<request>& batch) {
     for (const request& r : batch) {
         all.insert(all.end(), r.transitions.begin(), r.transitions.end());
     }
-    auto result = store_.apply(all);
+    auto result = timed_apply(all);
     if (result && result->size() != all.size()) {
         result = core::error::permanent("store writer: the store returned " +
                                         std::to_string(result->size()) + " outcomes for " +
@@ -111,7 +112,18 @@ void store_writer::commit(std::vector<request>& batch) {
 }
 
 void store_writer::commit_alone(request& r) {
-    r.done(store_.apply(r.transitions));
+    r.done(timed_apply(r.transitions));
+}
+
+core::result<store_writer::outcomes> store_writer::timed_apply(
+    std::span<const scheduler::transition> batch) {
+    const auto start = std::chrono::steady_clock::now();
+    auto result = store_.apply(batch);
+    if (commit_observer_) {
+        commit_observer_(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return result;
 }
 
 }  // namespace sluice::store

@@ -6,6 +6,7 @@
 #include <functional>
 #include <future>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -45,6 +46,12 @@ public:
     std::future<core::result<outcomes>> submit(std::vector<scheduler::transition> transitions);
     std::future<core::result<scheduler::transition_outcome>> submit(scheduler::transition t);
 
+    // Called on the writer thread with the duration of every commit (apply call) in seconds,
+    // for the sluice_store_commit_seconds histogram. Set before the first submit.
+    void set_commit_observer(std::function<void(double)> observer) {
+        commit_observer_ = std::move(observer);
+    }
+
 private:
     struct request {
         std::vector<scheduler::transition> transitions;
@@ -56,13 +63,15 @@ private:
     // on its own so one bad submission cannot fail the others.
     void commit(std::vector<request>& batch);
     void commit_alone(request& r);
+    core::result<outcomes> timed_apply(std::span<const scheduler::transition> batch);
 
     scheduler::run_store& store_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<request> pending_;  // guarded by mutex_
     bool stopping_ = false;        // guarded by mutex_
-    std::thread thread_;           // last: starts after the members above exist
+    std::function<void(double)> commit_observer_;
+    std::thread thread_;  // last: starts after the members above exist
 };
 
 }  // namespace sluice::store

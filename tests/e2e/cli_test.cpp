@@ -209,3 +209,18 @@ TEST_CASE("run rejects unknown jobs and malformed or undeclared params", "[cli][
     CHECK(undeclared.exit_code == 2);
     CHECK_THAT(undeclared.err, Contains("color"));
 }
+
+TEST_CASE("token new prints a token and the config entry holding its hash", "[cli][token]") {
+    auto r = run_sluice({"token", "new", "ci-bot", "--role", "operator"});
+    REQUIRE(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() == 3);
+    CHECK_THAT(out[0], StartsWith("token: sluice_"));
+    CHECK_THAT(out[2], StartsWith("  - {name: ci-bot, sha256: "));
+    CHECK_THAT(out[2], Contains(", role: operator}"));
+    auto again = run_sluice({"token", "new", "ci-bot"});
+    CHECK(lines(again.out).at(0) != out[0]);
+    CHECK_THAT(lines(again.out).at(2), Contains("role: viewer"));
+    CHECK(run_sluice({"token", "new", "bad name"}).exit_code == 2);
+    CHECK(run_sluice({"token", "new", "x", "--role", "root"}).exit_code == 2);
+}

@@ -34,7 +34,8 @@ std::filesystem::path write_config(const temp_dir& dir, const std::string& store
                                    const std::string& rest) {
     const auto file = dir.path() / "sluice.yaml";
     std::ofstream out(file);
-    out << "store: {url: \"" << store_url << "\"}\n" << rest;
+    // Port 0: tests run in parallel, and a developer's daemon may hold the default port.
+    out << "server: {listen: \"127.0.0.1:0\"}\nstore: {url: \"" << store_url << "\"}\n" << rest;
     return file;
 }
 

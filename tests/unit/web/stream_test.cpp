@@ -1,0 +1,92 @@
+#include <catch2/catch.hpp>
+
+#include "core/metrics.hpp"
+#include "web/event_hub.hpp"
+#include "web/service_metrics.hpp"
+
+using namespace sluice;
+using namespace sluice::web;
+
+TEST_CASE("an event stream drops a client that falls behind its bound", "[web][sse]") {
+    sse_stream s(3);
+    CHECK(s.push("a"));
+    CHECK(s.push("b"));
+    CHECK(s.push("c"));
+    CHECK_FALSE(s.push("d"));
+    CHECK(s.overflowed());
+    CHECK(s.closed());
+    CHECK(s.empty());
+}
+
+TEST_CASE("an event stream stops producers once the client is gone", "[web][sse]") {
+    sse_stream s(10);
+    bool told = false;
+    s.set_on_detach([&] { told = true; });
+    s.detach();
+    CHECK(told);
+    CHECK_FALSE(s.push("x"));
+}
+
+TEST_CASE("the event hub filters by kind and run and forgets dropped clients", "[web][sse]") {
+    event_hub hub;
+    auto all = hub.subscribe(100, std::nullopt, std::nullopt);
+    auto audits = hub.subscribe(100, std::string("audit"), std::nullopt);
+    auto run7 = hub.subscribe(100, std::nullopt, 7);
+    for (auto* s : {all.get(), audits.get(), run7.get()}) {
+        s->take();  // the "subscribed" comment
+    }
+    scheduler::new_event e;
+    e.kind = "run.state";
+    e.run = core::run_id{7};
+    e.payload_json = R"({"from":"queued","to":"running"})";
+    hub.publish(e);
+    e.kind = "audit";
+    e.run.reset();
+    hub.publish(e);
+    CHECK(all->take().size() == 2);
+    auto a = audits->take();
+    REQUIRE(a.size() == 1);
+    CHECK_THAT(a.front(), Catch::Matchers::Contains("event: audit"));
+    auto r = run7->take();
+    REQUIRE(r.size() == 1);
+    CHECK_THAT(r.front(), Catch::Matchers::Contains(R"("to":"running")"));
+    all->detach();
+    hub.publish(e);
+    CHECK(hub.subscribers() == 2);
+}
+
+TEST_CASE("histograms are cumulative with +Inf holding every observation", "[web][metrics]") {
+    core::histogram h({0.1, 1});
+    h.observe(0.05);
+    h.observe(0.5);
+    h.observe(5);
+    auto s = h.read();
+    CHECK(s.cumulative == std::vector<std::uint64_t>{1, 2});
+    CHECK(s.count == 3);
+    CHECK(s.sum == Approx(5.55));
+}
+
+TEST_CASE("metrics count finished runs and task attempts from engine events", "[web][metrics]") {
+    service_metrics m;
+    scheduler::new_event e;
+    e.job = "nightly";
+    e.run = core::run_id{1};
+    e.task = "load\"x";
+    e.kind = "task.state";
+    e.payload_json = R"({"from":"queued","to":"running","try":1})";
+    m.observe(e);
+    e.payload_json = R"({"from":"running","to":"failed","try":1})";
+    m.observe(e);
+    e.kind = "run.state";
+    e.task.reset();
+    e.payload_json = R"({"from":"running","to":"failed"})";
+    m.observe(e);
+    const std::string text = m.render(scheduler::engine_stats{});
+    CHECK_THAT(text,
+               Catch::Matchers::Contains(R"(sluice_runs_total{job="nightly",state="failed"} 1)"));
+    CHECK_THAT(text,
+               Catch::Matchers::Contains(
+                   R"(sluice_task_attempts_total{job="nightly",task="load\"x",state="failed"} 1)"));
+    CHECK_THAT(text, Catch::Matchers::Contains("sluice_task_duration_seconds_count 1"));
+    CHECK_THAT(text, Catch::Matchers::Contains("# TYPE sluice_store_commit_seconds histogram"));
+}

@@ -1,0 +1,318 @@
+#include "web/api.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+#include "core/time.hpp"
+#include "web/api_impl.hpp"
+
+namespace sluice::web {
+
+http_response json_response(int status, const nlohmann::json& body) {
+    http_response r;
+    r.status = status;
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return r;
+}
+
+http_response error_response(int status, std::string_view code, std::string_view message) {
+    return json_response(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+http_response store_error(const core::error& e) {
+    auto r = error_response(503, "store_unavailable", "the run-state store failed: " + e.message);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+std::optional<nlohmann::json> body_object(const http_request& request, http_response& error) {
+    if (request.body.empty()) {
+        return nlohmann::json::object();
+    }
+    auto j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+        error = error_response(400, "malformed_json", "the request body is not valid JSON");
+        return std::nullopt;
+    }
+    if (!j.is_object()) {
+        error = error_response(400, "malformed_json", "the request body must be a JSON object");
+        return std::nullopt;
+    }
+    return j;
+}
+
+nlohmann::json time_json(const std::optional<core::time_point>& t) {
+    if (!t) {
+        return nullptr;
+    }
+    return core::format_rfc3339_utc(std::chrono::floor<std::chrono::seconds>(*t));
+}
+
+nlohmann::json run_json(const scheduler::run_record& r) {
+    auto params = nlohmann::json::parse(r.params_json, nullptr, false);
+    return {
+        {"id", r.id.value},
+        {"job", r.job},
+        {"state", scheduler::to_string(r.state)},
+        {"trigger", scheduler::to_string(r.trigger)},
+        {"params", params.is_discarded() ? nlohmann::json::object() : params},
+        {"logical_time", time_json(r.logical_time)},
+        {"data_interval_start", time_json(r.data_interval_start)},
+        {"data_interval_end", time_json(r.data_interval_end)},
+        {"created_at", time_json(r.created_at)},
+        {"started_at", time_json(r.started_at)},
+        {"finished_at", time_json(r.finished_at)},
+    };
+}
+
+nlohmann::json task_json(const scheduler::task_instance_record& t) {
+    auto metrics = nlohmann::json::parse(t.metrics_json, nullptr, false);
+    nlohmann::json error = nullptr;
+    if (t.error_message && !t.error_message->empty()) {
+        error = {{"class", t.error_cls ? nlohmann::json(scheduler::to_string(*t.error_cls))
+                                       : nlohmann::json(nullptr)},
+                 {"message", *t.error_message}};
+    }
+    // The store keeps the newest attempt's times; earlier tries ended in a retry.
+    nlohmann::json attempts = nlohmann::json::array();
+    for (int i = 1; i <= t.try_number; ++i) {
+        if (i < t.try_number) {
+            attempts.push_back({{"try", i}, {"outcome", "retried"}});
+        } else {
+            attempts.push_back({{"try", i},
+                                {"state", scheduler::to_string(t.state)},
+                                {"started_at", time_json(t.started_at)},
+                                {"finished_at", time_json(t.finished_at)},
+                                {"error", error}});
+        }
+    }
+    return {
+        {"task", t.task},
+        {"state", scheduler::to_string(t.state)},
+        {"try_number", t.try_number},
+        {"max_tries", t.max_tries},
+        {"queued_at", time_json(t.queued_at)},
+        {"started_at", time_json(t.started_at)},
+        {"finished_at", time_json(t.finished_at)},
+        {"next_attempt_at", time_json(t.next_attempt_at)},
+        {"error", error},
+        {"metrics", metrics.is_discarded() ? nlohmann::json::object() : metrics},
+        {"attempts", attempts},
+    };
+}
+
+std::optional<std::int64_t> parse_id(std::string_view text) {
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    const std::int64_t v = std::stoll(std::string(text));
+    return v > 0 ? std::optional(v) : std::nullopt;
+}
+
+api::impl::impl(api_dependencies d, api_options o)
+    : deps(d),
+      options(o),
+      auth(d.config.server.tokens),
+      pool(static_cast<std::size_t>(std::max(1, o.store_threads))),
+      log(core::component_logger("web")),
+      audit_strand(boost::asio::make_strand(pool.get_executor())) {}
+
+std::shared_ptr<sse_stream> api::impl::open_stream() {
+    std::erase_if(streams, [](const std::weak_ptr<sse_stream>& w) {
+        auto s = w.lock();
+        return !s || s->detached();
+    });
+    if (streams.size() >= options.max_streams) {
+        return nullptr;
+    }
+    auto s = std::make_shared<sse_stream>(deps.config.server.sse_queue_limit);
+    streams.push_back(s);
+    metrics.set_open_streams(streams.size());
+    return s;
+}
+
+void api::impl::handle(http_request request, responder done) {
+    auto m = routes.match(request.method, request.path);
+    // Methods outside the known set are counted as "other": the label set stays bounded.
+    static const std::set<std::string> methods{"GET", "POST", "PUT", "DELETE", "HEAD"};
+    done = [self = shared_from_this(),
+            method = methods.contains(request.method) ? request.method : std::string("other"),
+            route = m.found != nullptr ? m.found->pattern : std::string("unmatched"),
+            done = std::move(done)](http_response r) {
+        self->metrics.observe_request(method, route, r.status);
+        done(std::move(r));
+    };
+    if (m.found == nullptr) {
+        if (!m.allowed.empty()) {
+            std::string allow;
+            for (const auto& a : m.allowed) {
+                allow += (allow.empty() ? "" : ", ") + a;
+            }
+            auto r = error_response(405, "method_not_allowed",
+                                    "this path accepts " + allow + ", not " + request.method);
+            r.headers.emplace_back("Allow", allow);
+            return done(std::move(r));
+        }
+        return done(error_response(404, "not_found", "no such endpoint"));
+    }
+    const route& route = *m.found;
+    if (!started && route.pattern.starts_with("/api/")) {
+        auto r = error_response(503, "starting",
+                                "the scheduler is still starting (loading jobs, reconciling "
+                                "runs); retry shortly");
+        r.headers.emplace_back("Retry-After", "1");
+        return done(std::move(r));
+    }
+    access needs = route.needs;
+    if (route.pattern == "/metrics" && deps.config.server.metrics_auth) {
+        needs = access::viewer;
+    }
+    auto ctx = std::make_shared<request_context>();
+    ctx->actor = "api:anonymous";
+    ctx->request.method = request.method;
+    ctx->request.path = request.path;
+    ctx->params = m.params;
+    if (route.audited) {
+        // Every mutating call is audited, refused ones (401, 403, 4xx) included.
+        done = [self = shared_from_this(), ctx, done = std::move(done)](http_response r) {
+            self->audit(*ctx, r.status);
+            done(std::move(r));
+        };
+    }
+    if (needs != access::open && auth.enabled()) {
+        auto who = auth.authenticate(request.header("authorization"));
+        if (!who) {
+            auto r = error_response(401, "unauthorized",
+                                    "send a valid token as `Authorization: Bearer TOKEN`");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
+            return done(std::move(r));
+        }
+        ctx->actor = "api:" + who->name;
+        if (!allows(who->role, needs)) {
+            return done(error_response(
+                403, "forbidden",
+                "token '" + who->name + "' has role " + std::string(config::to_string(who->role)) +
+                    "; this call needs " +
+                    (needs == access::admin ? "admin" : "operator or admin")));
+        }
+    }
+    if ((request.method == "POST" || request.method == "PUT") && !request.body.empty()) {
+        const std::string* type = request.header("content-type");
+        std::string t = type ? *type : "";
+        std::transform(t.begin(), t.end(), t.begin(), [](char c) {
+            return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        });
+        if (!t.starts_with("application/json")) {
+            return done(error_response(415, "unsupported_media_type",
+                                       "send the body as Content-Type: application/json"));
+        }
+    }
+    ctx->request = std::move(request);
+    route.handler(*ctx, std::move(done));
+}
+
+void api::impl::audit(const request_context& ctx, int status) {
+    scheduler::new_event e;
+    e.at = std::chrono::system_clock::now();
+    e.kind = "audit";
+    e.actor = ctx.actor;
+    if (auto it = ctx.params.values.find("job"); it != ctx.params.values.end()) {
+        e.job = it->second;
+    }
+    if (auto it = ctx.params.values.find("id"); it != ctx.params.values.end()) {
+        if (auto id = parse_id(it->second)) {
+            e.run = core::run_id{*id};
+        }
+    }
+    if (auto it = ctx.params.values.find("task"); it != ctx.params.values.end()) {
+        e.task = it->second;
+    }
+    e.payload_json = nlohmann::json{
+        {"method", ctx.request.method},
+        {"path", ctx.request.path},
+        {"status",
+         status}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    log->info("audit: {} {} {} -> {}", ctx.actor, ctx.request.method, ctx.request.path, status);
+    hub.publish(e);
+    boost::asio::post(audit_strand, [self = shared_from_this(), e] {
+        auto r = self->deps.store->append_event(e);
+        if (!r) {
+            self->log->error("could not record an audit event ({} {}): {}", e.actor, e.kind,
+                             r.error().message);
+        }
+    });
+}
+
+api::api(api_dependencies deps, api_options options)
+    : impl_(std::make_shared<impl>(deps, options)) {
+    impl_->add_probe_routes();
+    impl_->add_job_routes();
+    impl_->add_run_routes();
+    impl_->add_stream_routes();
+    impl_->add_variable_routes();
+}
+
+api::~api() {
+    if (impl_->keepalive) {
+        impl_->keepalive->cancel();
+    }
+    // Join the store threads first: afterwards nothing but the loop holds the impl.
+    impl_->pool.stop();
+    impl_->pool.join();
+}
+
+void api::handle(http_request request, responder done) {
+    impl_->handle(std::move(request), std::move(done));
+}
+
+void api::impl::arm_keepalive() {
+    keepalive->expires_after(options.keepalive_interval);
+    keepalive->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        for (const auto& weak : self->streams) {
+            if (auto s = weak.lock()) {
+                s->push(": keepalive\n\n");
+            }
+        }
+        self->arm_keepalive();
+    });
+}
+
+void api::set_started() {
+    impl_->started = true;
+    impl_->keepalive = std::make_unique<boost::asio::steady_timer>(impl_->deps.loop);
+    impl_->arm_keepalive();
+}
+
+void api::publish(const scheduler::new_event& e) {
+    impl_->metrics.observe(e);
+    impl_->hub.publish(e);
+}
+
+void api::observe_store_commit(double seconds) {
+    impl_->metrics.observe_store_commit(seconds);
+}
+
+const std::vector<route>& api::routes() const {
+    return impl_->routes.routes();
+}
+
+std::vector<std::pair<std::string, std::string>> api::route_table() {
+    // Handlers are only registered, never called: no engine or store is needed.
+    static const config::sluice_config config;
+    boost::asio::io_context loop;
+    api a(api_dependencies{config, nullptr, nullptr, loop}, api_options{.store_threads = 1});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const route& r : a.routes()) {
+        out.emplace_back(r.method, r.pattern);
+    }
+    return out;
+}
+
+}  // namespace sluice::web

@@ -1,0 +1,73 @@
+#pragma once
+
+// The HTTP API v1 (ARCHITECTURE.md section 6, docs/api.md): routing, auth, limits on content,
+// JSON errors, audit records, and the handlers for probes, metrics, jobs, runs, logs, events and
+// variables. Handlers run on the control loop; every store read or write goes to the API's own
+// blocking pool and its result is posted back, so the loop never waits on the database.
+//
+// Lifecycle: construct on the composition root after the engine; route the engine's event
+// observer to publish(); hand handle() to http_server; destroy before the loop's io_context.
+
+#include <memory>
+
+#include "config/spec.hpp"
+#include "scheduler/engine.hpp"
+#include "web/http_message.hpp"
+#include "web/router.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sluice::web {
+
+class service_metrics;
+
+struct api_dependencies {
+    const config::sluice_config& config;
+    scheduler::engine* engine;    // not null when serving
+    scheduler::run_store* store;  // not null when serving; blocking: the API's pool only
+    boost::asio::io_context& loop;
+};
+
+struct api_options {
+    // Threads for store calls made by the API (reads, variables, audit records).
+    int store_threads = 2;
+    // How often a followed task log is polled for new lines.
+    std::chrono::milliseconds log_poll_interval{std::chrono::milliseconds(200)};
+    // Simultaneous event-stream clients (events and log follow); 429 beyond.
+    std::size_t max_streams = 256;
+    // An idle event stream gets a comment line this often, so proxies keep it open and a
+    // vanished client is noticed.
+    std::chrono::milliseconds keepalive_interval{std::chrono::seconds(15)};
+};
+
+class api {
+public:
+    api(api_dependencies deps, api_options options = {});
+    ~api();
+    api(const api&) = delete;
+    api& operator=(const api&) = delete;
+
+    // Loop thread: answers one request through `done`.
+    void handle(http_request request, responder done);
+    // Loop thread: the scheduler finished starting. Until then /api routes answer 503
+    // `starting` (jobs are not loaded yet); probes answer at once.
+    void set_started();
+    // Loop thread: an engine event (metrics, event streams).
+    void publish(const scheduler::new_event& e);
+    // Any thread: the store writer's commit hook.
+    void observe_store_commit(double seconds);
+
+    // Every route served, for docs/openapi.yaml's check.
+    const std::vector<route>& routes() const;
+    // (method, pattern) of every route, without a running engine or store.
+    static std::vector<std::pair<std::string, std::string>> route_table();
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace sluice::web

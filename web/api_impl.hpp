@@ -1,0 +1,84 @@
+#pragma once
+
+// Internal to web/: the API's state and the helpers its handler files share.
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
+
+#include "web/api.hpp"
+#include "web/auth.hpp"
+#include "web/event_hub.hpp"
+#include "web/service_metrics.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace sluice::web {
+
+http_response json_response(int status, const nlohmann::json& body);
+http_response error_response(int status, std::string_view code, std::string_view message);
+// A store failure: 503 (the database is unreachable or refused; retry later).
+http_response store_error(const core::error& e);
+// The request body as a JSON object (an empty body is an empty object); nullopt with `error`
+// set to a 400 response when it is not.
+std::optional<nlohmann::json> body_object(const http_request& request, http_response& error);
+// An optional instant as RFC 3339 (UTC, seconds) or null.
+nlohmann::json time_json(const std::optional<core::time_point>& t);
+nlohmann::json run_json(const scheduler::run_record& r);
+nlohmann::json task_json(const scheduler::task_instance_record& t);
+// A positive integer path or query parameter; nullopt when malformed.
+std::optional<std::int64_t> parse_id(std::string_view text);
+
+struct api::impl : std::enable_shared_from_this<api::impl> {
+    impl(api_dependencies d, api_options o);
+
+    // Runs `work` (blocking) on the pool and `then(result)` back on the loop.
+    template <class Work, class Then>
+    void blocking(Work work, Then then) {
+        boost::asio::post(pool, [self = shared_from_this(), work = std::move(work),
+                                 then = std::move(then)]() mutable {
+            auto result = work();
+            boost::asio::post(self->deps.loop,
+                              [result = std::move(result), then = std::move(then)]() mutable {
+                                  then(std::move(result));
+                              });
+        });
+    }
+
+    void handle(http_request request, responder done);
+    void audit(const request_context& ctx, int status);
+    // A new event stream, or nullopt when at max_streams.
+    std::shared_ptr<sse_stream> open_stream();
+
+    void add_probe_routes();     // api_probes.cpp: livez, healthz, readyz, metrics
+    void add_job_routes();       // api_jobs.cpp
+    void add_run_routes();       // api_runs.cpp
+    void add_stream_routes();    // api_streams.cpp: task logs, events
+    void add_variable_routes();  // api_variables.cpp
+    void trigger(scheduler::trigger_request request, responder done);
+
+    api_dependencies deps;
+    api_options options;
+    token_auth auth;
+    router routes;
+    event_hub hub;
+    service_metrics metrics;
+    boost::asio::thread_pool pool;
+    std::shared_ptr<spdlog::logger> log;
+    std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
+    bool started = false;                            // the scheduler finished starting
+    std::unique_ptr<boost::asio::steady_timer> keepalive;
+    void arm_keepalive();
+    // Audit records are appended in the order the calls completed.
+    boost::asio::strand<boost::asio::thread_pool::executor_type> audit_strand;
+};
+
+}  // namespace sluice::web

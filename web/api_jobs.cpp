@@ -1,0 +1,277 @@
+// Jobs: list, detail (spec, schedule in words, next fire times, recent runs), pause, unpause,
+// trigger.
+
+#include "core/duration.hpp"
+#include "core/time.hpp"
+#include "scheduler/cron_expression.hpp"
+#include "web/api_impl.hpp"
+
+namespace sluice::web {
+
+namespace {
+
+constexpr int next_fire_count = 5;
+constexpr std::size_t recent_run_count = 10;
+// Idempotency keys end up in run keys: bounded and printable.
+constexpr std::size_t max_idempotency_key = 200;
+
+// What the API shows of a job's definition. Task bodies (commands, SQL, URLs) are left out:
+// they may carry interpolated secrets.
+nlohmann::json job_spec_json(const config::job_spec& job) {
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& p : job.params) {
+        params.push_back({{"name", p.name},
+                          {"type", config::to_string(p.type)},
+                          {"default", p.default_value ? nlohmann::json(*p.default_value)
+                                                      : nlohmann::json(nullptr)}});
+    }
+    nlohmann::json tasks = nlohmann::json::array();
+    for (const auto& t : job.tasks) {
+        tasks.push_back({{"name", t.name},
+                         {"type", config::to_string(t.type)},
+                         {"description", t.description},
+                         {"depends_on", t.depends_on},
+                         {"trigger_rule", config::to_string(t.rule)},
+                         {"pool", t.pool ? nlohmann::json(*t.pool) : nlohmann::json(nullptr)},
+                         {"max_attempts", t.retry.max_attempts},
+                         {"timeout", t.timeout ? nlohmann::json(core::format_duration(*t.timeout))
+                                               : nlohmann::json(nullptr)}});
+    }
+    return {
+        {"name", job.name},
+        {"description", job.description},
+        {"tags", job.tags},
+        {"schedule", job.schedule ? nlohmann::json(*job.schedule) : nlohmann::json(nullptr)},
+        {"timezone", job.timezone},
+        {"catchup", config::to_string(job.catchup)},
+        {"concurrency", config::to_string(job.concurrency)},
+        {"max_active_runs", job.max_active_runs},
+        {"timeout", job.timeout ? nlohmann::json(core::format_duration(*job.timeout))
+                                : nlohmann::json(nullptr)},
+        {"params", params},
+        {"tasks", tasks},
+    };
+}
+
+nlohmann::json status_json(const scheduler::job_status& s, const config::job_spec* spec) {
+    nlohmann::json j{
+        {"name", s.name},
+        {"paused", s.paused},
+        {"next_fire", s.next_fire ? nlohmann::json(core::format_rfc3339_utc(*s.next_fire))
+                                  : nlohmann::json(nullptr)},
+        {"active_runs", s.active_runs},
+        {"waiting_runs", s.waiting_runs}};
+    if (spec != nullptr) {
+        j["description"] = spec->description;
+        j["schedule"] = spec->schedule ? nlohmann::json(*spec->schedule) : nlohmann::json(nullptr);
+        j["timezone"] = spec->timezone;
+        j["tags"] = spec->tags;
+    }
+    return j;
+}
+
+// The schedule in words and its next fire times in the job's zone.
+void add_schedule(nlohmann::json& j, const config::job_spec& job) {
+    j["schedule_description"] = nullptr;
+    j["next_fire_times"] = nlohmann::json::array();
+    if (!job.schedule) {
+        return;
+    }
+    auto cron = scheduler::cron_expression::parse(*job.schedule);
+    auto zone = core::find_time_zone(job.timezone);
+    if (!cron || !zone) {
+        return;
+    }
+    j["schedule_description"] = cron->describe();
+    auto t = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    for (int i = 0; i < next_fire_count; ++i) {
+        auto next = cron->next(t, *zone);
+        if (!next) {
+            break;
+        }
+        j["next_fire_times"].push_back(core::format_rfc3339(*next, *zone));
+        t = *next;
+    }
+}
+
+// Trigger params: a JSON object of scalars, passed on as text.
+std::optional<std::map<std::string, std::string>> trigger_params(const nlohmann::json& body,
+                                                                 std::string& problem) {
+    std::map<std::string, std::string> out;
+    if (!body.contains("params")) {
+        return out;
+    }
+    const auto& params = body["params"];
+    if (!params.is_object()) {
+        problem = "'params' must be a JSON object of names to values";
+        return std::nullopt;
+    }
+    for (const auto& [k, v] : params.items()) {
+        if (v.is_string()) {
+            out[k] = v.get<std::string>();
+        } else if (v.is_number() || v.is_boolean()) {
+            out[k] = v.dump();
+        } else {
+            problem = "param '" + k + "' must be a string, number or boolean";
+            return std::nullopt;
+        }
+    }
+    for (const auto& [k, v] : body.items()) {
+        if (k != "params") {
+            problem = "unknown field '" + k + "'; the body is {\"params\":{...}}";
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void api::impl::add_job_routes() {
+    routes.add("GET", "/api/v1/jobs", access::viewer, [this](request_context&, responder done) {
+        deps.engine->async_jobs([self = shared_from_this(),
+                                 done = std::move(done)](std::vector<scheduler::job_status> jobs) {
+            nlohmann::json list = nlohmann::json::array();
+            // In file order, as configured.
+            for (const auto& spec : self->deps.config.jobs) {
+                for (const auto& s : jobs) {
+                    if (s.name == spec.name) {
+                        list.push_back(status_json(s, &spec));
+                    }
+                }
+            }
+            done(json_response(200, {{"jobs", list}}));
+        });
+    });
+
+    routes.add(
+        "GET", "/api/v1/jobs/{job}", access::viewer, [this](request_context& ctx, responder done) {
+            const std::string name = ctx.params.at("job");
+            const config::job_spec* spec = deps.config.find_job(name);
+            if (spec == nullptr) {
+                return done(error_response(404, "job_not_found", "no job named " + name));
+            }
+            deps.engine->async_jobs([self = shared_from_this(), spec, name, done = std::move(done)](
+                                        std::vector<scheduler::job_status> jobs) mutable {
+                nlohmann::json j = job_spec_json(*spec);
+                for (const auto& s : jobs) {
+                    if (s.name == name) {
+                        j["status"] = status_json(s, nullptr);
+                    }
+                }
+                add_schedule(j, *spec);
+                self->blocking(
+                    [self, name] {
+                        scheduler::run_filter f;
+                        f.job = name;
+                        f.limit = recent_run_count;
+                        return self->deps.store->list_runs(f);
+                    },
+                    [j = std::move(j),
+                     done = std::move(done)](core::result<scheduler::run_page> page) mutable {
+                        if (!page) {
+                            return done(store_error(page.error()));
+                        }
+                        j["recent_runs"] = nlohmann::json::array();
+                        for (const auto& r : page->runs) {
+                            j["recent_runs"].push_back(run_json(r));
+                        }
+                        done(json_response(200, j));
+                    });
+            });
+        });
+
+    for (const bool pause : {true, false}) {
+        routes.add("POST", pause ? "/api/v1/jobs/{job}/pause" : "/api/v1/jobs/{job}/unpause",
+                   access::operator_, [this, pause](request_context& ctx, responder done) {
+                       const std::string name = ctx.params.at("job");
+                       deps.engine->async_set_paused(
+                           name, pause, ctx.actor,
+                           [name, pause, done = std::move(done)](core::result<bool> r) {
+                               if (!r) {
+                                   return done(store_error(r.error()));
+                               }
+                               if (!*r) {
+                                   return done(error_response(404, "job_not_found",
+                                                              "no job named " + name));
+                               }
+                               done(json_response(200, {{"job", name}, {"paused", pause}}));
+                           });
+                   });
+    }
+
+    routes.add(
+        "POST", "/api/v1/jobs/{job}/runs", access::operator_,
+        [this](request_context& ctx, responder done) {
+            http_response bad;
+            auto body = body_object(ctx.request, bad);
+            if (!body) {
+                return done(std::move(bad));
+            }
+            std::string problem;
+            auto params = trigger_params(*body, problem);
+            if (!params) {
+                return done(error_response(400, "bad_params", problem));
+            }
+            scheduler::trigger_request request;
+            request.job = ctx.params.at("job");
+            request.params = std::move(*params);
+            request.actor = ctx.actor;
+            if (const std::string* key = ctx.request.header("idempotency-key")) {
+                const bool printable = std::all_of(key->begin(), key->end(),
+                                                   [](char c) { return c > 0x20 && c < 0x7f; });
+                if (key->empty() || key->size() > max_idempotency_key || !printable) {
+                    return done(error_response(
+                        400, "bad_idempotency_key",
+                        "Idempotency-Key must be 1-200 printable characters without spaces"));
+                }
+                request.idempotency_key = *key;
+            }
+            const config::job_spec* spec = deps.config.find_job(request.job);
+            if (spec != nullptr && spec->concurrency == config::concurrency_policy::forbid &&
+                !request.idempotency_key) {
+                // `concurrency: forbid` refuses a manual run beside an active one. (With an
+                // Idempotency-Key the engine decides, so a retried request finds its run.)
+                return deps.engine->async_jobs(
+                    [self = shared_from_this(), request = std::move(request),
+                     done = std::move(done)](std::vector<scheduler::job_status> jobs) mutable {
+                        for (const auto& s : jobs) {
+                            if (s.name == request.job && s.active_runs + s.waiting_runs > 0) {
+                                return done(error_response(
+                                    409, "overlap_forbidden",
+                                    "job " + request.job +
+                                        " has concurrency: forbid and a run is active"));
+                            }
+                        }
+                        self->trigger(std::move(request), std::move(done));
+                    });
+            }
+            trigger(std::move(request), std::move(done));
+        });
+}
+
+void api::impl::trigger(scheduler::trigger_request request, responder done) {
+    deps.engine->async_trigger(
+        std::move(request), [done = std::move(done)](scheduler::trigger_result r) {
+            if (r) {
+                // A repeated Idempotency-Key answers with the run it created first.
+                return done(json_response(r->created ? 201 : 200,
+                                          {{"run_id", r->run.value}, {"created", r->created}}));
+            }
+            const auto& e = r.error();
+            switch (e.code) {
+                case scheduler::trigger_errc::unknown_job:
+                    return done(error_response(404, "job_not_found", e.message));
+                case scheduler::trigger_errc::paused:
+                    return done(error_response(409, "job_paused", e.message));
+                case scheduler::trigger_errc::bad_params:
+                    return done(error_response(400, "bad_params", e.message));
+                case scheduler::trigger_errc::shutting_down:
+                    return done(error_response(503, "shutting_down", e.message));
+                case scheduler::trigger_errc::store_failure:
+                    return done(error_response(503, "store_unavailable", e.message));
+            }
+        });
+}
+
+}  // namespace sluice::web

@@ -1,0 +1,111 @@
+// Probes and metrics. /livez and /healthz answer from the loop itself (that the loop runs the
+// handler is the liveness signal) and never touch the store; /readyz asks the store with a 1 s
+// bound and the engine whether it runs.
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "web/api_impl.hpp"
+
+namespace sluice::web {
+
+namespace {
+
+// How long /readyz waits for the store before calling it unreachable.
+constexpr auto readiness_store_budget = std::chrono::seconds(1);
+
+struct readiness {
+    bool answered = false;
+    std::optional<scheduler::engine_stats> stats;
+    std::optional<std::string> store_problem;  // set once the store check finished or timed out
+    bool store_done = false;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+void finish_readiness(const std::shared_ptr<readiness>& r, const responder& done) {
+    if (r->answered || !r->stats || !r->store_done) {
+        return;
+    }
+    r->answered = true;
+    if (r->timer) {
+        r->timer->cancel();
+    }
+    nlohmann::json reasons = nlohmann::json::array();
+    if (r->store_problem) {
+        reasons.push_back(*r->store_problem);
+    }
+    if (!r->stats->started) {
+        reasons.push_back("the scheduler has not started");
+    } else if (r->stats->shutting_down) {
+        reasons.push_back("the scheduler is shutting down");
+    }
+    const bool ready = reasons.empty();
+    done(json_response(
+        ready ? 200 : 503,
+        {{"status", ready ? "ready" : "not_ready"},
+         {"checks",
+          {{"config", "loaded"},
+           {"store", r->store_problem ? "unreachable" : "ok"},
+           {"scheduler",
+            r->stats->started && !r->stats->shutting_down ? "running" : "not_running"}}},
+         {"reasons", reasons}}));
+}
+
+}  // namespace
+
+void api::impl::add_probe_routes() {
+    auto live = [](request_context&, responder done) {
+        done(json_response(200, {{"status", "ok"}}));
+    };
+    routes.add("GET", "/livez", access::open, live);
+    routes.add("GET", "/healthz", access::open, live);
+
+    routes.add("GET", "/readyz", access::open, [this](request_context&, responder done) {
+        auto r = std::make_shared<readiness>();
+        auto shared_done = std::make_shared<responder>(std::move(done));
+        r->timer = std::make_unique<boost::asio::steady_timer>(deps.loop);
+        r->timer->expires_after(readiness_store_budget);
+        r->timer->async_wait([r, shared_done](boost::system::error_code ec) {
+            if (ec || r->store_done) {
+                return;
+            }
+            r->store_done = true;
+            r->store_problem = "the store did not answer within 1s";
+            finish_readiness(r, *shared_done);
+        });
+        blocking([self = shared_from_this()] { return self->deps.store->schema_version(); },
+                 [r, shared_done](core::result<int> v) {
+                     if (r->store_done) {
+                         return;
+                     }
+                     r->store_done = true;
+                     if (!v) {
+                         r->store_problem = "the store is unreachable: " + v.error().message;
+                     }
+                     finish_readiness(r, *shared_done);
+                 });
+        deps.engine->async_stats(
+            [self = shared_from_this(), r, shared_done](scheduler::engine_stats s) {
+                // Ready also means the API serves /api routes (set once the start completed).
+                s.started = s.started && self->started;
+                r->stats = s;
+                finish_readiness(r, *shared_done);
+            });
+    });
+
+    routes.add("GET", "/metrics", access::open, [this](request_context&, responder done) {
+        deps.engine->async_stats(
+            [self = shared_from_this(), done = std::move(done)](scheduler::engine_stats s) {
+                std::erase_if(self->streams, [](const std::weak_ptr<sse_stream>& w) {
+                    auto s = w.lock();
+                    return !s || s->detached();
+                });
+                self->metrics.set_open_streams(self->streams.size());
+                http_response r;
+                r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                r.body = self->metrics.render(s);
+                done(std::move(r));
+            });
+    });
+}
+
+}  // namespace sluice::web

@@ -1,0 +1,280 @@
+// Task logs (text, or followed as server-sent events) and the event stream / audit log.
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "web/api_impl.hpp"
+
+namespace sluice::web {
+
+namespace {
+
+constexpr std::size_t log_page = 1000;
+// A plain-text log answer holds at most this many lines (follow has no such bound).
+constexpr std::size_t max_text_log_lines = 100000;
+constexpr std::size_t max_event_page = 1000;
+
+std::string sse_chunk(std::string_view event, const nlohmann::json& data) {
+    return "event: " + std::string(event) +
+           "\ndata: " + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n\n";
+}
+
+// The attempt being followed ended: no running attempt now, and one had started (or the task
+// finished without ever running).
+bool attempt_over(const scheduler::task_instance_record& t) {
+    using scheduler::task_state;
+    return t.state != task_state::running && t.state != task_state::queued &&
+           t.state != task_state::pending;
+}
+
+struct log_poll {
+    std::vector<scheduler::stored_log_line> lines;
+    std::optional<scheduler::task_instance_record> task;
+};
+
+// Follows one task instance's log: polls the store off-loop, pushes new lines, ends with an
+// `end` event once the attempt is over and every line was sent.
+struct log_follower : std::enable_shared_from_this<log_follower> {
+    std::shared_ptr<api::impl> owner;
+    std::shared_ptr<sse_stream> stream;
+    core::task_instance_id task;
+    std::int64_t after = 0;
+    boost::asio::steady_timer timer;
+
+    log_follower(std::shared_ptr<api::impl> a, std::shared_ptr<sse_stream> s,
+                 core::task_instance_id t)
+        : owner(std::move(a)), stream(std::move(s)), task(t), timer(owner->deps.loop) {}
+
+    void poll() {
+        if (stream->detached() || stream->closed()) {
+            return;
+        }
+        owner->blocking(
+            [api = owner, task = task, after = after]() -> core::result<log_poll> {
+                // Read the state first: lines written before the attempt ended are then all
+                // visible to the read below (the sink flushes before the end is recorded).
+                auto t = api->deps.store->get_task_instance(task);
+                if (!t) {
+                    return t.error();
+                }
+                auto lines = api->deps.store->read_task_log(task, after, log_page);
+                if (!lines) {
+                    return lines.error();
+                }
+                return log_poll{std::move(*lines), std::move(*t)};
+            },
+            [self = shared_from_this()](core::result<log_poll> r) { self->on_poll(std::move(r)); });
+    }
+
+    void on_poll(core::result<log_poll> r) {
+        if (stream->detached() || stream->closed()) {
+            return;
+        }
+        if (!r) {
+            stream->push(sse_chunk("error", {{"message", r.error().message}}));
+            stream->close();
+            return;
+        }
+        for (const auto& l : r->lines) {
+            after = l.seq;
+            stream->push(sse_chunk("line", {{"seq", l.seq},
+                                            {"try", l.try_number},
+                                            {"stream", l.line.stream},
+                                            {"at", time_json(l.line.at)},
+                                            {"text", l.line.text}}));
+        }
+        if (r->lines.size() == log_page) {
+            return poll();  // more waiting: no pause
+        }
+        if (!r->task || attempt_over(*r->task)) {
+            stream->push(sse_chunk(
+                "end", {{"state", r->task ? nlohmann::json(scheduler::to_string(r->task->state))
+                                          : nlohmann::json(nullptr)}}));
+            stream->close();
+            return;
+        }
+        timer.expires_after(owner->options.log_poll_interval);
+        timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            if (!ec) {
+                self->poll();
+            }
+        });
+    }
+};
+
+struct task_lookup {
+    std::optional<scheduler::run_record> run;
+    std::optional<scheduler::task_instance_record> task;
+    std::vector<scheduler::stored_log_line> lines;  // text mode only
+};
+
+}  // namespace
+
+void api::impl::add_stream_routes() {
+    routes.add(
+        "GET", "/api/v1/runs/{id}/tasks/{task}/logs", access::viewer,
+        [this](request_context& ctx, responder done) {
+            auto id = parse_id(ctx.params.at("id"));
+            if (!id) {
+                return done(error_response(400, "bad_request", "a run id is a positive integer"));
+            }
+            const auto& q = ctx.request.query;
+            const bool follow =
+                q.contains("follow") && q.at("follow") != "0" && q.at("follow") != "false";
+            const std::string task_name = ctx.params.at("task");
+            blocking(
+                [self = shared_from_this(), run = core::run_id{*id}, task_name,
+                 follow]() -> core::result<task_lookup> {
+                    task_lookup out;
+                    auto r = self->deps.store->get_run(run);
+                    if (!r) {
+                        return r.error();
+                    }
+                    out.run = *r;
+                    if (!out.run) {
+                        return out;
+                    }
+                    auto tasks = self->deps.store->list_task_instances(run);
+                    if (!tasks) {
+                        return tasks.error();
+                    }
+                    for (const auto& t : *tasks) {
+                        if (t.task == task_name) {
+                            out.task = t;
+                        }
+                    }
+                    if (!out.task || follow) {
+                        return out;
+                    }
+                    std::int64_t after = 0;
+                    while (out.lines.size() < max_text_log_lines) {
+                        auto page = self->deps.store->read_task_log(out.task->id, after, log_page);
+                        if (!page) {
+                            return page.error();
+                        }
+                        if (page->empty()) {
+                            break;
+                        }
+                        after = page->back().seq;
+                        out.lines.insert(out.lines.end(), page->begin(), page->end());
+                    }
+                    return out;
+                },
+                [self = shared_from_this(), id = *id, task_name, follow,
+                 done = std::move(done)](core::result<task_lookup> r) {
+                    if (!r) {
+                        return done(store_error(r.error()));
+                    }
+                    if (!r->run) {
+                        return done(error_response(404, "run_not_found",
+                                                   "no run with id " + std::to_string(id)));
+                    }
+                    if (!r->task) {
+                        return done(error_response(
+                            404, "task_not_found",
+                            "run " + std::to_string(id) + " has no task " + task_name));
+                    }
+                    if (!follow) {
+                        http_response res;
+                        res.content_type = "text/plain; charset=utf-8";
+                        for (const auto& l : r->lines) {
+                            res.body += l.line.text;
+                            res.body += '\n';
+                        }
+                        return done(std::move(res));
+                    }
+                    auto stream = self->open_stream();
+                    if (!stream) {
+                        return done(error_response(429, "too_many_streams",
+                                                   "too many event streams are open; retry later"));
+                    }
+                    auto follower = std::make_shared<log_follower>(self, stream, r->task->id);
+                    stream->set_on_detach([follower] { follower->timer.cancel(); });
+                    http_response res;
+                    res.content_type = "text/event-stream";
+                    res.stream = stream;
+                    done(std::move(res));
+                    follower->poll();
+                });
+        });
+
+    routes.add(
+        "GET", "/api/v1/events", access::viewer, [this](request_context& ctx, responder done) {
+            const auto& q = ctx.request.query;
+            std::optional<std::string> kind;
+            if (auto it = q.find("kind"); it != q.end() && !it->second.empty()) {
+                kind = it->second;
+            }
+            const std::string* accept = ctx.request.header("accept");
+            const bool json = accept != nullptr &&
+                              accept->find("application/json") != std::string::npos &&
+                              accept->find("text/event-stream") == std::string::npos;
+            if (!json) {
+                std::optional<std::int64_t> run;
+                if (auto it = q.find("run"); it != q.end() && !it->second.empty()) {
+                    run = parse_id(it->second);
+                    if (!run) {
+                        return done(error_response(400, "bad_request", "run must be a run id"));
+                    }
+                }
+                if (!open_stream()) {
+                    return done(error_response(429, "too_many_streams",
+                                               "too many event streams are open; retry later"));
+                }
+                streams.pop_back();  // open_stream only checked the bound; the hub makes the stream
+                auto stream = hub.subscribe(deps.config.server.sse_queue_limit, kind, run);
+                streams.push_back(stream);
+                http_response res;
+                res.content_type = "text/event-stream";
+                res.stream = stream;
+                return done(std::move(res));
+            }
+            std::int64_t after = 0;
+            std::size_t limit = 100;
+            if (auto it = q.find("after"); it != q.end() && !it->second.empty()) {
+                auto a = parse_id(it->second);
+                if (!a && it->second != "0") {
+                    return done(error_response(400, "bad_request", "after must be an event id"));
+                }
+                after = a.value_or(0);
+            }
+            if (auto it = q.find("limit"); it != q.end()) {
+                auto l = parse_id(it->second);
+                if (!l || *l > static_cast<std::int64_t>(max_event_page)) {
+                    return done(error_response(400, "bad_request", "limit must be 1-1000"));
+                }
+                limit = static_cast<std::size_t>(*l);
+            }
+            blocking(
+                [self = shared_from_this(), after, kind, limit] {
+                    return self->deps.store->read_events(
+                        after, kind ? std::optional<std::string_view>(*kind) : std::nullopt, limit);
+                },
+                [done = std::move(done)](core::result<std::vector<scheduler::event_record>> r) {
+                    if (!r) {
+                        return done(store_error(r.error()));
+                    }
+                    nlohmann::json events = nlohmann::json::array();
+                    for (const auto& e : *r) {
+                        auto payload = nlohmann::json::parse(e.payload_json, nullptr, false);
+                        events.push_back(
+                            {{"id", e.id},
+                             {"at", time_json(e.at)},
+                             {"kind", e.kind},
+                             {"job", e.job ? nlohmann::json(*e.job) : nlohmann::json(nullptr)},
+                             {"run",
+                              e.run ? nlohmann::json(e.run->value) : nlohmann::json(nullptr)},
+                             {"task", e.task ? nlohmann::json(*e.task) : nlohmann::json(nullptr)},
+                             {"actor", e.actor},
+                             {"payload",
+                              payload.is_discarded() ? nlohmann::json::object() : payload}});
+                    }
+                    done(json_response(
+                        200, {{"events", events},
+                              {"next_after", r->empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(r->back().id)}}));
+                });
+        });
+}
+
+}  // namespace sluice::web

@@ -1,0 +1,141 @@
+#include "web/auth.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace sluice::web {
+
+namespace {
+
+std::string sha256_raw(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+std::string from_hex(std::string_view hex) {
+    std::string out;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return 0;
+    };
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : sha256_raw(data)) {
+        out += digits[c >> 4];
+        out += digits[c & 0xf];
+    }
+    return out;
+}
+
+core::result<std::string> generate_token() {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        return core::error::permanent("the system random generator failed (OpenSSL RAND_bytes)");
+    }
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string token = "sluice_";
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char b : bytes) {
+        acc = (acc << 8) | b;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            token += alphabet[(acc >> bits) & 0x3f];
+        }
+    }
+    if (bits > 0) {
+        token += alphabet[(acc << (6 - bits)) & 0x3f];
+    }
+    return token;
+}
+
+bool allows(config::token_role role, access needs) {
+    switch (needs) {
+        case access::open:
+        case access::viewer:
+            return true;
+        case access::operator_:
+            return role == config::token_role::operator_ || role == config::token_role::admin;
+        case access::admin:
+            return role == config::token_role::admin;
+    }
+    return false;
+}
+
+token_auth::token_auth(const std::vector<config::token_spec>& tokens) {
+    for (const auto& t : tokens) {
+        tokens_.push_back(entry{t.name, from_hex(t.sha256), t.role});
+    }
+}
+
+std::optional<principal> token_auth::authenticate(const std::string* authorization) const {
+    if (authorization == nullptr) {
+        return std::nullopt;
+    }
+    std::string_view value = *authorization;
+    constexpr std::string_view scheme = "Bearer ";
+    if (value.size() <= scheme.size() ||
+        !std::equal(scheme.begin(), scheme.end(), value.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+        })) {
+        return std::nullopt;
+    }
+    value.remove_prefix(scheme.size());
+    while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
+    }
+    const std::string hash = sha256_raw(value);
+    // Compare with every entry (no early exit) so timing does not depend on which one matched.
+    const entry* found = nullptr;
+    for (const entry& e : tokens_) {
+        if (e.hash.size() == hash.size() &&
+            CRYPTO_memcmp(e.hash.data(), hash.data(), hash.size()) == 0) {
+            found = &e;
+        }
+    }
+    if (found == nullptr) {
+        return std::nullopt;
+    }
+    return principal{found->name, found->role};
+}
+
+core::result<void> check_listen_policy(const config::server_spec& server) {
+    if (!server.tokens.empty()) {
+        return {};
+    }
+    const std::string& h = server.host;
+    const bool loopback = h == "localhost" || h == "::1" || h.starts_with("127.");
+    if (!loopback) {
+        return core::error::permanent(
+            "server.listen is " + server.listen +
+            " but no server.tokens are configured: refusing to serve the API without "
+            "authentication on a non-loopback address. Add tokens (`sluice token new NAME --role "
+            "admin` prints one) or listen on 127.0.0.1");
+    }
+    return {};
+}
+
+}  // namespace sluice::web

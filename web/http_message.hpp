@@ -1,0 +1,113 @@
+#pragma once
+
+// The request and response the API sees: plain values, no Beast types, so that routing, auth and
+// the handlers compile without Beast and can be tested without sockets.
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::web {
+
+struct http_request {
+    std::string method;                          // "GET", "POST", ...
+    std::string target;                          // as received: path and query
+    std::string path;                            // percent-decoded, without the query
+    std::map<std::string, std::string> query;    // decoded; the last value of a repeated key wins
+    std::map<std::string, std::string> headers;  // names in lower case
+    std::string body;
+    std::string remote;  // peer address, for logs
+
+    const std::string* header(const std::string& lower_name) const {
+        auto it = headers.find(lower_name);
+        return it == headers.end() ? nullptr : &it->second;
+    }
+};
+
+// A server-sent-events body: the handler pushes formatted events on the loop, the connection
+// writes them. Bounded: a client that falls behind by more than `limit` chunks is dropped,
+// never allowed to grow memory or block the loop. Loop thread only.
+class sse_stream {
+public:
+    explicit sse_stream(std::size_t limit) : limit_(limit) {}
+
+    // Queues one chunk ("event: ...\ndata: ...\n\n"); false once closed or dropped.
+    bool push(std::string chunk) {
+        if (closed_ || detached_) {
+            return false;
+        }
+        if (queue_.size() >= limit_) {
+            overflowed_ = true;
+            closed_ = true;
+            queue_.clear();
+            wake();
+            return false;
+        }
+        queue_.push_back(std::move(chunk));
+        wake();
+        return true;
+    }
+    // Ends the stream once the queued chunks are written.
+    void close() {
+        closed_ = true;
+        wake();
+    }
+    bool closed() const { return closed_; }
+    bool overflowed() const { return overflowed_; }
+    // The connection went away: producers stop.
+    bool detached() const { return detached_; }
+
+    // ---- connection side ----
+    void set_wakeup(std::function<void()> f) { wakeup_ = std::move(f); }
+    std::deque<std::string> take() { return std::exchange(queue_, {}); }
+    bool empty() const { return queue_.empty(); }
+    void detach() {
+        detached_ = true;
+        wakeup_ = nullptr;
+        if (on_detach_) {
+            auto f = std::move(on_detach_);
+            f();
+        }
+    }
+    // Called once when the connection goes away (unsubscribe, stop polling).
+    void set_on_detach(std::function<void()> f) { on_detach_ = std::move(f); }
+
+private:
+    void wake() {
+        if (wakeup_) {
+            wakeup_();
+        }
+    }
+
+    std::size_t limit_;
+    std::deque<std::string> queue_;
+    bool closed_ = false;
+    bool overflowed_ = false;
+    bool detached_ = false;
+    std::function<void()> wakeup_;
+    std::function<void()> on_detach_;
+};
+
+struct http_response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // values free of CR/LF/NUL
+    std::shared_ptr<sse_stream> stream;  // set: an event stream follows the header
+};
+
+// Completes a request; may be called from the loop thread only, exactly once.
+using responder = std::function<void(http_response)>;
+// The whole API as the connection layer sees it.
+using request_handler = std::function<void(http_request, responder)>;
+
+// Drops CR, LF and NUL so that nothing from user input can split a response header.
+std::string header_safe(std::string_view value);
+
+}  // namespace sluice::web

@@ -1,0 +1,472 @@
+// The only translation unit that includes Boost.Beast (build time: see http_server.hpp).
+
+#include "web/http_server.hpp"
+
+#include <array>
+#include <atomic>
+#include <deque>
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.hpp"
+
+namespace sluice::web {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+struct http_server::state : std::enable_shared_from_this<http_server::state> {
+    state(net::io_context& l, http_limits lim, request_handler h)
+        : loop(l), limits(lim), handler(std::move(h)), acceptor(l) {}
+
+    void do_accept();
+    void on_accept(beast::error_code ec, tcp::socket socket);
+
+    net::io_context& loop;
+    http_limits limits;
+    request_handler handler;
+    tcp::acceptor acceptor;
+    std::atomic<int> open{0};
+    bool stopped = false;
+    std::shared_ptr<spdlog::logger> log = core::component_logger("web");
+};
+
+namespace {
+
+// A fixed JSON error for failures found before a request reached the API (parse errors, limits).
+std::string error_json(std::string_view code, std::string_view message) {
+    std::string out = R"({"error":{"code":")";
+    out += code;
+    out += R"(","message":")";
+    out += message;
+    out += R"("}})";
+    return out;
+}
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(tcp::socket&& socket, std::shared_ptr<http_server::state> server)
+        : stream_(std::move(socket)), server_(std::move(server)) {
+        ++server_->open;
+    }
+    ~session() {
+        --server_->open;
+        if (sse_) {
+            sse_->detach();
+        }
+    }
+
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&session::do_read, shared_from_this()));
+    }
+
+private:
+    void do_read() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
+        parser_->body_limit(server_->limits.max_body_bytes);
+        stream_.expires_after(server_->limits.read_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+    }
+
+    // The header is in (and within its limit; a Content-Length over the body limit already
+    // failed). A client that sent `Expect: 100-continue` (curl does for larger bodies) waits
+    // for our go-ahead before sending the body.
+    void on_header(beast::error_code ec, std::size_t n) {
+        if (ec || parser_->is_done()) {
+            return on_read(ec, n);
+        }
+        if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+            auto go_ahead =
+                std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+            return http::async_write(
+                stream_, *go_ahead,
+                [self = shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
+                    if (ec) {
+                        return;
+                    }
+                    self->read_body();
+                });
+        }
+        read_body();
+    }
+
+    void read_body() {
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream || ec == net::error::eof ||
+            ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+            return do_close();
+        }
+        if (ec == beast::error::timeout) {
+            // Slowloris or an idle keep-alive connection: just close, the peer is not reading.
+            return;
+        }
+        if (ec == http::error::body_limit) {
+            return reject(413, "body_too_large",
+                          "the request body exceeds " +
+                              std::to_string(server_->limits.max_body_bytes) + " bytes");
+        }
+        if (ec == http::error::header_limit) {
+            return reject(431, "headers_too_large",
+                          "the request header exceeds " +
+                              std::to_string(server_->limits.max_header_bytes) + " bytes");
+        }
+        if (ec) {
+            return reject(400, "bad_request", "malformed HTTP request");
+        }
+        auto& req = parser_->get();
+        http_request r;
+        r.method = std::string(req.method_string());
+        r.target = std::string(req.target());
+        if (!parse_target(r.target, r.path, r.query)) {
+            return reject(400, "bad_request", "malformed request target");
+        }
+        for (const auto& field : req) {
+            std::string name(field.name_string());
+            for (char& c : name) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            r.headers[name] = std::string(field.value());
+        }
+        r.body = std::move(req.body());
+        beast::error_code ignored;
+        const auto peer = stream_.socket().remote_endpoint(ignored);
+        r.remote = ignored ? "?" : peer.address().to_string();
+        keep_alive_ = req.keep_alive();
+        stream_.expires_never();
+        // The handler completes on the loop; hop back onto this connection's strand.
+        server_->handler(std::move(r), [self = shared_from_this()](http_response res) {
+            net::dispatch(self->stream_.get_executor(),
+                          [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+        });
+    }
+
+    void reject(int status, std::string_view code, const std::string& message) {
+        http_response res;
+        res.status = status;
+        res.body = error_json(code, message);
+        keep_alive_ = false;
+        send(std::move(res));
+    }
+
+    void send(http_response res) {
+        if (res.stream) {
+            return start_stream(std::move(res));
+        }
+        auto msg = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(res.status), 11);
+        msg->set(http::field::server, "sluice");
+        msg->set(http::field::content_type, header_safe(res.content_type));
+        for (const auto& [name, value] : res.headers) {
+            msg->set(header_safe(name), header_safe(value));
+        }
+        msg->body() = std::move(res.body);
+        msg->keep_alive(keep_alive_);
+        msg->prepare_payload();
+        stream_.expires_after(server_->limits.write_timeout);
+        http::async_write(stream_, *msg,
+                          [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                              self->on_write(ec, msg->need_eof());
+                          });
+    }
+
+    void on_write(beast::error_code ec, bool close) {
+        if (ec) {
+            return;
+        }
+        if (close || server_->stopped) {
+            return do_close();
+        }
+        do_read();
+    }
+
+    // An event stream: the header, then whatever the stream's producer pushes, until it closes,
+    // overflows (slow client) or the client goes away. No content length: the end of the
+    // connection ends the body.
+    void start_stream(http_response res) {
+        sse_ = std::move(res.stream);
+        auto msg = std::make_shared<http::response<http::empty_body>>(
+            static_cast<http::status>(res.status), 11);
+        msg->set(http::field::server, "sluice");
+        msg->set(http::field::content_type, header_safe(res.content_type));
+        msg->set(http::field::cache_control, "no-cache");
+        for (const auto& [name, value] : res.headers) {
+            msg->set(header_safe(name), header_safe(value));
+        }
+        msg->keep_alive(false);
+        auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*msg);
+        stream_.expires_after(server_->limits.write_timeout);
+        http::async_write_header(
+            stream_, *sr, [self = shared_from_this(), msg, sr](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    return self->end_stream();
+                }
+                self->stream_.expires_never();
+                std::weak_ptr<session> weak = self;
+                self->sse_->set_wakeup([weak] {
+                    if (auto s = weak.lock()) {
+                        net::dispatch(s->stream_.get_executor(), [s] { s->pump(); });
+                    }
+                });
+                self->watch_peer();
+                self->pump();
+            });
+    }
+
+    // Reads (and discards) from the client so that a disconnect is noticed while idle.
+    void watch_peer() {
+        stream_.socket().async_read_some(
+            net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    return self->end_stream();
+                }
+                self->watch_peer();
+            });
+    }
+
+    void pump() {
+        if (!sse_ || ended_) {
+            return;
+        }
+        if (sse_->overflowed()) {
+            // Also while a write is pending: a client that stopped reading never completes it,
+            // and closing the socket is what cancels it.
+            server_->log->warn("dropped an event-stream client ({}) that fell behind", peer());
+            return end_stream();
+        }
+        if (writing_) {
+            return;
+        }
+        if (sse_->empty()) {
+            if (sse_->closed()) {
+                end_stream();
+            }
+            return;
+        }
+        out_.clear();
+        for (auto& chunk : sse_->take()) {
+            out_ += chunk;
+        }
+        writing_ = true;
+        net::async_write(stream_.socket(), net::buffer(out_),
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->writing_ = false;
+                             if (ec) {
+                                 return self->end_stream();
+                             }
+                             self->pump();
+                         });
+    }
+
+    void end_stream() {
+        if (ended_) {
+            return;
+        }
+        ended_ = true;
+        if (sse_) {
+            sse_->detach();
+        }
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().close(ignored);
+    }
+
+    std::string peer() {
+        beast::error_code ignored;
+        const auto ep = stream_.socket().remote_endpoint(ignored);
+        return ignored ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    void do_close() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    beast::tcp_stream stream_;
+    std::shared_ptr<http_server::state> server_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    bool keep_alive_ = true;
+    std::shared_ptr<sse_stream> sse_;
+    std::string out_;
+    std::array<char, 512> discard_{};
+    bool writing_ = false;
+    bool ended_ = false;
+};
+
+// Over max_connections: a canned 429 and close, without reading the request.
+void refuse(tcp::socket socket) {
+    static const std::string response =
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nConnection: "
+        "close\r\nRetry-After: 1\r\nContent-Length: " +
+        std::to_string(
+            error_json("too_many_connections", "the server is at its connection limit").size()) +
+        "\r\n\r\n" + error_json("too_many_connections", "the server is at its connection limit");
+    auto s = std::make_shared<tcp::socket>(std::move(socket));
+    net::async_write(*s, net::buffer(response), [s](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        s->shutdown(tcp::socket::shutdown_both, ignored);
+    });
+}
+
+}  // namespace
+
+void http_server::state::do_accept() {
+    acceptor.async_accept(net::make_strand(loop),
+                          beast::bind_front_handler(&state::on_accept, shared_from_this()));
+}
+
+void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
+    if (stopped || ec == net::error::operation_aborted) {
+        return;
+    }
+    if (ec) {
+        // E.g. EMFILE: log and keep accepting; the limit below is what should prevent it.
+        log->warn("accept failed: {}", ec.message());
+    } else if (open.load() >= limits.max_connections) {
+        refuse(std::move(socket));
+    } else {
+        std::make_shared<session>(std::move(socket), shared_from_this())->run();
+    }
+    do_accept();
+}
+
+http_server::http_server(net::io_context& loop, http_limits limits, request_handler handler)
+    : state_(std::make_shared<state>(loop, limits, std::move(handler))) {}
+
+http_server::~http_server() {
+    stop();
+}
+
+core::result<std::string> http_server::listen(const std::string& host, std::uint16_t port) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+        return core::error::permanent("server.listen: '" + host +
+                                      "' is not an IP address: " + ec.message());
+    }
+    tcp::endpoint endpoint(address, port);
+    auto& a = state_->acceptor;
+    a.open(endpoint.protocol(), ec);
+    if (!ec) {
+        a.set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        a.bind(endpoint, ec);
+    }
+    if (!ec) {
+        a.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return core::error::permanent("cannot listen on " + host + ":" + std::to_string(port) +
+                                      ": " + ec.message());
+    }
+    state_->do_accept();
+    const auto bound = a.local_endpoint(ec);
+    const std::string shown =
+        address.is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+    return shown + ":" + std::to_string(bound.port());
+}
+
+std::uint16_t http_server::port() const {
+    beast::error_code ec;
+    const auto ep = state_->acceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+void http_server::stop() {
+    state_->stopped = true;
+    beast::error_code ignored;
+    state_->acceptor.close(ignored);
+}
+
+int http_server::connections() const {
+    return state_->open.load();
+}
+
+bool parse_target(std::string_view target, std::string& path,
+                  std::map<std::string, std::string>& query) {
+    if (target.empty() || target.front() != '/') {
+        return false;
+    }
+    auto decode = [](std::string_view in, bool plus_is_space, std::string& out) {
+        out.clear();
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            const char c = in[i];
+            if (c == '%') {
+                auto hex = [](char h) -> int {
+                    if (h >= '0' && h <= '9') {
+                        return h - '0';
+                    }
+                    if (h >= 'a' && h <= 'f') {
+                        return h - 'a' + 10;
+                    }
+                    if (h >= 'A' && h <= 'F') {
+                        return h - 'A' + 10;
+                    }
+                    return -1;
+                };
+                if (i + 2 >= in.size()) {
+                    return false;
+                }
+                const int hi = hex(in[i + 1]);
+                const int lo = hex(in[i + 2]);
+                if (hi < 0 || lo < 0) {
+                    return false;
+                }
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+            } else if (c == '+' && plus_is_space) {
+                out += ' ';
+            } else {
+                out += c;
+            }
+        }
+        return true;
+    };
+    const auto q = target.find('?');
+    if (!decode(target.substr(0, q), false, path)) {
+        return false;
+    }
+    query.clear();
+    if (q == std::string_view::npos) {
+        return true;
+    }
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        const auto amp = rest.find('&');
+        const std::string_view pair = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        if (pair.empty()) {
+            continue;
+        }
+        const auto eq = pair.find('=');
+        std::string key;
+        std::string value;
+        if (!decode(pair.substr(0, eq), true, key) ||
+            !decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true,
+                    value)) {
+            return false;
+        }
+        query[key] = value;
+    }
+    return true;
+}
+
+}  // namespace sluice::web

@@ -1,0 +1,188 @@
+#include "web/service_metrics.hpp"
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "sluice/version.hpp"
+
+namespace sluice::web {
+
+namespace {
+
+// The shortest text that reads back as the same double ("0.005", not "0.0050000000000000001").
+std::string number(double v) {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : "NaN";
+}
+
+std::string labels(const std::vector<std::string>& names, const core::label_values& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += names[i] + "=\"" + escape_label(values[i]) + "\"";
+    }
+    return out + "}";
+}
+
+void header(std::ostringstream& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+void render_histogram(std::ostringstream& out, std::string_view name, std::string_view help,
+                      const core::histogram& h) {
+    header(out, name, "histogram", help);
+    const auto s = h.read();
+    for (std::size_t i = 0; i < s.bounds.size(); ++i) {
+        out << name << "_bucket{le=\"" << number(s.bounds[i]) << "\"} " << s.cumulative[i] << '\n';
+    }
+    out << name << "_bucket{le=\"+Inf\"} " << s.count << '\n';
+    out << name << "_sum " << number(s.sum) << '\n';
+    out << name << "_count " << s.count << '\n';
+}
+
+// Resident set size, CPU seconds and open descriptors from /proc (cheap reads of kernel state).
+struct process_stats {
+    double rss_bytes = 0;
+    double cpu_seconds = 0;
+    double open_fds = 0;
+    double start_time_seconds = 0;
+};
+
+process_stats read_process_stats() {
+    process_stats p;
+    std::ifstream stat("/proc/self/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const auto close = content.rfind(')');
+    if (close != std::string::npos) {
+        std::istringstream fields(content.substr(close + 2));
+        std::vector<std::string> f{std::istream_iterator<std::string>(fields),
+                                   std::istream_iterator<std::string>()};
+        // f[0] is field 3 (state): utime is field 14, stime 15, starttime 22, rss 24.
+        const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+        const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+        if (f.size() > 21) {
+            p.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+            p.rss_bytes = std::stod(f[21]) * page;
+        }
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        p.open_fds += 1;
+    }
+    return p;
+}
+
+}  // namespace
+
+std::string escape_label(std::string_view value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+service_metrics::service_metrics()
+    : task_duration_(core::histogram::seconds_buckets()),
+      schedule_lateness_(core::histogram::seconds_buckets()),
+      store_commit_(core::histogram::seconds_buckets()) {}
+
+void service_metrics::observe(const scheduler::new_event& e) {
+    if (e.kind != "run.state" && e.kind != "task.state") {
+        return;
+    }
+    const auto payload = nlohmann::json::parse(e.payload_json, nullptr, false);
+    if (!payload.is_object()) {
+        return;
+    }
+    const std::string from = payload.value("from", "");
+    const std::string to = payload.value("to", "");
+    const std::string job = e.job.value_or("");
+    if (e.kind == "run.state") {
+        if (auto s = scheduler::parse_run_state(to); s && scheduler::is_terminal(*s)) {
+            runs_total_.at({job, to}).add();
+        }
+        if (to == "running" && payload.contains("lateness_seconds")) {
+            schedule_lateness_.observe(std::max(0.0, payload.value("lateness_seconds", 0.0)));
+        }
+        return;
+    }
+    const std::int64_t run = e.run ? e.run->value : 0;
+    const std::string task = e.task.value_or("");
+    if (to == "running") {
+        attempt_started_[{run, task}] = e.at;
+    } else if (from == "running") {
+        task_attempts_total_.at({job, task, to}).add();
+        if (auto it = attempt_started_.find({run, task}); it != attempt_started_.end()) {
+            task_duration_.observe(std::chrono::duration<double>(e.at - it->second).count());
+            attempt_started_.erase(it);
+        }
+    }
+}
+
+std::string service_metrics::render(const scheduler::engine_stats& stats) const {
+    std::ostringstream out;
+    header(out, "sluice_build_info", "gauge", "Build information; the value is always 1.");
+    out << "sluice_build_info{version=\"" << escape_label(sluice::version_string) << "\"} 1\n";
+
+    header(out, "sluice_runs_total", "counter", "Runs finished, by job and final state.");
+    runs_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_runs_total" << labels({"job", "state"}, l) << ' ' << c.value() << '\n';
+    });
+    header(out, "sluice_task_attempts_total", "counter",
+           "Task attempts ended, by job, task and the state they ended in.");
+    task_attempts_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_task_attempts_total" << labels({"job", "task", "state"}, l) << ' '
+            << c.value() << '\n';
+    });
+    render_histogram(out, "sluice_task_duration_seconds", "Duration of task attempts.",
+                     task_duration_);
+    render_histogram(out, "sluice_schedule_lateness_seconds",
+                     "Actual start of a scheduled run minus its scheduled time.",
+                     schedule_lateness_);
+    render_histogram(out, "sluice_store_commit_seconds",
+                     "Duration of run-state store commits (group commits).", store_commit_);
+    header(out, "sluice_running_tasks", "gauge", "Task attempts executing now.");
+    out << "sluice_running_tasks " << stats.running_tasks << '\n';
+    header(out, "sluice_queued_tasks", "gauge", "Task instances waiting for a worker slot.");
+    out << "sluice_queued_tasks " << stats.queued_tasks << '\n';
+
+    header(out, "sluice_http_requests_total", "counter",
+           "API answers by method, route pattern and status.");
+    http_requests_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_http_requests_total" << labels({"method", "route", "status"}, l) << ' '
+            << c.value() << '\n';
+    });
+    header(out, "sluice_http_event_streams", "gauge", "Event streams (SSE) open now.");
+    out << "sluice_http_event_streams " << open_streams_.value() << '\n';
+
+    const process_stats p = read_process_stats();
+    header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    out << "process_resident_memory_bytes " << number(p.rss_bytes) << '\n';
+    header(out, "process_cpu_seconds_total", "counter", "User and system CPU time in seconds.");
+    out << "process_cpu_seconds_total " << number(p.cpu_seconds) << '\n';
+    header(out, "process_open_fds", "gauge", "Open file descriptors.");
+    out << "process_open_fds " << number(p.open_fds) << '\n';
+    return out.str();
+}
+
+}  // namespace sluice::web

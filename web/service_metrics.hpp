@@ -1,0 +1,49 @@
+#pragma once
+
+// The metrics `GET /metrics` exports (issue 4 item 3), fed by engine events on the loop and by
+// the store writer's commit hook on its thread, rendered in the Prometheus text format 0.0.4.
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "core/metrics.hpp"
+#include "scheduler/engine.hpp"
+
+namespace sluice::web {
+
+class service_metrics {
+public:
+    service_metrics();
+
+    // Loop thread: counts run and task transitions, attempt durations and schedule lateness.
+    void observe(const scheduler::new_event& e);
+    // Any thread: one store commit took `seconds`.
+    void observe_store_commit(double seconds) { store_commit_.observe(seconds); }
+    // Loop thread: one API answer. `route` is the route pattern ("unmatched" for 404s), so the
+    // label set stays bounded whatever paths clients send.
+    void observe_request(const std::string& method, const std::string& route, int status) {
+        http_requests_total_.at({method, route, std::to_string(status)}).add();
+    }
+    // Loop thread: event streams open now.
+    void set_open_streams(std::size_t n) { open_streams_.set(static_cast<std::int64_t>(n)); }
+
+    // The exposition text; `stats` are the engine's gauges read on the loop just before.
+    std::string render(const scheduler::engine_stats& stats) const;
+
+private:
+    core::family<core::counter> runs_total_;           // job, state
+    core::family<core::counter> task_attempts_total_;  // job, task, state
+    core::histogram task_duration_;
+    core::histogram schedule_lateness_;
+    core::histogram store_commit_;
+    core::family<core::counter> http_requests_total_;  // method, route, status
+    core::gauge open_streams_;
+    // When each running attempt started, keyed by (run, task); loop thread only.
+    std::map<std::pair<std::int64_t, std::string>, core::time_point> attempt_started_;
+};
+
+// Escapes a label value for the text format (backslash, quote, newline).
+std::string escape_label(std::string_view value);
+
+}  // namespace sluice::web
