@@ -9,7 +9,9 @@ build_pkgs=(
     libcli11-dev libhowardhinnant-date-dev libsqlite3-dev libmariadb-dev libssl-dev
     libsystemd-dev libbenchmark-dev
 )
-test_pkgs=(nodejs npm postgresql mariadb-server)
+# clickhouse-server: the ClickHouse sink/source tests (Debian's 18.16, HTTP interface); curl
+# checks that the test servers came up.
+test_pkgs=(nodejs npm postgresql mariadb-server clickhouse-server curl)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 
