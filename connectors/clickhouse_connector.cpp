@@ -36,7 +36,8 @@ std::string ch_literal(std::string_view v) {
 
 const sql_quoting& ch_quoting() {
     static const sql_quoting q{[](std::string_view n) { return quote_dotted(n, '`', '`'); },
-                               [](std::string_view v) { return ch_literal(v); }};
+                               [](std::string_view v) { return ch_literal(v); },
+                               {}};
     return q;
 }
 
@@ -170,6 +171,13 @@ public:
         link->password_ = parsed->password;
         link->database_ = parsed->query_value("database")
                               .value_or(parsed->database.empty() ? "default" : parsed->database);
+        // Every other query parameter is a ClickHouse setting sent with each statement
+        // (?database=db&max_memory_usage=1000000000&max_execution_time=600).
+        for (const auto& [key, value] : parsed->query) {
+            if (key != "database") {
+                link->settings_ += "&" + url_encode(key) + "=" + url_encode(value);
+            }
+        }
         link->endpoint_ = {parsed->scheme == "https", parsed->host,
                            parsed->port.value_or(parsed->scheme == "https" ? 8443 : 8123)};
         link->connect_timeout_ =
@@ -208,7 +216,7 @@ public:
             std::lock_guard lock(mutex_);
             query_id_ = id;
         }
-        std::string target = "/?database=" + url_encode(database_) + "&query_id=" + id;
+        std::string target = "/?database=" + url_encode(database_) + "&query_id=" + id + settings_;
         if (sql_in_url) {
             target += "&query=" + url_encode(sql);
         }
@@ -270,6 +278,7 @@ private:
     std::string name_;
     std::optional<std::string> password_;
     std::string database_;
+    std::string settings_;  // "&name=value..." for every statement
     http_endpoint endpoint_;
     std::chrono::milliseconds connect_timeout_{10000};
     std::vector<std::pair<std::string, std::string>> headers_;
@@ -514,8 +523,16 @@ public:
             }
         }
         const auto* hints = &found;
-        auto started = link_->start(build_select(request, ch_quoting()) +
-                                    " FORMAT TabSeparatedWithNamesAndTypes");
+        sql_quoting q = ch_quoting();
+        if (request.after && !request.after->values.empty()) {
+            auto typed = cursor_quoting(request);
+            if (!typed) {
+                return typed.error();
+            }
+            q = std::move(*typed);
+        }
+        auto started =
+            link_->start(build_select(request, q) + " FORMAT TabSeparatedWithNamesAndTypes");
         if (!started) {
             return started.error();
         }
@@ -571,6 +588,38 @@ public:
     void cancel() override { link_->cancel(); }
 
 private:
+    // Quoting whose cursor literals match the cursor columns' types: numbers bare (checked to
+    // be numbers), dates and times as strings (ClickHouse converts those for a comparison).
+    core::result<sql_quoting> cursor_quoting(const read_request& request) {
+        read_request bare = request;
+        bare.after.reset();
+        bare.limit = 0;
+        bare.order_by.clear();
+        auto reader = read(bare);
+        if (!reader) {
+            return reader.error();
+        }
+        schema columns = (*reader)->schema();
+        row_batch rest;
+        for (auto more = (*reader)->next(rest); more && *more; more = (*reader)->next(rest)) {
+        }
+        sql_quoting q = ch_quoting();
+        q.cursor_literal = [columns](std::string_view column, std::string_view value) {
+            const auto i = columns.index_of(column);
+            const bool numeric = i && (columns.columns[*i].type == column_type::int16 ||
+                                       columns.columns[*i].type == column_type::int32 ||
+                                       columns.columns[*i].type == column_type::int64 ||
+                                       columns.columns[*i].type == column_type::decimal ||
+                                       columns.columns[*i].type == column_type::float32 ||
+                                       columns.columns[*i].type == column_type::float64);
+            if (numeric && parse_float(value)) {
+                return std::string(value);
+            }
+            return ch_literal(value);
+        };
+        return q;
+    }
+
     std::unique_ptr<ch_link> link_;
 };
 

@@ -233,7 +233,8 @@ public:
 
     sql_quoting quoting() {
         return {[](std::string_view n) { return quote_dotted(n, '`', '`'); },
-                [this](std::string_view v) { return literal(v); }};
+                [this](std::string_view v) { return literal(v); },
+                {}};
     }
 
     // KILL QUERY from a second connection (thread-safe).

@@ -52,7 +52,9 @@ std::string build_predicate(const read_request& request, const sql_quoting& q) {
         std::string rhs;
         for (std::size_t i = 0; i < n; ++i) {
             lhs += (i == 0 ? "" : ", ") + q.identifier(a.columns[i]);
-            rhs += (i == 0 ? "" : ", ") + q.literal(a.values[i]);
+            rhs += (i == 0 ? "" : ", ") + (q.cursor_literal
+                                               ? q.cursor_literal(a.columns[i], a.values[i])
+                                               : q.literal(a.values[i]));
         }
         const std::string op = a.inclusive ? " >= " : " > ";
         out = n == 1 ? lhs + op + rhs : "(" + lhs + ")" + op + "(" + rhs + ")";

@@ -13,6 +13,9 @@ namespace sluice::connectors {
 struct sql_quoting {
     std::function<std::string(std::string_view)> identifier;  // "a.b" -> "a"."b" per part
     std::function<std::string(std::string_view)> literal;     // 'it''s'
+    // Optional: the literal for a cursor value of `column` (ClickHouse compares an Int64 column
+    // with a number only, never with a string).
+    std::function<std::string(std::string_view column, std::string_view value)> cursor_literal;
 };
 
 // Quotes every dot-separated part with `open`/`close`, doubling `close` inside.

@@ -16,7 +16,8 @@ namespace {
 
 const sql_quoting& sqlite_quoting() {
     static const sql_quoting q{[](std::string_view n) { return quote_dotted(n, '"', '"'); },
-                               [](std::string_view v) { return quote_standard_literal(v); }};
+                               [](std::string_view v) { return quote_standard_literal(v); },
+                               {}};
     return q;
 }
 
