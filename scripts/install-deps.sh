@@ -10,8 +10,8 @@ build_pkgs=(
     libsystemd-dev libbenchmark-dev
 )
 # clickhouse-server: the ClickHouse sink/source tests (Debian's 18.16, HTTP interface); curl
-# checks that the test servers came up.
-test_pkgs=(nodejs npm postgresql mariadb-server clickhouse-server curl)
+# checks that the test servers came up; python3 serves JSON pages to the HTTP source tests.
+test_pkgs=(nodejs npm postgresql mariadb-server clickhouse-server curl python3)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 
