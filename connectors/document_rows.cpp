@@ -119,12 +119,76 @@ schema schema_of_object(const nlohmann::ordered_json& object,
     return out;
 }
 
+namespace {
+
+// Exact comparison of plain decimal numbers ("-12.50", "7"); nullopt when either is not one.
+std::optional<int> compare_decimal_text(std::string_view a, std::string_view b) {
+    struct parts {
+        bool negative = false;
+        std::string_view whole;
+        std::string_view fraction;
+    };
+    auto split = [](std::string_view v) -> std::optional<parts> {
+        parts p;
+        if (!v.empty() && (v[0] == '-' || v[0] == '+')) {
+            p.negative = v[0] == '-';
+            v.remove_prefix(1);
+        }
+        const auto dot = v.find('.');
+        p.whole = v.substr(0, dot);
+        p.fraction = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
+        if (p.whole.empty() && p.fraction.empty()) {
+            return std::nullopt;
+        }
+        for (std::string_view s : {p.whole, p.fraction}) {
+            for (const char c : s) {
+                if (c < '0' || c > '9') {
+                    return std::nullopt;
+                }
+            }
+        }
+        while (!p.whole.empty() && p.whole.front() == '0') {
+            p.whole.remove_prefix(1);
+        }
+        while (!p.fraction.empty() && p.fraction.back() == '0') {
+            p.fraction.remove_suffix(1);
+        }
+        if (p.whole.empty() && p.fraction.empty()) {
+            p.negative = false;  // -0 == 0
+        }
+        return p;
+    };
+    const auto x = split(a);
+    const auto y = split(b);
+    if (!x || !y) {
+        return std::nullopt;
+    }
+    if (x->negative != y->negative) {
+        return x->negative ? -1 : 1;
+    }
+    int magnitude = 0;
+    if (x->whole.size() != y->whole.size()) {
+        magnitude = x->whole.size() < y->whole.size() ? -1 : 1;
+    } else if (int c = x->whole.compare(y->whole); c != 0) {
+        magnitude = c < 0 ? -1 : 1;
+    } else if (int f = x->fraction.compare(y->fraction); f != 0) {
+        magnitude = f < 0 ? -1 : 1;
+    }
+    return x->negative ? -magnitude : magnitude;
+}
+
+}  // namespace
+
 int compare_canonical(std::string_view a, std::string_view b, column_type type) {
     switch (type) {
         case column_type::int16:
         case column_type::int32:
         case column_type::int64:
         case column_type::decimal:
+            if (auto c = compare_decimal_text(a, b)) {
+                return *c;
+            }
+            [[fallthrough]];
         case column_type::float32:
         case column_type::float64: {
             const auto x = parse_float(a);
