@@ -146,3 +146,39 @@ TEST_CASE("clickhouse exceptions keep their code: memory limit is permanent",
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("an error met while rows stream fails the read with the server's code",
+          "[connectors][errors]") {
+    connector_fixture fx;
+    for (engine e : {engine::postgres, engine::clickhouse}) {
+        INFO(engine_name(e));
+        auto src = fx.source(e);
+        connectors::read_request r;
+        // The failure comes after the first rows went out (division by zero at row 150000 in
+        // PostgreSQL; throwIf in ClickHouse, whose HTTP status is already 200 by then).
+        r.query = e == engine::postgres
+                      ? "SELECT g, 1 / (g - 150000) AS x FROM generate_series(1, 200000) g"
+                      : "SELECT number, throwIf(number = 150000) AS x FROM system.numbers "
+                        "LIMIT 200000";
+        r.limits.max_rows = 1000;
+        auto reader = src->read(r);
+        REQUIRE_OK(reader);
+        connectors::row_batch b;
+        core::result<bool> more = true;
+        long rows = 0;
+        while (more && *more) {
+            more = (*reader)->next(b);
+            rows += more ? static_cast<long>(b.row_count()) : 0;
+        }
+        REQUIRE(!more);
+        INFO(more.error().message);
+        CHECK(rows < 200000);
+        CHECK(more.error().cls == core::error_class::permanent);
+        CHECK(more.error().message.find(e == engine::postgres ? "22012" : "ClickHouse error 395") !=
+              std::string::npos);
+    }
+}
+
+}  // namespace sluice::test
