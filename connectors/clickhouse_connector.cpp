@@ -210,13 +210,14 @@ public:
     // Sends a statement; on success the body is left to read (streaming). `sql` goes in the
     // url when `data` carries rows (INSERT ... FORMAT), else in the body.
     core::result<void> start(const std::string& sql, std::string_view data = {},
-                             bool sql_in_url = false) {
+                             bool sql_in_url = false, const std::string& extra_settings = {}) {
         const std::string id = new_query_id();
         {
             std::lock_guard lock(mutex_);
             query_id_ = id;
         }
-        std::string target = "/?database=" + url_encode(database_) + "&query_id=" + id + settings_;
+        std::string target =
+            "/?database=" + url_encode(database_) + "&query_id=" + id + settings_ + extra_settings;
         if (sql_in_url) {
             target += "&query=" + url_encode(sql);
         }
@@ -719,8 +720,18 @@ public:
         for (const auto& c : columns.columns) {
             names += (names.empty() ? "" : ", ") + ch_quoting().identifier(c.name);
         }
-        // 18.16 has no insert_deduplication_token (and deduplicates only Replicated tables), so
-        // request.dedup_token is not sent: a replayed batch is collapsed by the key instead.
+        // 18.16 has no insert_deduplication_token (and deduplicates only Replicated tables): there
+        // a replayed batch is collapsed by the key. Servers that know the setting get the token.
+        std::string token_setting;
+        if (request.dedup_token) {
+            auto supported = supports_dedup_token();
+            if (!supported) {
+                return supported.error();
+            }
+            if (*supported) {
+                token_setting = "&insert_deduplication_token=" + url_encode(*request.dedup_token);
+            }
+        }
         std::string body;
         body.reserve(rows.byte_size() + rows.row_count() * columns.columns.size() * 2);
         for (std::size_t r = 0; r < rows.row_count(); ++r) {
@@ -738,7 +749,7 @@ public:
         }
         auto started = link_->start("INSERT INTO " + ch_quoting().identifier(request.table) + " (" +
                                         names + ") FORMAT TabSeparated",
-                                    body, true);
+                                    body, true, token_setting);
         if (!started) {
             return started.error();
         }
@@ -831,7 +842,22 @@ private:
         }
     }
 
+    // Whether the server has the insert_deduplication_token setting (asked once).
+    core::result<bool> supports_dedup_token() {
+        if (!dedup_token_supported_) {
+            auto body = link_->run(
+                "SELECT count() FROM system.settings WHERE name = 'insert_deduplication_token' "
+                "FORMAT TabSeparated");
+            if (!body) {
+                return body.error();
+            }
+            dedup_token_supported_ = !body->empty() && (*body)[0] != '0';
+        }
+        return *dedup_token_supported_;
+    }
+
     std::unique_ptr<ch_link> link_;
+    std::optional<bool> dedup_token_supported_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "connectors/postgres_connector.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <libpq-fe.h>
 #include <mutex>
 
@@ -549,8 +550,15 @@ public:
         }
         // Staging: COPY is the fast path, ON CONFLICT the merge. The temp table lives for the
         // session; its rows are truncated per batch.
+        // One stage per target table: its name keeps a readable prefix and a hash of the full
+        // name, within PostgreSQL's 63-byte identifiers.
+        std::string readable;
+        for (const char c : request.table.substr(0, 32)) {
+            readable += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+        }
         const std::string stage = pg_quoting().identifier(
-            "sluice_stage_" + std::to_string(std::hash<std::string>{}(request.table) % 1000000));
+            "sluice_stage_" + readable + "_" +
+            std::to_string(std::hash<std::string>{}(request.table) % 100000000));
         auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
                                 " INCLUDING DEFAULTS); TRUNCATE " + stage);
         if (!made) {

@@ -30,8 +30,9 @@ struct write_request {
     const connectors::schema* columns = nullptr;  // the batch's columns (names match the table)
     write_mode mode = write_mode::append;
     std::vector<std::string> key;  // upsert
-    // ClickHouse: a deterministic identity of this batch (e.g. "job/task/lo..hi"), so a replay of
-    // the same batch is dropped by the server where it deduplicates by token. Ignored elsewhere.
+    // ClickHouse: a deterministic identity of this batch (e.g. "job/task/lo..hi"), sent as
+    // insert_deduplication_token to servers that have the setting (not 18.16), so a replay of
+    // the same batch is dropped where the table deduplicates. Ignored elsewhere.
     std::optional<std::string> dedup_token;
 };
 
