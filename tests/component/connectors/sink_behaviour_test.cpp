@@ -256,3 +256,53 @@ TEST_CASE("reads stream in batches bounded by rows and by bytes", "[connectors][
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("clickhouse: with a version column the highest version wins, whatever the insert order",
+          "[connectors][sink][clickhouse]") {
+    connector_fixture fx;
+    connectors::column id;
+    id.name = "id";
+    id.type = connectors::column_type::int64;
+    id.nullable = false;
+    connectors::column version;
+    version.name = "version";
+    version.type = connectors::column_type::int64;
+    connectors::column v;
+    v.name = "v";
+    v.type = connectors::column_type::text;
+    const connectors::schema columns{{id, version, v}};
+    const std::string table = fx.table(engine::clickhouse, "versions");
+    auto out = fx.sink(engine::clickhouse);
+    connectors::create_options options;
+    options.key = {"id"};
+    options.version_column = "version";
+    REQUIRE_OK(out->create_table(table, columns, options));
+    auto described = out->describe_table(table);
+    REQUIRE_OK(described);
+    REQUIRE(described->has_value());
+    CHECK(!(*described)->columns[1].nullable);  // 18.16: no Nullable in the sorting key
+
+    connectors::write_request w;
+    w.table = table;
+    w.columns = &columns;
+    w.mode = connectors::write_mode::upsert;
+    w.key = {"id"};
+    auto write = [&](const std::vector<cells>& rows) {
+        connectors::row_batch b(3);
+        for (const auto& row : rows) {
+            for (const auto& cell : row) {
+                b.add_optional(cell);
+            }
+        }
+        REQUIRE_OK(out->write(w, b));
+    };
+    write({{"1", "2", "new"}, {"2", "1", "only"}});
+    write({{"1", "1", "old, replayed late"}});
+    const std::vector<cells> expected = {{"1", "2", "new"}, {"2", "1", "only"}};
+    require_equal_rows(columns, expected, fx.read_all(engine::clickhouse, table, columns),
+                       "ReplacingMergeTree(version) FINAL");
+}
+
+}  // namespace sluice::test
