@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "connectors/csv_format.hpp"
 #include "connectors/document_rows.hpp"
 #include "connectors/text_codec.hpp"
 
@@ -16,11 +17,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// Bytes read from the file per call.
-constexpr std::size_t read_chunk_bytes = 256 * 1024;
-// One CSV record or JSON line longer than this is refused (a missing closing quote would
-// otherwise read the whole file into memory).
-constexpr std::size_t max_record_bytes = 64 * 1024 * 1024;
+// One JSON line longer than this is refused.
+constexpr std::size_t max_record_bytes = csv_splitter::max_record_bytes;
 
 constexpr const char* checkpoint_file = ".sluice_checkpoints.json";
 
@@ -36,117 +34,6 @@ core::error io_error(const std::string& connection, const std::string& what,
                      const std::filesystem::path& path) {
     return core::error::transient("connection '" + connection + "': " + what + " '" +
                                   path.string() + "': " + std::strerror(errno));
-}
-
-// Splits a byte stream into CSV records (RFC 4180). Fields are views into the record buffer,
-// with a flag for "was quoted" (an empty unquoted field is NULL).
-class csv_splitter {
-public:
-    explicit csv_splitter(std::ifstream& in) : in_(in) {}
-
-    struct field {
-        std::string_view text;
-        bool quoted = false;
-    };
-
-    // The next record's fields; false at the end of the file.
-    core::result<bool> next(std::vector<field>& out) {
-        out.clear();
-        record_.clear();
-        spans_.clear();
-        std::size_t start = 0;
-        bool quoted = false;
-        bool in_quotes = false;
-        bool any = false;
-        for (;;) {
-            if (pos_ == len_) {
-                if (!fill()) {
-                    break;
-                }
-            }
-            const char c = buf_[pos_++];
-            any = true;
-            if (in_quotes) {
-                if (c == '"') {
-                    if (pos_ == len_ && !fill()) {
-                        in_quotes = false;
-                        continue;
-                    }
-                    if (buf_[pos_] == '"') {
-                        record_ += '"';
-                        ++pos_;
-                    } else {
-                        in_quotes = false;
-                    }
-                } else {
-                    record_ += c;
-                }
-            } else if (c == '"') {
-                in_quotes = true;
-                quoted = true;
-            } else if (c == ',') {
-                spans_.push_back({start, record_.size(), quoted});
-                start = record_.size();
-                quoted = false;
-            } else if (c == '\n') {
-                break;
-            } else if (c == '\r') {
-                // CRLF ends the record at the LF; a bare CR is dropped
-            } else {
-                record_ += c;
-            }
-            if (record_.size() > max_record_bytes) {
-                return core::error::permanent("a CSV record is longer than " +
-                                              std::to_string(max_record_bytes) +
-                                              " bytes (an unclosed quote?)");
-            }
-        }
-        if (!any) {
-            return false;
-        }
-        spans_.push_back({start, record_.size(), quoted});
-        for (const auto& s : spans_) {
-            out.push_back({std::string_view(record_).substr(s.begin, s.end - s.begin), s.quoted});
-        }
-        return true;
-    }
-
-private:
-    struct span {
-        std::size_t begin;
-        std::size_t end;
-        bool quoted;
-    };
-
-    bool fill() {
-        in_.read(buf_, sizeof buf_);
-        len_ = static_cast<std::size_t>(in_.gcount());
-        pos_ = 0;
-        return len_ > 0;
-    }
-
-    std::ifstream& in_;
-    char buf_[read_chunk_bytes];
-    std::size_t pos_ = 0;
-    std::size_t len_ = 0;
-    std::string record_;
-    std::vector<span> spans_;
-};
-
-void append_csv_field(std::string& out, std::string_view v) {
-    const bool quote = v.empty() || v.find_first_of(",\"\r\n") != std::string_view::npos;
-    if (!quote) {
-        out += v;
-        return;
-    }
-    out += '"';
-    for (const char c : v) {
-        if (c == '"') {
-            out += '"';
-        }
-        out += c;
-    }
-    out += '"';
 }
 
 // Maps the selected columns of a file to their positions in it.
