@@ -138,7 +138,14 @@ core::result<http_response_head> http_client::send(
                 s.secure->set_verify_callback(asio::ssl::host_name_verification(endpoint_.host));
                 s.secure->handshake(asio::ssl::stream_base::client, ec);
                 if (ec) {
+                    // An untrusted or mismatched certificate will not fix itself on a retry.
+                    const long verify = SSL_get_verify_result(s.secure->native_handle());
                     s.close();
+                    if (verify != X509_V_OK) {
+                        return core::error::permanent("TLS handshake with " + where +
+                                                      " failed: certificate not accepted: " +
+                                                      X509_verify_cert_error_string(verify));
+                    }
                     return core::error::transient("TLS handshake with " + where +
                                                   " failed: " + ec.message());
                 }

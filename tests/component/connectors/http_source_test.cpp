@@ -2,6 +2,7 @@
 // next links and cursor tokens, every type moved into every sink, HTTP errors classified.
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <signal.h>
 #include <spawn.h>
@@ -26,11 +27,14 @@ using json = nlohmann::ordered_json;
 // The page server as a child process, killed on destruction.
 class page_server {
 public:
-    explicit page_server(const std::filesystem::path& dir) {
+    explicit page_server(const std::filesystem::path& dir, const std::string& cert_pem = {}) {
         const std::filesystem::path script =
             std::filesystem::path(__FILE__).parent_path() / "json_pages_server.py";
         const std::string port_file = (dir / "port").string();
         std::vector<std::string> args = {"python3", script.string(), dir.string(), port_file};
+        if (!cert_pem.empty()) {
+            args.push_back(cert_pem);
+        }
         std::vector<char*> argv;
         for (auto& a : args) {
             argv.push_back(a.data());
@@ -76,11 +80,11 @@ void write_page(const std::filesystem::path& file, const std::vector<cells>& row
     std::ofstream(file) << page.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-config::connection_spec http_spec(int port) {
+config::connection_spec http_spec(int port, const std::string& scheme = "http") {
     config::connection_spec s;
     s.name = "api";
     s.type = config::connection_type::http;
-    s.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+    s.url = scheme + "://127.0.0.1:" + std::to_string(port) + "/";
     s.headers = {{"X-Api-Key", "test-key"}};
     s.connect_timeout = std::chrono::seconds(5);
     return s;
@@ -172,6 +176,52 @@ TEST_CASE("http json source errors: 401 is permanent, 503 and a dead port transi
     reader = (*src)->read(r);
     REQUIRE(!reader);
     CHECK(reader.error().cls == core::error_class::transient);
+}
+
+TEST_CASE("https: the certificate is verified against the trusted CAs and the host",
+          "[connectors][http]") {
+    connector_fixture fx;
+    const auto pages = fx.dir() / "pages";
+    std::filesystem::create_directories(pages);
+    write_page(pages / "items.json", {golden_rows()[1]}, nullptr);
+    // A self-signed certificate for 127.0.0.1, made for this test.
+    const auto pem = fx.dir() / "server.pem";
+    const std::string make_cert =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+        "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+        (fx.dir() / "key.pem").string() + "' -out '" + (fx.dir() / "cert.pem").string() +
+        "' >/dev/null 2>&1 && cat '" + (fx.dir() / "cert.pem").string() + "' '" +
+        (fx.dir() / "key.pem").string() + "' > '" + pem.string() + "'";
+    if (std::system(make_cert.c_str()) != 0) {
+        FAIL("cannot make a test certificate with the openssl command (apt-get install openssl)");
+    }
+    page_server server(pages, pem.string());
+    connectors::read_request r;
+    r.table = "items";
+    r.records_field = "data";
+    r.expected = golden_schema();
+
+    // Not trusted by the system CAs: a permanent failure that says so.
+    auto src = fx.registry().open_source(http_spec(server.port(), "https"));
+    REQUIRE_OK(src);
+    auto reader = (*src)->read(r);
+    REQUIRE(!reader);
+    INFO(reader.error().message);
+    CHECK(reader.error().cls == core::error_class::permanent);
+    CHECK(reader.error().message.find("certificate") != std::string::npos);
+
+    // Trusted through OpenSSL's SSL_CERT_FILE: the page is read over TLS.
+    ::setenv("SSL_CERT_FILE", (fx.dir() / "cert.pem").c_str(), 1);
+    src = fx.registry().open_source(http_spec(server.port(), "https"));
+    REQUIRE_OK(src);
+    reader = (*src)->read(r);
+    ::unsetenv("SSL_CERT_FILE");
+    REQUIRE_OK(reader);
+    connectors::row_batch b;
+    auto more = (*reader)->next(b);
+    REQUIRE_OK(more);
+    REQUIRE(b.row_count() == 1);
+    CHECK(b.at(0, 8) == "plain");
 }
 
 }  // namespace sluice::test

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Serves JSON pages for the HTTP source tests: GET /NAME?K=V answers DIR/NAME__K=V.json
 (DIR/NAME.json without a query). Requires the header X-Api-Key: test-key (401 otherwise);
-/unavailable answers 503. Binds 127.0.0.1 on a free port and writes the port to PORT_FILE.
-Usage: json_pages_server.py DIR PORT_FILE"""
+/unavailable answers 503. Binds 127.0.0.1 on a free port and writes the port to PORT_FILE;
+serves https with CERT_PEM (certificate and key) when given.
+Usage: json_pages_server.py DIR PORT_FILE [CERT_PEM]"""
 import http.server
 import os
+import ssl
 import sys
 import urllib.parse
 
@@ -41,6 +43,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 3:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(port_file + ".tmp", port_file)
