@@ -1,3 +1,5 @@
+#include <map>
+
 #include "connectors/clickhouse_connector.hpp"
 #include "connectors/clickhouse_link.hpp"
 
@@ -183,11 +185,16 @@ public:
     core::result<std::unique_ptr<row_reader>> read(const read_request& request) override {
         std::vector<std::pair<std::string, column_type>> found;
         if (request.table) {
-            auto comments = column_hints(*link_, *request.table);
-            if (!comments) {
-                return comments.error();
+            // Asked once per table: an incremental copy reads the same table batch after batch.
+            auto cached = hints_.find(*request.table);
+            if (cached == hints_.end()) {
+                auto comments = column_hints(*link_, *request.table);
+                if (!comments) {
+                    return comments.error();
+                }
+                cached = hints_.emplace(*request.table, std::move(*comments)).first;
             }
-            found = std::move(*comments);
+            found = cached->second;
         }
         if (request.expected) {
             for (const auto& c : request.expected->columns) {
@@ -293,6 +300,7 @@ private:
     }
 
     std::unique_ptr<ch_link> link_;
+    std::map<std::string, std::vector<std::pair<std::string, column_type>>> hints_;
 };
 
 }  // namespace

@@ -109,11 +109,14 @@ class sqlite_link {
 public:
     ~sqlite_link() { sqlite3_close_v2(db_); }
 
-    static core::result<std::unique_ptr<sqlite_link>> open(const config::connection_spec& spec) {
+    // A source opens an existing file only; a sink creates it when missing.
+    static core::result<std::unique_ptr<sqlite_link>> open(const config::connection_spec& spec,
+                                                           bool create) {
         sqlite3* db = nullptr;
         const int rc = sqlite3_open_v2(
             spec.local_path.c_str(), &db,
-            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+            SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+            nullptr);
         auto link = std::unique_ptr<sqlite_link>(new sqlite_link(db, spec.name));
         if (rc != SQLITE_OK) {
             return link->failure(rc,
@@ -514,7 +517,7 @@ private:
 }  // namespace
 
 core::result<std::unique_ptr<source>> open_sqlite_source(const config::connection_spec& spec) {
-    auto link = sqlite_link::open(spec);
+    auto link = sqlite_link::open(spec, false);
     if (!link) {
         return link.error();
     }
@@ -522,7 +525,7 @@ core::result<std::unique_ptr<source>> open_sqlite_source(const config::connectio
 }
 
 core::result<std::unique_ptr<sink>> open_sqlite_sink(const config::connection_spec& spec) {
-    auto link = sqlite_link::open(spec);
+    auto link = sqlite_link::open(spec, true);
     if (!link) {
         return link.error();
     }

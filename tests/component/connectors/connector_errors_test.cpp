@@ -85,6 +85,7 @@ TEST_CASE("a missing table or column is a permanent failure with the server's me
     connector_fixture fx;
     for (engine e : {engine::postgres, engine::mysql, engine::clickhouse, engine::sqlite}) {
         INFO(engine_name(e));
+        auto out = fx.sink(e);  // first: a SQLite sink creates the file, a source does not
         auto src = fx.source(e);
         connectors::read_request r;
         r.table = "no_such_table_here";
@@ -99,7 +100,6 @@ TEST_CASE("a missing table or column is a permanent failure with the server's me
         fx.load(e, table, columns, {});
         connectors::schema wrong = columns;
         wrong.columns[1].name = "no_such_column";
-        auto out = fx.sink(e);
         connectors::write_request w;
         w.table = table;
         w.columns = &wrong;
@@ -179,6 +179,16 @@ TEST_CASE("an error met while rows stream fails the read with the server's code"
         CHECK(more.error().message.find(e == engine::postgres ? "22012" : "ClickHouse error 395") !=
               std::string::npos);
     }
+}
+
+TEST_CASE("a sqlite source does not create a missing database file", "[connectors][errors]") {
+    connector_fixture fx;
+    auto spec = fx.spec(engine::sqlite);
+    spec.local_path = fx.dir() / "missing.db";
+    auto src = fx.registry().open_source(spec);
+    REQUIRE(!src);
+    CHECK(src.error().message.find("missing.db") != std::string::npos);
+    CHECK(!std::filesystem::exists(spec.local_path));
 }
 
 }  // namespace sluice::test
