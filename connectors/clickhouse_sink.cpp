@@ -194,7 +194,7 @@ public:
 private:
     // Canonical text -> ClickHouse TabSeparated: booleans as 1/0, float specials as nan/inf,
     // Float32 through its exact double,
-    // timestamps without the fraction (DateTime has whole seconds in 18.16; truncated).
+    // timestamps as Unix seconds (DateTime has whole seconds in 18.16; truncated).
     static void encode(std::string& out, std::string_view v, column_type type) {
         switch (type) {
             case column_type::boolean:
@@ -217,11 +217,18 @@ private:
                 }
                 return;
             case column_type::timestamp:
-            case column_type::timestamp_tz: {
-                const auto dot = v.find('.', 10);
-                out += v.substr(0, dot);
+            case column_type::timestamp_tz:
+                // As Unix seconds: DateTime text would be read in the column's time zone, a
+                // number is the instant whatever the zone (the fraction is dropped).
+                if (auto seconds = epoch_seconds(v); seconds && *seconds >= 0) {
+                    // Zero-padded to ten digits: 18.16 reads a short number ("1") as a date.
+                    const std::string digits = std::to_string(*seconds);
+                    out.append(digits.size() < 10 ? 10 - digits.size() : 0, '0');
+                    out += digits;
+                } else {
+                    out += v.substr(0, v.find('.', 10));
+                }
                 return;
-            }
             default:
                 append_tsv_escaped(out, v, true);
         }

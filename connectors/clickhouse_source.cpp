@@ -183,44 +183,45 @@ public:
     }
 
     core::result<std::unique_ptr<row_reader>> read(const read_request& request) override {
-        std::vector<std::pair<std::string, column_type>> found;
-        if (request.table) {
-            // Asked once per table: an incremental copy reads the same table batch after batch.
-            auto cached = hints_.find(*request.table);
-            if (cached == hints_.end()) {
-                auto comments = column_hints(*link_, *request.table);
-                if (!comments) {
-                    return comments.error();
+        auto hints = hints_for(request);
+        if (!hints) {
+            return hints.error();
+        }
+        // The result's own columns first (LIMIT 0): their types decide how cursor values are
+        // written and which DateTime columns need converting to UTC.
+        read_request bare = request;
+        bare.after.reset();
+        bare.limit = 0;
+        bare.order_by.clear();
+        auto native = start_reader(bare, ch_quoting(), *hints);
+        if (!native) {
+            return native.error();
+        }
+        const schema columns = (*native)->schema();
+        row_batch rest;
+        for (auto more = (*native)->next(rest); more && *more; more = (*native)->next(rest)) {
+        }
+        // DateTime prints in its column's (or the server's) time zone: read every one that is
+        // not DateTime('UTC') through toTimeZone(..., 'UTC'), so timestamps are UTC text.
+        read_request r = request;
+        for (std::size_t i = 0; i < columns.columns.size(); ++i) {
+            const auto& c = columns.columns[i];
+            const bool datetime =
+                c.type == column_type::timestamp || c.type == column_type::timestamp_tz;
+            if (!datetime || bare_type(c.native_type) == "DateTime('UTC')") {
+                continue;
+            }
+            if (r.columns.empty()) {
+                for (const auto& each : columns.columns) {
+                    r.columns.push_back(each.name);
                 }
-                cached = hints_.emplace(*request.table, std::move(*comments)).first;
             }
-            found = cached->second;
+            r.expressions.resize(r.columns.size());
+            const std::string inner =
+                r.expressions[i] ? *r.expressions[i] : ch_quoting().identifier(r.columns[i]);
+            r.expressions[i] = "toTimeZone(" + inner + ", 'UTC')";
         }
-        if (request.expected) {
-            for (const auto& c : request.expected->columns) {
-                found.emplace_back(c.name, c.type);
-            }
-        }
-        const auto* hints = &found;
-        sql_quoting q = ch_quoting();
-        if (request.after && !request.after->values.empty()) {
-            auto typed = cursor_quoting(request);
-            if (!typed) {
-                return typed.error();
-            }
-            q = std::move(*typed);
-        }
-        auto started =
-            link_->start(build_select(request, q) + " FORMAT TabSeparatedWithNamesAndTypes");
-        if (!started) {
-            return started.error();
-        }
-        auto reader = std::make_unique<ch_reader>(*link_, request.limits);
-        auto opened = reader->open(*hints);
-        if (!opened) {
-            return opened.error();
-        }
-        return std::unique_ptr<row_reader>(std::move(reader));
+        return start_reader(r, cursor_quoting(columns), *hints);
     }
 
     core::result<std::optional<std::vector<std::optional<std::string>>>> max_cursor(
@@ -267,32 +268,84 @@ public:
     void cancel() override { link_->cancel(); }
 
 private:
+    // Hints by column name: the table's `sluice:TYPE` comments (asked once per table: an
+    // incremental copy reads the same table batch after batch), then the expected schema.
+    core::result<std::vector<std::pair<std::string, column_type>>> hints_for(
+        const read_request& request) {
+        std::vector<std::pair<std::string, column_type>> found;
+        if (request.table) {
+            auto cached = hints_.find(*request.table);
+            if (cached == hints_.end()) {
+                auto comments = column_hints(*link_, *request.table);
+                if (!comments) {
+                    return comments.error();
+                }
+                cached = hints_.emplace(*request.table, std::move(*comments)).first;
+            }
+            found = cached->second;
+        }
+        if (request.expected) {
+            for (const auto& c : request.expected->columns) {
+                found.emplace_back(c.name, c.type);
+            }
+        }
+        return found;
+    }
+
+    core::result<std::unique_ptr<row_reader>> start_reader(
+        const read_request& request, const sql_quoting& q,
+        const std::vector<std::pair<std::string, column_type>>& hints) {
+        auto started =
+            link_->start(build_select(request, q) + " FORMAT TabSeparatedWithNamesAndTypes");
+        if (!started) {
+            return started.error();
+        }
+        auto reader = std::make_unique<ch_reader>(*link_, request.limits);
+        auto opened = reader->open(hints);
+        if (!opened) {
+            return opened.error();
+        }
+        return std::unique_ptr<row_reader>(std::move(reader));
+    }
+
+    // "Nullable(LowCardinality(T))" -> "T".
+    static std::string_view bare_type(std::string_view type) {
+        for (std::string_view wrapper : {"Nullable(", "LowCardinality(", "Nullable("}) {
+            if (type.substr(0, wrapper.size()) == wrapper && type.back() == ')') {
+                type = type.substr(wrapper.size(), type.size() - wrapper.size() - 1);
+            }
+        }
+        return type;
+    }
+
     // Quoting whose cursor literals match the cursor columns' types: numbers bare (checked to
-    // be numbers), dates and times as strings (ClickHouse converts those for a comparison).
-    core::result<sql_quoting> cursor_quoting(const read_request& request) {
-        read_request bare = request;
-        bare.after.reset();
-        bare.limit = 0;
-        bare.order_by.clear();
-        auto reader = read(bare);
-        if (!reader) {
-            return reader.error();
-        }
-        schema columns = (*reader)->schema();
-        row_batch rest;
-        for (auto more = (*reader)->next(rest); more && *more; more = (*reader)->next(rest)) {
-        }
+    // be numbers, as 18.16 refuses Int64 > '2'), timestamps as UTC instants (a string literal
+    // would be read in the column's time zone), the rest as strings.
+    static sql_quoting cursor_quoting(const schema& columns) {
         sql_quoting q = ch_quoting();
         q.cursor_literal = [columns](std::string_view column, std::string_view value) {
             const auto i = columns.index_of(column);
-            const bool numeric = i && (columns.columns[*i].type == column_type::int16 ||
-                                       columns.columns[*i].type == column_type::int32 ||
-                                       columns.columns[*i].type == column_type::int64 ||
-                                       columns.columns[*i].type == column_type::decimal ||
-                                       columns.columns[*i].type == column_type::float32 ||
-                                       columns.columns[*i].type == column_type::float64);
-            if (numeric && parse_float(value)) {
-                return std::string(value);
+            if (!i) {
+                return ch_literal(value);
+            }
+            switch (columns.columns[*i].type) {
+                case column_type::int16:
+                case column_type::int32:
+                case column_type::int64:
+                case column_type::decimal:
+                case column_type::float32:
+                case column_type::float64:
+                    if (parse_float(value)) {
+                        return std::string(value);
+                    }
+                    break;
+                case column_type::timestamp:
+                case column_type::timestamp_tz:
+                    // DateTime has whole seconds: a fraction in the mark is dropped.
+                    return "toDateTime(" + ch_literal(value.substr(0, value.find('.', 10))) +
+                           ", 'UTC')";
+                default:
+                    break;
             }
             return ch_literal(value);
         };

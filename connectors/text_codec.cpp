@@ -275,6 +275,39 @@ std::string canonical_timestamp(std::string_view text) {
     return out;
 }
 
+std::optional<long long> epoch_seconds(std::string_view ts) {
+    // "YYYY-MM-DD HH:MM:SS", optionally followed by a fraction.
+    if (ts.size() < 19 || ts[4] != '-' || ts[7] != '-' || (ts[10] != ' ' && ts[10] != 'T') ||
+        ts[13] != ':' || ts[16] != ':' || (ts.size() > 19 && ts[19] != '.')) {
+        return std::nullopt;
+    }
+    auto number = [&](std::size_t at, std::size_t len) -> std::optional<int> {
+        int v = 0;
+        const auto [end, ec] = std::from_chars(ts.data() + at, ts.data() + at + len, v);
+        if (ec != std::errc() || end != ts.data() + at + len) {
+            return std::nullopt;
+        }
+        return v;
+    };
+    const auto y = number(0, 4);
+    const auto m = number(5, 2);
+    const auto d = number(8, 2);
+    const auto hh = number(11, 2);
+    const auto mm = number(14, 2);
+    const auto ss = number(17, 2);
+    if (!y || !m || !d || !hh || !mm || !ss || *m < 1 || *m > 12 || *d < 1 || *d > 31) {
+        return std::nullopt;
+    }
+    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian.
+    const long long year = *y - (*m <= 2 ? 1 : 0);
+    const long long era = (year >= 0 ? year : year - 399) / 400;
+    const long long yoe = year - era * 400;
+    const long long doy = (153LL * (*m + (*m > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+    const long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    const long long days = era * 146097 + doe - 719468;
+    return days * 86400 + *hh * 3600LL + *mm * 60LL + *ss;
+}
+
 std::optional<bool> parse_boolean(std::string_view text) {
     if (iequals(text, "t") || iequals(text, "true") || text == "1") {
         return true;

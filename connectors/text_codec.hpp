@@ -33,6 +33,10 @@ std::optional<double> parse_float(std::string_view text);
 // dropped. Anything else is returned unchanged.
 std::string canonical_timestamp(std::string_view text);
 
+// Whole seconds since 1970-01-01 00:00:00 UTC of a canonical timestamp (read as UTC; a
+// fraction is dropped, toward the past); nullopt when the text is not one.
+std::optional<long long> epoch_seconds(std::string_view timestamp);
+
 // The canonical boolean of "t"/"f", "1"/"0", "true"/"false" (any case); nullopt otherwise.
 std::optional<bool> parse_boolean(std::string_view text);
 

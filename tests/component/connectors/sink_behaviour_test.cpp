@@ -306,3 +306,53 @@ TEST_CASE("clickhouse: with a version column the highest version wins, whatever 
 }
 
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+TEST_CASE("clickhouse: DateTime columns in another time zone still hold and yield UTC instants",
+          "[connectors][clickhouse]") {
+    connector_fixture fx;
+    const std::string url = fx.spec(engine::clickhouse).url;
+    const std::string table = fx.table(engine::clickhouse, "berlin");
+    clickhouse_run(url, "CREATE TABLE `" + table +
+                            "` (id Int64, ts DateTime('Europe/Berlin'), maybe "
+                            "Nullable(DateTime)) ENGINE = MergeTree ORDER BY id");
+    const auto columns = small_schema();  // id, ts, v: v is written into `maybe`
+    connectors::schema written = columns;
+    written.columns[2].name = "maybe";
+    written.columns[2].type = column_type::timestamp_tz;
+    auto out = fx.sink(engine::clickhouse);
+    connectors::write_request w;
+    w.table = table;
+    w.columns = &written;
+    REQUIRE_OK(out->write(w, batch_of({{"1", "2026-01-01 12:00:00", "2026-07-01 12:00:00"},
+                                       {"2", "2026-07-01 12:00:00.9", std::nullopt}})));
+    // Stored as the instants written, whatever the column's zone.
+    CHECK(clickhouse_run(url, "SELECT toUnixTimestamp(ts), toUnixTimestamp(maybe) FROM `" + table +
+                                  "` ORDER BY id FORMAT TabSeparated") ==
+          "1767268800\t1782907200\n1782907200\t\\N\n");
+
+    auto src = fx.source(engine::clickhouse);
+    connectors::read_request r;
+    r.table = table;
+    r.order_by = {"ts", "id"};
+    r.after = connectors::cursor_bound{{"ts", "id"}, {"2026-01-01 12:00:00", "1"}, false};
+    auto reader = src->read(r);
+    REQUIRE_OK(reader);
+    connectors::row_batch b;
+    REQUIRE_OK((*reader)->next(b));
+    REQUIRE(b.row_count() == 1);
+    CHECK(b.at(0, 0) == "2");
+    CHECK(b.at(0, 1) == "2026-07-01 12:00:00");
+    CHECK(b.is_null(0, 2));
+
+    r.after.reset();
+    reader = src->read(r);
+    REQUIRE_OK(reader);
+    REQUIRE_OK((*reader)->next(b));
+    REQUIRE(b.row_count() == 2);
+    CHECK(b.at(0, 1) == "2026-01-01 12:00:00");
+    CHECK(b.at(0, 2) == "2026-07-01 12:00:00");
+}
+
+}  // namespace sluice::test

@@ -108,3 +108,18 @@ TEST_CASE("canonical values compare by their type", "[connectors][codec]") {
 }
 
 }  // namespace sluice::connectors
+
+namespace sluice::connectors {
+
+TEST_CASE("canonical timestamps convert to Unix seconds as UTC", "[connectors][codec]") {
+    CHECK(epoch_seconds("1970-01-01 00:00:00") == 0);
+    CHECK(epoch_seconds("2026-01-01 12:00:00") == 1767268800);
+    CHECK(epoch_seconds("2024-02-29 12:34:56.789") == 1709210096);
+    CHECK(epoch_seconds("2105-12-31 23:59:59") == 4291747199);
+    CHECK(epoch_seconds("1969-12-31 23:59:59") == -1);
+    CHECK(!epoch_seconds("2026-01-01"));
+    CHECK(!epoch_seconds("2026-13-01 00:00:00"));
+    CHECK(!epoch_seconds("2026-01-01 00:00:00+02"));
+}
+
+}  // namespace sluice::connectors
