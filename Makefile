@@ -45,7 +45,9 @@ fuzz:
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
 	scripts/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
-bench: build
+bench:
+	@scripts/install-deps.sh build test
+	@$(MAKE) --no-print-directory build
 	scripts/run-bench.sh $(BUILD_DIR)
 
 format:

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>
 
+#include "connectors/connector_registry.hpp"
 #include "core/clock.hpp"
 #include "core/logging.hpp"
 #include "daemon/load_config.hpp"
@@ -65,6 +66,8 @@ struct service::parts {
     std::unique_ptr<scheduler::run_store> store;
     std::unique_ptr<store::store_writer> writer;
     etl::registry kinds;
+    // Sources and sinks by connection type, for the copy task kind (issue 5).
+    connectors::connector_registry connectors;
     // One runner per task kind: runners are thread-safe and stateless between attempts.
     std::mutex runners_mutex;
     std::map<config::task_type, std::shared_ptr<scheduler::task_runner>> runners;
@@ -98,6 +101,7 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
     p->store = std::move(*store);
     p->writer = std::make_unique<store::store_writer>(*p->store);
     etl::register_builtin_task_kinds(p->kinds);
+    connectors::register_builtin_connectors(p->connectors);
 
     scheduler::engine_options engine_options;
     engine_options.instance_id = options.instance_id.empty() ? host_name() : options.instance_id;

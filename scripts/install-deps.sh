@@ -10,7 +10,10 @@ build_pkgs=(
     libsystemd-dev libbenchmark-dev
 )
 # prometheus: `promtool check metrics` validates the /metrics exposition in the tests.
-test_pkgs=(nodejs npm postgresql mariadb-server prometheus)
+# clickhouse-server: the ClickHouse sink/source tests (Debian's 18.16, HTTP interface); curl
+# checks that the test servers came up; python3 serves JSON pages to the HTTP source tests and
+# openssl makes their TLS certificate.
+test_pkgs=(nodejs npm postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 

@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Runs the Google Benchmark programs of a build tree; results also saved as JSON under
-# BUILD_DIR/bench-results/ for docs/benchmarks.md.
+# Runs the Google Benchmark programs of a build tree (with the test servers running); results
+# also saved as JSON under BUILD_DIR/bench-results/ for docs/benchmarks.md.
 set -euo pipefail
 build_dir=${1:-build}
 out="$build_dir/bench-results"
 mkdir -p "$out"
+here=$(cd "$(dirname "$0")" && pwd)
+
+# The ETL benchmarks read and write real databases: a throwaway server set, as for the tests.
+SLUICE_TEST_SERVERS_STATE="$(cd "$build_dir" && pwd)/bench-servers.state"
+export SLUICE_TEST_SERVERS_STATE
+trap '"$here/test-servers.sh" stop' EXIT
+"$here/test-servers.sh" start >/dev/null
+set -a
+# shellcheck disable=SC1090
+source <("$here/test-servers.sh" env)
+set +a
 for bench in "$build_dir"/bench/*_bench; do
     name=$(basename "$bench")
     echo "== $name"

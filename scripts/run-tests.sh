@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test suite of a build tree through ctest, with throwaway test servers (PostgreSQL
-# now; ClickHouse and MariaDB later) started first and always stopped afterwards.
+# Runs every test suite of a build tree through ctest, with throwaway test servers (PostgreSQL,
+# MariaDB and ClickHouse) started first and always stopped afterwards.
 # Usage: scripts/run-tests.sh [BUILD_DIR] [extra ctest args...]
 set -euo pipefail
 build_dir=${1:-build}

@@ -10,11 +10,11 @@
 # $SLUICE_TEST_SERVERS_STATE (default ${TMPDIR:-/tmp}/sluice-test-servers.<uid>.state), so
 # separate build trees can run separate sets at once. Works as root (servers run as an
 # unprivileged user) and as a normal user. Each server is a <name>_start/_stop/_running set of
-# functions listed in `servers`: PostgreSQL (SLUICE_TEST_PG_URL) and MariaDB
-# (SLUICE_TEST_MYSQL_URL); add ClickHouse the same way.
+# functions listed in `servers`: PostgreSQL (SLUICE_TEST_PG_URL), MariaDB (SLUICE_TEST_MYSQL_URL)
+# and ClickHouse over its HTTP interface (SLUICE_TEST_CLICKHOUSE_URL).
 set -euo pipefail
 
-servers=(postgresql mariadb)
+servers=(postgresql mariadb clickhouse)
 
 tmp_root=${TMPDIR:-/tmp}
 state_file=${SLUICE_TEST_SERVERS_STATE:-$tmp_root/sluice-test-servers.$(id -u).state}
@@ -169,6 +169,128 @@ mariadb_stop() {
 mariadb_running() {
     local dir=$1
     [[ -f "$dir/mariadb/mysqld.pid" ]] && kill -0 "$(cat "$dir/mariadb/mysqld.pid")" 2>/dev/null
+}
+
+# ---- ClickHouse ----
+
+clickhouse_user=clickhouse
+
+# setpriv execs the server in place (runuser would fork and keep itself as the parent), so $! is
+# the server's own pid: ClickHouse 18.16 writes no pid file when it runs in the foreground.
+clickhouse_prefix() {
+    if [[ $(id -u) -eq 0 ]]; then
+        echo setpriv --reuid="$clickhouse_user" --regid="$clickhouse_user" --init-groups --
+    fi
+}
+
+clickhouse_bin() {
+    local bin
+    for bin in "${SLUICE_CLICKHOUSE_BIN:-}" /usr/sbin/clickhouse-server /usr/bin/clickhouse-server; do
+        [[ -n "$bin" && -x "$bin" ]] && { echo "$bin"; return; }
+    done
+    die "ClickHouse server binary not found (apt-get install clickhouse-server, or set SLUICE_CLICKHOUSE_BIN)"
+}
+
+# Its own config in the temp dir: loopback only, a random HTTP port (the native TCP port is
+# required by the server, also random), small caches, UTC, a password-less `default` user
+# limited to loopback, and a memory limit per query low enough to test "memory limit" errors.
+clickhouse_config() {
+    local data=$1 http_port=$2 tcp_port=$3
+    cat >"$data/config.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>$data/server.log</log><errorlog>$data/server.err.log</errorlog><size>10M</size><count>1</count></logger>
+    <http_port>$http_port</http_port>
+    <tcp_port>$tcp_port</tcp_port>
+    <listen_host>127.0.0.1</listen_host>
+    <max_connections>256</max_connections>
+    <keep_alive_timeout>30</keep_alive_timeout>
+    <max_concurrent_queries>100</max_concurrent_queries>
+    <uncompressed_cache_size>67108864</uncompressed_cache_size>
+    <mark_cache_size>67108864</mark_cache_size>
+    <path>$data/data/</path>
+    <tmp_path>$data/data/tmp/</tmp_path>
+    <user_files_path>$data/data/user_files/</user_files_path>
+    <format_schema_path>$data/data/format_schemas/</format_schema_path>
+    <users_config>$data/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mlock_executable>false</mlock_executable>
+</yandex>
+EOF
+    cat >"$data/users.xml" <<EOF
+<?xml version="1.0"?>
+<yandex>
+    <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+    <users><default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+EOF
+}
+
+clickhouse_query() {
+    local port=$1 sql=$2
+    curl -fsS --max-time 10 "http://127.0.0.1:$port/" --data-binary "$sql"
+}
+
+clickhouse_start() {
+    local dir=$1 data bin port tcp_port attempt pid waited
+    data=$dir/clickhouse
+    bin=$(clickhouse_bin)
+    command -v curl >/dev/null || die "curl not found (apt-get install curl)"
+    mkdir -p "$data"
+    if [[ $(id -u) -eq 0 ]]; then
+        id "$clickhouse_user" >/dev/null 2>&1 ||
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$clickhouse_user"
+        chown "$clickhouse_user" "$data"
+    fi
+    for attempt in 1 2 3 4 5 6 7 8; do
+        port=$(random_port)
+        tcp_port=$(random_port)
+        clickhouse_config "$data" "$port" "$tcp_port"
+        # shellcheck disable=SC2046
+        $(clickhouse_prefix) "$bin" --config-file="$data/config.xml" </dev/null \
+            >"$data/stdout.log" 2>&1 &
+        pid=$!
+        echo "$pid" >"$data/server.pid"
+        waited=0
+        while ((waited < 300)); do
+            kill -0 "$pid" 2>/dev/null || break
+            clickhouse_query "$port" "SELECT 1" >/dev/null 2>&1 && break
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if kill -0 "$pid" 2>/dev/null && clickhouse_query "$port" "SELECT 1" >/dev/null 2>&1; then
+            break
+        fi
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        port=""
+    done
+    [[ -n "$port" ]] || {
+        tail -n 20 "$data/stdout.log" "$data/server.err.log" >&2 2>/dev/null || true
+        die "ClickHouse did not start"
+    }
+    clickhouse_query "$port" "CREATE DATABASE sluice_test" >/dev/null ||
+        die "ClickHouse: cannot create the test database"
+    echo "SLUICE_TEST_CLICKHOUSE_URL=http://127.0.0.1:$port/?database=sluice_test" >>"$dir/env"
+}
+
+clickhouse_stop() {
+    local dir=$1 pid waited=0
+    [[ -f "$dir/clickhouse/server.pid" ]] || return 0
+    pid=$(cat "$dir/clickhouse/server.pid")
+    kill -9 "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
+        sleep 0.05
+        waited=$((waited + 1))
+    done
+}
+
+clickhouse_running() {
+    local dir=$1
+    [[ -f "$dir/clickhouse/server.pid" ]] && kill -0 "$(cat "$dir/clickhouse/server.pid")" 2>/dev/null
 }
 
 # ---- commands ----

@@ -1,0 +1,265 @@
+#include <algorithm>
+
+#include "connectors/clickhouse_connector.hpp"
+#include "connectors/clickhouse_link.hpp"
+
+namespace sluice::connectors {
+
+namespace {
+
+using namespace clickhouse_detail;
+
+class clickhouse_sink final : public sink {
+public:
+    explicit clickhouse_sink(std::unique_ptr<ch_link> link) : link_(std::move(link)) {}
+
+    core::result<std::optional<schema>> describe_table(const std::string& table) override {
+        const auto dot = table.find('.');
+        const std::string db = dot == std::string::npos ? link_->database() : table.substr(0, dot);
+        const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
+        auto body =
+            link_->run("SELECT name, type FROM system.columns WHERE database = " + ch_literal(db) +
+                       " AND table = " + ch_literal(name) + " FORMAT TabSeparated");
+        if (!body) {
+            return body.error();
+        }
+        if (body->empty()) {
+            return std::optional<schema>();
+        }
+        schema out;
+        std::vector<std::string_view> fields;
+        std::string_view rest = *body;
+        while (!rest.empty()) {
+            const auto nl = rest.find('\n');
+            split_tabs(rest.substr(0, nl), fields);
+            rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+            if (fields.size() == 2) {
+                std::string n;
+                std::string t;
+                append_tsv_unescaped(n, fields[0]);
+                append_tsv_unescaped(t, fields[1]);
+                out.columns.push_back(column_of(std::move(n), t));
+            }
+        }
+        auto hints = column_hints(*link_, table);
+        if (!hints) {
+            return hints.error();
+        }
+        for (auto& c : out.columns) {
+            for (const auto& [name, hint] : *hints) {
+                if (name == c.name) {
+                    refine(c, hint);
+                }
+            }
+        }
+        return std::optional<schema>(std::move(out));
+    }
+
+    core::result<void> create_table(const std::string& table, const schema& columns,
+                                    const create_options& options) override {
+        const auto& q = ch_quoting();
+        std::string ddl = "CREATE TABLE " + q.identifier(table) + " (";
+        for (std::size_t i = 0; i < columns.columns.size(); ++i) {
+            const auto& c = columns.columns[i];
+            const bool key =
+                std::find(options.key.begin(), options.key.end(), c.name) != options.key.end() ||
+                (options.version_column && *options.version_column == c.name);
+            ddl += (i == 0 ? "" : ", ") + q.identifier(c.name) + " " + ch_type_of(c, key) +
+                   " COMMENT " +
+                   ch_literal(std::string(hint_prefix) + std::string(to_string(c.type)));
+        }
+        ddl += ") ENGINE = ";
+        if (options.key.empty()) {
+            ddl += "MergeTree ORDER BY tuple()";
+        } else {
+            std::string key;
+            for (const auto& k : options.key) {
+                key += (key.empty() ? "" : ", ") + q.identifier(k);
+            }
+            ddl += "ReplacingMergeTree(" +
+                   (options.version_column ? q.identifier(*options.version_column) : "") +
+                   ") ORDER BY (" + key + ")";
+        }
+        auto done = link_->run(ddl);
+        if (!done) {
+            return done.error();
+        }
+        return {};
+    }
+
+    // No transactions: replays are made harmless by the ReplacingMergeTree key (and version).
+    bool transactional() const override { return false; }
+    core::result<void> begin() override { return {}; }
+    core::result<void> commit() override { return {}; }
+    core::result<void> rollback() override { return {}; }
+
+    core::result<void> write(const write_request& request, const row_batch& rows) override {
+        if (request.columns == nullptr) {
+            return core::error::permanent("write without columns (programmer error)");
+        }
+        if (rows.empty()) {
+            return {};
+        }
+        const schema& columns = *request.columns;
+        std::string names;
+        for (const auto& c : columns.columns) {
+            names += (names.empty() ? "" : ", ") + ch_quoting().identifier(c.name);
+        }
+        // 18.16 has no insert_deduplication_token (and deduplicates only Replicated tables): there
+        // a replayed batch is collapsed by the key. Servers that know the setting get the token.
+        std::string token_setting;
+        if (request.dedup_token) {
+            auto supported = supports_dedup_token();
+            if (!supported) {
+                return supported.error();
+            }
+            if (*supported) {
+                token_setting = "&insert_deduplication_token=" + url_encode(*request.dedup_token);
+            }
+        }
+        std::string body;
+        body.reserve(rows.byte_size() + rows.row_count() * columns.columns.size() * 2);
+        for (std::size_t r = 0; r < rows.row_count(); ++r) {
+            for (std::size_t c = 0; c < rows.column_count(); ++c) {
+                if (c != 0) {
+                    body += '\t';
+                }
+                if (rows.is_null(r, c)) {
+                    body += "\\N";
+                    continue;
+                }
+                encode(body, rows.at(r, c), columns.columns[c].type);
+            }
+            body += '\n';
+        }
+        auto started = link_->start("INSERT INTO " + ch_quoting().identifier(request.table) + " (" +
+                                        names + ") FORMAT TabSeparated",
+                                    body, true, token_setting);
+        if (!started) {
+            return started.error();
+        }
+        char sink_buf[1024];
+        for (auto n = link_->read_some(sink_buf, sizeof sink_buf); n && *n > 0;
+             n = link_->read_some(sink_buf, sizeof sink_buf)) {
+        }
+        return {};
+    }
+
+    core::result<void> write_checkpoint(const checkpoint& mark) override {
+        auto made = link_->run(
+            "CREATE TABLE IF NOT EXISTS sluice_checkpoints (key String, value String, updated_at "
+            "DateTime('UTC'), version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY key");
+        if (!made) {
+            return made.error();
+        }
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+        auto done =
+            link_->run("INSERT INTO sluice_checkpoints VALUES (" + ch_literal(mark.key) + ", " +
+                       ch_literal(mark.value) + ", now(), " + std::to_string(micros) + ")");
+        if (!done) {
+            return done.error();
+        }
+        return {};
+    }
+
+    core::result<std::optional<std::string>> read_checkpoint(const std::string& key) override {
+        auto exists = link_->run("EXISTS TABLE sluice_checkpoints FORMAT TabSeparated");
+        if (!exists) {
+            return exists.error();
+        }
+        if (exists->empty() || (*exists)[0] != '1') {
+            return std::optional<std::string>();
+        }
+        auto body = link_->run(
+            "SELECT argMax(value, version) FROM sluice_checkpoints WHERE key = " + ch_literal(key) +
+            " GROUP BY key FORMAT TabSeparated");
+        if (!body) {
+            return body.error();
+        }
+        if (body->empty()) {
+            return std::optional<std::string>();
+        }
+        std::string_view line = *body;
+        if (line.back() == '\n') {
+            line.remove_suffix(1);
+        }
+        std::string value;
+        append_tsv_unescaped(value, line);
+        return std::optional(std::move(value));
+    }
+
+    void cancel() override { link_->cancel(); }
+
+private:
+    // Canonical text -> ClickHouse TabSeparated: booleans as 1/0, float specials as nan/inf,
+    // Float32 through its exact double,
+    // timestamps as Unix seconds (DateTime has whole seconds in 18.16; truncated).
+    static void encode(std::string& out, std::string_view v, column_type type) {
+        switch (type) {
+            case column_type::boolean:
+                out += parse_boolean(v).value_or(false) ? '1' : '0';
+                return;
+            case column_type::float32:
+            case column_type::float64:
+                if (v == "NaN") {
+                    out += "nan";
+                } else if (v == "Infinity") {
+                    out += "inf";
+                } else if (v == "-Infinity") {
+                    out += "-inf";
+                } else if (auto d = parse_float(v); d && type == column_type::float32) {
+                    // 18.16 parses Float32 text off by an ulp ("-3.4e+38" -> -3.4000002e38);
+                    // the float's exact value as a double parses right.
+                    out += format_float64(static_cast<double>(static_cast<float>(*d)));
+                } else {
+                    out += v;
+                }
+                return;
+            case column_type::timestamp:
+            case column_type::timestamp_tz:
+                // As Unix seconds: DateTime text would be read in the column's time zone, a
+                // number is the instant whatever the zone (the fraction is dropped).
+                if (auto seconds = epoch_seconds(v); seconds && *seconds >= 0) {
+                    // Zero-padded to ten digits: 18.16 reads a short number ("1") as a date.
+                    const std::string digits = std::to_string(*seconds);
+                    out.append(digits.size() < 10 ? 10 - digits.size() : 0, '0');
+                    out += digits;
+                } else {
+                    out += v.substr(0, v.find('.', 10));
+                }
+                return;
+            default:
+                append_tsv_escaped(out, v, true);
+        }
+    }
+
+    // Whether the server has the insert_deduplication_token setting (asked once).
+    core::result<bool> supports_dedup_token() {
+        if (!dedup_token_supported_) {
+            auto body = link_->run(
+                "SELECT count() FROM system.settings WHERE name = 'insert_deduplication_token' "
+                "FORMAT TabSeparated");
+            if (!body) {
+                return body.error();
+            }
+            dedup_token_supported_ = !body->empty() && (*body)[0] != '0';
+        }
+        return *dedup_token_supported_;
+    }
+
+    std::unique_ptr<ch_link> link_;
+    std::optional<bool> dedup_token_supported_;
+};
+
+}  // namespace
+
+core::result<std::unique_ptr<sink>> open_clickhouse_sink(const config::connection_spec& spec) {
+    auto link = ch_link::open(spec);
+    if (!link) {
+        return link.error();
+    }
+    return std::unique_ptr<sink>(std::make_unique<clickhouse_sink>(std::move(*link)));
+}
+
+}  // namespace sluice::connectors

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace sluice::connectors {
+
+// Where an HTTP client connects.
+struct http_endpoint {
+    bool tls = false;  // https: OpenSSL, system CA store, host name verified
+    std::string host;
+    int port = 80;
+};
+
+// The start of a response: status and the headers the connectors look at.
+struct http_response_head {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A blocking HTTP/1.1 client on one keep-alive connection (Boost.Beast; all of Beast and Asio
+// stays in http_client.cpp so connectors that use it compile fast). One request at a time: send()
+// returns the response head, then read_body_some() streams the body, so a large result never
+// sits in memory whole. Reconnects when the server closed the idle connection. Every socket
+// operation is bounded by `io_timeout`. Errors reaching the server are transient.
+class http_client {
+public:
+    http_client(http_endpoint endpoint, std::chrono::milliseconds connect_timeout,
+                std::chrono::milliseconds io_timeout);
+    ~http_client();
+    http_client(const http_client&) = delete;
+    http_client& operator=(const http_client&) = delete;
+
+    // Sends `method target` with `headers` and `body` (Content-Length), reads the response head.
+    // Any unread body of the previous response is discarded (closing the connection).
+    core::result<http_response_head> send(
+        std::string_view method, std::string_view target,
+        const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body);
+
+    // Reads up to `size` bytes of the current body into `out`; 0 at its end.
+    core::result<std::size_t> read_body_some(char* out, std::size_t size);
+
+    // Reads the rest of the body, at most `limit` bytes (more is an error).
+    core::result<std::string> read_body(std::size_t limit);
+
+    // Closes the socket (thread-safe), so a blocked read fails at once.
+    void abort();
+
+    const http_endpoint& endpoint() const { return endpoint_; }
+
+private:
+    struct state;
+    http_endpoint endpoint_;
+    std::unique_ptr<state> state_;
+};
+
+// "a b/c" -> "a%20b%2Fc": every byte but unreserved characters percent-encoded.
+std::string url_encode(std::string_view text);
+
+}  // namespace sluice::connectors

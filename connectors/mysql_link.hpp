@@ -1,0 +1,189 @@
+#pragma once
+
+// Internal to the MySQL / MariaDB connector (mysql_link.cpp, mysql_source.cpp,
+// mysql_sink.cpp): the connection, type mapping and quoting they share.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mysql.h>
+
+#include "config/spec.hpp"
+#include "connectors/column_type.hpp"
+#include "connectors/connection_url.hpp"
+#include "connectors/row_batch.hpp"
+#include "connectors/select_statement.hpp"
+#include "connectors/sql_errors.hpp"
+#include "connectors/text_codec.hpp"
+
+namespace sluice::connectors::mysql_detail {
+
+// The largest INSERT statement we build; the server's max_allowed_packet lowers it. Multi-row
+// INSERT is the bulk path (not LOAD DATA LOCAL INFILE): it also serves upserts through ON
+// DUPLICATE KEY UPDATE, and needs no local_infile on either side (often disabled for security).
+constexpr std::size_t max_statement_bytes = 8 << 20;
+
+constexpr unsigned int binary_charset = 63;
+
+// mysql_library_init is not thread-safe; mysql_init would call it lazily from any thread.
+void init_library_once();
+// The portable column of a result field (MariaDB's JSON through its format metadata).
+column column_of(const MYSQL_FIELD& f);
+// The MySQL declaration of a portable column (key columns get bounded VARCHAR/VARBINARY).
+std::string mysql_type_of(const column& c, bool key);
+
+// One MariaDB Connector/C connection in UTC (time_zone +00:00), with the server's packet limit.
+// One statement at a time; cancel() (KILL QUERY from a second connection) is thread-safe.
+class mysql_link {
+public:
+    ~mysql_link() {
+        if (conn_ != nullptr) {
+            mysql_close(conn_);
+        }
+    }
+
+    static core::result<std::unique_ptr<mysql_link>> open(const config::connection_spec& spec) {
+        auto parsed = parse_connection_url(spec.url);
+        if (!parsed) {
+            return parsed.error();
+        }
+        auto link = std::unique_ptr<mysql_link>(new mysql_link());
+        link->url_ = *parsed;
+        link->name_ = spec.name;
+        link->shown_url_ = config::redact_url(spec.url);
+        link->timeout_ = spec.connect_timeout;
+        auto conn = link->connect(spec.connect_timeout);
+        if (!conn) {
+            return conn.error();
+        }
+        link->conn_ = *conn;
+        link->thread_id_ = mysql_thread_id(link->conn_);
+        auto set = link->exec("SET time_zone = '+00:00'");
+        if (!set) {
+            return set.error();
+        }
+        MYSQL_RES* res = nullptr;
+        if (mysql_query(link->conn_, "SELECT @@max_allowed_packet") == 0 &&
+            (res = mysql_store_result(link->conn_)) != nullptr) {
+            if (MYSQL_ROW row = mysql_fetch_row(res); row != nullptr && row[0] != nullptr) {
+                link->max_packet_ = std::min<std::size_t>(
+                    max_statement_bytes,
+                    std::stoull(row[0]) > 4096 ? std::stoull(row[0]) - 4096 : std::stoull(row[0]));
+            }
+            mysql_free_result(res);
+        }
+        return link;
+    }
+
+    MYSQL* conn() { return conn_; }
+    const std::string& name() const { return name_; }
+    std::size_t max_packet() const { return max_packet_; }
+
+    core::error failure(const std::string& what) const {
+        const unsigned int code = mysql_errno(conn_);
+        return core::error{classify_mysql_errno(code),
+                           "connection '" + name_ + "': " + what + ": MySQL error " +
+                               std::to_string(code) + ": " +
+                               scrub_secret(mysql_error(conn_), url_.password)};
+    }
+
+    core::result<void> exec(std::string_view sql) {
+        if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) {
+            return failure("statement failed");
+        }
+        if (MYSQL_RES* res = mysql_store_result(conn_)) {
+            mysql_free_result(res);
+        } else if (mysql_field_count(conn_) != 0) {
+            return failure("statement failed");
+        }
+        return {};
+    }
+
+    // The first column of the first row, or nullopt.
+    core::result<std::optional<std::string>> scalar(const std::string& sql) {
+        if (mysql_real_query(conn_, sql.data(), sql.size()) != 0) {
+            return failure("query failed");
+        }
+        MYSQL_RES* res = mysql_store_result(conn_);
+        if (res == nullptr) {
+            return failure("query failed");
+        }
+        std::optional<std::string> out;
+        if (MYSQL_ROW row = mysql_fetch_row(res); row != nullptr && row[0] != nullptr) {
+            out = std::string(row[0], mysql_fetch_lengths(res)[0]);
+        }
+        mysql_free_result(res);
+        return out;
+    }
+
+    std::string literal(std::string_view v) {
+        std::string out(v.size() * 2 + 3, '\0');
+        out[0] = '\'';
+        const auto n = mysql_real_escape_string(conn_, out.data() + 1, v.data(),
+                                                static_cast<unsigned long>(v.size()));
+        out.resize(n + 1);
+        out += '\'';
+        return out;
+    }
+
+    sql_quoting quoting() {
+        return {[](std::string_view n) { return quote_dotted(n, '`', '`'); },
+                [this](std::string_view v) { return literal(v); },
+                {}};
+    }
+
+    // KILL QUERY from a second connection (thread-safe).
+    void cancel() {
+        auto killer = connect(std::min<core::duration>(timeout_, std::chrono::seconds(5)));
+        if (!killer) {
+            return;  // unreachable: the statement's own error says what happened
+        }
+        const std::string kill = "KILL QUERY " + std::to_string(thread_id_);
+        mysql_real_query(*killer, kill.data(), kill.size());
+        mysql_close(*killer);
+    }
+
+private:
+    mysql_link() = default;
+
+    core::result<MYSQL*> connect(core::duration timeout) const {
+        init_library_once();
+        MYSQL* conn = mysql_init(nullptr);
+        if (conn == nullptr) {
+            return core::error::transient("cannot allocate a MySQL connection handle");
+        }
+        const unsigned int seconds = static_cast<unsigned int>(std::max<long long>(
+            1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+        mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+        mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+        const auto socket = url_.query_value("socket");
+        const std::string host = url_.host.empty() ? "localhost" : url_.host;
+        if (mysql_real_connect(conn, host.c_str(), url_.user.empty() ? nullptr : url_.user.c_str(),
+                               url_.password ? url_.password->c_str() : nullptr,
+                               url_.database.empty() ? nullptr : url_.database.c_str(),
+                               static_cast<unsigned int>(url_.port.value_or(3306)),
+                               socket ? socket->c_str() : nullptr, 0) == nullptr) {
+            const unsigned int code = mysql_errno(conn);
+            const std::string message = scrub_secret(mysql_error(conn), url_.password);
+            mysql_close(conn);
+            return core::error{classify_mysql_errno(code),
+                               "connection '" + name_ + "': cannot connect to MySQL at " +
+                                   shown_url_ + ": error " + std::to_string(code) + ": " + message};
+        }
+        return conn;
+    }
+
+    MYSQL* conn_ = nullptr;
+    connection_url url_;
+    std::string name_;
+    std::string shown_url_;
+    core::duration timeout_{};
+    unsigned long thread_id_ = 0;
+    std::size_t max_packet_ = 1 << 20;
+};
+
+}  // namespace sluice::connectors::mysql_detail

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/column_type.hpp"
+#include "connectors/row_batch.hpp"
+#include "core/error.hpp"
+
+namespace sluice::connectors {
+
+// How a table is created from a portable schema.
+struct create_options {
+    std::vector<std::string>
+        key;  // primary key (PostgreSQL, MySQL, SQLite); ORDER BY for ClickHouse
+    // ClickHouse: the ReplacingMergeTree version column (a column of the schema); without it
+    // the newest inserted row of a key wins at merge time.
+    std::optional<std::string> version_column;
+};
+
+enum class write_mode {
+    append,  // plain insert
+    upsert,  // insert, or replace the row with the same `key` (ClickHouse: ReplacingMergeTree
+             // collapses duplicates at merge time; read with FINAL)
+};
+
+struct write_request {
+    std::string table;
+    const connectors::schema* columns = nullptr;  // the batch's columns (names match the table)
+    write_mode mode = write_mode::append;
+    std::vector<std::string> key;  // upsert
+    // ClickHouse: a deterministic identity of this batch (e.g. "job/task/lo..hi"), sent as
+    // insert_deduplication_token to servers that have the setting (not 18.16), so a replay of
+    // the same batch is dropped where the table deduplicates. Ignored elsewhere.
+    std::optional<std::string> dedup_token;
+};
+
+// The high-water mark stored in the sink, next to the rows it covers.
+struct checkpoint {
+    std::string key;    // "job/task"
+    std::string value;  // JSON text, owned by the caller
+};
+
+// Writes rows into one connection. Calls block (run them on the blocking pool); one thread at a
+// time, except cancel(). Messages never contain the password.
+class sink {
+public:
+    virtual ~sink() = default;
+
+    // The table's columns mapped to portable types; nullopt when the table does not exist.
+    virtual core::result<std::optional<schema>> describe_table(const std::string& table) = 0;
+
+    // Creates the table from a portable schema (an error when it exists).
+    virtual core::result<void> create_table(const std::string& table, const schema& columns,
+                                            const create_options& options) = 0;
+
+    // True when begin/commit make rows and checkpoint atomic (PostgreSQL, MySQL, SQLite). Files
+    // and ClickHouse return false: begin/commit are then accepted and do nothing, and the caller
+    // makes replays idempotent instead (ClickHouse: upsert key + dedup token; files: replace).
+    virtual bool transactional() const = 0;
+
+    virtual core::result<void> begin() = 0;
+    // Writes every row of `rows`; inside begin/commit on a transactional sink.
+    virtual core::result<void> write(const write_request& request, const row_batch& rows) = 0;
+    // Upserts the checkpoint row (table `sluice_checkpoints`, created when missing) in the open
+    // transaction, so it commits with the rows written since begin().
+    virtual core::result<void> write_checkpoint(const checkpoint& mark) = 0;
+    // The stored value for `key`, nullopt when none.
+    virtual core::result<std::optional<std::string>> read_checkpoint(const std::string& key) = 0;
+    virtual core::result<void> commit() = 0;
+    // Undoes everything since begin(); safe to call when no transaction is open.
+    virtual core::result<void> rollback() = 0;
+
+    // Aborts a statement in flight (best effort, thread-safe).
+    virtual void cancel() = 0;
+};
+
+}  // namespace sluice::connectors

@@ -1,0 +1,535 @@
+#include "connectors/sqlite_connector.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <sqlite3.h>
+
+#include "connectors/select_statement.hpp"
+#include "connectors/sql_errors.hpp"
+#include "connectors/text_codec.hpp"
+
+namespace sluice::connectors {
+
+namespace {
+
+const sql_quoting& sqlite_quoting() {
+    static const sql_quoting q{[](std::string_view n) { return quote_dotted(n, '"', '"'); },
+                               [](std::string_view v) { return quote_standard_literal(v); },
+                               {}};
+    return q;
+}
+
+// Declared types are how a SQLite column keeps its portable type. The names we create keep the
+// value exact under SQLite's affinity rules: DECIMAL_TEXT and JSON_TEXT have TEXT affinity (a
+// NUMERIC one would turn '1.50' into the real 1.5).
+column column_of(const char* name, const char* declared) {
+    column c;
+    c.name = name;
+    std::string d = declared != nullptr ? declared : "";
+    c.native_type = d;
+    std::transform(d.begin(), d.end(), d.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    const auto has = [&](std::string_view s) { return d.find(s) != std::string::npos; };
+    if (d.rfind("BOOL", 0) == 0) {
+        c.type = column_type::boolean;
+    } else if (d.rfind("DECIMAL", 0) == 0 || d.rfind("NUMERIC", 0) == 0) {
+        c.type = column_type::decimal;
+        const auto open = d.find('(');
+        if (open != std::string::npos) {
+            const char* p = d.c_str() + open + 1;
+            const char* end = d.c_str() + d.size();
+            auto r = std::from_chars(p, end, c.precision);
+            if (r.ptr < end && *r.ptr == ',') {
+                std::from_chars(r.ptr + 1, end, c.scale);
+            }
+        }
+    } else if (d == "SMALLINT" || d == "INT2" || d == "TINYINT") {
+        c.type = column_type::int16;
+    } else if (d == "INT4" || d == "MEDIUMINT") {
+        c.type = column_type::int32;
+    } else if (has("INT")) {
+        c.type = column_type::int64;
+    } else if (d == "FLOAT4" || d == "REAL4") {
+        c.type = column_type::float32;
+    } else if (has("REAL") || has("FLOA") || has("DOUB")) {
+        c.type = column_type::float64;
+    } else if (has("BLOB") || d == "BYTEA" || d == "BYTES") {
+        c.type = column_type::bytes;
+    } else if (d.rfind("TIMESTAMPTZ", 0) == 0 || d.rfind("TIMESTAMP_TZ", 0) == 0) {
+        c.type = column_type::timestamp_tz;
+    } else if (d.rfind("TIMESTAMP", 0) == 0 || d.rfind("DATETIME", 0) == 0) {
+        c.type = column_type::timestamp;
+    } else if (d == "DATE") {
+        c.type = column_type::date;
+    } else if (d.rfind("JSON", 0) == 0) {
+        c.type = column_type::json;
+    } else {
+        c.type = column_type::text;
+    }
+    return c;
+}
+
+std::string sqlite_type_of(const column& c) {
+    switch (c.type) {
+        case column_type::boolean:
+            return "BOOLEAN";
+        case column_type::int16:
+            return "SMALLINT";
+        case column_type::int32:
+            return "INT4";
+        case column_type::int64:
+            return "INTEGER";
+        case column_type::decimal:
+            return c.precision > 0 ? "DECIMAL_TEXT(" + std::to_string(c.precision) + "," +
+                                         std::to_string(c.scale) + ")"
+                                   : "DECIMAL_TEXT";
+        case column_type::float32:
+            return "FLOAT4";
+        case column_type::float64:
+            return "DOUBLE";
+        case column_type::text:
+            return "TEXT";
+        case column_type::bytes:
+            return "BLOB";
+        case column_type::date:
+            return "DATE";
+        case column_type::timestamp:
+            return "TIMESTAMP";
+        case column_type::timestamp_tz:
+            return "TIMESTAMPTZ";
+        case column_type::json:
+            return "JSON_TEXT";
+    }
+    return "TEXT";
+}
+
+class sqlite_link {
+public:
+    ~sqlite_link() { sqlite3_close_v2(db_); }
+
+    // A source opens an existing file only; a sink creates it when missing.
+    static core::result<std::unique_ptr<sqlite_link>> open(const config::connection_spec& spec,
+                                                           bool create) {
+        sqlite3* db = nullptr;
+        const int rc = sqlite3_open_v2(
+            spec.local_path.c_str(), &db,
+            SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
+            nullptr);
+        auto link = std::unique_ptr<sqlite_link>(new sqlite_link(db, spec.name));
+        if (rc != SQLITE_OK) {
+            return link->failure(rc,
+                                 "cannot open SQLite database '" + spec.local_path.string() + "'");
+        }
+        sqlite3_busy_timeout(
+            db, static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(spec.connect_timeout)
+                        .count()));
+        // WAL: a read in progress (a source on the same file) does not block a sink's commit.
+        auto wal = link->exec("PRAGMA journal_mode = WAL");
+        if (!wal) {
+            return wal.error();
+        }
+        return link;
+    }
+
+    sqlite3* db() { return db_; }
+    const std::string& name() const { return name_; }
+
+    core::error failure(int rc, const std::string& what) const {
+        return core::error{classify_sqlite_code(rc),
+                           "connection '" + name_ + "': " + what + ": " +
+                               (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc))};
+    }
+
+    core::result<sqlite3_stmt*> prepare(const std::string& sql) {
+        sqlite3_stmt* stmt = nullptr;
+        const int rc =
+            sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(stmt);
+            return failure(rc, "SQLite rejected the statement");
+        }
+        return stmt;
+    }
+
+    core::result<void> exec(const std::string& sql) {
+        char* message = nullptr;
+        const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+        sqlite3_free(message);
+        if (rc != SQLITE_OK) {
+            return failure(rc, "statement failed");
+        }
+        return {};
+    }
+
+private:
+    sqlite_link(sqlite3* db, std::string name) : db_(db), name_(std::move(name)) {}
+    sqlite3* db_;
+    std::string name_;
+};
+
+schema schema_of(sqlite3_stmt* stmt) {
+    schema out;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+        out.columns.push_back(
+            column_of(sqlite3_column_name(stmt, i), sqlite3_column_decltype(stmt, i)));
+    }
+    return out;
+}
+
+class sqlite_reader final : public row_reader {
+public:
+    sqlite_reader(sqlite_link& link, sqlite3_stmt* stmt, batch_limits limits)
+        : link_(link), stmt_(stmt), schema_(schema_of(stmt)), limits_(limits) {}
+    ~sqlite_reader() override { sqlite3_finalize(stmt_); }
+
+    const connectors::schema& schema() const override { return schema_; }
+
+    core::result<bool> next(row_batch& out) override {
+        out.reset(schema_.columns.size());
+        while (!done_ && !limits_.reached(out)) {
+            const int rc = sqlite3_step(stmt_);
+            if (rc == SQLITE_DONE) {
+                done_ = true;
+                break;
+            }
+            if (rc != SQLITE_ROW) {
+                done_ = true;
+                out.clear();
+                return link_.failure(rc, "reading rows failed");
+            }
+            for (int c = 0; c < static_cast<int>(schema_.columns.size()); ++c) {
+                add_value(out, c);
+            }
+        }
+        return !out.empty();
+    }
+
+private:
+    void add_value(row_batch& out, int c) {
+        const column_type type = schema_.columns[static_cast<std::size_t>(c)].type;
+        switch (sqlite3_column_type(stmt_, c)) {
+            case SQLITE_NULL:
+                out.add_null();
+                return;
+            case SQLITE_INTEGER: {
+                const auto v = sqlite3_column_int64(stmt_, c);
+                if (type == column_type::boolean) {
+                    out.add(v != 0 ? "true" : "false");
+                } else if (type == column_type::float32 || type == column_type::float64) {
+                    out.add(format_float64(static_cast<double>(v)));
+                } else {
+                    out.add(std::to_string(v));
+                }
+                return;
+            }
+            case SQLITE_FLOAT: {
+                const double v = sqlite3_column_double(stmt_, c);
+                out.add(type == column_type::float32 ? format_float32(static_cast<float>(v))
+                                                     : format_float64(v));
+                return;
+            }
+            default: {
+                const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+                const std::string_view v(p != nullptr ? p : "",
+                                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)));
+                if (type == column_type::timestamp || type == column_type::timestamp_tz) {
+                    out.add(canonical_timestamp(v));
+                } else if (type == column_type::boolean) {
+                    out.add(parse_boolean(v).value_or(true) ? "true" : "false");
+                } else {
+                    out.add(v);
+                }
+            }
+        }
+    }
+
+    sqlite_link& link_;
+    sqlite3_stmt* stmt_;
+    connectors::schema schema_;
+    batch_limits limits_;
+    bool done_ = false;
+};
+
+class sqlite_source final : public source {
+public:
+    explicit sqlite_source(std::unique_ptr<sqlite_link> link) : link_(std::move(link)) {}
+
+    core::result<schema> describe(const read_request& request) override {
+        auto stmt = link_->prepare(build_select(request, sqlite_quoting()));
+        if (!stmt) {
+            return stmt.error();
+        }
+        schema out = schema_of(*stmt);
+        sqlite3_finalize(*stmt);
+        return out;
+    }
+
+    core::result<std::unique_ptr<row_reader>> read(const read_request& request) override {
+        auto stmt = link_->prepare(build_select(request, sqlite_quoting()));
+        if (!stmt) {
+            return stmt.error();
+        }
+        return std::unique_ptr<row_reader>(
+            std::make_unique<sqlite_reader>(*link_, *stmt, request.limits));
+    }
+
+    core::result<std::optional<std::vector<std::optional<std::string>>>> max_cursor(
+        const read_request& request, const std::vector<std::string>& cursor) override {
+        const auto& q = sqlite_quoting();
+        read_request r = request;
+        r.after.reset();
+        std::string sql = "SELECT ";
+        std::string order;
+        for (std::size_t i = 0; i < cursor.size(); ++i) {
+            sql += (i == 0 ? "" : ", ") + q.identifier(cursor[i]);
+            order += (i == 0 ? "" : ", ") + q.identifier(cursor[i]) + " DESC";
+        }
+        sql += " FROM " + build_from(r, q);
+        const std::string predicate = build_predicate(r, q);
+        if (!predicate.empty()) {
+            sql += " WHERE " + predicate;
+        }
+        sql += " ORDER BY " + order + " LIMIT 1";
+        auto stmt = link_->prepare(sql);
+        if (!stmt) {
+            return stmt.error();
+        }
+        sqlite_reader reader(*link_, *stmt, {});
+        row_batch batch;
+        auto got = reader.next(batch);
+        if (!got) {
+            return got.error();
+        }
+        if (!*got) {
+            return std::optional<std::vector<std::optional<std::string>>>();
+        }
+        std::vector<std::optional<std::string>> out;
+        for (std::size_t i = 0; i < cursor.size(); ++i) {
+            out.push_back(batch.value(0, i));
+        }
+        return std::optional(std::move(out));
+    }
+
+    void cancel() override { sqlite3_interrupt(link_->db()); }
+
+private:
+    std::unique_ptr<sqlite_link> link_;
+};
+
+class sqlite_sink final : public sink {
+public:
+    explicit sqlite_sink(std::unique_ptr<sqlite_link> link) : link_(std::move(link)) {}
+
+    core::result<std::optional<schema>> describe_table(const std::string& table) override {
+        auto stmt = link_->prepare("SELECT * FROM " + sqlite_quoting().identifier(table));
+        if (!stmt) {
+            if (stmt.error().message.find("no such table") != std::string::npos) {
+                return std::optional<schema>();
+            }
+            return stmt.error();
+        }
+        schema out = schema_of(*stmt);
+        sqlite3_finalize(*stmt);
+        return std::optional<schema>(std::move(out));
+    }
+
+    core::result<void> create_table(const std::string& table, const schema& columns,
+                                    const create_options& options) override {
+        const auto& q = sqlite_quoting();
+        std::string ddl = "CREATE TABLE " + q.identifier(table) + " (";
+        for (std::size_t i = 0; i < columns.columns.size(); ++i) {
+            const auto& c = columns.columns[i];
+            ddl += (i == 0 ? "" : ", ") + q.identifier(c.name) + " " + sqlite_type_of(c);
+            if (!c.nullable) {
+                ddl += " NOT NULL";
+            }
+        }
+        if (!options.key.empty()) {
+            ddl += ", PRIMARY KEY (" + column_list(options.key) + ")";
+        }
+        ddl += ")";
+        return link_->exec(ddl);
+    }
+
+    bool transactional() const override { return true; }
+    core::result<void> begin() override { return link_->exec("BEGIN IMMEDIATE"); }
+    core::result<void> commit() override { return link_->exec("COMMIT"); }
+    core::result<void> rollback() override {
+        if (sqlite3_get_autocommit(link_->db()) != 0) {
+            return {};
+        }
+        return link_->exec("ROLLBACK");
+    }
+
+    core::result<void> write(const write_request& request, const row_batch& rows) override {
+        if (request.columns == nullptr) {
+            return core::error::permanent("write without columns (programmer error)");
+        }
+        const schema& columns = *request.columns;
+        const auto& q = sqlite_quoting();
+        std::vector<std::string> names;
+        std::string marks;
+        for (const auto& c : columns.columns) {
+            names.push_back(c.name);
+            marks += marks.empty() ? "?" : ", ?";
+        }
+        std::string sql = "INSERT INTO " + q.identifier(request.table) + " (" + column_list(names) +
+                          ") VALUES (" + marks + ")";
+        if (request.mode == write_mode::upsert) {
+            std::string update;
+            for (const auto& n : names) {
+                if (std::find(request.key.begin(), request.key.end(), n) == request.key.end()) {
+                    update += (update.empty() ? "" : ", ") + q.identifier(n) + " = excluded." +
+                              q.identifier(n);
+                }
+            }
+            sql += " ON CONFLICT (" + column_list(request.key) + ") DO " +
+                   (update.empty() ? "NOTHING" : "UPDATE SET " + update);
+        }
+        auto stmt = link_->prepare(sql);
+        if (!stmt) {
+            return stmt.error();
+        }
+        struct finalizer {
+            sqlite3_stmt* s;
+            ~finalizer() { sqlite3_finalize(s); }
+        } guard{*stmt};
+        for (std::size_t r = 0; r < rows.row_count(); ++r) {
+            for (std::size_t c = 0; c < rows.column_count(); ++c) {
+                bind(*stmt, static_cast<int>(c) + 1, columns.columns[c].type, rows, r, c);
+            }
+            const int rc = sqlite3_step(*stmt);
+            if (rc != SQLITE_DONE) {
+                return link_->failure(rc, "writing into " + request.table + " failed");
+            }
+            sqlite3_reset(*stmt);
+        }
+        return {};
+    }
+
+    core::result<void> write_checkpoint(const checkpoint& mark) override {
+        auto made = link_->exec(
+            "CREATE TABLE IF NOT EXISTS sluice_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT "
+            "NULL, updated_at TEXT NOT NULL)");
+        if (!made) {
+            return made;
+        }
+        auto stmt = link_->prepare(
+            "INSERT INTO sluice_checkpoints (key, value, updated_at) VALUES (?, ?, "
+            "strftime('%Y-%m-%d %H:%M:%f', 'now')) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value, updated_at = excluded.updated_at");
+        if (!stmt) {
+            return stmt.error();
+        }
+        sqlite3_bind_text(*stmt, 1, mark.key.data(), static_cast<int>(mark.key.size()),
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(*stmt, 2, mark.value.data(), static_cast<int>(mark.value.size()),
+                          SQLITE_TRANSIENT);
+        const int rc = sqlite3_step(*stmt);
+        sqlite3_finalize(*stmt);
+        if (rc != SQLITE_DONE) {
+            return link_->failure(rc, "writing the checkpoint failed");
+        }
+        return {};
+    }
+
+    core::result<std::optional<std::string>> read_checkpoint(const std::string& key) override {
+        auto stmt = link_->prepare("SELECT value FROM sluice_checkpoints WHERE key = ?");
+        if (!stmt) {
+            if (stmt.error().message.find("no such table") != std::string::npos) {
+                return std::optional<std::string>();
+            }
+            return stmt.error();
+        }
+        sqlite3_bind_text(*stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+        std::optional<std::string> out;
+        const int rc = sqlite3_step(*stmt);
+        if (rc == SQLITE_ROW) {
+            out = reinterpret_cast<const char*>(sqlite3_column_text(*stmt, 0));
+        }
+        sqlite3_finalize(*stmt);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            return link_->failure(rc, "reading the checkpoint failed");
+        }
+        return out;
+    }
+
+    void cancel() override { sqlite3_interrupt(link_->db()); }
+
+private:
+    static std::string column_list(const std::vector<std::string>& names) {
+        std::string out;
+        for (const auto& n : names) {
+            out += (out.empty() ? "" : ", ") + sqlite_quoting().identifier(n);
+        }
+        return out;
+    }
+
+    // Binds by type: integers and reals as numbers (so affinity and comparisons work), bytes as
+    // blobs, the rest as text. Text that does not parse as its type is bound as text.
+    static void bind(sqlite3_stmt* stmt, int index, column_type type, const row_batch& rows,
+                     std::size_t r, std::size_t c) {
+        if (rows.is_null(r, c)) {
+            sqlite3_bind_null(stmt, index);
+            return;
+        }
+        const std::string_view v = rows.at(r, c);
+        switch (type) {
+            case column_type::boolean:
+                if (auto b = parse_boolean(v)) {
+                    sqlite3_bind_int(stmt, index, *b ? 1 : 0);
+                    return;
+                }
+                break;
+            case column_type::int16:
+            case column_type::int32:
+            case column_type::int64: {
+                sqlite3_int64 n = 0;
+                const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                if (ec == std::errc() && end == v.data() + v.size()) {
+                    sqlite3_bind_int64(stmt, index, n);
+                    return;
+                }
+                break;
+            }
+            case column_type::float32:
+            case column_type::float64:
+                if (auto d = parse_float(v)) {
+                    sqlite3_bind_double(stmt, index, *d);
+                    return;
+                }
+                break;
+            case column_type::bytes:
+                sqlite3_bind_blob64(stmt, index, v.data(), v.size(), SQLITE_TRANSIENT);
+                return;
+            default:
+                break;
+        }
+        sqlite3_bind_text64(stmt, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    }
+
+    std::unique_ptr<sqlite_link> link_;
+};
+
+}  // namespace
+
+core::result<std::unique_ptr<source>> open_sqlite_source(const config::connection_spec& spec) {
+    auto link = sqlite_link::open(spec, false);
+    if (!link) {
+        return link.error();
+    }
+    return std::unique_ptr<source>(std::make_unique<sqlite_source>(std::move(*link)));
+}
+
+core::result<std::unique_ptr<sink>> open_sqlite_sink(const config::connection_spec& spec) {
+    auto link = sqlite_link::open(spec, true);
+    if (!link) {
+        return link.error();
+    }
+    return std::unique_ptr<sink>(std::make_unique<sqlite_sink>(std::move(*link)));
+}
+
+}  // namespace sluice::connectors
