@@ -10,6 +10,7 @@ class noop_task final : public scheduler::task_runner {
 public:
     scheduler::task_outcome run(const scheduler::task_context& context) override;
     bool uses_variables() const override { return false; }
+    bool never_blocks() const override { return true; }
 };
 
 }  // namespace sluice::etl

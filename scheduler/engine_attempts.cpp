@@ -244,8 +244,8 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
             }
         });
     };
-    boost::asio::post(task_pool_, [self = shared_from_this(), request, sink, stop = task.stop,
-                                   runner = *runner, id = run.id, node = task.node] {
+    auto body = [self = shared_from_this(), request, sink, stop = task.stop, runner = *runner,
+                 id = run.id, node = task.node] {
         attempt_result r;
         bool ready = true;
         if (runner->uses_variables()) {
@@ -272,7 +272,13 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
                 self->on_attempt_done(id, node, std::move(r), std::move(metrics));
             }
         });
-    });
+    };
+    // A kind that never blocks runs on the loop itself: no two thread hand-offs per attempt.
+    if ((*runner)->never_blocks()) {
+        boost::asio::post(loop_, std::move(body));
+    } else {
+        boost::asio::post(task_pool_, std::move(body));
+    }
 }
 
 void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attempt_result result,

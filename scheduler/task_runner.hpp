@@ -90,6 +90,10 @@ public:
     // False for kinds that never read context.variables: the engine then skips loading them
     // from the store for each attempt (a round trip per task on the dispatch hot path).
     virtual bool uses_variables() const { return true; }
+    // True for kinds whose run() returns at once without I/O (noop): the engine may then run
+    // their attempts on the control loop instead of the task pool. Never true for anything that
+    // can block.
+    virtual bool never_blocks() const { return false; }
 };
 
 }  // namespace sluice::scheduler

@@ -18,8 +18,27 @@ source <("$here/test-servers.sh" env)
 set +a
 for bench in "$build_dir"/bench/*_bench; do
     name=$(basename "$bench")
+    [[ $name == dispatch_bench ]] && continue  # not a Google Benchmark program: below
     echo "== $name"
     "$bench" --benchmark_out="$out/$name.json" --benchmark_out_format=json
+done
+
+# Durable dispatch (issue 3): 20,000 queued single-task noop runs and a 1,000-task noop chain,
+# each on a fresh store: a new PostgreSQL database, and a new SQLite file.
+echo "== dispatch_bench"
+stamp=$(date +%s)
+pg_base=${SLUICE_TEST_PG_URL%/*}
+for scenario in "--runs 20000 --chain 0" "--runs 0 --chain 1000"; do
+    db="sluice_bench_${stamp}_$RANDOM"
+    psql "$SLUICE_TEST_PG_URL" -qc "CREATE DATABASE $db"
+    # shellcheck disable=SC2086
+    "$build_dir/bench/dispatch_bench" --store "$pg_base/$db" $scenario | tee -a "$out/dispatch_bench.jsonl"
+    psql "$SLUICE_TEST_PG_URL" -qc "DROP DATABASE $db"
+    sqlite_dir=$(mktemp -d)
+    # shellcheck disable=SC2086
+    "$build_dir/bench/dispatch_bench" --store "sqlite://$sqlite_dir/sluice.db" $scenario |
+        tee -a "$out/dispatch_bench.jsonl"
+    rm -rf "$sqlite_dir"
 done
 
 # Peers, same expressions and zones (bench/peers): croner, the reference for our DST rules.

@@ -158,9 +158,10 @@ sql_statement statement_for(const run_transition& t) {
     return {sql, {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))}};
 }
 
-sql_statement statement_for(const task_transition& t) {
-    static const std::string sql =
-        "UPDATE task_instances SET state = $1, "
+// The SET list of a task transition ($1..$7); shared by the fused statements below.
+const std::string& task_transition_sets() {
+    static const std::string sets =
+        "state = $1, "
         "queued_at = CASE WHEN $1 = 'queued' THEN $2 ELSE queued_at END, "
         "started_at = CASE WHEN $1 = 'running' THEN $2 ELSE started_at END, "
         "finished_at = CASE WHEN $1 IN (" +
@@ -170,16 +171,53 @@ sql_statement statement_for(const task_transition& t) {
         "error_class = COALESCE($4, error_class), "
         "error_message = COALESCE($5, error_message), "
         "next_attempt_at = COALESCE($6, next_attempt_at), "
-        "metrics = COALESCE($7, metrics) "
-        "WHERE id = $8 AND state = $9 AND lease_epoch = $10";
+        "metrics = COALESCE($7, metrics) ";
+    return sets;
+}
+
+// $1..$10 of a task transition: the SET values, then id, from-state and epoch for the fence.
+std::vector<sql_value> task_transition_params(const task_transition& t) {
     std::optional<std::string> cls;
     if (t.error_cls) {
         cls = std::string(to_string(*t.error_cls));
     }
-    return {sql,
-            {text(to_string(t.to)), to_micros(t.at), opt_int(t.try_number), opt_text(cls),
-             opt_text(t.error_message), opt_micros(t.next_attempt_at), opt_text(t.metrics_json),
-             t.task.value, text(to_string(t.from)), t.epoch}};
+    return {text(to_string(t.to)), to_micros(t.at), opt_int(t.try_number), opt_text(cls),
+            opt_text(t.error_message), opt_micros(t.next_attempt_at), opt_text(t.metrics_json),
+            t.task.value, text(to_string(t.from)), t.epoch};
+}
+
+sql_statement statement_for(const task_transition& t) {
+    static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
+                                   "WHERE id = $8 AND state = $9 AND lease_epoch = $10";
+    return {sql, task_transition_params(t)};
+}
+
+// A lease taken and the attempt started in one statement: what the engine submits back to back
+// for every attempt. Same fences as the two statements (the epoch before the lease, the
+// from-state, the lease being free or ours or expired); both apply or neither does.
+sql_statement fused_start(const lease_acquire& lease, const task_transition& t) {
+    static const std::string sql =
+        "UPDATE task_instances SET " + task_transition_sets() +
+        ", lease_owner = $11, lease_epoch = lease_epoch + 1, lease_expires_at = $12 "
+        "WHERE id = $8 AND state = $9 AND lease_epoch + 1 = $10 AND "
+        "(lease_owner IS NULL OR lease_owner = $11 OR lease_expires_at IS NULL OR "
+        "lease_expires_at <= $13)";
+    // The caller checked t.epoch == lease.expected_epoch + 1, so $10 fences the lease's epoch.
+    sql_statement s{sql, task_transition_params(t)};
+    s.params.insert(s.params.end(),
+                    {sql_value{lease.owner}, to_micros(lease.expires_at), to_micros(lease.now)});
+    return s;
+}
+
+// An attempt's end and its lease released in one statement (fenced on epoch and owner).
+sql_statement fused_end(const task_transition& t, const lease_release& release) {
+    static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
+                                   ", lease_owner = NULL, lease_expires_at = NULL "
+                                   "WHERE id = $8 AND state = $9 AND lease_epoch = $10 AND "
+                                   "lease_owner = $11";
+    sql_statement s{sql, task_transition_params(t)};
+    s.params.push_back(release.owner);
+    return s;
 }
 
 sql_statement statement_for(const lease_acquire& t) {
@@ -435,6 +473,34 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
             continue;
         }
         statement_of[i] = statements.size();
+        // Pairs the engine submits for every attempt become one UPDATE of the task row. Events
+        // are skipped over when looking for the partner (they go last anyway).
+        std::size_t next = i + 1;
+        while (next < batch.size() && std::holds_alternative<new_event>(batch[next])) {
+            ++next;
+        }
+        if (next < batch.size()) {
+            const auto* lease = std::get_if<lease_acquire>(&batch[i]);
+            const auto* start = std::get_if<task_transition>(&batch[next]);
+            if (lease != nullptr && start != nullptr && start->task == lease->task &&
+                start->epoch == lease->expected_epoch + 1) {
+                statements.push_back(fused_start(*lease, *start));
+                statement_of[next] = statement_of[i];
+                any_event = any_event || next != i + 1;
+                i = next;
+                continue;
+            }
+            const auto* end = std::get_if<task_transition>(&batch[i]);
+            const auto* release = std::get_if<lease_release>(&batch[next]);
+            if (end != nullptr && release != nullptr && release->task == end->task &&
+                release->epoch == end->epoch) {
+                statements.push_back(fused_end(*end, *release));
+                statement_of[next] = statement_of[i];
+                any_event = any_event || next != i + 1;
+                i = next;
+                continue;
+            }
+        }
         statements.push_back(
             std::visit([](const auto& one) { return statement_for(one); }, batch[i]));
     }

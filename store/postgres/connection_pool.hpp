@@ -9,17 +9,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/error.hpp"
+#include <pqxx/connection>
 
-namespace pqxx {
-class connection_base;
-}
+#include "core/error.hpp"
 
 namespace sluice::store::postgres {
 
 // One server connection with the names of the statements prepared on it (keyed by SQL text).
 struct pooled_connection {
-    std::unique_ptr<pqxx::connection_base> conn;
+    // The concrete type: libpqxx 6.4's connection_base has no virtual destructor, so owning
+    // through it was a mismatched delete (found by ASan).
+    std::unique_ptr<pqxx::connection> conn;
     std::unordered_map<std::string, std::string> prepared;
 };
 
