@@ -6,7 +6,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
-#include <numeric>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -216,10 +216,14 @@ TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run",
                 last_try_done = true;
             }
         }
-        // Every start was a recorded attempt: tries 1..N with nothing lost or reused.
-        std::vector<int> expected(static_cast<std::size_t>(last_try));
-        std::iota(expected.begin(), expected.end(), 1);
-        CHECK(starts == expected);
+        // Every start was a recorded attempt and no try number was reused: strictly increasing
+        // tries ending at the stored one. A try may be missing: the kill can land after its
+        // start was committed but before its shell wrote the first line.
+        REQUIRE_FALSE(starts.empty());
+        CHECK(std::adjacent_find(starts.begin(), starts.end(), std::greater_equal<>()) ==
+              starts.end());
+        CHECK(starts.front() >= 1);
+        CHECK(starts.back() == last_try);
         CHECK(last_try_done);
         reruns += last_try - 1;
     }
