@@ -4,9 +4,9 @@
 #include <bit>
 #include <optional>
 
+#include "core/zone_offsets.hpp"
 #include "scheduler/cron_calendar.hpp"
 #include "scheduler/cron_expression.hpp"
-#include "core/zone_offsets.hpp"
 
 namespace sluice::scheduler {
 namespace {

@@ -42,9 +42,8 @@ void engine::impl::start_run(live_run& run) {
                    std::to_string(std::chrono::duration<double>(t - *run.logical_time).count()) +
                    "}";
     }
-    std::vector<transition> batch{
-        run_transition{run.id, run_state::queued, run_state::running, t},
-        make_event("run.state", &run, nullptr, std::move(payload))};
+    std::vector<transition> batch{run_transition{run.id, run_state::queued, run_state::running, t},
+                                  make_event("run.state", &run, nullptr, std::move(payload))};
     // The run's first ready tasks, and those of them a worker can take now, commit with it:
     // a single-task run starts its attempt after one commit, not three.
     run.state = run_state::running;

@@ -4,6 +4,7 @@
 #include <deque>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 
 #include "store/migrations.hpp"
 #include "store/sql/row_reader.hpp"
@@ -181,9 +182,11 @@ std::vector<sql_value> task_transition_params(const task_transition& t) {
     if (t.error_cls) {
         cls = std::string(to_string(*t.error_cls));
     }
-    return {text(to_string(t.to)), to_micros(t.at), opt_int(t.try_number), opt_text(cls),
-            opt_text(t.error_message), opt_micros(t.next_attempt_at), opt_text(t.metrics_json),
-            t.task.value, text(to_string(t.from)), t.epoch};
+    return {text(to_string(t.to)),     to_micros(t.at),
+            opt_int(t.try_number),     opt_text(cls),
+            opt_text(t.error_message), opt_micros(t.next_attempt_at),
+            opt_text(t.metrics_json),  t.task.value,
+            text(to_string(t.from)),   t.epoch};
 }
 
 sql_statement statement_for(const task_transition& t) {
@@ -207,6 +210,28 @@ sql_statement fused_start(const lease_acquire& lease, const task_transition& t) 
     s.params.insert(s.params.end(),
                     {sql_value{lease.owner}, to_micros(lease.expires_at), to_micros(lease.now)});
     return s;
+}
+
+// A task made ready and started in the same batch (the engine's eager start): its
+// pending->queued transition, lease and queued->running transition as one UPDATE, with the
+// fences of all three (from-state and epoch of the first, the lease being free or ours).
+bool plain(const task_transition& t) {
+    return !t.error_cls && !t.error_message && !t.next_attempt_at && !t.metrics_json;
+}
+
+sql_statement fused_ready_start(const task_transition& ready, const lease_acquire& lease,
+                                const task_transition& start) {
+    static constexpr std::string_view sql =
+        "UPDATE task_instances SET state = $1, queued_at = $2, started_at = $3, "
+        "try_number = COALESCE($4, try_number), finished_at = NULL, lease_owner = $5, "
+        "lease_epoch = lease_epoch + 1, lease_expires_at = $6 "
+        "WHERE id = $7 AND state = $8 AND lease_epoch = $9 AND "
+        "(lease_owner IS NULL OR lease_owner = $5 OR lease_expires_at IS NULL OR "
+        "lease_expires_at <= $10)";
+    return {sql,
+            {text(to_string(start.to)), to_micros(ready.at), to_micros(start.at),
+             opt_int(start.try_number), sql_value{lease.owner}, to_micros(lease.expires_at),
+             ready.task.value, text(to_string(ready.from)), ready.epoch, to_micros(lease.now)}};
 }
 
 // An attempt's end and its lease released in one statement (fenced on epoch and owner).
@@ -467,7 +492,60 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
     statements.reserve(batch.size());
     std::vector<std::size_t> statement_of(batch.size(), 0);
     bool any_event = false;
+    // A pending->queued transition not yet written: if the same task's lease and start follow
+    // with nothing else about it in between, the three become one statement.
+    std::unordered_map<std::int64_t, std::size_t> ready_at;  // task id -> index in batch
+    std::vector<std::size_t> deferred_ready;                 // indexes, flushed at the end
+    const auto touches = [](const transition& t) -> std::optional<std::int64_t> {
+        return std::visit(
+            [](const auto& one) -> std::optional<std::int64_t> {
+                using T = std::decay_t<decltype(one)>;
+                if constexpr (std::is_same_v<T, new_event> || std::is_same_v<T, run_transition>) {
+                    return std::nullopt;
+                } else {
+                    return one.task.value;
+                }
+            },
+            t);
+    };
+    const auto flush_ready = [&](std::int64_t task) {
+        auto it = ready_at.find(task);
+        if (it != ready_at.end()) {
+            statement_of[it->second] = statements.size();
+            statements.push_back(statement_for(std::get<task_transition>(batch[it->second])));
+            std::erase(deferred_ready, it->second);
+            ready_at.erase(it);
+        }
+    };
     for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (auto task = touches(batch[i])) {
+            const auto* tt = std::get_if<task_transition>(&batch[i]);
+            if (tt != nullptr && tt->from == task_state::pending && tt->to == task_state::queued &&
+                plain(*tt) && !tt->try_number && !ready_at.contains(*task)) {
+                ready_at.emplace(*task, i);
+                deferred_ready.push_back(i);
+                continue;
+            }
+            const auto* lease = std::get_if<lease_acquire>(&batch[i]);
+            auto ready = ready_at.find(*task);
+            if (lease != nullptr && ready != ready_at.end() && i + 1 < batch.size()) {
+                const auto& queued = std::get<task_transition>(batch[ready->second]);
+                const auto* start = std::get_if<task_transition>(&batch[i + 1]);
+                if (start != nullptr && start->task == lease->task &&
+                    start->from == task_state::queued && start->to == task_state::running &&
+                    plain(*start) && lease->expected_epoch == queued.epoch &&
+                    start->epoch == queued.epoch + 1) {
+                    statement_of[ready->second] = statement_of[i] = statement_of[i + 1] =
+                        statements.size();
+                    statements.push_back(fused_ready_start(queued, *lease, *start));
+                    std::erase(deferred_ready, ready->second);
+                    ready_at.erase(ready);
+                    ++i;
+                    continue;
+                }
+            }
+            flush_ready(*task);  // anything else about the task: its ready transition goes first
+        }
         if (std::holds_alternative<new_event>(batch[i])) {
             any_event = true;
             continue;
@@ -503,6 +581,10 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
         }
         statements.push_back(
             std::visit([](const auto& one) { return statement_for(one); }, batch[i]));
+    }
+    for (std::size_t i : deferred_ready) {  // ready tasks that did not start at once
+        statement_of[i] = statements.size();
+        statements.push_back(statement_for(std::get<task_transition>(batch[i])));
     }
     std::deque<std::string> events_sql;  // stable addresses for the statements' views
     if (any_event) {

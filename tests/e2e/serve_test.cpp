@@ -5,8 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <functional>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -57,8 +57,8 @@ std::chrono::sys_seconds seconds_from_now(int n) {
 }
 
 nlohmann::json runs_list(const std::filesystem::path& config) {
-    auto r = run_sluice({"runs", "list", "-c", config.string(), "--output", "json", "--limit",
-                         "1000"});
+    auto r =
+        run_sluice({"runs", "list", "-c", config.string(), "--output", "json", "--limit", "1000"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     return nlohmann::json::parse(r.out).at("runs");
@@ -129,17 +129,18 @@ std::vector<mark> parse_marks(const std::filesystem::path& file) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run",
-                   "[e2e][serve][kill]", sqlite_database, postgres_database) {
+TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run", "[e2e][serve][kill]",
+                   sqlite_database, postgres_database) {
     TestType db;
     temp_dir dir;
     const auto marks = dir.path() / "marks";
     constexpr int task_count = 10;
     constexpr int wanted_kills = 22;
     // Each attempt writes `start TASK TRY`, works 400 ms, then writes `done TASK TRY`.
-    std::string yaml = "defaults:\n  retries: {max_attempts: 50, delay: 50ms, backoff: 1}\n"
-                       "jobs:\n  ten:\n    schedule: \"" +
-                       once_at(seconds_from_now(3)) + "\"\n    tasks:\n";
+    std::string yaml =
+        "defaults:\n  retries: {max_attempts: 50, delay: 50ms, backoff: 1}\n"
+        "jobs:\n  ten:\n    schedule: \"" +
+        once_at(seconds_from_now(3)) + "\"\n    tasks:\n";
     for (int i = 1; i <= task_count; ++i) {
         const std::string name = "t" + std::to_string(100 + i).substr(1);
         yaml += "      " + name + ":\n        type: shell\n        command: |\n";
@@ -309,8 +310,7 @@ TEMPLATE_TEST_CASE("serve drains on SIGTERM and kills a task that ignores it aft
         "      stubborn:\n        type: shell\n        command: |\n"
         "          trap '' TERM\n"
         "          echo $$ > " +
-        pid_file.string() +
-        "\n          echo \"start stubborn\" >> " + marks.string() +
+        pid_file.string() + "\n          echo \"start stubborn\" >> " + marks.string() +
         "\n          sleep 60\n"
         "          echo \"done stubborn\" >> " +
         marks.string() + "\n";
@@ -384,8 +384,8 @@ std::filesystem::path dag_config(const temp_dir& dir, const std::string& store_u
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("run applies retries and trigger rules on both stores",
-                   "[e2e][run]", sqlite_database, postgres_database) {
+TEMPLATE_TEST_CASE("run applies retries and trigger rules on both stores", "[e2e][run]",
+                   sqlite_database, postgres_database) {
     TestType db;
     temp_dir dir;
     const auto config = dag_config(dir, db.url());

@@ -18,6 +18,57 @@ namespace {
 using scheduler::run_state;
 using scheduler::task_state;
 
+// The engine submits a ready task's queueing, lease and start back to back (and an attempt's end
+// with its lease release); the stores may fuse them into fewer statements, with the same result
+// and the same fences as one statement each.
+STORE_TEST("a task made ready and started in one batch keeps every fence", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    auto run = ok(store->create_run(make_run("etl", "fuse", {"a", "b"})));
+    auto tasks = ok(store->list_task_instances(run.id));
+    const auto a = tasks[0].id;
+    const auto b = tasks[1].id;
+    auto start = [](core::task_instance_id id, std::int64_t epoch, int try_number) {
+        auto t = task_move(id, task_state::queued, epoch + 1, task_state::running, at(11));
+        t.try_number = try_number;
+        return t;
+    };
+    scheduler::new_event e;
+    e.at = at(10);
+    e.kind = "task.state";
+    e.actor = "test";
+    CHECK(apply(*store, {task_move(a, task_state::pending, 0, task_state::queued, at(10)), e,
+                         scheduler::lease_acquire{a, 0, "node-a", at(100), at(10)}, start(a, 0, 1),
+                         e}) == std::vector{applied, applied, applied, applied, applied});
+    auto ta = ok(store->get_task_instance(a));
+    CHECK(ta->state == task_state::running);
+    CHECK(ta->queued_at == at(10));
+    CHECK(ta->started_at == at(11));
+    CHECK(ta->try_number == 1);
+    CHECK(ta->lease_epoch == 1);
+    CHECK(ta->lease_owner == "node-a");
+    CHECK(ta->lease_expires_at == at(100));
+
+    // b's lease is held by a live peer: none of the three applies, and b stays pending.
+    CHECK(apply(*store, {scheduler::lease_acquire{b, 0, "node-b", at(500), at(10)}}) ==
+          std::vector{applied});
+    CHECK(apply(*store, {task_move(b, task_state::pending, 1, task_state::queued, at(12)),
+                         scheduler::lease_acquire{b, 1, "node-a", at(100), at(12)},
+                         start(b, 1, 1)}) == std::vector{conflict, conflict, conflict});
+    CHECK(ok(store->get_task_instance(b))->state == task_state::pending);
+
+    // An end and its release: applied together; a stale epoch applies neither.
+    auto end = task_move(a, task_state::running, 1, task_state::success, at(20));
+    auto stale = task_move(a, task_state::running, 0, task_state::success, at(20));
+    CHECK(apply(*store, {stale, scheduler::lease_release{a, 0, "node-a"}}) ==
+          std::vector{conflict, conflict});
+    CHECK(apply(*store, {end, scheduler::lease_release{a, 1, "node-a"}}) ==
+          std::vector{applied, applied});
+    ta = ok(store->get_task_instance(a));
+    CHECK(ta->state == task_state::success);
+    CHECK_FALSE(ta->lease_owner);
+}
+
 STORE_TEST("list_runs filters by job and state and pages newest first without gaps", "[store]") {
     TestType db;
     auto store = open_migrated(db.url());
