@@ -3,54 +3,30 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
+#include "process.hpp"
 
 namespace sluice::test {
 
-daemon_process::daemon_process(const std::vector<std::string>& args,
-                               std::filesystem::path log_file,
+daemon_process::daemon_process(const std::vector<std::string>& args, std::filesystem::path log_file,
                                const std::vector<std::string>& extra_env)
     : log_file_(std::move(log_file)) {
     const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
         throw std::runtime_error("cannot open " + log_file_.string());
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-
-    std::vector<std::string> argv_storage{SLUICE_BINARY};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) {
-        argv.push_back(a.data());
+    try {
+        pid_ = spawn_process(SLUICE_BINARY, args, extra_env, log_fd, log_fd);
+    } catch (...) {
+        ::close(log_fd);
+        throw;
     }
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) {
-        env_storage.emplace_back(*e);
-    }
-    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_storage) {
-        envp.push_back(e.data());
-    }
-    envp.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, SLUICE_BINARY, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
     ::close(log_fd);
-    if (rc != 0) {
-        throw std::runtime_error("cannot start " SLUICE_BINARY);
-    }
 }
 
 daemon_process::~daemon_process() {

@@ -24,16 +24,8 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-process_result run_process(const std::string& program, const std::vector<std::string>& args,
-                           const std::vector<std::string>& extra_env) {
-    // Output goes to temp files rather than pipes so a chatty child can never deadlock us.
-    char out_path[] = "/tmp/sluice-e2e-out-XXXXXX";
-    char err_path[] = "/tmp/sluice-e2e-err-XXXXXX";
-    const int out_fd = mkstemp(out_path);
-    const int err_fd = mkstemp(err_path);
-    if (out_fd < 0 || err_fd < 0) {
-        throw std::runtime_error("mkstemp failed");
-    }
+pid_t spawn_process(const std::string& program, const std::vector<std::string>& args,
+                    const std::vector<std::string>& extra_env, int out_fd, int err_fd) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
@@ -61,11 +53,32 @@ process_result run_process(const std::string& program, const std::vector<std::st
     pid_t pid = 0;
     const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
-    close(out_fd);
-    close(err_fd);
     if (rc != 0) {
         throw std::runtime_error("cannot start " + program);
     }
+    return pid;
+}
+
+process_result run_process(const std::string& program, const std::vector<std::string>& args,
+                           const std::vector<std::string>& extra_env) {
+    // Output goes to temp files rather than pipes so a chatty child can never deadlock us.
+    char out_path[] = "/tmp/sluice-e2e-out-XXXXXX";
+    char err_path[] = "/tmp/sluice-e2e-err-XXXXXX";
+    const int out_fd = mkstemp(out_path);
+    const int err_fd = mkstemp(err_path);
+    if (out_fd < 0 || err_fd < 0) {
+        throw std::runtime_error("mkstemp failed");
+    }
+    pid_t pid = -1;
+    try {
+        pid = spawn_process(program, args, extra_env, out_fd, err_fd);
+    } catch (...) {
+        close(out_fd);
+        close(err_fd);
+        throw;
+    }
+    close(out_fd);
+    close(err_fd);
     int status = 0;
     waitpid(pid, &status, 0);
     process_result result;

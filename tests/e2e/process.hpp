@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace sluice::test {
@@ -10,6 +11,12 @@ struct process_result {
     std::string out;
     std::string err;
 };
+
+// Starts `program args...` (no shell) with stdin on /dev/null, stdout and stderr on the given
+// descriptors and this process's environment plus `extra_env`; returns its pid. Throws when it
+// cannot start.
+pid_t spawn_process(const std::string& program, const std::vector<std::string>& args,
+                    const std::vector<std::string>& extra_env, int out_fd, int err_fd);
 
 // Runs `program args...` to completion (no shell), capturing stdout and stderr.
 process_result run_process(const std::string& program, const std::vector<std::string>& args,
