@@ -5,23 +5,11 @@
 #include <charconv>
 
 #include "config/spec.hpp"
+#include "core/hex.hpp"
 
 namespace sluice::connectors {
 
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 std::optional<std::string> percent_decode(std::string_view s) {
     std::string out;
@@ -31,8 +19,8 @@ std::optional<std::string> percent_decode(std::string_view s) {
             out += s[i];
             continue;
         }
-        const int hi = i + 1 < s.size() ? hex_value(s[i + 1]) : -1;
-        const int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+        const int hi = i + 1 < s.size() ? core::hex_digit(s[i + 1]) : -1;
+        const int lo = i + 2 < s.size() ? core::hex_digit(s[i + 2]) : -1;
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }

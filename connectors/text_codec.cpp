@@ -6,22 +6,11 @@
 #include <cmath>
 #include <limits>
 
+#include "core/hex.hpp"
+
 namespace sluice::connectors {
 
 namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 constexpr std::string_view base64_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -115,8 +104,8 @@ bool append_tsv_unescaped(std::string& out, std::string_view field) {
             case 'x': {
                 int value = 0;
                 int digits = 0;
-                while (digits < 2 && i + 1 < field.size() && hex_digit(field[i + 1]) >= 0) {
-                    value = value * 16 + hex_digit(field[++i]);
+                while (digits < 2 && i + 1 < field.size() && core::hex_digit(field[i + 1]) >= 0) {
+                    value = value * 16 + core::hex_digit(field[++i]);
                     ++digits;
                 }
                 if (digits == 0) {
@@ -159,8 +148,8 @@ bool append_unhex(std::string& out, std::string_view hex) {
         return false;
     }
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-        const int hi = hex_digit(hex[i]);
-        const int lo = hex_digit(hex[i + 1]);
+        const int hi = core::hex_digit(hex[i]);
+        const int lo = core::hex_digit(hex[i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }

@@ -1,8 +1,11 @@
 #include "web/auth.hpp"
 
+#include <algorithm>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include "core/hex.hpp"
 
 namespace sluice::web {
 
@@ -17,18 +20,8 @@ std::string sha256_raw(std::string_view data) {
 
 std::string from_hex(std::string_view hex) {
     std::string out;
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return 0;
-    };
+    // Callers pass validated hex (config checks sha256 values); anything else counts as 0.
+    auto nibble = [](char c) { return std::max(0, core::hex_digit(c)); };
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
         out += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
     }
