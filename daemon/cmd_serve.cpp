@@ -46,9 +46,12 @@ bool write_port_file(const std::string& path, std::uint16_t port) {
 // SIGHUP: validate the config file again and log every problem. Applying job changes needs an
 // engine reconfigure operation that does not exist yet, so a valid config is only reported.
 // The file is small and local; reading it on the loop once per SIGHUP is a bounded stall.
-void reload_config(const serve_options& options, systemd_notifier& notifier) {
+// Before the start completed there is no READY=1 to repeat, so systemd is not told.
+void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce) {
     const auto log = core::component_logger("daemon");
-    notifier.reloading();
+    if (announce) {
+        notifier.reloading();
+    }
     log->info("reload: SIGHUP received, validating {}", options.config_file);
     config::load_options load;
     load.environment = options.environment;
@@ -66,7 +69,9 @@ void reload_config(const serve_options& options, systemd_notifier& notifier) {
             "yet supported)",
             result.config->jobs.size());
     }
-    notifier.ready();
+    if (announce) {
+        notifier.ready();
+    }
 }
 
 }  // namespace
@@ -110,6 +115,7 @@ int run_serve(const serve_options& options) {
 
     systemd_notifier notifier(loop);
     bool start_failed = false;
+    bool serving = false;  // READY=1 sent
     bool draining = false;
     boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
     // The first signal drains (running attempts get shutdown_grace); a second one is logged and
@@ -144,7 +150,7 @@ int run_serve(const serve_options& options) {
                 return;
             }
             if (!draining) {
-                reload_config(options, notifier);
+                reload_config(options, notifier, serving);
             }
             hangups.async_wait(on_hangup);
         };
@@ -160,6 +166,7 @@ int run_serve(const serve_options& options) {
         api.set_started();
         // Store, scheduler and HTTP are up: systemd may start what depends on us.
         notifier.ready();
+        serving = true;
         if (const auto every = notifier.start_watchdog(); every.count() > 0) {
             log->info("systemd watchdog: pinging every {}ms",
                       std::chrono::duration_cast<std::chrono::milliseconds>(every).count());

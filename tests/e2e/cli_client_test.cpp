@@ -117,7 +117,7 @@ TEST_CASE("cli trigger --wait exits 0 when the run succeeded and 1 when it faile
     CHECK(from_file.exit_code == 0);
 }
 
-TEST_CASE("cli errors: unknown job 3, no token or a viewer 4, connection refused 5 with the URL",
+TEST_CASE("cli errors: unknown job 3 and no token or viewer 4 and refused connection 5",
           "[e2e][cli-client]") {
     cli_fixture f;
     REQUIRE(f.daemon.port() != 0);
@@ -160,7 +160,7 @@ TEST_CASE("cli errors: unknown job 3, no token or a viewer 4, connection refused
     CHECK_THAT(any_port.err, Contains("listens on port 0"));
 }
 
-TEST_CASE("cli runs list --output json, runs show, retry and cancel over HTTP",
+TEST_CASE("cli runs list --output json and runs show and retry and cancel over HTTP",
           "[e2e][cli-client]") {
     cli_fixture f;
     REQUIRE(f.daemon.port() != 0);
@@ -229,7 +229,7 @@ TEST_CASE("cli logs -f streams a running task's lines until it ends", "[e2e][cli
     CHECK(missing.exit_code == 3);
 }
 
-TEST_CASE("cli jobs pause and unpause; a paused job refuses triggers", "[e2e][cli-client]") {
+TEST_CASE("cli jobs pause and unpause and a paused job refuses triggers", "[e2e][cli-client]") {
     cli_fixture f;
     REQUIRE(f.daemon.port() != 0);
     CHECK(f.as(f.viewer, {"jobs", "pause", "hello"}).exit_code == 4);
@@ -255,7 +255,7 @@ TEST_CASE("cli jobs pause and unpause; a paused job refuses triggers", "[e2e][cl
     CHECK(f.as(f.op, {"trigger", "hello", "--wait"}).exit_code == 0);
 }
 
-TEST_CASE("cli vars need an admin token; secrets are write-only", "[e2e][cli-client]") {
+TEST_CASE("cli vars need an admin token and secrets are write-only", "[e2e][cli-client]") {
     cli_fixture f;
     REQUIRE(f.daemon.port() != 0);
     auto viewer = f.as(f.viewer, {"vars", "set", "region", "eu"});

@@ -106,7 +106,7 @@ bool wait_for_log(const http_daemon& d, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("sd_notify: READY=1 once serving, WATCHDOG=1 pings from the loop, STOPPING=1",
+TEST_CASE("sd_notify: READY=1 once serving and WATCHDOG=1 pings from the loop and STOPPING=1",
           "[e2e][systemd]") {
     notify_socket sock;
     // A 300 ms watchdog: pings every 150 ms.
