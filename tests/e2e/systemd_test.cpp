@@ -114,12 +114,14 @@ TEST_CASE("sd_notify: READY=1 once serving and WATCHDOG=1 pings from the loop an
     REQUIRE(d.port() != 0);
     REQUIRE(sock.receive_until([&] { return sock.count_containing("READY=1") >= 1; }, 10s));
     CHECK(http_call(d.port(), "GET", "/readyz").status == 200);
-    // About 6 pings in a second; ask for 4 within 3 s to leave room on a loaded machine.
+    // Drain what queued up while the test looked elsewhere, then count the pings of one second:
+    // about 6 at 150 ms; at least 3 on a loaded machine, and never a flood.
+    sock.receive_until([] { return false; }, 200ms);
     const auto before = sock.messages.size();
-    const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(
-        sock.receive_until([&] { return sock.count_containing("WATCHDOG=1", before) >= 4; }, 3s));
-    CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);
+    sock.receive_until([] { return false; }, 1000ms);
+    const auto pings = sock.count_containing("WATCHDOG=1", before);
+    CHECK(pings >= 3);
+    CHECK(pings <= 12);
     CHECK_THAT(d.log(), Contains("systemd watchdog: pinging every 150ms"));
 
     CHECK(d.stop() == 0);
