@@ -5,10 +5,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include "config/loader.hpp"
 #include "core/logging.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
+#include "daemon/schedule_checker.hpp"
 #include "daemon/service.hpp"
+#include "daemon/systemd_notifier.hpp"
 #include "web/api.hpp"
 #include "web/auth.hpp"
 #include "web/http_server.hpp"
@@ -38,6 +41,37 @@ bool write_port_file(const std::string& path, std::uint16_t port) {
         }
     }
     return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// SIGHUP: validate the config file again and log every problem. Applying job changes needs an
+// engine reconfigure operation that does not exist yet, so a valid config is only reported.
+// The file is small and local; reading it on the loop once per SIGHUP is a bounded stall.
+// Before the start completed there is no READY=1 to repeat, so systemd is not told.
+void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce) {
+    const auto log = core::component_logger("daemon");
+    if (announce) {
+        notifier.reloading();
+    }
+    log->info("reload: SIGHUP received, validating {}", options.config_file);
+    config::load_options load;
+    load.environment = options.environment;
+    load.check_schedule = make_schedule_checker();
+    const config::load_result result = config::load_file(options.config_file, load);
+    if (!result.config) {
+        for (const auto& d : result.diagnostics) {
+            log->error("reload: {}", config::format_diagnostic(d));
+        }
+        log->error("reload: {} error(s) in {}; keeping the running config",
+                   result.diagnostics.size(), options.config_file);
+    } else {
+        log->warn(
+            "reload: config valid ({} job(s)); applying job changes needs a restart (not "
+            "yet supported)",
+            result.config->jobs.size());
+    }
+    if (announce) {
+        notifier.ready();
+    }
 }
 
 }  // namespace
@@ -79,7 +113,9 @@ int run_serve(const serve_options& options) {
         return exit_invalid;
     }
 
+    systemd_notifier notifier(loop);
     bool start_failed = false;
+    bool serving = false;  // READY=1 sent
     bool draining = false;
     boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
     // The first signal drains (running attempts get shutdown_grace); a second one is logged and
@@ -93,6 +129,8 @@ int run_serve(const serve_options& options) {
                 draining = true;
                 log->info("received {}, stopping intake and draining running tasks",
                           signo == SIGTERM ? "SIGTERM" : "SIGINT");
+                notifier.stopping();
+                notifier.stop_watchdog();
                 server.stop();
                 engine.async_shutdown([&] {
                     log->info("shutdown complete");
@@ -105,6 +143,19 @@ int run_serve(const serve_options& options) {
         };
     signals.async_wait(on_signal);
 
+    boost::asio::signal_set hangups(loop, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_hangup =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            if (!draining) {
+                reload_config(options, notifier, serving);
+            }
+            hangups.async_wait(on_hangup);
+        };
+    hangups.async_wait(on_hangup);
+
     engine.async_start([&](core::result<void> started) {
         if (!started) {
             log->critical("cannot start the scheduler: {}", started.error().message);
@@ -113,6 +164,13 @@ int run_serve(const serve_options& options) {
             return;
         }
         api.set_started();
+        // Store, scheduler and HTTP are up: systemd may start what depends on us.
+        notifier.ready();
+        serving = true;
+        if (const auto every = notifier.start_watchdog(); every.count() > 0) {
+            log->info("systemd watchdog: pinging every {}ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(every).count());
+        }
         log->info("sluice serving {} job(s) from {} (store {})", cfg->jobs.size(),
                   options.config_file,
                   cfg->store.kind == config::store_kind::sqlite ? cfg->store.sqlite_path.string()

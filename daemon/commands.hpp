@@ -11,6 +11,11 @@ namespace sluice::daemon {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_invalid = 1;  // the input (config, expression) is invalid
 inline constexpr int exit_usage = 2;    // bad command line, or a command not available yet
+// The HTTP client commands (trigger, runs, logs, jobs, vars) add:
+inline constexpr int exit_run_failed = 1;   // trigger --wait: the run did not succeed
+inline constexpr int exit_refused = 3;      // the API refused the request (400, 404, 409, ...)
+inline constexpr int exit_denied = 4;       // 401 no or unknown token, 403 role too low
+inline constexpr int exit_unavailable = 5;  // server unreachable, 5xx or a malformed reply
 
 struct validate_options {
     std::string config_file;
@@ -65,6 +70,53 @@ struct runs_options {
     bool json = false;        // --output json
     bool show_logs = false;   // show: task output too
 };
+
+// The HTTP client commands; `client` says where the server is and how to authenticate.
+struct client_options;
+
+struct trigger_options {
+    std::string job;
+    std::vector<std::string> params;  // NAME=VALUE
+    std::string idempotency_key;      // "" = none
+    bool wait = false;                // poll until the run finishes; exit 0 only on success
+    int poll_ms = 500;
+};
+
+struct remote_runs_options {
+    std::string job;
+    std::string state;
+    int limit = 50;
+    std::int64_t run_id = 0;
+};
+
+struct logs_options {
+    std::int64_t run_id = 0;
+    std::string task;
+    bool follow = false;
+};
+
+struct name_options {
+    std::string name;   // a job or a variable key
+    std::string value;  // vars set
+    bool secret = false;
+};
+
+// `sluice trigger JOB`: POST /api/v1/jobs/{job}/runs, with --wait until the run finishes.
+int run_trigger(const client_options& client, const trigger_options& options);
+// `sluice runs list|show|cancel|retry` over HTTP.
+int run_remote_runs_list(const client_options& client, const remote_runs_options& options);
+int run_remote_runs_show(const client_options& client, const remote_runs_options& options);
+int run_remote_runs_action(const client_options& client, const remote_runs_options& options,
+                           const std::string& action);
+// `sluice logs RUN TASK [-f]`.
+int run_logs(const client_options& client, const logs_options& options);
+// `sluice jobs list|pause|unpause`.
+int run_jobs_list(const client_options& client);
+int run_jobs_pause(const client_options& client, const name_options& options, bool pause);
+// `sluice vars get|set|rm`.
+int run_vars_get(const client_options& client, const name_options& options);
+int run_vars_set(const client_options& client, const name_options& options);
+int run_vars_rm(const client_options& client, const name_options& options);
 
 // `sluice token new NAME --role R`: prints a fresh API token and its config line (hash only).
 int run_token_new(const token_options& options);

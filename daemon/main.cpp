@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/logging.hpp"
+#include "daemon/api_client.hpp"
 #include "daemon/commands.hpp"
 #include "sluice/version.hpp"
 
@@ -93,27 +94,90 @@ int main(int argc, char** argv) {
     run_cmd->add_option("-p,--param", run.params, "A parameter, NAME=VALUE (repeatable)");
     run_cmd->add_flag("!--no-logs", run.show_logs, "Do not print task output at the end");
 
-    runs_options runs;
-    auto* runs_cmd = app.add_subcommand("runs", "Inspect runs recorded in the store");
-    runs_cmd->require_subcommand(1);
-    const auto add_common = [&](CLI::App* cmd) {
-        cmd->add_option("-c,--config", runs.config_file, "Config file (YAML)")->required();
-        cmd->add_option("-e,--env", runs.environment, "Environment overlay to merge");
-        cmd->add_option("--output", runs.json, "Output format: table or json")
-            ->transform(CLI::CheckedTransformer(
-                std::map<std::string, bool>{{"table", false}, {"json", true}}));
+    // The HTTP client commands share where the server is, the token and the output format.
+    client_options client;
+    const auto add_client = [&](CLI::App* cmd, bool listing) {
+        cmd->add_option("--server", client.server,
+                        "Server URL, e.g. http://127.0.0.1:8080 (default: $SLUICE_SERVER, the "
+                        "config's server.listen with -c, or http://127.0.0.1:8080)");
+        cmd->add_option("--token-file", client.token_file,
+                        "File holding the API token (default: $SLUICE_TOKEN)");
+        cmd->add_option("-c,--config", client.config_file,
+                        "Config file: the default server address comes from server.listen");
+        cmd->add_option("-e,--env", client.environment, "Environment overlay to merge");
+        if (listing) {
+            cmd->add_option("--output", client.json, "Output format: table or json")
+                ->transform(CLI::CheckedTransformer(
+                    std::map<std::string, bool>{{"table", false}, {"json", true}}));
+        }
     };
+
+    trigger_options trigger;
+    auto* trigger_cmd = app.add_subcommand("trigger", "Trigger a run of a job over the HTTP API");
+    add_client(trigger_cmd, true);
+    trigger_cmd->add_option("job", trigger.job, "The job to run")->required();
+    trigger_cmd->add_option("-p,--param", trigger.params, "A parameter, NAME=VALUE (repeatable)");
+    trigger_cmd->add_option("--idempotency-key", trigger.idempotency_key,
+                            "The same key for the same job returns the same run");
+    trigger_cmd->add_flag("--wait", trigger.wait,
+                          "Wait until the run finishes; exit 0 only when it succeeded");
+
+    runs_options runs;
+    remote_runs_options remote_runs;
+    auto* runs_cmd = app.add_subcommand(
+        "runs", "Inspect and act on runs (HTTP API; list/show read the store with -c)");
+    runs_cmd->require_subcommand(1);
     auto* runs_list_cmd = runs_cmd->add_subcommand("list", "List runs, newest first");
-    add_common(runs_list_cmd);
-    runs_list_cmd->add_option("--job", runs.job, "Only this job");
-    runs_list_cmd->add_option("--state", runs.state, "Only this state");
-    runs_list_cmd->add_option("--limit", runs.limit, "At most this many")
+    add_client(runs_list_cmd, true);
+    runs_list_cmd->add_option("--job", remote_runs.job, "Only this job");
+    runs_list_cmd->add_option("--state", remote_runs.state, "Only this state");
+    runs_list_cmd->add_option("--limit", remote_runs.limit, "At most this many")
         ->check(CLI::Range(1, 10000))
         ->capture_default_str();
     auto* runs_show_cmd = runs_cmd->add_subcommand("show", "Show one run with its tasks");
-    add_common(runs_show_cmd);
-    runs_show_cmd->add_option("run_id", runs.run_id, "Run id")->required();
-    runs_show_cmd->add_flag("--logs", runs.show_logs, "Print task output too");
+    add_client(runs_show_cmd, true);
+    runs_show_cmd->add_option("run_id", remote_runs.run_id, "Run id")->required();
+    runs_show_cmd->add_flag("--logs", runs.show_logs, "Print task output too (with -c only)");
+    auto* runs_cancel_cmd = runs_cmd->add_subcommand("cancel", "Cancel a queued or running run");
+    add_client(runs_cancel_cmd, true);
+    runs_cancel_cmd->add_option("run_id", remote_runs.run_id, "Run id")->required();
+    auto* runs_retry_cmd = runs_cmd->add_subcommand(
+        "retry", "Rerun the failed tasks of a finished run and what depends on them");
+    add_client(runs_retry_cmd, true);
+    runs_retry_cmd->add_option("run_id", remote_runs.run_id, "Run id")->required();
+
+    logs_options logs;
+    auto* logs_cmd = app.add_subcommand("logs", "Print a task's output (-f: follow until it ends)");
+    add_client(logs_cmd, true);
+    logs_cmd->add_option("run_id", logs.run_id, "Run id")->required();
+    logs_cmd->add_option("task", logs.task, "Task name")->required();
+    logs_cmd->add_flag("-f,--follow", logs.follow, "Stream lines as they are written");
+
+    name_options named;
+    auto* jobs_cmd = app.add_subcommand("jobs", "List, pause and unpause jobs over the HTTP API");
+    jobs_cmd->require_subcommand(1);
+    auto* jobs_list_cmd = jobs_cmd->add_subcommand("list", "List jobs with their next fire time");
+    add_client(jobs_list_cmd, true);
+    auto* jobs_pause_cmd = jobs_cmd->add_subcommand("pause", "Stop scheduling a job");
+    add_client(jobs_pause_cmd, true);
+    jobs_pause_cmd->add_option("job", named.name, "The job")->required();
+    auto* jobs_unpause_cmd = jobs_cmd->add_subcommand("unpause", "Schedule a paused job again");
+    add_client(jobs_unpause_cmd, true);
+    jobs_unpause_cmd->add_option("job", named.name, "The job")->required();
+
+    auto* vars_cmd = app.add_subcommand("vars", "Read and write variables (admin token)");
+    vars_cmd->require_subcommand(1);
+    auto* vars_get_cmd = vars_cmd->add_subcommand("get", "Print a variable's value");
+    add_client(vars_get_cmd, true);
+    vars_get_cmd->add_option("key", named.name, "Variable key")->required();
+    auto* vars_set_cmd = vars_cmd->add_subcommand("set", "Set a variable");
+    add_client(vars_set_cmd, true);
+    vars_set_cmd->add_option("key", named.name, "Variable key")->required();
+    vars_set_cmd->add_option("value", named.value, "The value; - reads it from stdin")->required();
+    vars_set_cmd->add_flag("--secret", named.secret, "Write-only: never returned by the API");
+    auto* vars_rm_cmd = vars_cmd->add_subcommand("rm", "Delete a variable");
+    add_client(vars_rm_cmd, false);
+    vars_rm_cmd->add_option("key", named.name, "Variable key")->required();
 
     try {
         app.parse(argc, argv);
@@ -152,8 +216,48 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) {
         return run_once(run);
     }
-    if (runs_list_cmd->parsed()) {
-        return run_runs_list(runs);
+    // `runs list|show` with -c and no --server read the store directly, as before the API
+    // existed (works while the daemon is down); everything else goes over HTTP.
+    const bool read_store = !client.config_file.empty() && client.server.empty();
+    if (read_store && (runs_list_cmd->parsed() || runs_show_cmd->parsed())) {
+        runs.config_file = client.config_file;
+        runs.environment = client.environment;
+        runs.json = client.json;
+        runs.job = remote_runs.job;
+        runs.state = remote_runs.state;
+        runs.limit = remote_runs.limit;
+        runs.run_id = remote_runs.run_id;
+        return runs_list_cmd->parsed() ? run_runs_list(runs) : run_runs_show(runs);
     }
-    return run_runs_show(runs);
+    if (runs_list_cmd->parsed()) {
+        return run_remote_runs_list(client, remote_runs);
+    }
+    if (runs_show_cmd->parsed()) {
+        return run_remote_runs_show(client, remote_runs);
+    }
+    if (runs_cancel_cmd->parsed()) {
+        return run_remote_runs_action(client, remote_runs, "cancel");
+    }
+    if (runs_retry_cmd->parsed()) {
+        return run_remote_runs_action(client, remote_runs, "retry");
+    }
+    if (trigger_cmd->parsed()) {
+        return run_trigger(client, trigger);
+    }
+    if (logs_cmd->parsed()) {
+        return run_logs(client, logs);
+    }
+    if (jobs_list_cmd->parsed()) {
+        return run_jobs_list(client);
+    }
+    if (jobs_pause_cmd->parsed() || jobs_unpause_cmd->parsed()) {
+        return run_jobs_pause(client, named, jobs_pause_cmd->parsed());
+    }
+    if (vars_get_cmd->parsed()) {
+        return run_vars_get(client, named);
+    }
+    if (vars_set_cmd->parsed()) {
+        return run_vars_set(client, named);
+    }
+    return run_vars_rm(client, named);
 }

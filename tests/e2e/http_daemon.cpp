@@ -22,7 +22,8 @@ namespace {
 constexpr auto startup_budget = std::chrono::seconds(30);
 }  // namespace
 
-http_daemon::http_daemon(const std::string& config_yaml) {
+http_daemon::http_daemon(const std::string& config_yaml,
+                         const std::vector<std::string>& extra_env) {
     char tmpl[] = "/tmp/sluice-e2e-http-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) {
         throw std::runtime_error("mkdtemp failed");
@@ -46,7 +47,17 @@ http_daemon::http_daemon(const std::string& config_yaml) {
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
-    if (posix_spawn(&pid_, SLUICE_BINARY, &actions, nullptr, argv.data(), environ) != 0) {
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+        env_storage.emplace_back(*e);
+    }
+    env_storage.insert(env_storage.end(), extra_env.begin(), extra_env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_storage) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    if (posix_spawn(&pid_, SLUICE_BINARY, &actions, nullptr, argv.data(), envp.data()) != 0) {
         posix_spawn_file_actions_destroy(&actions);
         throw std::runtime_error("cannot start " SLUICE_BINARY);
     }

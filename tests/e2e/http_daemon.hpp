@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace sluice::test {
 
@@ -15,12 +16,15 @@ public:
     // Writes `config_yaml` to DIR/sluice.yaml, starts the daemon on it and waits until /readyz
     // says ready (bounded). When the daemon exits before it listens, port() is 0 and log() says
     // why.
-    explicit http_daemon(const std::string& config_yaml);
+    // `extra_env` ("NAME=VALUE") is added to the daemon's environment (NOTIFY_SOCKET, ...).
+    explicit http_daemon(const std::string& config_yaml,
+                         const std::vector<std::string>& extra_env = {});
     ~http_daemon();
     http_daemon(const http_daemon&) = delete;
     http_daemon& operator=(const http_daemon&) = delete;
 
     std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
     const std::filesystem::path& dir() const { return dir_; }
     // The daemon's output (stdout and stderr) so far.
     std::string log() const;

@@ -1,0 +1,97 @@
+#include "daemon/client_output.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/api_client.hpp"
+
+namespace sluice::daemon {
+
+int report_failure(const api_failure& failure) {
+    std::cerr << "sluice: " << failure.message << "\n";
+    return failure.exit_code;
+}
+
+std::string cell(const nlohmann::json& value) {
+    if (value.is_null()) {
+        return "-";
+    }
+    if (value.is_string()) {
+        return value.get<std::string>();
+    }
+    return value.dump();
+}
+
+void print_table(const nlohmann::json& rows, const std::vector<std::string>& columns,
+                 std::ostream& out) {
+    std::vector<std::vector<std::string>> cells;
+    std::vector<std::size_t> widths;
+    for (const auto& c : columns) {
+        widths.push_back(c.size());
+    }
+    for (const auto& row : rows) {
+        std::vector<std::string> line;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+            line.push_back(row.contains(columns[i]) ? cell(row[columns[i]]) : "-");
+            widths[i] = std::max(widths[i], line.back().size());
+        }
+        cells.push_back(std::move(line));
+    }
+    const auto print_line = [&](const std::vector<std::string>& line) {
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            if (i + 1 == line.size()) {
+                out << line[i];
+            } else {
+                out << std::left << std::setw(static_cast<int>(widths[i] + 2)) << line[i];
+            }
+        }
+        out << "\n";
+    };
+    std::vector<std::string> header;
+    for (const auto& c : columns) {
+        std::string upper = c;
+        std::transform(upper.begin(), upper.end(), upper.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+        header.push_back(upper);
+    }
+    print_line(header);
+    for (const auto& line : cells) {
+        print_line(line);
+    }
+}
+
+void print_remote_run(const nlohmann::json& run, std::ostream& out) {
+    out << "run " << cell(run.value("id", nlohmann::json(nullptr))) << "  job "
+        << cell(run.value("job", nlohmann::json(nullptr))) << "  "
+        << cell(run.value("state", nlohmann::json(nullptr))) << "\n";
+    for (const char* field :
+         {"trigger", "logical_time", "created_at", "started_at", "finished_at"}) {
+        if (run.contains(field) && !run[field].is_null()) {
+            out << "  " << field << ": " << cell(run[field]) << "\n";
+        }
+    }
+    if (run.contains("params") && run["params"].is_object() && !run["params"].empty()) {
+        out << "  params: " << run["params"].dump() << "\n";
+    }
+    if (!run.contains("tasks") || !run["tasks"].is_array()) {
+        return;
+    }
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& t : run["tasks"]) {
+        nlohmann::json row = t;
+        row["try"] = std::to_string(t.value("try_number", 0)) + "/" +
+                     std::to_string(t.value("max_tries", 0));
+        if (t.contains("error") && t["error"].is_object()) {
+            row["error"] = t["error"].value("message", "");
+        }
+        rows.push_back(row);
+    }
+    out << "\n";
+    print_table(rows, {"task", "state", "try", "started_at", "finished_at", "error"}, out);
+}
+
+}  // namespace sluice::daemon
