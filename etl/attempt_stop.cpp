@@ -54,8 +54,8 @@ std::optional<scheduler::task_outcome> stopped_outcome(const scheduler::task_con
 
 void log_system(const scheduler::task_context& context, std::string text) {
     if (context.on_log) {
-        context.on_log(scheduler::output_line{context.clock.now(), scheduler::output_line::stream::system,
-                                           std::move(text)});
+        context.on_log(scheduler::output_line{
+            context.clock.now(), scheduler::output_line::stream::system, std::move(text)});
     }
 }
 

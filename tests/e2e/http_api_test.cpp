@@ -9,8 +9,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "http_daemon.hpp"
 #include "http_client.hpp"
+#include "http_daemon.hpp"
 #include "process.hpp"
 
 using Catch::Matchers::Contains;
@@ -402,8 +402,8 @@ TEST_CASE("variables are stored and secret values are write-only and deletes are
 TEST_CASE("metrics pass promtool check metrics and count runs", "[e2e][http][metrics]") {
     // A job scheduled every second, so that schedule lateness has observations.
     http_daemon d(sqlite_config() +
-                     "  ticking:\n    schedule: \"* * * * * *\"\n    catchup: none\n    tasks:\n"
-                     "      tick: {type: noop}\n");
+                  "  ticking:\n    schedule: \"* * * * * *\"\n    catchup: none\n    tasks:\n"
+                  "      tick: {type: noop}\n");
     REQUIRE(d.port() != 0);
     wait_finished(d.port(), trigger(d.port(), "hello"));
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -451,7 +451,7 @@ TEST_CASE(
     auto [admin, admin_line] = token_for("root", "admin");
     CHECK_THAT(op_line, Contains("role: operator"));
     http_daemon d(sqlite_config("  metrics_auth: true\n  tokens:\n  " + viewer_line + "\n  " +
-                                   op_line + "\n  " + admin_line + "\n"));
+                                op_line + "\n  " + admin_line + "\n"));
     REQUIRE(d.port() != 0);
     const header_list as_viewer{{"Authorization", "Bearer " + viewer}};
     const header_list as_op{{"Authorization", "Bearer " + op}};
@@ -656,7 +656,7 @@ TEST_CASE("the API serves runs from a PostgreSQL store", "[e2e][http][postgres]"
         }
     } dropper{admin_url, name};
     http_daemon d("server:\n  listen: \"127.0.0.1:0\"\nstore:\n  url: \"" + db_url +
-                     "\"\nshutdown_grace: 1s\n" + jobs_yaml);
+                  "\"\nshutdown_grace: 1s\n" + jobs_yaml);
     INFO(d.log());
     REQUIRE(d.port() != 0);
     CHECK(http_call(d.port(), "GET", "/readyz").status == 200);

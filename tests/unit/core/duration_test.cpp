@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "core/duration.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace std::chrono_literals;
 using sluice::core::format_duration;
@@ -18,14 +18,15 @@ TEST_CASE("durations parse every documented unit", "[duration]") {
 }
 
 TEST_CASE("malformed durations are rejected with the expected grammar", "[duration]") {
-    for (const char* bad : {"", "30", "m", "5x", "1.5h", "-5s", "5 m", "1m1h", "1h1h", "s5",
-                            "99999999999999999d"}) {
+    for (const char* bad :
+         {"", "30", "m", "5x", "1.5h", "-5s", "5 m", "1m1h", "1h1h", "s5", "99999999999999999d"}) {
         INFO(bad);
         auto r = parse_duration(bad);
         REQUIRE_FALSE(r.has_value());
         CHECK_FALSE(r.error().message.empty());
     }
-    CHECK(parse_duration("30").error().message.find("500ms, 90s, 15m, 2h, 1d") != std::string::npos);
+    CHECK(parse_duration("30").error().message.find("500ms, 90s, 15m, 2h, 1d") !=
+          std::string::npos);
 }
 
 TEST_CASE("durations format in their shortest exact form and round-trip", "[duration]") {

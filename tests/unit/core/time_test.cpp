@@ -1,8 +1,8 @@
+#include "core/time.hpp"
+
 #include <catch2/catch.hpp>
 #include <date/date.h>
 #include <date/tz.h>
-
-#include "core/time.hpp"
 
 using namespace std::chrono_literals;
 using sluice::core::find_time_zone;

@@ -15,7 +15,6 @@
 #include <date/tz.h>
 
 #include "scheduler/cron_expression.hpp"
-
 #include "tests/unit/scheduler/cron_test_support.hpp"
 
 using sluice::scheduler::testing::fires;
