@@ -36,7 +36,8 @@ sanitize:
 	cmake -S . -B $(SANITIZE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		scripts/run-tests.sh $(SANITIZE_DIR)
+		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp \
+		scripts/run-tests.sh $(SANITIZE_DIR) -E "peak RSS"
 
 fuzz:
 	@scripts/install-deps.sh build fuzz

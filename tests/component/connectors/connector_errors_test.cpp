@@ -104,7 +104,8 @@ TEST_CASE("a missing table or column is a permanent failure with the server's me
         w.table = table;
         w.columns = &wrong;
         connectors::row_batch b(wrong.columns.size());
-        for (const auto& v : golden_rows()[1]) {
+        const auto rows = golden_rows();  // not `golden_rows()[1]`: the temporary would die
+        for (const auto& v : rows[1]) {
             b.add_optional(v);
         }
         auto written = out->write(w, b);
