@@ -43,6 +43,9 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
 
 namespace {
 
+// SO_SNDBUF for event-stream connections (Linux doubles it for bookkeeping).
+constexpr int sse_send_buffer_bytes = 64 * 1024;
+
 // A fixed JSON error for failures found before a request reached the API (parse errors, limits).
 std::string error_json(std::string_view code, std::string_view message) {
     std::string out = R"({"error":{"code":")";
@@ -201,6 +204,14 @@ private:
     // connection ends the body.
     void start_stream(http_response res) {
         sse_ = std::move(res.stream);
+        // Bound the kernel's buffering for a stream client too: one that stops reading then
+        // overflows its queue after ~100 KiB of events, not after megabytes of socket buffer.
+        beast::error_code ec;
+        stream_.socket().set_option(net::socket_base::send_buffer_size(sse_send_buffer_bytes), ec);
+        if (ec) {
+            server_->log->debug("cannot bound the send buffer of an event stream ({}): {}", peer(),
+                                ec.message());
+        }
         auto msg = std::make_shared<http::response<http::empty_body>>(
             static_cast<http::status>(res.status), 11);
         msg->set(http::field::server, "sluice");
