@@ -51,6 +51,8 @@ std::string once_at(std::chrono::sys_seconds at) {
     return s.str();
 }
 
+// The daemon must have registered the job before this instant, or the tick counts as before the
+// job existed and never fires: leave room for a slow start on a loaded machine.
 std::chrono::sys_seconds seconds_from_now(int n) {
     return std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) +
            std::chrono::seconds(n);
@@ -140,7 +142,7 @@ TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run", "[e
     std::string yaml =
         "defaults:\n  retries: {max_attempts: 50, delay: 50ms, backoff: 1}\n"
         "jobs:\n  ten:\n    schedule: \"" +
-        once_at(seconds_from_now(3)) + "\"\n    tasks:\n";
+        once_at(seconds_from_now(6)) + "\"\n    tasks:\n";
     for (int i = 1; i <= task_count; ++i) {
         const std::string name = "t" + std::to_string(100 + i).substr(1);
         yaml += "      " + name + ":\n        type: shell\n        command: |\n";
@@ -298,7 +300,7 @@ TEMPLATE_TEST_CASE("serve drains on SIGTERM and kills a task that ignores it aft
     const std::string yaml =
         "shutdown_grace: 4s\n"
         "jobs:\n  drain:\n    schedule: \"" +
-        once_at(seconds_from_now(3)) +
+        once_at(seconds_from_now(6)) +
         "\"\n    tasks:\n"
         "      polite:\n        type: shell\n        command: |\n"
         "          echo \"start polite\" >> " +
@@ -322,7 +324,7 @@ TEMPLATE_TEST_CASE("serve drains on SIGTERM and kills a task that ignores it aft
         return std::count_if(lines.begin(), lines.end(),
                              [](const std::string& l) { return l.rfind("start", 0) == 0; }) == 2;
     };
-    for (int i = 0; i < 500 && !both(); ++i) {
+    for (int i = 0; i < 1500 && !both(); ++i) {
         std::this_thread::sleep_for(10ms);
     }
     REQUIRE(both());
