@@ -22,7 +22,11 @@ struct create_options {
 enum class write_mode {
     append,  // plain insert
     upsert,  // insert, or replace the row with the same `key` (ClickHouse: ReplacingMergeTree
-             // collapses duplicates at merge time; read with FINAL)
+             // collapses duplicates at merge time; read with FINAL). With `sequence`, a row only
+             // replaces a stored row whose sequence is lower (out-of-order change events); with
+             // `operation`, delete events remove the key (see the implementation for tombstones).
+    scd2,    // apply change events to a type-2 history table: versions with valid_from, valid_to,
+             // is_current over the `tracked` columns, ordered by `sequence` (transactional sinks)
 };
 
 struct write_request {
@@ -34,6 +38,17 @@ struct write_request {
     // insert_deduplication_token to servers that have the setting (not 18.16), so a replay of
     // the same batch is dropped where the table deduplicates. Ignored elsewhere.
     std::optional<std::string> dedup_token;
+    // upsert and scd2: the column that orders change events of one key (an LSN, a version, a
+    // change timestamp). Replayed or out-of-order events never undo a newer one.
+    std::optional<std::string> sequence;
+    // upsert and scd2: the column naming the change (insert, update or delete); without it every
+    // row is an insert-or-update.
+    std::optional<std::string> operation;
+    // scd2: the columns whose change opens a new version; empty = every column of the batch but
+    // the key, `sequence`, `operation` and `valid_from`.
+    std::vector<std::string> tracked;
+    // scd2: the column giving a version's valid_from (its event time); default `sequence`.
+    std::optional<std::string> valid_from;
 };
 
 // The high-water mark stored in the sink, next to the rows it covers.
@@ -74,6 +89,33 @@ public:
 
     // Aborts a statement in flight (best effort, thread-safe).
     virtual void cancel() = 0;
+
+    // True when write() accepts `mode` (every sink takes append; upsert and scd2 vary).
+    virtual bool supports(write_mode mode) const { return mode == write_mode::append; }
+
+    // `mode: replace` (a full refresh): creates an empty staging table shaped like `table` (or
+    // from `columns` when `table` does not exist yet), dropping a staging table a crashed
+    // attempt left behind, and returns its name; the caller writes every row into it and then
+    // calls finish_replace, which swaps it in for `table` atomically (readers see the old rows
+    // or the new ones, never a mix or no table) and drops the old rows.
+    virtual core::result<std::string> begin_replace(const std::string& table, const schema& columns,
+                                                    const create_options& options) {
+        (void)table;
+        (void)columns;
+        (void)options;
+        return core::error::permanent("this sink does not support mode: replace");
+    }
+    virtual core::result<void> finish_replace(const std::string& staging,
+                                              const std::string& table) {
+        (void)staging;
+        (void)table;
+        return core::error::permanent("this sink does not support mode: replace");
+    }
+    // Drops the staging table of an abandoned replace (best effort).
+    virtual core::result<void> abandon_replace(const std::string& staging) {
+        (void)staging;
+        return {};
+    }
 };
 
 }  // namespace sluice::connectors
