@@ -213,8 +213,8 @@ TEST_CASE("config: copy tasks: source and sink rules", "[config][tasks]") {
               "ReplacingMergeTree version)",
               "test.yaml:32:56: error: 'lookback' re-reads rows, which an append sink would load "
               "twice; use mode upsert (or scd2) with a key",
-              "test.yaml:33:44: error: 'sequence' applies only to mode: scd2 (this sink uses "
-              "append)",
+              "test.yaml:33:44: error: 'sequence' applies only to mode: upsert or scd2 (this "
+              "sink uses append)",
               "test.yaml:34:7: error: missing required key 'source' in task 'f' of job 'j'",
               "test.yaml:34:7: error: missing required key 'sink' in task 'f' of job 'j'",
           });
