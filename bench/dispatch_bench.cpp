@@ -6,18 +6,25 @@
 //   chain:   one run of a job whose M noop tasks each depend on the previous; figure = run time.
 //
 // Usage: dispatch_bench --store URL [--runs N] [--chain M] [--workers W] [--max-active-runs R]
-// Prints one JSON object per scenario on stdout.
+// Prints one JSON object per scenario on stdout. On a shared machine wall time is noisy; the CPU
+// seconds spent per task are steadier: the bench's own (client_cpu_seconds) and, for a
+// PostgreSQL server on this host, its backends' for the bench's database (server_cpu_seconds,
+// read from /proc; -1 when not visible).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -42,6 +49,58 @@ struct options {
     int workers = 8;
     int max_active_runs = 256;
 };
+
+// CPU seconds (user + system) this process used so far.
+double own_cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// CPU seconds used so far by the PostgreSQL backends of database `db` on this host (their
+// process titles read "postgres: USER DB ..."), or -1 when none is visible.
+double server_cpu_seconds(const std::string& db) {
+    if (db.empty()) {
+        return -1;
+    }
+    double total = -1;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        std::ifstream cmdline(entry.path() / "cmdline");
+        std::string title;
+        std::getline(cmdline, title, '\0');
+        if (!title.starts_with("postgres: ") || title.find(" " + db + " ") == std::string::npos) {
+            continue;
+        }
+        std::ifstream stat(entry.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+        std::istringstream rest(line.substr(line.rfind(')') + 2));
+        std::string field;
+        long long utime = 0;
+        long long stime = 0;
+        for (int i = 3; i <= 15 && rest >> field; ++i) {
+            if (i == 14) {
+                utime = std::stoll(field);
+            } else if (i == 15) {
+                stime = std::stoll(field);
+            }
+        }
+        total = std::max(total, 0.0) + static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+    }
+    return total;
+}
+
+// The database name of a postgresql:// URL; empty for other stores.
+std::string database_of(const std::string& url) {
+    if (!url.starts_with("postgres")) {
+        return {};
+    }
+    std::string db = url.substr(url.rfind('/') + 1);
+    return db.substr(0, db.find('?'));
+}
 
 [[noreturn]] void die(const std::string& message) {
     std::cerr << "dispatch_bench: " << message << "\n";
@@ -185,6 +244,9 @@ void backlog(const options& o, const config::sluice_config& cfg) {
     const double setup_s = std::chrono::duration<double>(clock_type::now() - setup_start).count();
 
     harness h(cfg, *store);
+    const std::string db = database_of(o.store_url);
+    const double server_cpu_start = server_cpu_seconds(db);
+    const double client_cpu_start = own_cpu_seconds();
     const auto start = clock_type::now();
     if (auto started = h.engine().start(); !started) {
         die(started.error().message);
@@ -193,11 +255,16 @@ void backlog(const options& o, const config::sluice_config& cfg) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     const double s = std::chrono::duration<double>(clock_type::now() - start).count();
+    const double client_cpu = own_cpu_seconds() - client_cpu_start;
+    const double server_cpu_end = server_cpu_seconds(db);
+    const double server_cpu =
+        server_cpu_start < 0 || server_cpu_end < 0 ? -1 : server_cpu_end - server_cpu_start;
     std::cout << "{\"scenario\":\"backlog\",\"store\":\""
               << o.store_url.substr(0, o.store_url.find(':')) << "\",\"runs\":" << o.runs
               << ",\"workers\":" << o.workers << ",\"max_active_runs\":" << o.max_active_runs
               << ",\"setup_seconds\":" << setup_s << ",\"seconds\":" << s
-              << ",\"tasks_per_second\":" << o.runs / s << "}" << std::endl;
+              << ",\"tasks_per_second\":" << o.runs / s << ",\"client_cpu_seconds\":" << client_cpu
+              << ",\"server_cpu_seconds\":" << server_cpu << "}" << std::endl;
 }
 
 void chain(const options& o, const config::sluice_config& cfg) {

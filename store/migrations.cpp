@@ -157,6 +157,12 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         v2.statements.emplace_back("ALTER TABLE runs SET (fillfactor = 80)");
     }
     all.push_back(std::move(v2));
+    // A run changes state twice on the dispatch hot path; with `state` indexed, each change was a
+    // new row version plus an entry in every index of runs (PostgreSQL cannot update in place
+    // when an indexed column changes), ten times the cost of the in-place update. What reads runs
+    // by state is rare: reconciliation at startup, and list_runs filtered by state, which walks
+    // the primary key newest first, or the (job, id) index when a job is named too.
+    all.push_back(migration{4, "runs without a state index", {"DROP INDEX runs_state_id"}});
     return all;
 }
 

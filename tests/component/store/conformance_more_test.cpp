@@ -69,6 +69,91 @@ STORE_TEST("a task made ready and started in one batch keeps every fence", "[sto
     CHECK_FALSE(ta->lease_owner);
 }
 
+// A group commit carries many single-row updates of the same shape; a store may run them as one
+// multi-row statement, but every transition keeps its own fence and outcome, and transitions
+// about one row apply in batch order.
+STORE_TEST("many transitions in one batch keep per-row fences and per-row order", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    auto run = ok(store->create_run(make_run("etl", "many", {"a", "b", "c", "d"})));
+    auto second = ok(store->create_run(make_run("etl", "many-2", {"x"})));
+    auto tasks = ok(store->list_task_instances(run.id));
+    const auto a = tasks[0].id;
+    const auto b = tasks[1].id;
+    const auto c = tasks[2].id;
+    const auto d = tasks[3].id;
+    auto canceled = [](core::task_instance_id id, task_state from, core::time_point when) {
+        auto t = task_move(id, from, 0, task_state::canceled, when);
+        t.error_message = "canceled in the same batch";
+        return t;
+    };
+    CHECK(
+        apply(*store,
+              {
+                  task_move(a, task_state::pending, 0, task_state::queued, at(1)),
+                  task_move(b, task_state::pending, 0, task_state::queued, at(1)),
+                  task_move(c, task_state::pending, 5, task_state::queued, at(1)),   // stale
+                  task_move(d, task_state::running, 0, task_state::success, at(1)),  // wrong
+                  canceled(a, task_state::queued, at(2)),  // needs the first one applied
+                  canceled(b, task_state::queued, at(2)),
+                  canceled(d, task_state::queued, at(2)),  // d is pending: wrong state
+                  scheduler::run_transition{run.id, run_state::queued, run_state::running, at(1)},
+                  scheduler::run_transition{run.id, run_state::running, run_state::canceled, at(3)},
+                  scheduler::run_transition{second.id, run_state::running, run_state::success,
+                                            at(3)},  // still queued
+              }) == std::vector{applied, applied, conflict, conflict, applied, applied, conflict,
+                                applied, applied, conflict});
+    CHECK(ok(store->get_task_instance(a))->state == task_state::canceled);
+    CHECK(ok(store->get_task_instance(a))->queued_at == at(1));
+    CHECK(ok(store->get_task_instance(a))->error_message == "canceled in the same batch");
+    CHECK(ok(store->get_task_instance(b))->state == task_state::canceled);
+    CHECK(ok(store->get_task_instance(c))->state == task_state::pending);
+    CHECK(ok(store->get_task_instance(d))->state == task_state::pending);
+    auto r = ok(store->get_run(run.id));
+    CHECK(r->state == run_state::canceled);
+    CHECK(r->started_at == at(1));
+    CHECK(r->finished_at == at(3));
+    CHECK(ok(store->get_run(second.id))->state == run_state::queued);
+
+    // Forty runs started in one batch, every other one fenced out by a stale epoch: the engine's
+    // eager start (ready + lease + start) per task, as a group commit carries them.
+    std::vector<core::task_instance_id> ids;
+    for (int i = 0; i < 40; ++i) {
+        auto created = ok(store->create_run(make_run("etl", "bulk-" + std::to_string(i), {"t"})));
+        ids.push_back(ok(store->list_task_instances(created.id))[0].id);
+    }
+    std::vector<scheduler::transition> batch;
+    std::vector<scheduler::transition_outcome> expected;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const std::int64_t epoch = i % 2 == 0 ? 0 : 3;
+        auto start = task_move(ids[i], task_state::queued, epoch + 1, task_state::running, at(5));
+        start.try_number = 1;
+        batch.push_back(task_move(ids[i], task_state::pending, epoch, task_state::queued, at(4)));
+        batch.push_back(scheduler::lease_acquire{ids[i], epoch, "node-a", at(100), at(4)});
+        batch.push_back(start);
+        expected.insert(expected.end(), 3, i % 2 == 0 ? applied : conflict);
+    }
+    CHECK(apply(*store, batch) == expected);
+    batch.clear();
+    expected.clear();
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto t = ok(store->get_task_instance(ids[i]));
+        CHECK(t->state == (i % 2 == 0 ? task_state::running : task_state::pending));
+        CHECK(t->lease_epoch == (i % 2 == 0 ? 1 : 0));
+        // Ends with their releases; the pending ones' ends are fenced out by their state.
+        batch.push_back(task_move(ids[i], task_state::running, 1, task_state::success, at(6)));
+        batch.push_back(scheduler::lease_release{ids[i], 1, "node-a"});
+        expected.insert(expected.end(), 2, i % 2 == 0 ? applied : conflict);
+    }
+    CHECK(apply(*store, batch) == expected);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto t = ok(store->get_task_instance(ids[i]));
+        CHECK(t->state == (i % 2 == 0 ? task_state::success : task_state::pending));
+        CHECK(t->finished_at == (i % 2 == 0 ? std::optional(at(6)) : std::nullopt));
+        CHECK_FALSE(t->lease_owner);
+    }
+}
+
 STORE_TEST("list_runs filters by job and state and pages newest first without gaps", "[store]") {
     TestType db;
     auto store = open_migrated(db.url());
