@@ -116,8 +116,12 @@ scheduler::task_outcome trigger_job_task::run(const scheduler::task_context& con
                                     "; its failed tasks run again");
             continue;
         }
-        return task_outcome::failure(core::error_class::permanent,
-                                     child_name + " ended " + std::string(end_name(how)));
+        // Permanent: the child's tasks had their own retries. `runs retry` of the parent
+        // reruns the child's failed part (above).
+        std::string message = child_name + " ended " + std::string(end_name(how)) +
+                              "; its tasks' errors: sluice runs show " + child.to_string();
+        log_system(context, message);
+        return task_outcome::failure(core::error_class::permanent, std::move(message));
     }
 }
 
