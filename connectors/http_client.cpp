@@ -12,6 +12,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "config/spec.hpp"
+#include "connectors/connection_url.hpp"
+#include "connectors/text_codec.hpp"
+
 namespace sluice::connectors {
 
 namespace asio = boost::asio;
@@ -243,6 +247,36 @@ core::result<std::string> http_client::read_body(std::size_t limit) {
         }
         out.append(chunk, *n);
     }
+}
+
+core::result<http_location> locate_http_url(const std::string& url) {
+    auto parsed = parse_connection_url(url);
+    if (!parsed) {
+        return parsed.error();
+    }
+    if (parsed->scheme != "http" && parsed->scheme != "https") {
+        return core::error::permanent("not an http(s) url: " + config::redact_url(url));
+    }
+    http_location out;
+    out.endpoint.tls = parsed->scheme == "https";
+    out.endpoint.host = parsed->host;
+    out.endpoint.port = parsed->port.value_or(out.endpoint.tls ? 443 : 80);
+    const auto authority = url.find("://") + 3;
+    const auto path = url.find_first_of("/?", authority);
+    out.target = path == std::string::npos ? "/" : url.substr(path);
+    if (out.target.front() == '?') {
+        out.target.insert(0, "/");
+    }
+    const auto hash = out.target.find('#');
+    if (hash != std::string::npos) {
+        out.target.resize(hash);
+    }
+    if (!parsed->user.empty() || parsed->password) {
+        std::string credentials;
+        append_base64(credentials, parsed->user + ":" + parsed->password.value_or(""));
+        out.authorization = "Basic " + credentials;
+    }
+    return out;
 }
 
 std::string url_encode(std::string_view text) {

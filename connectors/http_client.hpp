@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,6 +61,18 @@ private:
     http_endpoint endpoint_;
     std::unique_ptr<state> state_;
 };
+
+// An http(s) url split for http_client.
+struct http_location {
+    http_endpoint endpoint;
+    std::string target;  // path and query, starting with '/'
+    // "Basic ..." from the url's user and password; secret: never log it.
+    std::optional<std::string> authorization;
+};
+
+// Splits an http:// or https:// url (the port defaults to 80 / 443, the fragment is dropped).
+// Errors show the url with its password redacted.
+core::result<http_location> locate_http_url(const std::string& url);
 
 // "a b/c" -> "a%20b%2Fc": every byte but unreserved characters percent-encoded.
 std::string url_encode(std::string_view text);

@@ -19,42 +19,6 @@ constexpr std::size_t max_page_bytes = 64 * 1024 * 1024;
 constexpr int max_pages = 1000000;
 constexpr std::chrono::milliseconds io_timeout{60000};
 
-struct http_location {
-    http_endpoint endpoint;
-    std::string target;  // path and query, starting with '/'
-    std::optional<std::string> authorization;
-};
-
-core::result<http_location> locate(const std::string& url) {
-    auto parsed = parse_connection_url(url);
-    if (!parsed) {
-        return parsed.error();
-    }
-    if (parsed->scheme != "http" && parsed->scheme != "https") {
-        return core::error::permanent("not an http(s) url: " + config::redact_url(url));
-    }
-    http_location out;
-    out.endpoint.tls = parsed->scheme == "https";
-    out.endpoint.host = parsed->host;
-    out.endpoint.port = parsed->port.value_or(out.endpoint.tls ? 443 : 80);
-    const auto authority = url.find("://") + 3;
-    const auto path = url.find_first_of("/?", authority);
-    out.target = path == std::string::npos ? "/" : url.substr(path);
-    if (out.target.front() == '?') {
-        out.target.insert(0, "/");
-    }
-    const auto hash = out.target.find('#');
-    if (hash != std::string::npos) {
-        out.target.resize(hash);
-    }
-    if (!parsed->user.empty() || parsed->password) {
-        std::string credentials;
-        append_base64(credentials, parsed->user + ":" + parsed->password.value_or(""));
-        out.authorization = "Basic " + credentials;
-    }
-    return out;
-}
-
 std::string with_parameter(const std::string& target, const std::string& name,
                            const std::string& value) {
     return target + (target.find('?') == std::string::npos ? "?" : "&") + url_encode(name) + "=" +
@@ -231,7 +195,7 @@ private:
     // A next link (absolute url or path) or a cursor token for the first page's url.
     core::result<std::string> resolve_next(const std::string& next) {
         if (next.rfind("http://", 0) == 0 || next.rfind("https://", 0) == 0) {
-            auto loc = locate(next);
+            auto loc = locate_http_url(next);
             if (!loc) {
                 return loc.error();
             }
@@ -305,7 +269,7 @@ private:
                    : slash_end || slash_start ? *request.table
                                               : "/" + *request.table;
         }
-        auto loc = locate(url);
+        auto loc = locate_http_url(url);
         if (!loc) {
             return core::error{loc.error().cls,
                                "connection '" + spec_.name + "': " + loc.error().message};

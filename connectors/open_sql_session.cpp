@@ -1,3 +1,4 @@
+#include "connectors/clickhouse_session.hpp"
 #include "connectors/mysql_session.hpp"
 #include "connectors/postgres_session.hpp"
 #include "connectors/sql_session.hpp"
@@ -11,8 +12,8 @@ core::result<std::unique_ptr<sql_session>> open_sql_session(const config::connec
     if (!dialect) {
         return core::error::permanent("connection '" + spec.name + "' is a " +
                                       std::string(config::to_string(spec.type)) +
-                                      " connection; SQL statements run on postgres, mysql and "
-                                      "sqlite connections");
+                                      " connection; SQL statements run on postgres, mysql, "
+                                      "sqlite and clickhouse connections");
     }
     auto named = [&](core::error e) {
         e.message = "connection '" + spec.name + "': " + e.message;
@@ -30,6 +31,14 @@ core::result<std::unique_ptr<sql_session>> open_sql_session(const config::connec
             auto s = postgres_session::open(spec.url, spec.connect_timeout, std::move(notices));
             if (!s) {
                 return named(s.error());
+            }
+            return std::unique_ptr<sql_session>(std::move(*s));
+        }
+        case sql_dialect::clickhouse: {
+            // ch_link names the connection in its messages itself.
+            auto s = clickhouse_session::open(spec);
+            if (!s) {
+                return s.error();
             }
             return std::unique_ptr<sql_session>(std::move(*s));
         }

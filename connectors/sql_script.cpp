@@ -51,6 +51,12 @@ public:
             } else if (c == ';') {
                 finish_statement();
                 ++i_;
+            } else if (c == '?' && dialect_ == sql_dialect::clickhouse) {
+                // A bare '?' would be taken for a bind parameter when values are spliced in.
+                return core::error::permanent(
+                    "'?' at line " + std::to_string(line_of(i_)) +
+                    " of the SQL script: ClickHouse scripts use '?' for bind parameters only; "
+                    "write if(cond, a, b) instead of cond ? a : b");
             } else {
                 if (!std::isspace(static_cast<unsigned char>(c))) {
                     mark_code();
@@ -100,8 +106,12 @@ private:
         return unterminated("comment", start);
     }
 
-    // Backslash escapes: always in MySQL strings, in PostgreSQL E'...' strings.
+    // Backslash escapes: always in MySQL strings, in PostgreSQL E'...' strings, in every
+    // ClickHouse string and quoted identifier.
     bool backslash_escapes(char quote) const {
+        if (dialect_ == sql_dialect::clickhouse) {
+            return true;
+        }
         if (dialect_ == sql_dialect::mysql) {
             return quote == '\'' || quote == '"';
         }
@@ -265,6 +275,8 @@ std::optional<sql_dialect> dialect_of(config::connection_type type) {
             return sql_dialect::mysql;
         case config::connection_type::sqlite:
             return sql_dialect::sqlite;
+        case config::connection_type::clickhouse:
+            return sql_dialect::clickhouse;
         default:
             return std::nullopt;
     }

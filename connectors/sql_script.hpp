@@ -18,8 +18,10 @@
 // a dollar-quoted PostgreSQL function or run it through a shell task.
 //
 // `:name` (letters, digits, '_', starting with a letter or '_'; case-insensitive) becomes a
-// positional placeholder ($n for PostgreSQL, where repeats of a name share one $n; '?' for MySQL
-// and SQLite) and its value is bound, never spliced into the text. A ':' inside quotes or
+// positional placeholder ($n for PostgreSQL, where repeats of a name share one $n; '?' for MySQL,
+// SQLite and ClickHouse) and its value is bound, never spliced into the text as raw SQL
+// (ClickHouse 18.16 has no server-side parameters: its session splices each value in as an
+// escaped string literal, so a bare '?' in a ClickHouse script is refused). A ':' inside quotes or
 // comments, PostgreSQL's '::' casts and MySQL's ':=' are left alone.
 namespace sluice::connectors {
 

@@ -12,8 +12,8 @@
 
 namespace sluice::connectors {
 
-// The SQL engines a statement can run on now (ClickHouse arrives with the ETL issue).
-enum class sql_dialect { postgres, mysql, sqlite };
+// The SQL engines a statement can run on.
+enum class sql_dialect { postgres, mysql, sqlite, clickhouse };
 
 // The dialect of a connection type; nullopt for types that are not (yet) SQL sessions.
 std::optional<sql_dialect> dialect_of(config::connection_type type);
@@ -32,11 +32,14 @@ public:
 
     // Runs one statement whose placeholders ($1.. for PostgreSQL, ? otherwise) take `params`
     // in order; rows it returns are read and discarded. Refused once cancel() was called.
+    // ClickHouse (18.16 has no server-side parameters) gets each value spliced in client-side
+    // as a quoted, escaped string literal, never as raw text.
     virtual core::result<void> execute(const std::string& statement,
                                        const std::vector<sql_value>& params) = 0;
 
     // Asks the server to abort the statement in flight (PostgreSQL cancel request, MySQL
-    // KILL QUERY from a second connection, sqlite3_interrupt). Thread-safe and callable at any
+    // KILL QUERY from a second connection, sqlite3_interrupt, ClickHouse KILL QUERY by the
+    // statement's query_id from a second connection). Thread-safe and callable at any
     // time; a call that races with the start of a statement may miss it, so a caller that must
     // stop keeps calling until execute() returns.
     virtual void cancel() = 0;

@@ -3,9 +3,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "etl/http_task.hpp"
 #include "etl/noop_task.hpp"
 #include "etl/shell_task.hpp"
 #include "etl/sql_task.hpp"
+#include "etl/trigger_job_task.hpp"
 
 namespace sluice::etl {
 
@@ -52,6 +54,10 @@ void register_builtin_task_kinds(registry& kinds) {
               [] { return std::make_unique<shell_task>(); });
     kinds.add(std::string(config::to_string(config::task_type::sql)),
               [] { return std::make_unique<sql_task>(); });
+    kinds.add(std::string(config::to_string(config::task_type::http)),
+              [] { return std::make_unique<http_task>(); });
+    kinds.add(std::string(config::to_string(config::task_type::trigger_job)),
+              [] { return std::make_unique<trigger_job_task>(); });
 }
 
 }  // namespace sluice::etl

@@ -119,8 +119,9 @@ scheduler::task_outcome sql_task::run(const scheduler::task_context& context) {
     if (!dialect) {
         return task_outcome::failure(
             core::error_class::permanent,
-            "sql tasks run on postgres, mysql and sqlite connections; '" + spec->connection +
-                "' is a " + std::string(config::to_string(conn->second.type)) + " connection");
+            "sql tasks run on postgres, mysql, sqlite and clickhouse connections; '" +
+                spec->connection + "' is a " + std::string(config::to_string(conn->second.type)) +
+                " connection");
     }
     auto script = read_script(*spec);
     if (!script) {

@@ -15,8 +15,8 @@ struct sql_task_options {
 };
 
 // `type: sql`: runs `sql` (or the file `file`, read when the attempt starts) on a postgres,
-// mysql or sqlite connection, one statement after another in autocommit mode (a script that
-// wants one transaction says BEGIN ... COMMIT; a failure leaves it uncommitted and the closed
+// mysql, sqlite or clickhouse connection, one statement after another in autocommit mode (a script
+// that wants one transaction says BEGIN ... COMMIT; a failure leaves it uncommitted and the closed
 // connection rolls it back). Named parameters (connectors/sql_script.hpp) take the task values
 // (etl/task_values.hpp): :job, :task, :run_id, :try_number, :logical_time,
 // :data_interval_start, :data_interval_end, :param_<name>, :var_<key>. On stop or deadline the

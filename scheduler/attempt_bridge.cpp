@@ -70,6 +70,7 @@ attempt_result run_attempt(task_runner& runner, const attempt_request& request,
                     request.on_metric(name, value);
                 }
             },
+        .launcher = request.launcher,
     };
     attempt_result result;
     task_outcome outcome;

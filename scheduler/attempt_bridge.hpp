@@ -21,6 +21,7 @@
 namespace sluice::scheduler {
 
 class task_runner;
+class job_launcher;
 class stop_signal;
 
 // Finds the runner of a task kind (daemon/ wraps etl::registry). Called on the control loop when
@@ -67,6 +68,8 @@ struct attempt_request {
     const core::clock* clock = nullptr;
     std::function<void(attempt_output)> on_output;
     std::function<void(std::string_view name, double value)> on_metric;
+    // trigger_job: starts and follows child runs; owned by the engine.
+    job_launcher* launcher = nullptr;
 };
 
 struct attempt_result {

@@ -212,6 +212,7 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     request->data_interval_end = run.data_interval_end;
     request->params = run.params;
     request->clock = &deps_.clock;
+    request->launcher = launcher_.get();
     if (task.spec->timeout) {
         request->deadline = now() + *task.spec->timeout;
         task.timer = std::make_unique<boost::asio::steady_timer>(loop_);

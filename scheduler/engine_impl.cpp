@@ -27,7 +27,8 @@ engine::impl::impl(engine_dependencies deps, engine_options options)
       heartbeat_timer_(loop_),
       grace_timer_(loop_),
       queue_(dispatch_limits{std::max(1, deps_.config.workers), deps_.config.pools}),
-      rng_(options_.jitter_seed ? *options_.jitter_seed : std::random_device{}()) {}
+      rng_(options_.jitter_seed ? *options_.jitter_seed : std::random_device{}()),
+      launcher_(make_engine_launcher(*this)) {}
 
 void engine::impl::write(std::vector<transition> batch, write_done then) {
     if (batch.empty()) {

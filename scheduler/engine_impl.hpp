@@ -27,6 +27,7 @@
 #include "scheduler/cron_expression.hpp"
 #include "scheduler/dispatch_queue.hpp"
 #include "scheduler/engine.hpp"
+#include "scheduler/job_launcher.hpp"
 #include "scheduler/planner.hpp"
 #include "scheduler/trigger_params.hpp"
 
@@ -230,7 +231,12 @@ public:
     int writes_in_flight_ = 0;
     int attempts_running_ = 0;
     std::vector<std::function<void()>> shutdown_done_;
+    // trigger_job attempts start and follow child runs through this (engine_launcher.cpp).
+    std::unique_ptr<job_launcher> launcher_;
 };
+
+// The engine's job_launcher; `engine` outlives it (the impl owns it).
+std::unique_ptr<job_launcher> make_engine_launcher(engine::impl& engine);
 
 template <class Work, class Then>
 void engine::impl::on_store(Work work, Then then) {

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
+#include "scheduler/job_launcher.hpp"
 
 namespace sluice::scheduler {
 
@@ -66,6 +67,11 @@ struct task_context {
     // Output lines and metrics (`::sluice metric NAME=VALUE`) as they happen; thread-safe sinks.
     std::function<void(output_line)> on_log;
     std::function<void(std::string_view name, double value)> on_metric;
+
+    // trigger_job (kinds): starts and follows runs of other jobs. Set by the engine; null where
+    // no engine runs the attempt (unit tests of other kinds), and the trigger_job kind then
+    // fails permanently.
+    job_launcher* launcher = nullptr;
 };
 
 // How an attempt ended. A failure carries its class: transient failures are retried per policy,

@@ -224,3 +224,43 @@ TEST_CASE("token new prints a token and the config entry holding its hash", "[cl
     CHECK(run_sluice({"token", "new", "bad name"}).exit_code == 2);
     CHECK(run_sluice({"token", "new", "x", "--role", "root"}).exit_code == 2);
 }
+
+TEST_CASE("run of an initial load triggers each load in sequence and goes on past a failure",
+          "[cli][run][trigger_job]") {
+    char dir[] = "/tmp/sluice-e2e-XXXXXX";
+    REQUIRE(mkdtemp(dir) != nullptr);
+    const std::string config = std::string(dir) + "/initial_load.yaml";
+    REQUIRE(sluice::test::run_process("/bin/cp",
+                                      {source_dir + "/tests/e2e/data/initial_load.yaml", config})
+                .exit_code == 0);
+    auto r = run_sluice({"run", "-c", config, "initial_load"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);  // one load failed
+    CHECK_THAT(r.out, Contains("job initial_load  failed"));
+    const auto out = lines(r.out);
+    const auto state_of = [&](const std::string& task) {
+        for (const auto& l : out) {
+            if (l.rfind("  " + task + " ", 0) == 0) {
+                return l;
+            }
+        }
+        return std::string("missing");
+    };
+    CHECK_THAT(state_of("orders"), Contains("success"));
+    CHECK_THAT(state_of("users"), Contains("failed"));
+    CHECK_THAT(state_of("items"), Contains("success"));
+    CHECK_THAT(state_of("views"), Contains("success"));
+    CHECK_THAT(r.out, Contains("of job load_users ended failed"));
+
+    // The loads ran one after the other, in order, the failed one included, then the views.
+    auto loads = sluice::test::run_process("/bin/cat", {std::string(dir) + "/loads.txt"});
+    CHECK(lines(loads.out) ==
+          std::vector<std::string>{"orders since 2020-01-01", "users failing", "items", "views"});
+
+    // Each load is a run of its own job, visible as such.
+    auto list = run_sluice({"runs", "list", "-c", config, "--output", "json"});
+    REQUIRE(list.exit_code == 0);
+    for (const char* job : {"load_orders", "load_users", "load_items", "initial_load"}) {
+        CHECK_THAT(list.out, Contains(std::string("\"job\": \"") + job + "\""));
+    }
+}

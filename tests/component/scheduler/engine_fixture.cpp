@@ -55,8 +55,11 @@ void engine_fixture::start() {
         [writer](std::vector<scheduler::transition> batch, scheduler::transitions_done done) {
             writer->submit(std::move(batch), std::move(done));
         },
-        [script = script_](
-            const config::task_spec&) -> core::result<std::shared_ptr<scheduler::task_runner>> {
+        [script = script_, runners = runners_](const config::task_spec& task)
+            -> core::result<std::shared_ptr<scheduler::task_runner>> {
+            if (auto it = runners.find(task.type); it != runners.end()) {
+                return it->second;
+            }
             return make_fake_runner(script);
         },
         *clock_,

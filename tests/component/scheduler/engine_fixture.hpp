@@ -5,6 +5,7 @@
 // down the way kill -9 would look to the store; `restart()` opens the same store again.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,6 +34,10 @@ public:
 
     // Makes the engine read this clock instead of the system clock (call before start()).
     core::manual_clock& use_manual_clock(core::time_point start);
+    // Runs tasks of `type` with `runner` instead of the fake runner (call before start()).
+    void use_runner(config::task_type type, std::shared_ptr<scheduler::task_runner> runner) {
+        runners_[type] = std::move(runner);
+    }
     // Replaces the configuration used by the next start() (a deploy between restarts).
     void reconfigure(const std::string& yaml) { config_ = load_config(yaml); }
 
@@ -68,6 +73,7 @@ private:
     config::sluice_config config_;
     scheduler::engine_options options_;
     std::shared_ptr<fake_script> script_ = std::make_shared<fake_script>();
+    std::map<config::task_type, std::shared_ptr<scheduler::task_runner>> runners_;
     std::unique_ptr<scheduler::run_store> store_;
     std::unique_ptr<store::store_writer> writer_;
     std::unique_ptr<boost::asio::io_context> loop_;

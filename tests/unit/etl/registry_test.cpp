@@ -12,7 +12,7 @@ TEST_CASE("registry: builtin kinds are registered explicitly", "[etl][registry]"
     etl::registry kinds;
     CHECK(kinds.types().empty());
     etl::register_builtin_task_kinds(kinds);
-    CHECK(kinds.types() == std::vector<std::string>{"noop", "shell", "sql"});
+    CHECK(kinds.types() == std::vector<std::string>{"http", "noop", "shell", "sql", "trigger_job"});
     auto runner = kinds.create("noop");
     REQUIRE(runner.has_value());
     CHECK(*runner != nullptr);

@@ -115,3 +115,21 @@ TEST_CASE("sql script: binding takes values by name and names an unknown paramet
     REQUIRE(bound.has_value());
     CHECK(*bound == std::vector<connectors::sql_value>{"j", "1", std::nullopt});
 }
+
+TEST_CASE("sql script: ClickHouse strings take backslash escapes and a bare '?' is refused",
+          "[etl][sql_script]") {
+    const auto st = parse("INSERT INTO t SELECT 'a\\';b', :param_x, `c;d`;\nSELECT \"e\\\";f\"",
+                          sql_dialect::clickhouse);
+    REQUIRE(st.size() == 2);
+    CHECK(st[0].text == "INSERT INTO t SELECT 'a\\';b', ?, `c;d`");
+    CHECK(st[0].params == std::vector<std::string>{"param_x"});
+    CHECK(st[1].text == "SELECT \"e\\\";f\"");
+    CHECK(parse("SELECT '?' -- ?\n", sql_dialect::clickhouse).at(0).params.empty());
+    auto ternary =
+        connectors::parse_sql_script("SELECT 1;\nSELECT x ? 1 : 2", sql_dialect::clickhouse);
+    REQUIRE_FALSE(ternary.has_value());
+    CHECK(ternary.error().cls == core::error_class::permanent);
+    CHECK_THAT(ternary.error().message,
+               Catch::Contains("line 2") && Catch::Contains("if(cond, a, b)"));
+    CHECK(connectors::dialect_of(config::connection_type::clickhouse) == sql_dialect::clickhouse);
+}
