@@ -127,7 +127,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         return s;
     }
     m.allow({"connection", "table", "path", "mode", "key", "sequence", "operation",
-             "tracked_columns", "version_column", "format"});
+             "tracked_columns", "valid_from", "version_column", "format"});
     // A plain value and flag: GCC 12 misreads std::optional<enum> here (maybe-uninitialized).
     connection_type sink_type = connection_type::postgres;
     bool type_known = false;
@@ -163,6 +163,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         s.tracked_columns =
             ctx.string_list(*v, "tracked_columns").value_or(std::vector<std::string>{});
     }
+    s.valid_from = optional_name(ctx, m, "valid_from");
     s.version_column = optional_name(ctx, m, "version_column");
     if (const node* v = m.get("format")) {
         s.format = ctx.enumeration(*v, "format", file_format_names);
@@ -176,11 +177,16 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
             ctx.error(e.key_pos,
                       "mode scd2 needs 'sequence': the column that orders change events");
         }
-        if (s.mode != sink_mode::scd2) {
-            const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
+        if (s.mode != sink_mode::scd2 && s.mode != sink_mode::upsert) {
+            const std::string why =
+                "applies only to modes upsert and scd2 (this sink uses " + mode + ")";
             reject_key(ctx, m, "sequence", why);
             reject_key(ctx, m, "operation", why);
+        }
+        if (s.mode != sink_mode::scd2) {
+            const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
             reject_key(ctx, m, "tracked_columns", why);
+            reject_key(ctx, m, "valid_from", why);
         }
     }
     if (!type_known) {

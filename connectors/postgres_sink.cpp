@@ -3,6 +3,7 @@
 
 #include "connectors/postgres_connector.hpp"
 #include "connectors/postgres_link.hpp"
+#include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {
 
@@ -60,6 +61,8 @@ public:
         return link_->exec("ROLLBACK");
     }
 
+    bool supports(write_mode) const override { return true; }
+
     core::result<void> write(const write_request& request, const row_batch& rows) override {
         if (request.columns == nullptr) {
             return core::error::permanent("write without columns (programmer error)");
@@ -73,23 +76,26 @@ public:
         if (request.mode == write_mode::append) {
             return copy_in(target, names, columns, rows);
         }
-        if (request.key.empty()) {
-            return core::error::permanent("connection '" + link_->name() + "': upsert into " +
-                                          request.table + " needs key columns");
+        auto plan = plan_write(request, link_->name());
+        if (!plan) {
+            return plan.error();
         }
-        // Staging: COPY is the fast path, ON CONFLICT the merge. The temp table lives for the
-        // session; its rows are truncated per batch.
-        // One stage per target table: its name keeps a readable prefix and a hash of the full
-        // name, within PostgreSQL's 63-byte identifiers.
-        std::string readable;
-        for (const char c : request.table.substr(0, 32)) {
-            readable += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+        std::vector<bool> deleted;
+        auto checked = check_events(*plan, request, rows, link_->name(), deleted);
+        if (!checked) {
+            return checked;
         }
-        const std::string stage = pg_quoting().identifier(
-            "sluice_stage_" + readable + "_" +
-            std::to_string(std::hash<std::string>{}(request.table) % 100000000));
-        auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
-                                " INCLUDING DEFAULTS); TRUNCATE " + stage);
+        // Staging: COPY is the fast path, one INSERT ... SELECT the merge. The temp table lives
+        // for the session; its rows are truncated per batch. It has the batch's columns typed as
+        // in the table, without the table's constraints (NOT NULL columns the merge fills).
+        std::string key_text = request.table;
+        for (const auto& n : names) {
+            key_text += "\n" + n;
+        }
+        const std::string stage = stage_name(key_text);
+        auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " AS SELECT " +
+                                column_list(names) + " FROM " + target +
+                                " WITH NO DATA; TRUNCATE " + stage);
         if (!made) {
             return made;
         }
@@ -97,17 +103,166 @@ public:
         if (!copied) {
             return copied;
         }
+        if (request.mode == write_mode::scd2) {
+            return merge_history(request, *plan, target, stage);
+        }
+        return merge_current(request, *plan, names, target, stage);
+    }
+
+    // Upsert from the stage: the newest event of each key in the batch (DISTINCT ON, as ON
+    // CONFLICT may touch a row once per statement) replaces the stored row only when its
+    // sequence is higher; deletes become tombstones (_deleted = true).
+    core::result<void> merge_current(const write_request& request, const write_plan& plan,
+                                     const std::vector<std::string>& names,
+                                     const std::string& target, const std::string& stage) {
+        const auto& q = pg_quoting();
+        std::string list = column_list(names);
+        std::string select = list;
+        if (plan.operation) {
+            list += ", " + q.identifier(deleted_column);
+            select += ", LOWER(" + q.identifier(*request.operation) + ") IN ('d', 'delete')";
+        }
         std::string update;
         for (const auto& n : names) {
             if (std::find(request.key.begin(), request.key.end(), n) == request.key.end()) {
-                update += (update.empty() ? "" : ", ") + pg_quoting().identifier(n) +
-                          " = EXCLUDED." + pg_quoting().identifier(n);
+                update += (update.empty() ? "" : ", ") + q.identifier(n) + " = EXCLUDED." +
+                          q.identifier(n);
             }
         }
-        const std::string list = column_list(names);
-        return link_->exec("INSERT INTO " + target + " (" + list + ") SELECT " + list + " FROM " +
-                           stage + " ON CONFLICT (" + column_list(request.key) + ") DO " +
-                           (update.empty() ? "NOTHING" : "UPDATE SET " + update));
+        if (plan.operation) {
+            update +=
+                ", " + q.identifier(deleted_column) + " = EXCLUDED." + q.identifier(deleted_column);
+        }
+        std::string sql = "INSERT INTO " + target + " AS sluice_cur (" + list + ") SELECT ";
+        if (plan.sequence) {
+            sql += "DISTINCT ON (" + column_list(request.key) + ") ";
+        }
+        sql += select + " FROM " + stage;
+        if (plan.sequence) {
+            sql += " ORDER BY " + column_list(request.key) + ", " +
+                   q.identifier(*request.sequence) + " DESC";
+        }
+        sql += " ON CONFLICT (" + column_list(request.key) + ") DO ";
+        if (update.empty()) {
+            return link_->exec(sql + "NOTHING");
+        }
+        sql += "UPDATE SET " + update;
+        if (plan.sequence) {
+            const std::string seq = q.identifier(*request.sequence);
+            sql +=
+                " WHERE sluice_cur." + seq + " IS NULL OR EXCLUDED." + seq + " > sluice_cur." + seq;
+        }
+        return link_->exec(sql);
+    }
+
+    // scd2 from the stage: every event is kept once (unique key + sequence, so a replay adds
+    // nothing), then valid_to / is_current are recomputed for the keys of the batch.
+    core::result<void> merge_history(const write_request& request, const write_plan& plan,
+                                     const std::string& target, const std::string& stage) {
+        const auto& q = pg_quoting();
+        const schema& columns = *request.columns;
+        std::string list;
+        for (const auto& c : columns.columns) {
+            list += (list.empty() ? "" : ", ") + q.identifier(c.name);
+        }
+        std::string insert = "INSERT INTO " + target + " (" + list;
+        std::string select = "SELECT " + list;
+        if (plan.extra_valid_from) {
+            insert += ", " + q.identifier(valid_from_column);
+            select += ", " + q.identifier(columns.columns[*plan.valid_from].name);
+        }
+        insert +=
+            ", " + q.identifier(valid_to_column) + ", " + q.identifier(is_current_column) + ") ";
+        select += ", NULL, false FROM " + stage;
+        std::vector<std::string> conflict = request.key;
+        conflict.push_back(*request.sequence);
+        auto added = link_->exec(insert + select + " ON CONFLICT (" + column_list(conflict) +
+                                 ") DO NOTHING");
+        if (!added) {
+            return added;
+        }
+        scd2_dialect dialect{[](std::string_view n) { return pg_quoting().identifier(n); },
+                             [](const std::string& a, const std::string& b, column_type t) {
+                                 return t == column_type::json
+                                            ? a + "::text IS DISTINCT FROM " + b + "::text"
+                                            : a + " IS DISTINCT FROM " + b;
+                             }};
+        const std::string calc = scd2_recompute_select(request, plan, dialect, target, stage);
+        std::string match;
+        for (const auto& k : conflict) {
+            match += " AND sluice_h." + q.identifier(k) + " = sluice_c." + q.identifier(k);
+        }
+        const std::string to = q.identifier(valid_to_column);
+        const std::string current = q.identifier(is_current_column);
+        return link_->exec("WITH sluice_c AS (" + calc + ") UPDATE " + target + " sluice_h SET " +
+                           to + " = sluice_c.sluice_valid_to, " + current +
+                           " = sluice_c.sluice_is_current = 1 FROM sluice_c WHERE " +
+                           match.substr(5) + " AND (sluice_h." + to +
+                           " IS DISTINCT FROM sluice_c.sluice_valid_to OR sluice_h." + current +
+                           " IS DISTINCT FROM (sluice_c.sluice_is_current = 1))");
+    }
+
+    core::result<std::string> begin_replace(const std::string& table, const schema& columns,
+                                            const create_options& options) override {
+        const auto& q = pg_quoting();
+        const std::string staging = replace_staging_name(table);
+        auto dropped =
+            link_->exec("DROP TABLE IF EXISTS " + q.identifier(staging) +
+                        "; DROP TABLE IF EXISTS " + q.identifier(replace_old_name(table)));
+        if (!dropped) {
+            return dropped.error();
+        }
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        if (*existing) {
+            auto made = link_->exec("CREATE TABLE " + q.identifier(staging) + " (LIKE " +
+                                    q.identifier(table) + " INCLUDING ALL)");
+            if (!made) {
+                return made.error();
+            }
+        } else {
+            auto made = create_table(staging, columns, options);
+            if (!made) {
+                return made.error();
+            }
+        }
+        return staging;
+    }
+
+    // One transaction (the caller's when one is open): readers see the old table until the
+    // commit, then the new one.
+    core::result<void> finish_replace(const std::string& staging,
+                                      const std::string& table) override {
+        const auto& q = pg_quoting();
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        std::string sql;
+        if (*existing) {
+            sql = "ALTER TABLE " + q.identifier(table) + " RENAME TO " +
+                  q.identifier(unqualified(replace_old_name(table))) + "; ";
+        }
+        sql += "ALTER TABLE " + q.identifier(staging) + " RENAME TO " +
+               q.identifier(unqualified(table)) + "; ";
+        if (*existing) {
+            sql += "DROP TABLE " + q.identifier(replace_old_name(table)) + "; ";
+        }
+        const bool own = PQtransactionStatus(link_->conn()) == PQTRANS_IDLE;
+        if (own) {
+            sql = "BEGIN; " + sql + "COMMIT";
+        }
+        auto done = link_->exec(sql);
+        if (!done && own && PQtransactionStatus(link_->conn()) != PQTRANS_IDLE) {
+            (void)link_->exec("ROLLBACK");
+        }
+        return done;
+    }
+
+    core::result<void> abandon_replace(const std::string& staging) override {
+        return link_->exec("DROP TABLE IF EXISTS " + pg_quoting().identifier(staging));
     }
 
     core::result<void> write_checkpoint(const checkpoint& mark) override {
@@ -151,6 +306,17 @@ public:
     void cancel() override { link_->cancel(); }
 
 private:
+    // One temp stage per target table and column list: its name keeps a readable prefix and a
+    // hash of the whole, within PostgreSQL's 63-byte identifiers.
+    static std::string stage_name(const std::string& table) {
+        std::string readable;
+        for (const char c : table.substr(0, 32)) {
+            readable += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+        }
+        return pg_quoting().identifier("sluice_stage_" + readable + "_" +
+                                       std::to_string(std::hash<std::string>{}(table) % 100000000));
+    }
+
     static std::string column_list(const std::vector<std::string>& names) {
         std::string out;
         for (const auto& n : names) {
