@@ -47,7 +47,7 @@ fuzz:
 	scripts/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 bench:
-	@scripts/install-deps.sh build test
+	@scripts/install-deps.sh build test bench
 	@$(MAKE) --no-print-directory build
 	scripts/run-bench.sh $(BUILD_DIR)
 

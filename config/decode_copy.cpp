@@ -179,7 +179,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         }
         if (s.mode != sink_mode::scd2 && s.mode != sink_mode::upsert) {
             const std::string why =
-                "applies only to modes upsert and scd2 (this sink uses " + mode + ")";
+                "applies only to mode: upsert or scd2 (this sink uses " + mode + ")";
             reject_key(ctx, m, "sequence", why);
             reject_key(ctx, m, "operation", why);
         }
@@ -187,6 +187,12 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
             const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
             reject_key(ctx, m, "tracked_columns", why);
             reject_key(ctx, m, "valid_from", why);
+        }
+        if (s.mode == sink_mode::upsert && m.get("operation") != nullptr &&
+            m.get("sequence") == nullptr) {
+            ctx.error(m.entry("operation")->key_pos,
+                      "'operation' in an upsert needs 'sequence': delete events are kept as "
+                      "tombstones ordered by it, so a late event cannot undo a newer one");
         }
     }
     if (!type_known) {

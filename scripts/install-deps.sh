@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, only those missing, as root or through sudo.
-# Usage: scripts/install-deps.sh build|test|fuzz|format
+# Usage: scripts/install-deps.sh build|test|bench|fuzz|format
 set -euo pipefail
 
 build_pkgs=(
@@ -14,6 +14,8 @@ build_pkgs=(
 # checks that the test servers came up; python3 serves JSON pages to the HTTP source tests and
 # openssl makes their TLS certificate.
 test_pkgs=(nodejs npm postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
+# The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use.
+bench_pkgs=(pgloader clickhouse-client postgresql-client mariadb-client)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 
@@ -22,6 +24,7 @@ for target in "$@"; do
     case "$target" in
         build) ;;
         test) wanted+=("${test_pkgs[@]}") ;;
+        bench) wanted+=("${bench_pkgs[@]}") ;;
         fuzz) wanted+=("${fuzz_pkgs[@]}") ;;
         format) wanted+=("${format_pkgs[@]}") ;;
         *) echo "install-deps: unknown target '$target'" >&2; exit 2 ;;

@@ -41,6 +41,11 @@ for scenario in "--runs 20000 --chain 0" "--runs 0 --chain 1000"; do
     rm -rf "$sqlite_dir"
 done
 
+# ETL against its peers (psql COPY pipe, clickhouse-client, pgloader) on a 5-million-row table.
+echo "== etl_peers"
+"$here/../bench/etl_peers.sh" "$build_dir" "${SLUICE_BENCH_PEER_ROWS:-5000000}" |
+    tee "$out/etl_peers.jsonl"
+
 # Peers, same expressions and zones (bench/peers): croner, the reference for our DST rules.
 if command -v node >/dev/null && command -v npm >/dev/null; then
     peers="$(dirname "$0")/../bench/peers"

@@ -275,6 +275,8 @@ clickhouse_start() {
     clickhouse_query "$port" "CREATE DATABASE sluice_test" >/dev/null ||
         die "ClickHouse: cannot create the test database"
     echo "SLUICE_TEST_CLICKHOUSE_URL=http://127.0.0.1:$port/?database=sluice_test" >>"$dir/env"
+    # The native protocol port, for clickhouse-client in the peer benchmarks.
+    echo "SLUICE_TEST_CLICKHOUSE_TCP_PORT=$tcp_port" >>"$dir/env"
 }
 
 clickhouse_stop() {

@@ -200,7 +200,7 @@ TEST_CASE("config: copy tasks: change events for upsert and scd2 sinks", "[confi
           std::vector<std::string>{
               "test.yaml:17:68: error: 'valid_from' applies only to mode: scd2 (this sink uses "
               "upsert)",
-              "test.yaml:21:59: error: 'operation' applies only to modes upsert and scd2 (this "
+              "test.yaml:21:59: error: 'operation' applies only to mode: upsert or scd2 (this "
               "sink uses replace)",
           });
 }
@@ -253,7 +253,7 @@ TEST_CASE("config: copy tasks: source and sink rules", "[config][tasks]") {
               "ReplacingMergeTree version)",
               "test.yaml:32:56: error: 'lookback' re-reads rows, which an append sink would load "
               "twice; use mode upsert (or scd2) with a key",
-              "test.yaml:33:44: error: 'sequence' applies only to modes upsert and scd2 (this "
+              "test.yaml:33:44: error: 'sequence' applies only to mode: upsert or scd2 (this "
               "sink uses append)",
               "test.yaml:34:7: error: missing required key 'source' in task 'f' of job 'j'",
               "test.yaml:34:7: error: missing required key 'sink' in task 'f' of job 'j'",
