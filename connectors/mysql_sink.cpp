@@ -82,10 +82,18 @@ public:
             }
             checkpoint_table_ready_ = true;
         }
-        return link_->exec("START TRANSACTION");
+        auto started = link_->exec("START TRANSACTION");
+        in_transaction_ = static_cast<bool>(started);
+        return started;
     }
-    core::result<void> commit() override { return link_->exec("COMMIT"); }
-    core::result<void> rollback() override { return link_->exec("ROLLBACK"); }
+    core::result<void> commit() override {
+        in_transaction_ = false;
+        return link_->exec("COMMIT");
+    }
+    core::result<void> rollback() override {
+        in_transaction_ = false;
+        return link_->exec("ROLLBACK");
+    }
 
     bool supports(write_mode) const override { return true; }
 
@@ -303,23 +311,14 @@ private:
     }
 
     // scd2: the batch goes into a temporary stage (no implicit commit, unlike other DDL), every
-    // event is kept once (unique key + sequence), then valid_to / is_current are recomputed
-    // for the batch's keys.
+    // event is kept once in the events table (unique key + sequence), then the versions of the
+    // batch's keys are rebuilt from it.
     core::result<void> write_history(const write_request& request, const write_plan& plan,
                                      const row_batch& rows) {
         const auto q = link_->quoting();
         const schema& columns = *request.columns;
         const std::string target = q.identifier(request.table);
-        const std::string stage = q.identifier("sluice_stage_" + unqualified(request.table));
-        auto made =
-            link_->exec("CREATE TEMPORARY TABLE IF NOT EXISTS " + stage + " LIKE " + target);
-        if (!made) {
-            return made;
-        }
-        made = link_->exec("DELETE FROM " + stage);
-        if (!made) {
-            return made;
-        }
+        const std::string events = q.identifier(scd2_events_name(request.table));
         std::vector<std::string> names;
         for (const auto& c : columns.columns) {
             names.push_back(c.name);
@@ -327,57 +326,101 @@ private:
         if (plan.extra_valid_from) {
             names.emplace_back(valid_from_column);
         }
-        std::vector<std::string> with_state = names;
-        with_state.emplace_back(is_current_column);
+        const std::string list = column_list(names);
+        std::vector<std::string> unique = request.key;
+        unique.push_back(*request.sequence);
+        auto made = ensure_events_table(request.table, events, target, list, unique);
+        if (!made) {
+            return made;
+        }
+        const std::string stage = q.identifier("sluice_stage_" + unqualified(request.table));
+        made = link_->exec("CREATE TEMPORARY TABLE IF NOT EXISTS " + stage + " LIKE " + events);
+        if (!made) {
+            return made;
+        }
+        made = link_->exec("DELETE FROM " + stage);
+        if (!made) {
+            return made;
+        }
         const std::size_t vf = *plan.valid_from;
         // A repeated (key, sequence) within the batch keeps its first row.
-        const std::string first = " ON DUPLICATE KEY UPDATE " + q.identifier(request.key[0]) +
-                                  " = " + q.identifier(request.key[0]);
+        const std::string key0 = q.identifier(request.key[0]);
         auto staged = insert_rows(
-            stage, with_state, columns, rows,
+            stage, names, columns, rows,
             [&](std::string& tuple, std::size_t r) {
                 if (plan.extra_valid_from) {
                     tuple += ',';
                     append_value(tuple, columns.columns[vf].type, rows, r, vf);
                 }
-                tuple += ",0";
             },
-            first);
+            " ON DUPLICATE KEY UPDATE " + key0 + " = " + key0);
         if (!staged) {
             return staged;
         }
-        const std::string list = column_list(with_state);
         // Qualified: unqualified names would be ambiguous between the target and the SELECT.
-        const std::string key0 = target + "." + q.identifier(request.key[0]);
+        const std::string events_key0 = events + "." + key0;
         auto added =
-            link_->exec("INSERT INTO " + target + " (" + list + ") SELECT " + list + " FROM " +
-                        stage + " ON DUPLICATE KEY UPDATE " + key0 + " = " + key0);
+            link_->exec("INSERT INTO " + events + " (" + list + ") SELECT " + list + " FROM " +
+                        stage + " ON DUPLICATE KEY UPDATE " + events_key0 + " = " + events_key0);
         if (!added) {
             return added;
+        }
+        std::string match;
+        for (const auto& k : request.key) {
+            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
+                     " = " + target + "." + q.identifier(k);
+        }
+        auto cleared = link_->exec("DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " +
+                                   stage + " sluice_k WHERE " + match + ")");
+        if (!cleared) {
+            return cleared;
         }
         scd2_dialect dialect{[](std::string_view n) { return quote_dotted(n, '`', '`'); },
                              [](const std::string& a, const std::string& b, column_type) {
                                  return "NOT (" + a + " <=> " + b + ")";
                              }};
-        const std::string calc = scd2_recompute_select(request, plan, dialect, target, stage);
-        std::vector<std::string> conflict = request.key;
-        conflict.push_back(*request.sequence);
-        std::string match;
-        for (const auto& k : conflict) {
-            match += std::string(match.empty() ? "" : " AND ") + "sluice_h." + q.identifier(k) +
-                     " = sluice_c." + q.identifier(k);
+        return link_->exec("INSERT INTO " + target + " (" + list + ", " +
+                           q.identifier(valid_to_column) + ", " + q.identifier(is_current_column) +
+                           ") SELECT " + list + ", sluice_valid_to, sluice_is_current FROM (" +
+                           scd2_versions_select(request, plan, dialect, events, stage) +
+                           ") sluice_v");
+    }
+
+    // Creates the events table of a history table when missing (checked once per table). DDL
+    // commits an open transaction in MySQL; the transaction is started again, so only the first
+    // batch of a new history table is split, before any of its rows are written.
+    core::result<void> ensure_events_table(const std::string& history, const std::string& events,
+                                           const std::string& target, const std::string& list,
+                                           const std::vector<std::string>& unique) {
+        if (std::find(events_ready_.begin(), events_ready_.end(), history) != events_ready_.end()) {
+            return {};
         }
-        const std::string to = "sluice_h." + q.identifier(valid_to_column);
-        const std::string current = "sluice_h." + q.identifier(is_current_column);
-        return link_->exec("UPDATE " + target + " sluice_h JOIN (" + calc + ") sluice_c ON " +
-                           match + " SET " + to + " = sluice_c.sluice_valid_to, " + current +
-                           " = sluice_c.sluice_is_current WHERE NOT (" + to +
-                           " <=> sluice_c.sluice_valid_to) OR NOT (" + current +
-                           " <=> sluice_c.sluice_is_current)");
+        auto existing = describe_table(scd2_events_name(history));
+        if (!existing) {
+            return existing.error();
+        }
+        if (!*existing) {
+            auto made =
+                link_->exec("CREATE TABLE " + events + " (PRIMARY KEY (" + column_list(unique) +
+                            ")) ENGINE=InnoDB SELECT " + list + " FROM " + target + " LIMIT 0");
+            if (!made) {
+                return made;
+            }
+            if (in_transaction_) {
+                made = link_->exec("START TRANSACTION");
+                if (!made) {
+                    return made;
+                }
+            }
+        }
+        events_ready_.push_back(history);
+        return {};
     }
 
     std::unique_ptr<mysql_link> link_;
     bool checkpoint_table_ready_ = false;
+    bool in_transaction_ = false;
+    std::vector<std::string> events_ready_;  // history tables whose events table exists
 };
 
 }  // namespace

@@ -155,8 +155,9 @@ public:
         return link_->exec(sql);
     }
 
-    // scd2 from the stage: every event is kept once (unique key + sequence, so a replay adds
-    // nothing), then valid_to / is_current are recomputed for the keys of the batch.
+    // scd2 from the stage: every event is kept once in the events table (unique key +
+    // sequence, so a replay adds nothing), then the versions of the batch's keys are rebuilt
+    // from it, all in the caller's transaction.
     core::result<void> merge_history(const write_request& request, const write_plan& plan,
                                      const std::string& target, const std::string& stage) {
         const auto& q = pg_quoting();
@@ -165,21 +166,46 @@ public:
         for (const auto& c : columns.columns) {
             list += (list.empty() ? "" : ", ") + q.identifier(c.name);
         }
-        std::string insert = "INSERT INTO " + target + " (" + list;
-        std::string select = "SELECT " + list;
+        std::string with_vf = list;
+        std::string select = list;
         if (plan.extra_valid_from) {
-            insert += ", " + q.identifier(valid_from_column);
+            with_vf += ", " + q.identifier(valid_from_column);
             select += ", " + q.identifier(columns.columns[*plan.valid_from].name);
         }
-        insert +=
-            ", " + q.identifier(valid_to_column) + ", " + q.identifier(is_current_column) + ") ";
-        select += ", NULL, false FROM " + stage;
-        std::vector<std::string> conflict = request.key;
-        conflict.push_back(*request.sequence);
-        auto added = link_->exec(insert + select + " ON CONFLICT (" + column_list(conflict) +
-                                 ") DO NOTHING");
+        std::vector<std::string> unique = request.key;
+        unique.push_back(*request.sequence);
+        const std::string events = q.identifier(scd2_events_name(request.table));
+        auto exists = link_->query("SELECT to_regclass($1) IS NOT NULL",
+                                   {q.identifier(scd2_events_name(request.table))});
+        if (!exists) {
+            return exists.error();
+        }
+        const bool have_events = std::string_view(PQgetvalue(*exists, 0, 0)) == "t";
+        PQclear(*exists);
+        if (!have_events) {
+            auto made = link_->exec("CREATE TABLE " + events + " AS SELECT " + with_vf + " FROM " +
+                                    target + " WITH NO DATA; ALTER TABLE " + events +
+                                    " ADD PRIMARY KEY (" + column_list(unique) + ")");
+            if (!made) {
+                return made;
+            }
+        }
+        auto added =
+            link_->exec("INSERT INTO " + events + " (" + with_vf + ") SELECT " + select + " FROM " +
+                        stage + " ON CONFLICT (" + column_list(unique) + ") DO NOTHING");
         if (!added) {
             return added;
+        }
+        std::string match;
+        for (const auto& k : request.key) {
+            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
+                     " = sluice_h." + q.identifier(k);
+        }
+        auto cleared =
+            link_->exec("DELETE FROM " + target + " sluice_h WHERE EXISTS (SELECT 1 FROM " + stage +
+                        " sluice_k WHERE " + match + ")");
+        if (!cleared) {
+            return cleared;
         }
         scd2_dialect dialect{[](std::string_view n) { return pg_quoting().identifier(n); },
                              [](const std::string& a, const std::string& b, column_type t) {
@@ -187,19 +213,11 @@ public:
                                             ? a + "::text IS DISTINCT FROM " + b + "::text"
                                             : a + " IS DISTINCT FROM " + b;
                              }};
-        const std::string calc = scd2_recompute_select(request, plan, dialect, target, stage);
-        std::string match;
-        for (const auto& k : conflict) {
-            match += " AND sluice_h." + q.identifier(k) + " = sluice_c." + q.identifier(k);
-        }
-        const std::string to = q.identifier(valid_to_column);
-        const std::string current = q.identifier(is_current_column);
-        return link_->exec("WITH sluice_c AS (" + calc + ") UPDATE " + target + " sluice_h SET " +
-                           to + " = sluice_c.sluice_valid_to, " + current +
-                           " = sluice_c.sluice_is_current = 1 FROM sluice_c WHERE " +
-                           match.substr(5) + " AND (sluice_h." + to +
-                           " IS DISTINCT FROM sluice_c.sluice_valid_to OR sluice_h." + current +
-                           " IS DISTINCT FROM (sluice_c.sluice_is_current = 1))");
+        return link_->exec(
+            "INSERT INTO " + target + " (" + with_vf + ", " + q.identifier(valid_to_column) + ", " +
+            q.identifier(is_current_column) + ") SELECT " + with_vf +
+            ", sluice_valid_to, sluice_is_current = 1 FROM (" +
+            scd2_versions_select(request, plan, dialect, events, stage) + ") sluice_v");
     }
 
     core::result<std::string> begin_replace(const std::string& table, const schema& columns,

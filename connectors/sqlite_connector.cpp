@@ -593,16 +593,47 @@ private:
         return {};
     }
 
-    // scd2: the batch goes into a temp stage, every event is kept once (unique key +
-    // sequence), then valid_to / is_current are recomputed for the batch's keys.
+    // scd2: the batch goes into a temp stage, every event is kept once in the events table
+    // (unique key + sequence), then the versions of the batch's keys are rebuilt from it.
     core::result<void> write_history(const write_request& request, const write_plan& plan,
                                      const row_batch& rows) {
         const auto& q = sqlite_quoting();
         const schema& columns = *request.columns;
         const std::string target = q.identifier(request.table);
+        const std::string events_name = scd2_events_name(request.table);
+        const std::string events = q.identifier(events_name);
+        std::vector<std::string> unique = request.key;
+        unique.push_back(*request.sequence);
+        auto declared = table_sql(events_name);
+        if (!declared) {
+            return declared.error();
+        }
+        if (!*declared) {
+            // The history table's columns but valid_to and is_current, keyed by key + sequence.
+            auto history = describe_table(request.table);
+            if (!history) {
+                return history.error();
+            }
+            if (!*history) {
+                return core::error::permanent("connection '" + link_->name() +
+                                              "': mode scd2: " + request.table + " does not exist");
+            }
+            schema layout;
+            for (const auto& c : (*history)->columns) {
+                if (c.name != valid_to_column && c.name != is_current_column) {
+                    layout.columns.push_back(c);
+                }
+            }
+            create_options options;
+            options.key = unique;
+            auto made = create_table(events_name, layout, options);
+            if (!made) {
+                return made;
+            }
+        }
         const std::string stage = "temp." + q.identifier("sluice_stage_" + request.table);
         auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " AS SELECT * FROM " +
-                                target + " WHERE 0; DELETE FROM " + stage);
+                                events + " WHERE 0; DELETE FROM " + stage);
         if (!made) {
             return made;
         }
@@ -625,33 +656,32 @@ private:
         if (plan.extra_valid_from) {
             names.emplace_back(valid_from_column);
         }
-        std::vector<std::string> conflict = request.key;
-        conflict.push_back(*request.sequence);
         const std::string list = column_list(names);
-        auto added = link_->exec(
-            "INSERT INTO " + target + " (" + list + ", " + q.identifier(valid_to_column) + ", " +
-            q.identifier(is_current_column) + ") SELECT " + list + ", NULL, 0 FROM " + stage +
-            " WHERE true ON CONFLICT (" + column_list(conflict) + ") DO NOTHING");
+        auto added =
+            link_->exec("INSERT INTO " + events + " (" + list + ") SELECT " + list + " FROM " +
+                        stage + " WHERE true ON CONFLICT (" + column_list(unique) + ") DO NOTHING");
         if (!added) {
             return added;
+        }
+        std::string match;
+        for (const auto& k : request.key) {
+            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
+                     " = " + target + "." + q.identifier(k);
+        }
+        auto cleared = link_->exec("DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " +
+                                   stage + " sluice_k WHERE " + match + ")");
+        if (!cleared) {
+            return cleared;
         }
         scd2_dialect dialect{[](std::string_view n) { return sqlite_quoting().identifier(n); },
                              [](const std::string& a, const std::string& b, column_type) {
                                  return a + " IS NOT " + b;
                              }};
-        const std::string calc = scd2_recompute_select(request, plan, dialect, target, stage);
-        std::string match;
-        for (const auto& k : conflict) {
-            match += std::string(match.empty() ? "" : " AND ") + target + "." + q.identifier(k) +
-                     " = sluice_c." + q.identifier(k);
-        }
-        const std::string to = q.identifier(valid_to_column);
-        const std::string current = q.identifier(is_current_column);
-        return link_->exec("WITH sluice_c AS (" + calc + ") UPDATE " + target + " SET " + to +
-                           " = sluice_c.sluice_valid_to, " + current +
-                           " = sluice_c.sluice_is_current FROM sluice_c WHERE " + match + " AND (" +
-                           target + "." + to + " IS NOT sluice_c.sluice_valid_to OR " + target +
-                           "." + current + " IS NOT sluice_c.sluice_is_current)");
+        return link_->exec("INSERT INTO " + target + " (" + list + ", " +
+                           q.identifier(valid_to_column) + ", " + q.identifier(is_current_column) +
+                           ") SELECT " + list + ", sluice_valid_to, sluice_is_current FROM (" +
+                           scd2_versions_select(request, plan, dialect, events, stage) +
+                           ") sluice_v");
     }
 
     // The column list and constraints of `table` as declared ("(id INTEGER, ...)"), nullopt

@@ -220,53 +220,86 @@ create_options sink_create_options(const write_request& request) {
     return o;
 }
 
-std::string scd2_recompute_select(const write_request& request, const write_plan& plan,
-                                  const scd2_dialect& dialect, const std::string& history,
-                                  const std::string& keys_table) {
+std::string scd2_events_name(const std::string& history) {
+    return history + "__sluice_events";
+}
+
+std::string scd2_versions_select(const write_request& request, const write_plan& plan,
+                                 const scd2_dialect& dialect, const std::string& events,
+                                 const std::string& keys_table) {
     const schema& batch = *request.columns;
     const auto id = [&](std::size_t i) { return dialect.identifier(batch.columns[i].name); };
     std::string keys;
     std::string key_match;
-    std::string st_keys;
-    std::string join;
+    std::string first_match;
     for (const auto k : plan.key) {
         keys += (keys.empty() ? "" : ", ") + id(k);
         key_match += std::string(key_match.empty() ? "" : " AND ") + "sluice_k." + id(k) +
-                     " = sluice_h." + id(k);
-        st_keys += (st_keys.empty() ? "" : ", ") + ("st." + id(k));
-        join += " AND nx." + id(k) + " = st." + id(k);
+                     " = sluice_e." + id(k);
+        first_match += " AND sluice_f." + id(k) + " = sluice_l." + id(k);
     }
     const std::string seq = id(*plan.sequence);
-    const std::string window = " OVER (PARTITION BY " + keys + " ORDER BY " + seq + ")";
+    const std::string order = " ORDER BY " + seq;
+    const std::string window = " OVER (PARTITION BY " + keys + order + ")";
     const std::string del = plan.operation ? "CASE WHEN LOWER(" + id(*plan.operation) +
                                                  ") IN ('d', 'delete') THEN 1 ELSE 0 END"
                                            : std::string("0");
-    std::string ev = "SELECT " + keys + ", " + seq + ", " + dialect.identifier(valid_from_column) +
+    std::string all;
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) {
+        all += (all.empty() ? "" : ", ") + id(i);
+    }
+    std::string ev = "SELECT " + all + ", " + dialect.identifier(valid_from_column) +
                      " AS sluice_vf, " + del + " AS sluice_del, LAG(" + seq + ")" + window +
                      " AS sluice_prev_seq, LAG(" + del + ")" + window + " AS sluice_prev_del";
     std::string changed;
     for (std::size_t t = 0; t < plan.tracked.size(); ++t) {
         const std::string prev = "sluice_prev_" + std::to_string(t);
-        ev += ", " + id(plan.tracked[t]) + " AS sluice_cur_" + std::to_string(t) + ", LAG(" +
-              id(plan.tracked[t]) + ")" + window + " AS " + prev;
-        changed += " OR " + dialect.distinct("sluice_cur_" + std::to_string(t), prev,
-                                             batch.columns[plan.tracked[t]].type);
+        ev += ", LAG(" + id(plan.tracked[t]) + ")" + window + " AS " + prev;
+        changed += " OR " +
+                   dialect.distinct(id(plan.tracked[t]), prev, batch.columns[plan.tracked[t]].type);
     }
-    ev += " FROM " + history + " sluice_h WHERE EXISTS (SELECT 1 FROM " + keys_table +
+    ev += " FROM " + events + " sluice_e WHERE EXISTS (SELECT 1 FROM " + keys_table +
           " sluice_k WHERE " + key_match + ")";
-    const std::string st = "SELECT " + keys + ", " + seq +
-                           ", sluice_vf, sluice_del, CASE WHEN sluice_del = 1 THEN 0 WHEN "
-                           "sluice_prev_seq IS NULL OR sluice_prev_del = 1" +
-                           changed + " THEN 1 ELSE 0 END AS sluice_start FROM sluice_ev";
-    const std::string nx = "SELECT " + keys + ", " + seq + ", LEAD(sluice_vf)" + window +
-                           " AS sluice_next_vf FROM sluice_st WHERE sluice_start = 1 OR "
-                           "sluice_del = 1";
-    return "WITH sluice_ev AS (" + ev + "), sluice_st AS (" + st + "), sluice_nx AS (" + nx +
-           ") SELECT " + st_keys + ", st." + seq +
-           ", CASE WHEN st.sluice_start = 1 THEN nx.sluice_next_vf ELSE st.sluice_vf END AS "
-           "sluice_valid_to, CASE WHEN st.sluice_start = 1 AND nx.sluice_next_vf IS NULL THEN 1 "
-           "ELSE 0 END AS sluice_is_current FROM sluice_st st LEFT JOIN sluice_nx nx ON nx." +
-           seq + " = st." + seq + join;
+    const std::string st =
+        "SELECT sluice_ev.*, CASE WHEN sluice_del = 1 THEN 0 WHEN sluice_prev_seq IS NULL OR "
+        "sluice_prev_del = 1" +
+        changed + " THEN 1 ELSE 0 END AS sluice_start FROM sluice_ev";
+    // A version is a group: its opening event and the untracked changes after it.
+    const std::string gp =
+        "SELECT sluice_st.*, SUM(CASE WHEN sluice_start = 1 OR sluice_del = 1 "
+        "THEN 1 ELSE 0 END) OVER (PARTITION BY " +
+        keys + order +
+        " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS sluice_grp "
+        "FROM sluice_st";
+    const std::string ls = "SELECT sluice_gp.*, ROW_NUMBER() OVER (PARTITION BY " + keys +
+                           ", sluice_grp" + order + " DESC) AS sluice_rn FROM sluice_gp";
+    // The opening rows (and deletes), each with the valid_from of the next one.
+    std::string fs = "SELECT " + keys + ", " + seq;
+    const bool own_vf_column =
+        *plan.valid_from != *plan.sequence &&
+        std::find(plan.key.begin(), plan.key.end(), *plan.valid_from) == plan.key.end();
+    if (own_vf_column) {
+        fs += ", " + id(*plan.valid_from);
+    }
+    fs += ", sluice_vf, sluice_start, sluice_grp, LEAD(sluice_vf)" + window +
+          " AS sluice_next_vf FROM sluice_gp WHERE sluice_start = 1 OR sluice_del = 1";
+    std::string out;
+    for (std::size_t i = 0; i < batch.columns.size(); ++i) {
+        const bool from_first = i == *plan.sequence || i == *plan.valid_from;
+        out += (out.empty() ? "" : ", ") + std::string(from_first ? "sluice_f." : "sluice_l.") +
+               id(i) + " AS " + id(i);
+    }
+    if (plan.extra_valid_from) {
+        out += ", sluice_f.sluice_vf AS " + dialect.identifier(valid_from_column);
+    }
+    out +=
+        ", sluice_f.sluice_next_vf AS sluice_valid_to, CASE WHEN sluice_f.sluice_next_vf IS "
+        "NULL THEN 1 ELSE 0 END AS sluice_is_current";
+    return "WITH sluice_ev AS (" + ev + "), sluice_st AS (" + st + "), sluice_gp AS (" + gp +
+           "), sluice_ls AS (" + ls + "), sluice_fs AS (" + fs + ") SELECT " + out +
+           " FROM sluice_ls sluice_l JOIN sluice_fs sluice_f ON sluice_f.sluice_grp = "
+           "sluice_l.sluice_grp" +
+           first_match + " WHERE sluice_l.sluice_rn = 1 AND sluice_f.sluice_start = 1";
 }
 
 std::string replace_staging_name(const std::string& table) {

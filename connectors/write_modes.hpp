@@ -69,16 +69,22 @@ struct scd2_dialect {
         distinct;
 };
 
-// SELECT key..., sequence, new_valid_to, new_is_current (0/1) for every history row of the keys
-// present in `keys_table` (a table holding the batch). Each event row of a key, in sequence order:
-// a delete, or a row whose tracked columns equal the previous row's, is not a version: it gets
-// valid_to = valid_from and is_current = 0 (kept so a late event can still be slotted in
-// correctly); a version runs to the valid_from of the next version or delete (NULL = open, and
-// then it is current). Output columns: the key and sequence names as they are, then
-// sluice_valid_to and sluice_is_current.
-std::string scd2_recompute_select(const write_request& request, const write_plan& plan,
-                                  const scd2_dialect& dialect, const std::string& history,
-                                  const std::string& keys_table);
+// scd2 keeps every change event of a history table `T` once in `T__sluice_events` (the batch's
+// columns and valid_from, unique on key + sequence: a replayed event is a no-op) and rebuilds the
+// versions of the batch's keys in `T` from it, so events arriving in any order give the history
+// in-order events give.
+std::string scd2_events_name(const std::string& history);
+
+// SELECT the versions of the keys present in `keys_table` from `events`: the batch's columns,
+// then `valid_from` (when the batch lacks it), sluice_valid_to and sluice_is_current (0/1).
+// Per key, in sequence order, an event opens a version when it is not a delete and is the first,
+// follows a delete or changes a tracked column; a delete or a change of untracked columns only
+// opens none. A version keeps the sequence and valid_from of the event that opened it and the
+// other columns of its last event (untracked changes update it in place); it runs to the
+// valid_from of the next version or delete (NULL = open, and then it is current).
+std::string scd2_versions_select(const write_request& request, const write_plan& plan,
+                                 const scd2_dialect& dialect, const std::string& events,
+                                 const std::string& keys_table);
 
 // A deterministic per-table name: `<table>` + suffix, for replace staging and old tables.
 std::string replace_staging_name(const std::string& table);

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "connectors/sql_session.hpp"
 #include "connectors/text_codec.hpp"
 #include "connectors/write_modes.hpp"
 #include "tests/component/connectors/connector_fixture.hpp"
@@ -85,6 +86,18 @@ std::vector<cells> read_ordered(connector_fixture& fx, engine e, const std::stri
     }
 }
 
+// scd2 keeps its events next to the history table; the fixture drops only the tables it named.
+void drop_events_table(connector_fixture& fx, engine e, const std::string& history) {
+    if (e != engine::postgres && e != engine::mysql) {
+        return;  // SQLite: the file is removed with the fixture's directory
+    }
+    auto session = connectors::open_sql_session(fx.spec(e));
+    REQUIRE_OK(session);
+    const char q = e == engine::mysql ? '`' : '"';
+    REQUIRE_OK((*session)->execute(
+        std::string("DROP TABLE IF EXISTS ") + q + connectors::scd2_events_name(history) + q, {}));
+}
+
 // Change events (id, seq, op, name): out-of-order updates, a delete followed by a late older
 // insert, a delete of a key never seen, operations spelled every accepted way.
 connectors::schema event_schema() {
@@ -147,32 +160,39 @@ std::vector<cells> history_events() {
         {s("2"), s("1"), s("insert"), s("m"), s("P"), null},
         {s("2"), s("2"), s("update"), s("m"), s("Q"), null},
         {s("2"), s("4"), s("update"), s("k"), s("Q"), null},
-        // id 3: only untracked changes: one version
+        // id 3: only untracked changes: one version, updated in place
         {s("3"), s("2"), s("insert"), s("u"), s("V"), s("x")},
         {s("3"), s("3"), s("update"), s("u"), s("V"), s("y")},
         {s("3"), s("7"), s("update"), s("u"), s("V"), s("z")},
+        // id 4: seq 3 looks untracked next to seq 1, but seq 2 changed the name in between
+        {s("4"), s("1"), s("insert"), s("p"), s("X"), s("n")},
+        {s("4"), s("3"), s("update"), s("p"), s("X"), s("m")},
+        {s("4"), s("2"), s("update"), s("q"), s("X"), s("o")},
+        // id 5: a stale update arrives after the delete it precedes
+        {s("5"), s("11"), s("insert"), s("b"), s("F"), null},
+        {s("5"), s("21"), s("delete"), null, null, null},
+        {s("5"), s("15"), s("update"), s("b"), s("G"), null},
     };
 }
 
-// History rows (... valid_from, valid_to, is_current) ordered by id, seq.
+// The versions (id, seq, op, name, city, note, valid_from, valid_to, is_current) ordered by id,
+// seq: sequence and valid_from of the opening event, the other columns of the version's last.
 std::vector<cells> expected_history() {
     using s = std::string;
     const std::optional<std::string> null;
-    const auto row = [](cells ev, std::optional<std::string> to, bool current) {
-        ev.push_back(ev[1]);
-        ev.push_back(std::move(to));
-        ev.push_back(current ? "true" : "false");
-        return ev;
-    };
-    const auto ev = history_events();
     return {
-        row(ev[0], s("3"), false),  // version a/X until b/X at 3
-        row(ev[1], s("2"), false),  // untracked change: not a version
-        row(ev[2], s("5"), false),  // version b/X until the delete at 5
-        row(ev[3], s("5"), false),  // the delete
-        row(ev[4], null, true),     // re-inserted: current
-        row(ev[5], s("2"), false), row(ev[6], s("4"), false), row(ev[7], null, true),
-        row(ev[8], null, true),    row(ev[9], s("3"), false), row(ev[10], s("7"), false),
+        {s("1"), s("1"), s("update"), s("a"), s("X"), s("n2"), s("1"), s("3"), s("false")},
+        {s("1"), s("3"), s("update"), s("b"), s("X"), s("n3"), s("3"), s("5"), s("false")},
+        {s("1"), s("6"), s("insert"), s("c"), s("Y"), s("n6"), s("6"), null, s("true")},
+        {s("2"), s("1"), s("insert"), s("m"), s("P"), null, s("1"), s("2"), s("false")},
+        {s("2"), s("2"), s("update"), s("m"), s("Q"), null, s("2"), s("4"), s("false")},
+        {s("2"), s("4"), s("update"), s("k"), s("Q"), null, s("4"), null, s("true")},
+        {s("3"), s("2"), s("update"), s("u"), s("V"), s("z"), s("2"), null, s("true")},
+        {s("4"), s("1"), s("insert"), s("p"), s("X"), s("n"), s("1"), s("2"), s("false")},
+        {s("4"), s("2"), s("update"), s("q"), s("X"), s("o"), s("2"), s("3"), s("false")},
+        {s("4"), s("3"), s("update"), s("p"), s("X"), s("m"), s("3"), null, s("true")},
+        {s("5"), s("11"), s("insert"), s("b"), s("F"), null, s("11"), s("15"), s("false")},
+        {s("5"), s("15"), s("update"), s("b"), s("G"), null, s("15"), s("21"), s("false")},
     };
 }
 
@@ -295,13 +315,17 @@ TEST_CASE(
         require_equal_rows(*layout, want, read_ordered(fx, e, mixed, *layout, {"id", "seq"}),
                            engine_name(e) + " replayed");
 
-        // A late event slots in between two versions: id 2's city change gets a predecessor.
+        // A late event slots in between two versions of id 2.
         write_events(*out, w, {{"2", "3", "update", "j", "Q", std::nullopt}}, 1);
         const auto later = read_ordered(fx, e, mixed, *layout, {"id", "seq"});
         REQUIRE(later.size() == want.size() + 1);
-        CHECK(later[6][7] == std::optional<std::string>("3"));  // seq 2 now ends at 3
-        CHECK(later[7][7] == std::optional<std::string>("4"));  // the late version ends at 4
-        CHECK(later[8][7] == std::nullopt);
+        CHECK(later[4][7] == std::optional<std::string>("3"));  // seq 2 now ends at 3
+        CHECK(later[5][7] == std::optional<std::string>("4"));  // the late version ends at 4
+        CHECK(later[6][7] == std::nullopt);
+        CHECK(connectors::parse_boolean(later[6][8].value_or("")) == true);
+        for (const auto& t : {ordered, mixed}) {
+            drop_events_table(fx, e, t);
+        }
     }
 }
 
@@ -334,6 +358,7 @@ TEST_CASE("scd2 valid_from can come from its own column", "[connectors][sink][mo
               "false"},
              {"1", "20", "2026-01-02 00:00:00", "b", "2026-01-02 00:00:00", std::nullopt, "true"}},
             rows, engine_name(e));
+        drop_events_table(fx, e, w.table);
     }
 }
 
@@ -434,10 +459,12 @@ TEST_CASE("replace inside the caller's transaction swaps at its commit, or not a
         w.table = *staging;
         REQUIRE_OK(out->begin());
         REQUIRE_OK(out->write(w, batch_of({{"3", "new"}}, 2)));
+        require_equal_rows(columns, {{"1", "old"}}, fx.read_all(e, table, columns),
+                           engine_name(e) + " before the swap");
+        // (From here to the commit PostgreSQL readers of the table wait for the rename's lock,
+        // then read the new table.)
         REQUIRE_OK(out->finish_replace(*staging, table));
         REQUIRE_OK(out->write_checkpoint({"job/replace/" + table, "{}"}));
-        require_equal_rows(columns, {{"1", "old"}}, fx.read_all(e, table, columns),
-                           engine_name(e) + " before the commit");
         REQUIRE_OK(out->commit());
         require_equal_rows(columns, {{"3", "new"}}, fx.read_all(e, table, columns),
                            engine_name(e) + " committed");
