@@ -198,9 +198,9 @@ TEST_CASE("config: copy tasks: change events for upsert and scd2 sinks", "[confi
 )"));
     CHECK(formatted(r) ==
           std::vector<std::string>{
-              "test.yaml:17:68: error: 'valid_from' applies only to mode: scd2 (this sink uses "
+              "test.yaml:17:65: error: 'valid_from' applies only to mode: scd2 (this sink uses "
               "upsert)",
-              "test.yaml:21:59: error: 'operation' applies only to mode: upsert or scd2 (this "
+              "test.yaml:21:57: error: 'operation' applies only to mode: upsert or scd2 (this "
               "sink uses replace)",
           });
 }
