@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 #include "connectors/postgres_connector.hpp"
 #include "connectors/postgres_link.hpp"
@@ -106,7 +107,8 @@ public:
         if (request.mode == write_mode::scd2) {
             return merge_history(request, *plan, target, stage);
         }
-        return merge_current(request, *plan, names, target, stage);
+        return merge_current(request, *plan, names, target, stage,
+                             plan->sequence && has_repeated_key(*plan, rows));
     }
 
     // Upsert from the stage: the newest event of each key in the batch (DISTINCT ON, as ON
@@ -114,7 +116,8 @@ public:
     // sequence is higher; deletes become tombstones (_deleted = true).
     core::result<void> merge_current(const write_request& request, const write_plan& plan,
                                      const std::vector<std::string>& names,
-                                     const std::string& target, const std::string& stage) {
+                                     const std::string& target, const std::string& stage,
+                                     bool repeated) {
         const auto& q = pg_quoting();
         std::string list = column_list(names);
         std::string select = list;
@@ -134,11 +137,11 @@ public:
                 ", " + q.identifier(deleted_column) + " = EXCLUDED." + q.identifier(deleted_column);
         }
         std::string sql = "INSERT INTO " + target + " AS sluice_cur (" + list + ") SELECT ";
-        if (plan.sequence) {
+        if (repeated) {
             sql += "DISTINCT ON (" + column_list(request.key) + ") ";
         }
         sql += select + " FROM " + stage;
-        if (plan.sequence) {
+        if (repeated) {
             sql += " ORDER BY " + column_list(request.key) + ", " +
                    q.identifier(*request.sequence) + " DESC";
         }
@@ -333,6 +336,30 @@ private:
         }
         return pg_quoting().identifier("sluice_stage_" + readable + "_" +
                                        std::to_string(std::hash<std::string>{}(table) % 100000000));
+    }
+
+    // Whether two rows of the batch share a key: only then does the merge need DISTINCT ON (a
+    // sort of the stage), which most batches of change events can skip.
+    static bool has_repeated_key(const write_plan& plan, const row_batch& rows) {
+        std::unordered_set<std::string> seen;
+        seen.reserve(rows.row_count());
+        std::string key;
+        for (std::size_t r = 0; r < rows.row_count(); ++r) {
+            key.clear();
+            for (const auto k : plan.key) {
+                if (rows.is_null(r, k)) {
+                    key += '\x01';
+                } else {
+                    const auto v = rows.at(r, k);
+                    key += std::to_string(v.size()) + ':';
+                    key += v;
+                }
+            }
+            if (!seen.insert(key).second) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static std::string column_list(const std::vector<std::string>& names) {
