@@ -127,6 +127,9 @@ void raw_copy(benchmark::State& state) {
     PQfinish(out);
 }
 
+// Arg 0: batch rows. Arg 1: the write mode: 0 append; 1 upsert on id into an empty table; 2
+// upsert with sequence `b` into an empty table; 3 upsert with sequence `b` over a table holding
+// every key with a lower sequence (each event updates its row).
 void connectors_copy(benchmark::State& state) {
     ensure_source();
     config::connection_spec spec;
@@ -141,9 +144,15 @@ void connectors_copy(benchmark::State& state) {
     }
     PGconn* admin = connect();
     long rows = 0;
+    const auto mode = state.range(1);
     for (auto _ : state) {
         state.PauseTiming();
         exec(admin, "TRUNCATE bench_dst");
+        if (mode == 3) {
+            exec(admin,
+                 "INSERT INTO bench_dst SELECT id, a, b - 1, c, d, e, f, g, h, i, j, k FROM "
+                 "bench_src");
+        }
         state.ResumeTiming();
         connectors::read_request r;
         r.table = "bench_src";
@@ -157,6 +166,13 @@ void connectors_copy(benchmark::State& state) {
         connectors::write_request w;
         w.table = "bench_dst";
         w.columns = &columns;
+        if (mode != 0) {
+            w.mode = connectors::write_mode::upsert;
+            w.key = {"id"};
+        }
+        if (mode >= 2) {
+            w.sequence = "b";
+        }
         connectors::row_batch batch;
         for (auto more = (*reader)->next(batch); more && *more; more = (*reader)->next(batch)) {
             auto written = (*sink)->write(w, batch);
@@ -304,8 +320,11 @@ BENCHMARK(postgres_to_mysql)->Unit(benchmark::kMillisecond)->Iterations(1)->UseR
 BENCHMARK(postgres_to_clickhouse)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(raw_copy)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
 BENCHMARK(connectors_copy)
-    ->Arg(10000)
-    ->Arg(50000)
+    ->Args({10000, 0})
+    ->Args({50000, 0})
+    ->Args({50000, 1})
+    ->Args({50000, 2})
+    ->Args({50000, 3})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3)
     ->UseRealTime();

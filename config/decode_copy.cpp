@@ -127,7 +127,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         return s;
     }
     m.allow({"connection", "table", "path", "mode", "key", "sequence", "operation",
-             "tracked_columns", "version_column", "format"});
+             "tracked_columns", "valid_from", "version_column", "format"});
     // A plain value and flag: GCC 12 misreads std::optional<enum> here (maybe-uninitialized).
     connection_type sink_type = connection_type::postgres;
     bool type_known = false;
@@ -163,6 +163,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         s.tracked_columns =
             ctx.string_list(*v, "tracked_columns").value_or(std::vector<std::string>{});
     }
+    s.valid_from = optional_name(ctx, m, "valid_from");
     s.version_column = optional_name(ctx, m, "version_column");
     if (const node* v = m.get("format")) {
         s.format = ctx.enumeration(*v, "format", file_format_names);
@@ -183,8 +184,9 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
             reject_key(ctx, m, "operation", why);
         }
         if (s.mode != sink_mode::scd2) {
-            reject_key(ctx, m, "tracked_columns",
-                       "applies only to mode: scd2 (this sink uses " + mode + ")");
+            const std::string why = "applies only to mode: scd2 (this sink uses " + mode + ")";
+            reject_key(ctx, m, "tracked_columns", why);
+            reject_key(ctx, m, "valid_from", why);
         }
         if (s.mode == sink_mode::upsert && m.get("operation") != nullptr &&
             m.get("sequence") == nullptr) {

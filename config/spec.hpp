@@ -181,9 +181,10 @@ struct copy_sink_spec {
     std::optional<std::string> path;   // file sinks
     sink_mode mode = sink_mode::append;
     std::vector<std::string> key;               // upsert and scd2
-    std::optional<std::string> sequence;        // scd2: orders change events
-    std::optional<std::string> operation;       // scd2: column holding insert/update/delete
+    std::optional<std::string> sequence;        // upsert and scd2: orders change events
+    std::optional<std::string> operation;       // upsert and scd2: insert/update/delete column
     std::vector<std::string> tracked_columns;   // scd2: empty = every non-key column
+    std::optional<std::string> valid_from;      // scd2: event time column; default `sequence`
     std::optional<std::string> version_column;  // ClickHouse ReplacingMergeTree version
     std::optional<file_format> format;          // file sinks
 };

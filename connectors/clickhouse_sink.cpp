@@ -2,6 +2,7 @@
 
 #include "connectors/clickhouse_connector.hpp"
 #include "connectors/clickhouse_link.hpp"
+#include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {
 
@@ -93,9 +94,38 @@ public:
     core::result<void> commit() override { return {}; }
     core::result<void> rollback() override { return {}; }
 
+    // scd2 needs transactions and row updates; 18.16 has neither.
+    bool supports(write_mode mode) const override { return mode != write_mode::scd2; }
+
     core::result<void> write(const write_request& request, const row_batch& rows) override {
         if (request.columns == nullptr) {
             return core::error::permanent("write without columns (programmer error)");
+        }
+        if (request.mode == write_mode::scd2) {
+            return core::error::permanent(
+                "connection '" + link_->name() + "': mode scd2 into " + request.table +
+                ": ClickHouse sinks do not support scd2 (no transactions or row updates); "
+                "write the history into PostgreSQL, MySQL or SQLite, or use mode upsert");
+        }
+        // Sequenced upsert: the table is a ReplacingMergeTree whose version column is the
+        // sequence, so the merge (and FINAL) keeps the newest event of a key whatever the
+        // insert order; a delete is a row with _deleted = 1 (18.16 has no lightweight deletes).
+        std::vector<bool> deleted;
+        if (request.mode == write_mode::upsert) {
+            auto plan = plan_write(request, link_->name());
+            if (!plan) {
+                return plan.error();
+            }
+            auto checked = check_events(*plan, request, rows, link_->name(), deleted);
+            if (!checked) {
+                return checked;
+            }
+            if (request.sequence) {
+                auto versioned = check_version_column(request.table, *request.sequence);
+                if (!versioned) {
+                    return versioned;
+                }
+            }
         }
         if (rows.empty()) {
             return {};
@@ -104,6 +134,9 @@ public:
         std::string names;
         for (const auto& c : columns.columns) {
             names += (names.empty() ? "" : ", ") + ch_quoting().identifier(c.name);
+        }
+        if (request.mode == write_mode::upsert && request.operation) {
+            names += ", " + ch_quoting().identifier(deleted_column);
         }
         // 18.16 has no insert_deduplication_token (and deduplicates only Replicated tables): there
         // a replayed batch is collapsed by the key. Servers that know the setting get the token.
@@ -130,6 +163,9 @@ public:
                 }
                 encode(body, rows.at(r, c), columns.columns[c].type);
             }
+            if (!deleted.empty()) {
+                body += deleted[r] ? "\t1" : "\t0";
+            }
             body += '\n';
         }
         auto started = link_->start("INSERT INTO " + ch_quoting().identifier(request.table) + " (" +
@@ -141,6 +177,70 @@ public:
         char sink_buf[1024];
         for (auto n = link_->read_some(sink_buf, sizeof sink_buf); n && *n > 0;
              n = link_->read_some(sink_buf, sizeof sink_buf)) {
+        }
+        return {};
+    }
+
+    core::result<std::string> begin_replace(const std::string& table, const schema& columns,
+                                            const create_options& options) override {
+        const auto& q = ch_quoting();
+        const std::string staging = replace_staging_name(table);
+        for (const auto& name : {staging, replace_old_name(table)}) {
+            auto dropped = link_->run("DROP TABLE IF EXISTS " + q.identifier(name));
+            if (!dropped) {
+                return dropped.error();
+            }
+        }
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        if (*existing) {
+            // Same columns (with their type comments), engine and sorting key.
+            auto made =
+                link_->run("CREATE TABLE " + q.identifier(staging) + " AS " + q.identifier(table));
+            if (!made) {
+                return made.error();
+            }
+        } else {
+            auto made = create_table(staging, columns, options);
+            if (!made) {
+                return made.error();
+            }
+        }
+        return staging;
+    }
+
+    // One RENAME TABLE statement renames both under the server's DDL lock, so a reader finds
+    // the old table or the new one (18.16 has no EXCHANGE TABLES); the old one is dropped after.
+    core::result<void> finish_replace(const std::string& staging,
+                                      const std::string& table) override {
+        const auto& q = ch_quoting();
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        const std::string old = q.identifier(replace_old_name(table));
+        auto swapped = link_->run(
+            *existing ? "RENAME TABLE " + q.identifier(table) + " TO " + old + ", " +
+                            q.identifier(staging) + " TO " + q.identifier(table)
+                      : "RENAME TABLE " + q.identifier(staging) + " TO " + q.identifier(table));
+        if (!swapped) {
+            return swapped.error();
+        }
+        if (*existing) {
+            auto dropped = link_->run("DROP TABLE " + old);
+            if (!dropped) {
+                return dropped.error();
+            }
+        }
+        return {};
+    }
+
+    core::result<void> abandon_replace(const std::string& staging) override {
+        auto dropped = link_->run("DROP TABLE IF EXISTS " + ch_quoting().identifier(staging));
+        if (!dropped) {
+            return dropped.error();
         }
         return {};
     }
@@ -234,6 +334,45 @@ private:
         }
     }
 
+    // A sequenced upsert relies on the table's version column: anything else would let an
+    // older event replace a newer one at merge time. Checked once per table.
+    core::result<void> check_version_column(const std::string& table, const std::string& seq) {
+        if (std::find(versioned_.begin(), versioned_.end(), table) != versioned_.end()) {
+            return {};
+        }
+        const auto dot = table.find('.');
+        const std::string db = dot == std::string::npos ? link_->database() : table.substr(0, dot);
+        const std::string name = dot == std::string::npos ? table : table.substr(dot + 1);
+        auto body =
+            link_->run("SELECT engine_full FROM system.tables WHERE database = " + ch_literal(db) +
+                       " AND name = " + ch_literal(name) + " FORMAT TabSeparated");
+        if (!body) {
+            return body.error();
+        }
+        std::string engine;
+        append_tsv_unescaped(engine, std::string_view(*body).substr(0, body->find('\n')));
+        const std::string head = "ReplacingMergeTree(";
+        const auto open = engine.find(head);
+        std::string version;
+        if (open != std::string::npos) {
+            const auto close = engine.find(')', open);
+            for (const char c : engine.substr(open + head.size(), close - open - head.size())) {
+                if (c != '`' && c != ' ') {
+                    version += c;
+                }
+            }
+        }
+        if (version != seq) {
+            return core::error::permanent(
+                "connection '" + link_->name() + "': upsert into " + table + " with sequence '" +
+                seq + "' needs a ReplacingMergeTree(" + seq + ") table (the sequence as its " +
+                "version column), found " + (engine.empty() ? "no table" : "'" + engine + "'") +
+                "; create it with create_table: if_missing or that engine");
+        }
+        versioned_.push_back(table);
+        return {};
+    }
+
     // Whether the server has the insert_deduplication_token setting (asked once).
     core::result<bool> supports_dedup_token() {
         if (!dedup_token_supported_) {
@@ -250,6 +389,7 @@ private:
 
     std::unique_ptr<ch_link> link_;
     std::optional<bool> dedup_token_supported_;
+    std::vector<std::string> versioned_;  // tables whose version column was checked
 };
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -405,6 +407,11 @@ public:
         if (request.columns == nullptr) {
             return core::error::permanent("write without columns (programmer error)");
         }
+        if (request.mode != write_mode::append) {
+            return core::error::permanent("connection '" + spec_.name + "': a file sink only " +
+                                          "appends (or replaces with mode: replace); " +
+                                          request.table + " cannot take upsert or scd2");
+        }
         const auto path = spec_.local_path / request.table;
         if (!std::filesystem::exists(path)) {
             auto made = create_table(request.table, *request.columns, {});
@@ -452,6 +459,54 @@ public:
         return {};
     }
 
+    // replace: the rows go into a hidden file next to the target (same directory, so the rename
+    // stays on one file system, and same extension, so it keeps the format), flushed to disk and
+    // renamed over the target: readers open the old file or the new one.
+    core::result<std::string> begin_replace(const std::string& table, const schema& columns,
+                                            const create_options& options) override {
+        const std::string staging = staging_name(table);
+        std::error_code ec;
+        std::filesystem::remove(spec_.local_path / staging, ec);
+        if (ec) {
+            return core::error::transient("connection '" + spec_.name + "': cannot remove " +
+                                          (spec_.local_path / staging).string() + ": " +
+                                          ec.message());
+        }
+        auto made = create_table(staging, columns, options);
+        if (!made) {
+            return made.error();
+        }
+        return staging;
+    }
+
+    core::result<void> finish_replace(const std::string& staging,
+                                      const std::string& table) override {
+        const auto from = spec_.local_path / staging;
+        const int fd = ::open(from.c_str(), O_RDONLY);
+        if (fd < 0 || ::fsync(fd) != 0) {
+            auto e = io_error(spec_.name, "cannot flush", from);
+            if (fd >= 0) {
+                ::close(fd);
+            }
+            return e;
+        }
+        ::close(fd);
+        std::error_code ec;
+        std::filesystem::rename(from, spec_.local_path / table, ec);
+        if (ec) {
+            return core::error::transient("connection '" + spec_.name + "': cannot replace " +
+                                          (spec_.local_path / table).string() + ": " +
+                                          ec.message());
+        }
+        return {};
+    }
+
+    core::result<void> abandon_replace(const std::string& staging) override {
+        std::error_code ec;
+        std::filesystem::remove(spec_.local_path / staging, ec);
+        return {};
+    }
+
     core::result<void> write_checkpoint(const checkpoint& mark) override {
         auto all = load_checkpoints();
         if (!all) {
@@ -492,6 +547,14 @@ public:
     void cancel() override {}
 
 private:
+    // "dir/orders.csv" -> "dir/.orders.csv.sluice_staging.csv".
+    static std::string staging_name(const std::string& table) {
+        const std::filesystem::path p(table);
+        return (p.parent_path() /
+                ("." + p.filename().string() + ".sluice_staging" + p.extension().string()))
+            .string();
+    }
+
     core::result<json> load_checkpoints() {
         const auto path = spec_.local_path / checkpoint_file;
         if (!std::filesystem::exists(path)) {

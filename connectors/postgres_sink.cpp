@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <cctype>
+#include <unordered_set>
 
 #include "connectors/postgres_connector.hpp"
 #include "connectors/postgres_link.hpp"
+#include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {
 
@@ -60,6 +62,8 @@ public:
         return link_->exec("ROLLBACK");
     }
 
+    bool supports(write_mode) const override { return true; }
+
     core::result<void> write(const write_request& request, const row_batch& rows) override {
         if (request.columns == nullptr) {
             return core::error::permanent("write without columns (programmer error)");
@@ -73,23 +77,26 @@ public:
         if (request.mode == write_mode::append) {
             return copy_in(target, names, columns, rows);
         }
-        if (request.key.empty()) {
-            return core::error::permanent("connection '" + link_->name() + "': upsert into " +
-                                          request.table + " needs key columns");
+        auto plan = plan_write(request, link_->name());
+        if (!plan) {
+            return plan.error();
         }
-        // Staging: COPY is the fast path, ON CONFLICT the merge. The temp table lives for the
-        // session; its rows are truncated per batch.
-        // One stage per target table: its name keeps a readable prefix and a hash of the full
-        // name, within PostgreSQL's 63-byte identifiers.
-        std::string readable;
-        for (const char c : request.table.substr(0, 32)) {
-            readable += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+        std::vector<bool> deleted;
+        auto checked = check_events(*plan, request, rows, link_->name(), deleted);
+        if (!checked) {
+            return checked;
         }
-        const std::string stage = pg_quoting().identifier(
-            "sluice_stage_" + readable + "_" +
-            std::to_string(std::hash<std::string>{}(request.table) % 100000000));
-        auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
-                                " INCLUDING DEFAULTS); TRUNCATE " + stage);
+        // Staging: COPY is the fast path, one INSERT ... SELECT the merge. The temp table lives
+        // for the session; its rows are truncated per batch. It has the batch's columns typed as
+        // in the table, without the table's constraints (NOT NULL columns the merge fills).
+        std::string key_text = request.table;
+        for (const auto& n : names) {
+            key_text += "\n" + n;
+        }
+        const std::string stage = stage_name(key_text);
+        auto made = link_->exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " AS SELECT " +
+                                column_list(names) + " FROM " + target +
+                                " WITH NO DATA; TRUNCATE " + stage);
         if (!made) {
             return made;
         }
@@ -97,17 +104,186 @@ public:
         if (!copied) {
             return copied;
         }
+        if (request.mode == write_mode::scd2) {
+            return merge_history(request, *plan, target, stage);
+        }
+        return merge_current(request, *plan, names, target, stage,
+                             plan->sequence && has_repeated_key(*plan, rows));
+    }
+
+    // Upsert from the stage: the newest event of each key in the batch (DISTINCT ON, as ON
+    // CONFLICT may touch a row once per statement) replaces the stored row only when its
+    // sequence is higher; deletes become tombstones (_deleted = true).
+    core::result<void> merge_current(const write_request& request, const write_plan& plan,
+                                     const std::vector<std::string>& names,
+                                     const std::string& target, const std::string& stage,
+                                     bool repeated) {
+        const auto& q = pg_quoting();
+        std::string list = column_list(names);
+        std::string select = list;
+        if (plan.operation) {
+            list += ", " + q.identifier(deleted_column);
+            select += ", LOWER(" + q.identifier(*request.operation) + ") IN ('d', 'delete')";
+        }
         std::string update;
         for (const auto& n : names) {
             if (std::find(request.key.begin(), request.key.end(), n) == request.key.end()) {
-                update += (update.empty() ? "" : ", ") + pg_quoting().identifier(n) +
-                          " = EXCLUDED." + pg_quoting().identifier(n);
+                update += (update.empty() ? "" : ", ") + q.identifier(n) + " = EXCLUDED." +
+                          q.identifier(n);
             }
         }
-        const std::string list = column_list(names);
-        return link_->exec("INSERT INTO " + target + " (" + list + ") SELECT " + list + " FROM " +
-                           stage + " ON CONFLICT (" + column_list(request.key) + ") DO " +
-                           (update.empty() ? "NOTHING" : "UPDATE SET " + update));
+        if (plan.operation) {
+            update +=
+                ", " + q.identifier(deleted_column) + " = EXCLUDED." + q.identifier(deleted_column);
+        }
+        std::string sql = "INSERT INTO " + target + " AS sluice_cur (" + list + ") SELECT ";
+        if (repeated) {
+            sql += "DISTINCT ON (" + column_list(request.key) + ") ";
+        }
+        sql += select + " FROM " + stage;
+        if (repeated) {
+            sql += " ORDER BY " + column_list(request.key) + ", " +
+                   q.identifier(*request.sequence) + " DESC";
+        }
+        sql += " ON CONFLICT (" + column_list(request.key) + ") DO ";
+        if (update.empty()) {
+            return link_->exec(sql + "NOTHING");
+        }
+        sql += "UPDATE SET " + update;
+        if (plan.sequence) {
+            const std::string seq = q.identifier(*request.sequence);
+            sql +=
+                " WHERE sluice_cur." + seq + " IS NULL OR EXCLUDED." + seq + " > sluice_cur." + seq;
+        }
+        return link_->exec(sql);
+    }
+
+    // scd2 from the stage: every event is kept once in the events table (unique key +
+    // sequence, so a replay adds nothing), then the versions of the batch's keys are rebuilt
+    // from it, all in the caller's transaction.
+    core::result<void> merge_history(const write_request& request, const write_plan& plan,
+                                     const std::string& target, const std::string& stage) {
+        const auto& q = pg_quoting();
+        const schema& columns = *request.columns;
+        std::string list;
+        for (const auto& c : columns.columns) {
+            list += (list.empty() ? "" : ", ") + q.identifier(c.name);
+        }
+        std::string with_vf = list;
+        std::string select = list;
+        if (plan.extra_valid_from) {
+            with_vf += ", " + q.identifier(valid_from_column);
+            select += ", " + q.identifier(columns.columns[*plan.valid_from].name);
+        }
+        std::vector<std::string> unique = request.key;
+        unique.push_back(*request.sequence);
+        const std::string events = q.identifier(scd2_events_name(request.table));
+        auto exists = link_->query("SELECT to_regclass($1) IS NOT NULL",
+                                   {q.identifier(scd2_events_name(request.table))});
+        if (!exists) {
+            return exists.error();
+        }
+        const bool have_events = std::string_view(PQgetvalue(*exists, 0, 0)) == "t";
+        PQclear(*exists);
+        if (!have_events) {
+            auto made = link_->exec("CREATE TABLE " + events + " AS SELECT " + with_vf + " FROM " +
+                                    target + " WITH NO DATA; ALTER TABLE " + events +
+                                    " ADD PRIMARY KEY (" + column_list(unique) + ")");
+            if (!made) {
+                return made;
+            }
+        }
+        auto added =
+            link_->exec("INSERT INTO " + events + " (" + with_vf + ") SELECT " + select + " FROM " +
+                        stage + " ON CONFLICT (" + column_list(unique) + ") DO NOTHING");
+        if (!added) {
+            return added;
+        }
+        std::string match;
+        for (const auto& k : request.key) {
+            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
+                     " = sluice_h." + q.identifier(k);
+        }
+        auto cleared =
+            link_->exec("DELETE FROM " + target + " sluice_h WHERE EXISTS (SELECT 1 FROM " + stage +
+                        " sluice_k WHERE " + match + ")");
+        if (!cleared) {
+            return cleared;
+        }
+        scd2_dialect dialect{[](std::string_view n) { return pg_quoting().identifier(n); },
+                             [](const std::string& a, const std::string& b, column_type t) {
+                                 return t == column_type::json
+                                            ? a + "::text IS DISTINCT FROM " + b + "::text"
+                                            : a + " IS DISTINCT FROM " + b;
+                             }};
+        return link_->exec(
+            "INSERT INTO " + target + " (" + with_vf + ", " + q.identifier(valid_to_column) + ", " +
+            q.identifier(is_current_column) + ") SELECT " + with_vf +
+            ", sluice_valid_to, sluice_is_current = 1 FROM (" +
+            scd2_versions_select(request, plan, dialect, events, stage) + ") sluice_v");
+    }
+
+    core::result<std::string> begin_replace(const std::string& table, const schema& columns,
+                                            const create_options& options) override {
+        const auto& q = pg_quoting();
+        const std::string staging = replace_staging_name(table);
+        auto dropped =
+            link_->exec("DROP TABLE IF EXISTS " + q.identifier(staging) +
+                        "; DROP TABLE IF EXISTS " + q.identifier(replace_old_name(table)));
+        if (!dropped) {
+            return dropped.error();
+        }
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        if (*existing) {
+            auto made = link_->exec("CREATE TABLE " + q.identifier(staging) + " (LIKE " +
+                                    q.identifier(table) + " INCLUDING ALL)");
+            if (!made) {
+                return made.error();
+            }
+        } else {
+            auto made = create_table(staging, columns, options);
+            if (!made) {
+                return made.error();
+            }
+        }
+        return staging;
+    }
+
+    // One transaction (the caller's when one is open): readers see the old table until the
+    // commit, then the new one.
+    core::result<void> finish_replace(const std::string& staging,
+                                      const std::string& table) override {
+        const auto& q = pg_quoting();
+        auto existing = describe_table(table);
+        if (!existing) {
+            return existing.error();
+        }
+        std::string sql;
+        if (*existing) {
+            sql = "ALTER TABLE " + q.identifier(table) + " RENAME TO " +
+                  q.identifier(unqualified(replace_old_name(table))) + "; ";
+        }
+        sql += "ALTER TABLE " + q.identifier(staging) + " RENAME TO " +
+               q.identifier(unqualified(table)) + "; ";
+        if (*existing) {
+            sql += "DROP TABLE " + q.identifier(replace_old_name(table)) + "; ";
+        }
+        const bool own = PQtransactionStatus(link_->conn()) == PQTRANS_IDLE;
+        if (own) {
+            sql = "BEGIN; " + sql + "COMMIT";
+        }
+        auto done = link_->exec(sql);
+        if (!done && own && PQtransactionStatus(link_->conn()) != PQTRANS_IDLE) {
+            (void)link_->exec("ROLLBACK");
+        }
+        return done;
+    }
+
+    core::result<void> abandon_replace(const std::string& staging) override {
+        return link_->exec("DROP TABLE IF EXISTS " + pg_quoting().identifier(staging));
     }
 
     core::result<void> write_checkpoint(const checkpoint& mark) override {
@@ -151,6 +327,41 @@ public:
     void cancel() override { link_->cancel(); }
 
 private:
+    // One temp stage per target table and column list: its name keeps a readable prefix and a
+    // hash of the whole, within PostgreSQL's 63-byte identifiers.
+    static std::string stage_name(const std::string& table) {
+        std::string readable;
+        for (const char c : table.substr(0, 32)) {
+            readable += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+        }
+        return pg_quoting().identifier("sluice_stage_" + readable + "_" +
+                                       std::to_string(std::hash<std::string>{}(table) % 100000000));
+    }
+
+    // Whether two rows of the batch share a key: only then does the merge need DISTINCT ON (a
+    // sort of the stage), which most batches of change events can skip.
+    static bool has_repeated_key(const write_plan& plan, const row_batch& rows) {
+        std::unordered_set<std::string> seen;
+        seen.reserve(rows.row_count());
+        std::string key;
+        for (std::size_t r = 0; r < rows.row_count(); ++r) {
+            key.clear();
+            for (const auto k : plan.key) {
+                if (rows.is_null(r, k)) {
+                    key += '\x01';
+                } else {
+                    const auto v = rows.at(r, k);
+                    key += std::to_string(v.size()) + ':';
+                    key += v;
+                }
+            }
+            if (!seen.insert(key).second) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static std::string column_list(const std::vector<std::string>& names) {
         std::string out;
         for (const auto& n : names) {

@@ -165,6 +165,46 @@ TEST_CASE("config: copy tasks: a full incremental spec", "[config][tasks]") {
     CHECK(c.create_table == create_table_policy::if_missing);
 }
 
+TEST_CASE("config: copy tasks: change events for upsert and scd2 sinks", "[config][tasks]") {
+    const auto& cfg = require_config(load_yaml(tasks(R"yaml(      current:
+        type: copy
+        source: {connection: pg, table: events}
+        sink: {connection: pg, table: customers, mode: upsert, key: id, sequence: lsn,
+               operation: op}
+      history:
+        type: copy
+        source: {connection: pg, table: events}
+        sink: {connection: lite, table: customers_history, mode: scd2, key: [id], sequence: lsn,
+               operation: op, tracked_columns: [name, city], valid_from: changed_at}
+)yaml")));
+    const auto& current = std::get<copy_spec>(cfg.jobs[0].tasks[0].kind);
+    CHECK(current.sink.mode == sink_mode::upsert);
+    CHECK(current.sink.sequence == "lsn");
+    CHECK(current.sink.operation == "op");
+    CHECK(!current.sink.valid_from);
+    const auto& history = std::get<copy_spec>(cfg.jobs[0].tasks[1].kind);
+    CHECK(history.sink.mode == sink_mode::scd2);
+    CHECK(history.sink.tracked_columns == std::vector<std::string>{"name", "city"});
+    CHECK(history.sink.valid_from == "changed_at");
+
+    const auto r = load_yaml(tasks(R"(      a:
+        type: copy
+        source: {connection: pg, table: t}
+        sink: {connection: pg, table: t, mode: upsert, key: id, valid_from: ts}
+      b:
+        type: copy
+        source: {connection: pg, table: t}
+        sink: {connection: pg, table: t, mode: replace, operation: op}
+)"));
+    CHECK(formatted(r) ==
+          std::vector<std::string>{
+              "test.yaml:17:65: error: 'valid_from' applies only to mode: scd2 (this sink uses "
+              "upsert)",
+              "test.yaml:21:57: error: 'operation' applies only to mode: upsert or scd2 (this "
+              "sink uses replace)",
+          });
+}
+
 TEST_CASE("config: copy tasks: source and sink rules", "[config][tasks]") {
     const auto r = load_yaml(tasks(R"(      a:
         type: copy
