@@ -63,12 +63,16 @@ struct source_position {
     std::string file;
     int line = 0;
     int column = 0;
+
+    bool operator==(const source_position&) const = default;
 };
 
 struct token_spec {
     std::string name;
     std::string sha256;  // 64 lowercase hex digits: the SHA-256 of the bearer token
     token_role role = token_role::viewer;
+
+    bool operator==(const token_spec&) const = default;
 };
 
 struct server_spec {
@@ -83,6 +87,8 @@ struct server_spec {
     int max_connections = 1024;
     std::size_t sse_queue_limit = 1024;  // events buffered per SSE client before it is dropped
     std::string public_url;              // base of links in notifications; "" = none
+
+    bool operator==(const server_spec&) const = default;
 };
 
 struct store_spec {
@@ -91,6 +97,8 @@ struct store_spec {
     store_kind kind = store_kind::sqlite;
     std::filesystem::path sqlite_path;  // resolved; set when kind == sqlite
     int pool_size = 4;                  // PostgreSQL connections
+
+    bool operator==(const store_spec&) const = default;
 };
 
 // A retry policy, resolved from built-in values, `defaults.retries`, the job's and the task's.
@@ -100,6 +108,8 @@ struct retry_policy {
     double backoff = 2.0;  // delay multiplier per further attempt
     core::duration max_delay = 10min;
     double jitter = 0.0;  // each delay is randomized by up to this fraction, 0..1
+
+    bool operator==(const retry_policy&) const = default;
 };
 
 struct notify_spec {
@@ -107,12 +117,16 @@ struct notify_spec {
     std::optional<std::string> webhook;  // http(s) URL, Slack-compatible JSON POST
     bool webhook_is_secret = false;
     std::optional<std::string> email;
+
+    bool operator==(const notify_spec&) const = default;
 };
 
 struct defaults_spec {
     std::string timezone = "UTC";
     retry_policy retries;
     std::optional<notify_spec> notify;
+
+    bool operator==(const defaults_spec&) const = default;
 };
 
 struct connection_spec {
@@ -127,6 +141,8 @@ struct connection_spec {
     std::vector<std::pair<std::string, std::string>> headers;  // http only
     std::set<std::string> secret_headers;                      // names of interpolated headers
     std::optional<file_format> format;                         // file only
+
+    bool operator==(const connection_spec&) const = default;
 };
 
 struct param_spec {
@@ -136,9 +152,13 @@ struct param_spec {
     bool required = false;
     std::string description;
     std::vector<std::string> values;  // allowed values; empty = any of the type
+
+    bool operator==(const param_spec&) const = default;
 };
 
-struct noop_spec {};
+struct noop_spec {
+    bool operator==(const noop_spec&) const = default;
+};
 
 struct shell_spec {
     std::optional<std::string> command;  // run by /bin/sh -c
@@ -148,18 +168,24 @@ struct shell_spec {
     std::optional<std::filesystem::path> cwd;
     core::duration kill_grace = 10s;       // SIGTERM -> SIGKILL on timeout or cancel
     std::vector<int> retry_on_exit_codes;  // empty = every non-zero code is transient
+
+    bool operator==(const shell_spec&) const = default;
 };
 
 struct sql_spec {
     std::string connection;
     std::optional<std::string> sql;             // statements; exactly one of sql/file is set
     std::optional<std::filesystem::path> file;  // read when the task runs
+
+    bool operator==(const sql_spec&) const = default;
 };
 
 // A sink column and the source expression that produces it ("amount" <- "CAST(a AS DECIMAL)").
 struct column_spec {
     std::string name;
     std::string expression;
+
+    bool operator==(const column_spec&) const = default;
 };
 
 struct copy_source_spec {
@@ -173,6 +199,8 @@ struct copy_source_spec {
     std::optional<file_format> format;       // file sources
     std::optional<std::string> records;      // http: the field holding the rows
     std::optional<std::string> next_page;    // http: the field holding the next link
+
+    bool operator==(const copy_source_spec&) const = default;
 };
 
 struct copy_sink_spec {
@@ -187,6 +215,8 @@ struct copy_sink_spec {
     std::optional<std::string> valid_from;      // scd2: event time column; default `sequence`
     std::optional<std::string> version_column;  // ClickHouse ReplacingMergeTree version
     std::optional<file_format> format;          // file sinks
+
+    bool operator==(const copy_sink_spec&) const = default;
 };
 
 struct copy_spec {
@@ -196,6 +226,8 @@ struct copy_spec {
     core::duration sleep_between_batches = 0s;
     std::optional<int> max_batches_per_run;
     create_table_policy create_table = create_table_policy::never;
+
+    bool operator==(const copy_spec&) const = default;
 };
 
 struct http_spec {
@@ -207,12 +239,16 @@ struct http_spec {
     std::optional<std::string> body;  // JSON text (a mapping or sequence in YAML) or raw text
     bool body_is_secret = false;
     std::vector<int> expected_status;  // empty = any 2xx
+
+    bool operator==(const http_spec&) const = default;
 };
 
 struct trigger_job_spec {
     std::string job;
     std::vector<std::pair<std::string, std::string>> params;
     bool wait = true;  // succeed or fail with the triggered run
+
+    bool operator==(const trigger_job_spec&) const = default;
 };
 
 using task_kind_spec =
@@ -230,6 +266,8 @@ struct task_spec {
     retry_policy retry;
     bool retry_on_timeout = false;
     task_kind_spec kind;  // the alternative matches `type`
+
+    bool operator==(const task_spec&) const = default;
 };
 
 struct job_spec {
@@ -252,6 +290,8 @@ struct job_spec {
     std::vector<task_spec> tasks;       // in file order
 
     const task_spec* find_task(std::string_view task_name) const;
+
+    bool operator==(const job_spec&) const = default;
 };
 
 struct sluice_config {
@@ -268,6 +308,8 @@ struct sluice_config {
     std::filesystem::path base_dir;            // relative paths were resolved against this
 
     const job_spec* find_job(std::string_view job_name) const;
+
+    bool operator==(const sluice_config&) const = default;
 };
 
 }  // namespace sluice::config

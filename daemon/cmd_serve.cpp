@@ -43,35 +43,93 @@ bool write_port_file(const std::string& path, std::uint16_t port) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-// SIGHUP: validate the config file again and log every problem. Applying job changes needs an
-// engine reconfigure operation that does not exist yet, so a valid config is only reported.
-// The file is small and local; reading it on the loop once per SIGHUP is a bounded stall.
-// Before the start completed there is no READY=1 to repeat, so systemd is not told.
-void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce) {
+// Settings a reload cannot change in place: the listener, the store and the HTTP limits belong
+// to objects built at startup. A reload that changes them applies its jobs and tokens, and
+// says these need a restart.
+std::vector<std::string> restart_only_changes(const config::sluice_config& running,
+                                              const config::sluice_config& next) {
+    std::vector<std::string> changed;
+    const auto& a = running.server;
+    const auto& b = next.server;
+    if (a.listen != b.listen) {
+        changed.emplace_back("server.listen");
+    }
+    if (a.max_body_bytes != b.max_body_bytes || a.max_header_bytes != b.max_header_bytes ||
+        a.read_timeout != b.read_timeout || a.max_connections != b.max_connections ||
+        a.sse_queue_limit != b.sse_queue_limit || a.metrics_auth != b.metrics_auth ||
+        a.public_url != b.public_url) {
+        changed.emplace_back("server limits");
+    }
+    if (running.store != next.store) {
+        changed.emplace_back("store");
+    }
+    return changed;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) {
+        out += (out.empty() ? "" : ", ") + n;
+    }
+    return out.empty() ? "none" : out;
+}
+
+// SIGHUP: load and validate the config file again. On an error every problem is logged and the
+// running configuration stays. Otherwise the engine applies added, changed and removed jobs
+// (runs in flight keep their definition) and the API takes the new jobs and tokens; settings
+// that need a restart are named. systemd hears RELOADING=1 first and READY=1 once the reload
+// is over either way (only after the start completed: before that there is no READY=1 to
+// repeat). The file is small and local; reading it on the loop once per SIGHUP is a bounded
+// stall. `running` is the configuration in effect, replaced on success.
+void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce,
+                   scheduler::engine& engine, web::api& api,
+                   std::shared_ptr<const config::sluice_config>& running) {
     const auto log = core::component_logger("daemon");
     if (announce) {
         notifier.reloading();
     }
-    log->info("reload: SIGHUP received, validating {}", options.config_file);
+    auto finish = [&notifier, announce] {
+        if (announce) {
+            notifier.ready();
+        }
+    };
+    log->info("reload: SIGHUP received, loading {}", options.config_file);
     config::load_options load;
     load.environment = options.environment;
     load.check_schedule = make_schedule_checker();
-    const config::load_result result = config::load_file(options.config_file, load);
+    config::load_result result = config::load_file(options.config_file, load);
     if (!result.config) {
         for (const auto& d : result.diagnostics) {
             log->error("reload: {}", config::format_diagnostic(d));
         }
         log->error("reload: {} error(s) in {}; keeping the running config",
                    result.diagnostics.size(), options.config_file);
-    } else {
-        log->warn(
-            "reload: config valid ({} job(s)); applying job changes needs a restart (not "
-            "yet supported)",
-            result.config->jobs.size());
+        return finish();
     }
-    if (announce) {
-        notifier.ready();
+    auto next = std::make_shared<const config::sluice_config>(std::move(*result.config));
+    if (auto policy = web::check_listen_policy(next->server); !policy) {
+        log->error("reload: {}; keeping the running config", policy.error().message);
+        return finish();
     }
+    engine.async_reconfigure(
+        next, [log, next, finish, &api, &running](core::result<scheduler::reload_summary> r) {
+            if (!r) {
+                log->error("reload: {}; keeping the running config", r.error().message);
+                return finish();
+            }
+            api.reconfigure(next);
+            std::vector<std::string> restart = r->restart_needed;
+            for (auto& s : restart_only_changes(*running, *next)) {
+                restart.push_back(std::move(s));
+            }
+            running = next;
+            log->info("reload: applied ({} job(s): {} added, {} changed, {} removed)",
+                      next->jobs.size(), r->added.size(), r->changed.size(), r->removed.size());
+            if (!restart.empty()) {
+                log->warn("reload: changes to {} take effect after a restart", joined(restart));
+            }
+            finish();
+        });
 }
 
 }  // namespace
@@ -95,6 +153,8 @@ int run_serve(const serve_options& options) {
     auto& engine = (*svc)->engine();
 
     web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop});
+    // The configuration in effect: the startup one (owned below) until a reload replaces it.
+    std::shared_ptr<const config::sluice_config> running_config(std::shared_ptr<void>(), &*cfg);
     engine.set_event_observer([&api](const scheduler::new_event& e) { api.publish(e); });
     (*svc)->set_store_commit_observer(
         [&api](double seconds) { api.observe_store_commit(seconds); });
@@ -150,7 +210,7 @@ int run_serve(const serve_options& options) {
                 return;
             }
             if (!draining) {
-                reload_config(options, notifier, serving);
+                reload_config(options, notifier, serving, engine, api, running_config);
             }
             hangups.async_wait(on_hangup);
         };

@@ -53,6 +53,9 @@ struct attempt_output {
 };
 
 struct attempt_request {
+    // Keeps what config, job and task point into alive while the attempt runs (a reload may
+    // replace the job's definition meanwhile).
+    std::shared_ptr<const void> keep_alive;
     const config::sluice_config* config = nullptr;
     const config::job_spec* job = nullptr;
     const config::task_spec* task = nullptr;

@@ -120,6 +120,15 @@ struct run_op_status {
     std::vector<std::string> tasks;  // retry: the tasks that will run again
 };
 
+// What a reconfigure changed; job names sorted.
+struct reload_summary {
+    std::vector<std::string> added;
+    std::vector<std::string> changed;
+    std::vector<std::string> removed;
+    // Settings that differ but apply only after a restart (workers, pools, shutdown_grace).
+    std::vector<std::string> restart_needed;
+};
+
 // Counters read on the loop, for /metrics and /readyz.
 struct engine_stats {
     bool started = false;
@@ -191,6 +200,18 @@ public:
     void async_mark_task(core::run_id run, std::string task, task_state to, std::string actor,
                          std::function<void(core::result<run_op_status>)> done);
     void async_stats(std::function<void(engine_stats)> done);
+
+    // Applies a reloaded configuration's jobs (SIGHUP) without disturbing runs: added jobs are
+    // registered in the store and fire from now on (no tick before the reload is due, whatever
+    // `catchup` says); removed jobs stop firing and refuse triggers while their queued and
+    // running runs finish; a changed job's new definition applies to runs created from now on
+    // (a changed schedule or time zone counts from now, like a restart with a new schedule),
+    // and runs already created keep the definition they started with. The paused state stays
+    // what the store holds; `paused:` of an added job is its initial state. Connections and
+    // variables used by new attempts come from `next`. Fails, changing nothing, when a job's
+    // DAG, time zone or schedule is invalid or the store cannot register the jobs.
+    void async_reconfigure(std::shared_ptr<const config::sluice_config> next,
+                           std::function<void(core::result<reload_summary>)> done);
 
     // Runs and task instances are read from the store directly (run_store::get_run, list_runs,
     // list_task_instances): those reads do not need the engine.

@@ -174,6 +174,7 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
             auto run = std::make_unique<live_run>();
             run->id = id;
             run->job = &job;
+            run->definition = job.definition;
             run->trigger = record.trigger;
             auto params = params_from_json(record.params_json);
             run->params = params ? *params : param_values{};

@@ -184,9 +184,8 @@ void engine::impl::on_start_written(core::run_id id, std::size_t node, int try_n
 }
 
 void engine::impl::execute_attempt(live_run& run, live_task& task) {
-    const job_entry& job = *run.job;
-    log_->debug("job={} run={} task={}: try {}/{} started", job.spec->name, run.id.value,
-                task.spec->name, task.try_number, task.max_tries);
+    log_->debug("job={} run={} task={}: try {}/{} started", run.definition->spec->name,
+                run.id.value, task.spec->name, task.try_number, task.max_tries);
     auto runner = deps_.resolve_runner(*task.spec);
     if (!runner || !*runner) {
         attempt_result r;
@@ -201,8 +200,9 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     }
     task.stop = std::make_shared<attempt_stop>();
     auto request = std::make_shared<attempt_request>();
-    request->config = &deps_.config;
-    request->job = job.spec;
+    request->keep_alive = run.definition;
+    request->config = run.definition->config;
+    request->job = run.definition->spec;
     request->task = task.spec;
     request->run = run.id;
     request->task_instance = task.id;
@@ -331,7 +331,7 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     // Per-attempt lines stay below info on success: at thousands of tasks per second they would
     // drown what an operator needs (failures, retries, run outcomes).
     auto level = d.next == task_state::success ? spdlog::level::debug : spdlog::level::warn;
-    log_->log(level, "job={} run={} task={}: try {}/{} ended {}{}{}", run->job->spec->name,
+    log_->log(level, "job={} run={} task={}: try {}/{} ended {}{}{}", run->definition->spec->name,
               run->id.value, task.spec->name, task.try_number, task.max_tries, to_string(d.next),
               tt.error_message ? ": " : "", tt.error_message.value_or(""));
     nlohmann::json payload{
@@ -435,9 +435,9 @@ void engine::impl::requeue(core::run_id run_id, std::size_t node) {
                   self->settle(*run);
                   return;
               }
-              self->queue_.push(dispatch_item{task.id, run->id, run->job->spec->name,
-                                              task.spec->pool, run->job->spec->max_active_tasks,
-                                              run->trigger == trigger_kind::backfill});
+              self->queue_.push(dispatch_item{
+                  task.id, run->id, run->definition->spec->name, task.spec->pool,
+                  run->definition->spec->max_active_tasks, run->trigger == trigger_kind::backfill});
               self->dispatch();
           });
 }

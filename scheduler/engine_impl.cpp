@@ -72,7 +72,7 @@ new_event engine::impl::make_event(std::string kind, const live_run* run, const 
     e.at = now();
     e.kind = std::move(kind);
     if (run != nullptr) {
-        e.job = run->job->spec->name;
+        e.job = run->definition->spec->name;
         e.run = run->id;
     }
     if (task != nullptr) {
@@ -110,7 +110,7 @@ void engine::impl::stall(live_run& run, const std::string& why) {
     // The store refused or lost a write: our picture of this run is no longer trustworthy.
     // Stop driving it; the next start reconciles it from what the store holds.
     log_->error("job={} run={}: {}; the run is left to the next start's reconciliation",
-                run.job->spec->name, run.id.value, why);
+                run.definition->spec->name, run.id.value, why);
     for (live_task& t : run.tasks) {
         if (t.stop) {
             t.stop->request(attempt_stop_reason::canceled);

@@ -58,9 +58,24 @@ inline bool all_applied(const std::vector<transition_outcome>& outcomes) {
 // {"from":..,"to":..,"try":..}: the payload of a state event.
 std::string state_payload(std::string_view from, std::string_view to, int try_number = 0);
 
-struct job_entry {
+// One version of a job's definition. A run keeps the version it was created with, so a reload
+// (engine_reload.cpp) that changes the job never changes a run in flight.
+struct job_definition {
+    // Keeps the configuration `spec` points into alive; empty for the configuration the engine
+    // was constructed with (engine_dependencies::config outlives the engine).
+    std::shared_ptr<const config::sluice_config> owner;
+    const config::sluice_config* config = nullptr;
     const config::job_spec* spec = nullptr;
     run_graph graph;
+};
+
+struct job_entry {
+    // The current definition: what new runs are created with. `spec` and `graph` alias it.
+    std::shared_ptr<const job_definition> definition;
+    const config::job_spec* spec = nullptr;
+    run_graph graph;
+    // Removed by a reload: no ticks, no triggers, not listed; kept while its runs finish.
+    bool removed = false;
     std::optional<cron_expression> cron;  // nullopt: manual triggers only
     const date::time_zone* zone = nullptr;
     bool paused = false;
@@ -72,6 +87,16 @@ struct job_entry {
     std::deque<core::run_id> waiting;            // queued behind max_active_runs, oldest first
     int creating = 0;                            // scheduled runs whose create_run is in flight
 };
+
+// A job's row in the store and since when its schedule has had its current form (ticks at or
+// before are not due): a new or changed schedule counts from `now`.
+struct registered_job {
+    job_record record;
+    core::sys_seconds defined_since;
+};
+// Creates or updates the job's row (engine_startup.cpp). Blocking: on the store thread.
+core::result<registered_job> register_job(run_store& store, const config::job_spec& job,
+                                          core::time_point now);
 
 struct live_task {
     std::size_t node = 0;
@@ -92,7 +117,8 @@ enum class run_ending { none, cancel, timeout };
 
 struct live_run {
     core::run_id id;
-    job_entry* job = nullptr;
+    job_entry* job = nullptr;  // limits and waiting lists; its definition may be newer
+    std::shared_ptr<const job_definition> definition;  // what this run executes
     trigger_kind trigger = trigger_kind::manual;
     param_values params;
     std::optional<core::sys_seconds> logical_time;
@@ -136,6 +162,20 @@ public:
     struct loaded_state;
     core::result<void> adopt(loaded_state& loaded);
     void reconcile(const run_record& record, const std::vector<task_instance_record>& tasks);
+    // A job's definition from its spec (graph, zone, cron); an error names the job.
+    static core::result<std::shared_ptr<const job_definition>> define_job(
+        std::shared_ptr<const config::sluice_config> owner, const config::sluice_config& config,
+        const config::job_spec& spec);
+    // Points `job` at `definition` (spec, graph, zone, cron).
+    static void set_definition(job_entry& job, std::shared_ptr<const job_definition> definition);
+
+    // ---- engine_reload.cpp ----
+    void reconfigure(std::shared_ptr<const config::sluice_config> next,
+                     std::function<void(core::result<reload_summary>)> done);
+    // The configuration new runs see (the newest reload's, else the constructor's).
+    const config::sluice_config& current_config() const {
+        return current_config_ ? *current_config_ : deps_.config;
+    }
 
     // ---- engine_schedule.cpp ----
     void arm_schedule_timer();
@@ -220,6 +260,7 @@ public:
     std::function<void(const new_event&)> observer_;
 
     std::map<std::string, job_entry> jobs_;
+    std::shared_ptr<const config::sluice_config> current_config_;     // set by a reload
     std::set<std::pair<core::sys_seconds, std::string>> timer_heap_;  // (next fire, job)
     std::unordered_map<core::run_id, std::unique_ptr<live_run>> runs_;
     std::unordered_map<core::run_id, std::vector<std::function<void(core::result<run_record>)>>>

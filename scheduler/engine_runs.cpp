@@ -63,9 +63,9 @@ void engine::impl::start_run(live_run& run) {
             return;
         }
         run->started_at = t;
-        self->log_->debug("job={} run={}: running", run->job->spec->name, id.value);
+        self->log_->debug("job={} run={}: running", run->definition->spec->name, id.value);
         self->on_planned_written(*run, planned, started, true);
-        if (const auto& timeout = run->job->spec->timeout) {
+        if (const auto& timeout = run->definition->spec->timeout) {
             run->deadline = std::make_unique<boost::asio::steady_timer>(self->loop_);
             run->deadline->expires_after(*timeout);
             run->deadline->async_wait([self, id](boost::system::error_code ec) {
@@ -89,7 +89,7 @@ std::vector<std::size_t> engine::impl::append_plan(live_run& run, std::vector<tr
         states.push_back(t.state);
     }
     const core::time_point t = now();
-    for (const planned_transition& d : plan_pending(run.job->graph, states)) {
+    for (const planned_transition& d : plan_pending(run.definition->graph, states)) {
         live_task& task = run.tasks[d.node];
         batch.push_back(task_move(task.id, task_state::pending, task.epoch, d.to, t));
         batch.push_back(
@@ -114,9 +114,9 @@ std::vector<std::pair<std::size_t, int>> engine::impl::append_eager_starts(
         }
         dispatch_item item{task.id,
                            run.id,
-                           run.job->spec->name,
+                           run.definition->spec->name,
                            task.spec->pool,
-                           run.job->spec->max_active_tasks,
+                           run.definition->spec->max_active_tasks,
                            run.trigger == trigger_kind::backfill};
         if (!queue_.admit_now(item)) {
             return false;
@@ -158,8 +158,8 @@ void engine::impl::release_planned(live_run& run, const std::vector<std::size_t>
         live_task& task = run.tasks[n];
         task.busy = false;
         if (task.state == task_state::queued && run.ending == run_ending::none) {
-            queue_.push(dispatch_item{task.id, run.id, run.job->spec->name, task.spec->pool,
-                                      run.job->spec->max_active_tasks,
+            queue_.push(dispatch_item{task.id, run.id, run.definition->spec->name, task.spec->pool,
+                                      run.definition->spec->max_active_tasks,
                                       run.trigger == trigger_kind::backfill});
         }
     }
@@ -228,7 +228,7 @@ void engine::impl::end_run(live_run& run, run_ending why, const std::string& act
         run.deadline->cancel();
     }
     const bool timeout = why == run_ending::timeout;
-    log_->warn("job={} run={}: {}", run.job->spec->name, run.id.value,
+    log_->warn("job={} run={}: {}", run.definition->spec->name, run.id.value,
                timeout ? "timed out; stopping its attempts" : "canceled by " + actor);
     std::erase(run.job->waiting, run.id);
     for (live_task& task : run.tasks) {

@@ -54,7 +54,7 @@ void engine::impl::plan_job_ticks(job_entry& job, bool resuming) {
         timer_heap_.erase({*job.next_fire, job.spec->name});
         job.next_fire.reset();
     }
-    if (!job.cron || job.paused || shutting_down_ || !options_.run_schedules) {
+    if (!job.cron || job.paused || job.removed || shutting_down_ || !options_.run_schedules) {
         return;
     }
     const core::sys_seconds t = std::chrono::floor<std::chrono::seconds>(now());
@@ -166,6 +166,7 @@ void engine::impl::create_run(job_entry& job, new_run nr, param_values params,
             auto run = std::make_unique<live_run>();
             run->id = r->result.id;
             run->job = &job;
+            run->definition = job.definition;
             run->trigger = shared_nr->trigger;
             run->params = std::move(params);
             auto secs = [](const std::optional<core::time_point>& p) {
@@ -206,7 +207,7 @@ void engine::impl::create_run(job_entry& job, new_run nr, param_values params,
 
 void engine::impl::trigger(trigger_request request, std::function<void(trigger_result)> done) {
     auto it = jobs_.find(request.job);
-    if (!started_ || it == jobs_.end()) {
+    if (!started_ || it == jobs_.end() || it->second.removed) {
         done(trigger_error{trigger_errc::unknown_job, "no job named '" + request.job + "'"});
         return;
     }
@@ -256,7 +257,7 @@ void engine::impl::trigger(trigger_request request, std::function<void(trigger_r
 
 void engine::impl::set_paused(std::string name, bool paused, std::string actor,
                               std::function<void(core::result<bool>)> done) {
-    if (jobs_.find(name) == jobs_.end()) {
+    if (auto it = jobs_.find(name); it == jobs_.end() || it->second.removed) {
         done(false);
         return;
     }
@@ -292,6 +293,9 @@ void engine::impl::set_paused(std::string name, bool paused, std::string actor,
 std::vector<job_status> engine::impl::job_statuses() const {
     std::vector<job_status> out;
     for (const auto& [name, job] : jobs_) {
+        if (job.removed) {
+            continue;
+        }
         out.push_back(job_status{name, job.paused, job.next_fire,
                                  static_cast<int>(job.active.size()),
                                  static_cast<int>(job.waiting.size())});

@@ -50,6 +50,29 @@ core::sys_seconds floor_seconds(core::time_point t) {
 
 }  // namespace
 
+core::result<registered_job> register_job(run_store& store, const config::job_spec& job,
+                                          core::time_point now) {
+    auto existing = store.get_job(job.name);
+    if (!existing) {
+        return existing.error();
+    }
+    const std::string fingerprint = schedule_fingerprint(job);
+    std::string hash = fingerprint + "@" + core::format_rfc3339_utc(floor_seconds(now));
+    core::sys_seconds since = floor_seconds(now);
+    if (*existing) {
+        stored_definition stored = parse_definition((*existing)->definition_hash);
+        if (stored.fingerprint == fingerprint && stored.since) {
+            hash = (*existing)->definition_hash;
+            since = *stored.since;
+        }
+    }
+    auto record = store.upsert_job(job.name, hash, job.paused);
+    if (!record) {
+        return record.error();
+    }
+    return registered_job{*record, since};
+}
+
 struct engine::impl::loaded_state {
     struct job_row {
         job_record record;
@@ -71,25 +94,11 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             run_store& store = self->deps_.store;
             const core::time_point t = self->now();
             for (const config::job_spec& job : self->deps_.config.jobs) {
-                auto existing = store.get_job(job.name);
-                if (!existing) {
-                    return existing.error();
+                auto row = register_job(store, job, t);
+                if (!row) {
+                    return row.error();
                 }
-                const std::string fingerprint = schedule_fingerprint(job);
-                std::string hash = fingerprint + "@" + core::format_rfc3339_utc(floor_seconds(t));
-                core::sys_seconds since = floor_seconds(t);
-                if (*existing) {
-                    stored_definition stored = parse_definition((*existing)->definition_hash);
-                    if (stored.fingerprint == fingerprint && stored.since) {
-                        hash = (*existing)->definition_hash;
-                        since = *stored.since;
-                    }
-                }
-                auto record = store.upsert_job(job.name, hash, job.paused);
-                if (!record) {
-                    return record.error();
-                }
-                loaded->jobs[job.name] = {*record, since};
+                loaded->jobs[job.name] = {row->record, row->defined_since};
             }
             auto registered =
                 store.register_instance(instance_record{self->options_.instance_id, "{}", t, t});
@@ -127,28 +136,52 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
         });
 }
 
+core::result<std::shared_ptr<const job_definition>> engine::impl::define_job(
+    std::shared_ptr<const config::sluice_config> owner, const config::sluice_config& config,
+    const config::job_spec& spec) {
+    auto graph = run_graph::from_job(spec);
+    if (!graph) {
+        return graph.error();
+    }
+    auto zone = core::find_time_zone(spec.timezone);
+    if (!zone) {
+        return core::error::permanent("job " + spec.name + ": " + zone.error().message);
+    }
+    if (spec.schedule) {
+        auto cron = cron_expression::parse(*spec.schedule);
+        if (!cron) {
+            return core::error::permanent("job " + spec.name + ": schedule \"" + *spec.schedule +
+                                          "\": " + cron.error().message);
+        }
+    }
+    auto definition = std::make_shared<job_definition>();
+    definition->owner = std::move(owner);
+    definition->config = &config;
+    definition->spec = &spec;
+    definition->graph = std::move(*graph);
+    return std::shared_ptr<const job_definition>(std::move(definition));
+}
+
+void engine::impl::set_definition(job_entry& job,
+                                  std::shared_ptr<const job_definition> definition) {
+    const config::job_spec& spec = *definition->spec;
+    job.spec = &spec;
+    job.graph = definition->graph;
+    // Both were checked by define_job.
+    job.zone = *core::find_time_zone(spec.timezone);
+    job.cron =
+        spec.schedule ? std::optional(*cron_expression::parse(*spec.schedule)) : std::nullopt;
+    job.definition = std::move(definition);
+}
+
 core::result<void> engine::impl::adopt(loaded_state& loaded) {
     for (const config::job_spec& spec : deps_.config.jobs) {
+        auto definition = define_job(nullptr, deps_.config, spec);
+        if (!definition) {
+            return definition.error();
+        }
         job_entry job;
-        job.spec = &spec;
-        auto graph = run_graph::from_job(spec);
-        if (!graph) {
-            return graph.error();
-        }
-        job.graph = std::move(*graph);
-        auto zone = core::find_time_zone(spec.timezone);
-        if (!zone) {
-            return core::error::permanent("job " + spec.name + ": " + zone.error().message);
-        }
-        job.zone = *zone;
-        if (spec.schedule) {
-            auto cron = cron_expression::parse(*spec.schedule);
-            if (!cron) {
-                return core::error::permanent("job " + spec.name + ": schedule \"" +
-                                              *spec.schedule + "\": " + cron.error().message);
-            }
-            job.cron = *cron;
-        }
+        set_definition(job, std::move(*definition));
         const loaded_state::job_row& row = loaded.jobs.at(spec.name);
         job.paused = row.record.paused;
         job.since = row.defined_since;
@@ -228,6 +261,7 @@ void engine::impl::reconcile(const run_record& record,
     auto run = std::make_unique<live_run>();
     run->id = record.id;
     run->job = &job;
+    run->definition = job.definition;
     run->trigger = record.trigger;
     auto params = params_from_json(record.params_json);
     run->params = params ? *params : param_values{};

@@ -284,6 +284,11 @@ void api::impl::arm_keepalive() {
     });
 }
 
+void api::reconfigure(std::shared_ptr<const config::sluice_config> next) {
+    impl_->auth = token_auth(next->server.tokens);
+    impl_->reloaded = std::move(next);
+}
+
 void api::set_started() {
     impl_->started = true;
     impl_->keepalive = std::make_unique<boost::asio::steady_timer>(impl_->deps.loop);

@@ -56,6 +56,10 @@ public:
     void set_started();
     // Loop thread: an engine event (metrics, event streams).
     void publish(const scheduler::new_event& e);
+    // Loop thread: a reloaded configuration (SIGHUP). Job listings, job detail and triggers see
+    // its jobs, and its server.tokens replace the running ones (call check_listen_policy on it
+    // first). The other server settings (listen, limits) apply after a restart.
+    void reconfigure(std::shared_ptr<const config::sluice_config> next);
     // Any thread: the store writer's commit hook.
     void observe_store_commit(double seconds);
 

@@ -66,6 +66,12 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     void trigger(scheduler::trigger_request request, responder done);
 
     api_dependencies deps;
+    // The newest reloaded configuration; null until a reload (deps.config is then current).
+    std::shared_ptr<const config::sluice_config> reloaded;
+    // The configuration whose jobs are served. Handlers that keep a job_spec pointer across an
+    // asynchronous call keep `jobs_keep_alive()` with it (a reload may replace the config).
+    const config::sluice_config& jobs_config() const { return reloaded ? *reloaded : deps.config; }
+    std::shared_ptr<const config::sluice_config> jobs_keep_alive() const { return reloaded; }
     api_options options;
     token_auth auth;
     router routes;

@@ -133,7 +133,7 @@ void api::impl::add_job_routes() {
                                  done = std::move(done)](std::vector<scheduler::job_status> jobs) {
             nlohmann::json list = nlohmann::json::array();
             // In file order, as configured.
-            for (const auto& spec : self->deps.config.jobs) {
+            for (const auto& spec : self->jobs_config().jobs) {
                 for (const auto& s : jobs) {
                     if (s.name == spec.name) {
                         list.push_back(status_json(s, &spec));
@@ -147,38 +147,39 @@ void api::impl::add_job_routes() {
     routes.add(
         "GET", "/api/v1/jobs/{job}", access::viewer, [this](request_context& ctx, responder done) {
             const std::string name = ctx.params.at("job");
-            const config::job_spec* spec = deps.config.find_job(name);
+            const config::job_spec* spec = jobs_config().find_job(name);
             if (spec == nullptr) {
                 return done(error_response(404, "job_not_found", "no job named " + name));
             }
-            deps.engine->async_jobs([self = shared_from_this(), spec, name, done = std::move(done)](
-                                        std::vector<scheduler::job_status> jobs) mutable {
-                nlohmann::json j = job_spec_json(*spec);
-                for (const auto& s : jobs) {
-                    if (s.name == name) {
-                        j["status"] = status_json(s, nullptr);
+            deps.engine->async_jobs(
+                [self = shared_from_this(), spec, keep = jobs_keep_alive(), name,
+                 done = std::move(done)](std::vector<scheduler::job_status> jobs) mutable {
+                    nlohmann::json j = job_spec_json(*spec);
+                    for (const auto& s : jobs) {
+                        if (s.name == name) {
+                            j["status"] = status_json(s, nullptr);
+                        }
                     }
-                }
-                add_schedule(j, *spec);
-                self->blocking(
-                    [self, name] {
-                        scheduler::run_filter f;
-                        f.job = name;
-                        f.limit = recent_run_count;
-                        return self->deps.store->list_runs(f);
-                    },
-                    [j = std::move(j),
-                     done = std::move(done)](core::result<scheduler::run_page> page) mutable {
-                        if (!page) {
-                            return done(store_error(page.error()));
-                        }
-                        j["recent_runs"] = nlohmann::json::array();
-                        for (const auto& r : page->runs) {
-                            j["recent_runs"].push_back(run_json(r));
-                        }
-                        done(json_response(200, j));
-                    });
-            });
+                    add_schedule(j, *spec);
+                    self->blocking(
+                        [self, name] {
+                            scheduler::run_filter f;
+                            f.job = name;
+                            f.limit = recent_run_count;
+                            return self->deps.store->list_runs(f);
+                        },
+                        [j = std::move(j),
+                         done = std::move(done)](core::result<scheduler::run_page> page) mutable {
+                            if (!page) {
+                                return done(store_error(page.error()));
+                            }
+                            j["recent_runs"] = nlohmann::json::array();
+                            for (const auto& r : page->runs) {
+                                j["recent_runs"].push_back(run_json(r));
+                            }
+                            done(json_response(200, j));
+                        });
+                });
         });
 
     for (const bool pause : {true, false}) {
@@ -227,7 +228,7 @@ void api::impl::add_job_routes() {
                 }
                 request.idempotency_key = *key;
             }
-            const config::job_spec* spec = deps.config.find_job(request.job);
+            const config::job_spec* spec = jobs_config().find_job(request.job);
             if (spec != nullptr && spec->concurrency == config::concurrency_policy::forbid &&
                 !request.idempotency_key) {
                 // `concurrency: forbid` refuses a manual run beside an active one. (With an

@@ -140,20 +140,30 @@ TEST_CASE("sd_notify: no watchdog pings when WATCHDOG_PID names another process"
     CHECK(sock.count_containing("WATCHDOG=1") == 0);
 }
 
-TEST_CASE("SIGHUP validates the config: a broken one is logged and the daemon keeps running",
+TEST_CASE("SIGHUP applies a good config's job changes and keeps the running one on errors",
           "[e2e][systemd][reload]") {
     notify_socket sock;
     http_daemon d(config_yaml, {"NOTIFY_SOCKET=" + sock.path()});
     REQUIRE(d.port() != 0);
     REQUIRE(sock.receive_until([&] { return sock.count_containing("READY=1") >= 1; }, 10s));
+    CHECK(http_call(d.port(), "POST", "/api/v1/jobs/added/runs", "{}").status == 404);
 
-    // A good config: RELOADING=1 with MONOTONIC_USEC, then READY=1 again.
+    // A good config adds a job and changes another: RELOADING=1 with MONOTONIC_USEC, then
+    // READY=1 again, and the API serves the new jobs at once.
+    std::ofstream(d.dir() / "sluice.yaml", std::ios::trunc)
+        << "server:\n  listen: \"127.0.0.1:0\"\nstore:\n  url: \"sqlite://var/e2e.db\"\n"
+        << "shutdown_grace: 5s\njobs:\n  hello:\n    schedule: \"45 3 * * *\"\n"
+        << "    tasks: {greet: {type: noop}}\n  added:\n    tasks: {t: {type: noop}}\n";
     REQUIRE(::kill(d.pid(), SIGHUP) == 0);
     REQUIRE(sock.receive_until([&] { return sock.count_containing("READY=1") >= 2; }, 10s));
     CHECK(sock.count_containing("RELOADING=1") == 1);
     CHECK(sock.count_containing("MONOTONIC_USEC=") == 1);
-    REQUIRE(wait_for_log(d, "reload: config valid (1 job(s))"));
-    CHECK_THAT(d.log(), Contains("needs a restart"));
+    REQUIRE(wait_for_log(d, "reload: applied (2 job(s): 1 added, 1 changed, 0 removed)"));
+    CHECK_THAT(d.log(), Contains("changes to shutdown_grace take effect after a restart"));
+    const auto detail = http_call(d.port(), "GET", "/api/v1/jobs/hello");
+    CHECK(detail.status == 200);
+    CHECK_THAT(detail.body, Contains("45 3 * * *"));
+    CHECK(http_call(d.port(), "POST", "/api/v1/jobs/added/runs", "{}").status == 201);
 
     // A broken config: every error is logged with file:line:col, the running config stays.
     std::ofstream(d.dir() / "sluice.yaml", std::ios::trunc)
@@ -169,6 +179,14 @@ TEST_CASE("SIGHUP validates the config: a broken one is logged and the daemon ke
     CHECK_THAT(log, Contains("reload: 2 error(s)"));
     CHECK(http_call(d.port(), "GET", "/livez").status == 200);
     CHECK(http_call(d.port(), "GET", "/readyz").status == 200);
-    CHECK(http_call(d.port(), "GET", "/api/v1/jobs/hello").status == 200);
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs/added").status == 200);
+
+    // Removing a job: it is gone from the API; its finished run stays readable.
+    std::ofstream(d.dir() / "sluice.yaml", std::ios::trunc) << config_yaml;
+    REQUIRE(::kill(d.pid(), SIGHUP) == 0);
+    REQUIRE(sock.receive_until([&] { return sock.count_containing("READY=1") >= 4; }, 10s));
+    REQUIRE(wait_for_log(d, "0 added, 1 changed, 1 removed"));
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs/added").status == 404);
+    CHECK(http_call(d.port(), "POST", "/api/v1/jobs/added/runs", "{}").status == 404);
     CHECK(d.stop() == 0);
 }
