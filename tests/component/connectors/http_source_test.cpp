@@ -28,8 +28,8 @@ using json = nlohmann::ordered_json;
 class page_server {
 public:
     explicit page_server(const std::filesystem::path& dir, const std::string& cert_pem = {}) {
-        const std::filesystem::path script =
-            std::filesystem::path(__FILE__).parent_path() / "json_pages_server.py";
+        const std::filesystem::path script = std::filesystem::path(SLUICE_SOURCE_DIR) /
+                                             "tests/component/connectors/json_pages_server.py";
         const std::string port_file = (dir / "port").string();
         std::vector<std::string> args = {"python3", script.string(), dir.string(), port_file};
         if (!cert_pem.empty()) {
