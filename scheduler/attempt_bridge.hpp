@@ -67,6 +67,13 @@ struct attempt_request {
     const core::clock* clock = nullptr;
     std::function<void(attempt_output)> on_output;
     std::function<void(std::string_view name, double value)> on_metric;
+    // The checkpoints of this (job, task) in the store, by key (blocking store calls).
+    std::function<core::result<std::optional<std::string>>(std::string_view key)> get_checkpoint;
+    std::function<core::result<void>(std::string_view key, std::string_view value_json)>
+        put_checkpoint;
+    // A progress report of a copy attempt as a JSON object (rows_read, rows_written, bytes,
+    // batches, mark, rows_per_second, lag_seconds, done).
+    std::function<void(std::string progress_json)> on_progress;
 };
 
 struct attempt_result {
