@@ -2,6 +2,7 @@
 // copy, checked through the API (the attempt's metrics), /metrics (sluice_etl_rows_total) and
 // the event stream (task.progress), then a second run that resumes after the mark.
 
+#include <cstdio>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -45,11 +46,13 @@ std::int64_t sqlite_count(const std::filesystem::path& db, const std::string& ta
     return n;
 }
 
+// Rows with increasing stamps (one second apart), as an append-only source writes them.
 void insert(const std::filesystem::path& db, int from, int to) {
     std::string sql = "BEGIN;";
     for (int id = from; id <= to; ++id) {
-        sql += "INSERT INTO src VALUES (" + std::to_string(id) +
-               ", '2024-01-01 00:00:" + std::to_string(10 + id % 50) + "', 'row " +
+        char stamp[32];
+        std::snprintf(stamp, sizeof stamp, "2024-01-01 00:%02d:%02d", id / 60, id % 60);
+        sql += "INSERT INTO src VALUES (" + std::to_string(id) + ", '" + stamp + "', 'row " +
                std::to_string(id) + "');";
     }
     sqlite_exec(db, sql + "COMMIT;");

@@ -227,6 +227,11 @@ void check_incremental(const database& src, const database& dst, const std::stri
         CHECK(a.last().rows_written == 10);
         CHECK(a.last().batches == 5);
         CHECK(a.last().done);
+        if (src.type != config::connection_type::sqlite) {
+            // Drained: the mark is the source's newest cursor value (SQLite's TEXT stamps are
+            // not a time type: no lag).
+            CHECK(a.last().lag_seconds == Approx(0.0));
+        }
     }
     CHECK(ids(dst, d) == range(1, 10));
     // The mark is in the sink (the truth) and mirrored to the store.
@@ -298,6 +303,10 @@ TEST_CASE(
     attempt first(yaml, store);
     REQUIRE_SUCCESS(first.run());
     CHECK(ids(pg, d) == range(1, 4));
+    // Measured with the first batch (id 2, :10) against the newest row (id 9, :12).
+    REQUIRE(first.last().lag_seconds);
+    CHECK(*first.last().lag_seconds == Approx(2.0));
+    CHECK(first.last().mark == std::string(R"(["2024-01-01 00:00:11","4"])"));
     attempt second(yaml, store);
     REQUIRE_SUCCESS(second.run());
     CHECK(ids(pg, d) == range(1, 8));
@@ -490,6 +499,15 @@ TEST_CASE("copy: errors are classified with the server's message", "[etl][copy][
         const auto outcome = a.run();
         CHECK(outcome.error_class == core::error_class::permanent);
         CHECK_THAT(outcome.message, Catch::Contains("nope"));
+    }
+    SECTION("a sink without the mode is permanent, naming it") {
+        attempt a(copy_yaml(pg, clickhouse_db(), "table: t_in",
+                            "table: t_hist, mode: scd2, key: [id], sequence: updated_at", ""),
+                  store);
+        const auto outcome = a.run();
+        CHECK(outcome.result == status::failed);
+        CHECK(outcome.error_class == core::error_class::permanent);
+        CHECK_THAT(outcome.message, Catch::Contains("does not support mode: scd2"));
     }
     SECTION("an unreachable source is transient") {
         database refused;

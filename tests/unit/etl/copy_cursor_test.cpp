@@ -74,7 +74,6 @@ TEST_CASE("copy request: task values are spliced into a source query as literals
 
 TEST_CASE("select: an upper bound closes the tuple range of a ledger replay", "[etl][copy]") {
     connectors::read_request r;
-    r.table = "t";
     r.after = connectors::cursor_bound{{"a", "b"}, {"1", "2"}, false};
     r.until = connectors::cursor_bound{{"a", "b"}, {"3", "4"}, true};
     const connectors::sql_quoting q{
