@@ -533,7 +533,8 @@ core::result<void> copy_attempt::copy_incremental() {
             return {};
         }
         if (auto loaded = load_batch(**batch); !loaded) {
-            // The extract thread may be blocked in a read: cancel it before joining.
+            // The extract thread may be blocked in a read or a pause: end both before joining.
+            watch_->interrupt_sleeps();
             source_->cancel();
             pipeline.close();
             return loaded;

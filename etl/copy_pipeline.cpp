@@ -100,7 +100,7 @@ std::optional<stop_cause> copy_stop_watch::cause() const {
 bool copy_stop_watch::sleep_for(std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     std::unique_lock lock(mutex_);
-    while (!cause_ && !done_) {
+    while (!cause_ && !done_ && !interrupted_) {
         if (wake_.wait_until(lock, std::min(until, std::chrono::steady_clock::now() +
                                                        poll_interval)) == std::cv_status::timeout &&
             std::chrono::steady_clock::now() >= until) {
@@ -111,6 +111,14 @@ bool copy_stop_watch::sleep_for(std::chrono::milliseconds d) {
         }
     }
     return false;
+}
+
+void copy_stop_watch::interrupt_sleeps() {
+    {
+        std::lock_guard lock(mutex_);
+        interrupted_ = true;
+    }
+    wake_.notify_all();
 }
 
 void copy_stop_watch::watch() {

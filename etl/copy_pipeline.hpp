@@ -74,8 +74,12 @@ public:
 
     void finish();
     std::optional<stop_cause> cause() const;
-    // Sleeps up to `d`; returns early (false) when a stop is pending.
+    // Sleeps up to `d`; returns early (false) when a stop is pending or after
+    // interrupt_sleeps().
     bool sleep_for(std::chrono::milliseconds d);
+    // Ends the current and every later sleep_for at once (the load failed: the extract thread
+    // must not sleep out its pause before it can be joined).
+    void interrupt_sleeps();
 
 private:
     void watch();
@@ -85,6 +89,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool done_ = false;
+    bool interrupted_ = false;
     std::optional<stop_cause> cause_;
     std::thread thread_;  // last
 };
