@@ -14,6 +14,12 @@
 
 namespace sluice::etl {
 
+// `e` with `what` in front of its message ("writing to dst.t: <server message>").
+inline core::error with_context(core::error e, const std::string& what) {
+    e.message = what + ": " + e.message;
+    return e;
+}
+
 // One attempt of a copy task: opens the connections, prepares the sink table, reads the mark,
 // replays an open ledger intent, then moves batches until the source is drained, the batch
 // budget is spent, or a stop arrives. Lives on the worker thread for the attempt's duration.
@@ -46,6 +52,7 @@ private:
     // Stores the checkpoint in the sink, then mirrors it to the store.
     core::result<void> write_mark(bool in_transaction);
     void mirror_mark();
+    // copy_exactly_once.cpp: the ledger replay and the per-batch commit.
     // True when the rows of an open intent are in an append sink already (ClickHouse).
     core::result<bool> intent_landed(const batch_bounds& bounds);
     // Source max cursor minus `from` in seconds (time cursors), at most every lag_interval.
