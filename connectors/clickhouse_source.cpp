@@ -191,6 +191,7 @@ public:
         // written and which DateTime columns need converting to UTC.
         read_request bare = request;
         bare.after.reset();
+        bare.until.reset();
         bare.limit = 0;
         bare.order_by.clear();
         auto native = start_reader(bare, ch_quoting(), *hints);

@@ -43,21 +43,32 @@ std::string build_from(const read_request& request, const sql_quoting& q) {
     return q.identifier(request.table.value_or(""));
 }
 
+namespace {
+
+// "(c1, c2) OP (v1, v2)" (without parentheses for one column).
+std::string tuple_comparison(const cursor_bound& b, const std::string& op, const sql_quoting& q) {
+    const std::size_t n = std::min(b.columns.size(), b.values.size());
+    std::string lhs;
+    std::string rhs;
+    for (std::size_t i = 0; i < n; ++i) {
+        lhs += (i == 0 ? "" : ", ") + q.identifier(b.columns[i]);
+        rhs +=
+            (i == 0 ? "" : ", ") + (q.cursor_literal ? q.cursor_literal(b.columns[i], b.values[i])
+                                                     : q.literal(b.values[i]));
+    }
+    return n == 1 ? lhs + op + rhs : "(" + lhs + ")" + op + "(" + rhs + ")";
+}
+
+}  // namespace
+
 std::string build_predicate(const read_request& request, const sql_quoting& q) {
     std::string out;
     if (request.after && !request.after->values.empty()) {
-        const auto& a = *request.after;
-        const std::size_t n = std::min(a.columns.size(), a.values.size());
-        std::string lhs;
-        std::string rhs;
-        for (std::size_t i = 0; i < n; ++i) {
-            lhs += (i == 0 ? "" : ", ") + q.identifier(a.columns[i]);
-            rhs += (i == 0 ? "" : ", ") + (q.cursor_literal
-                                               ? q.cursor_literal(a.columns[i], a.values[i])
-                                               : q.literal(a.values[i]));
-        }
-        const std::string op = a.inclusive ? " >= " : " > ";
-        out = n == 1 ? lhs + op + rhs : "(" + lhs + ")" + op + "(" + rhs + ")";
+        out = tuple_comparison(*request.after, request.after->inclusive ? " >= " : " > ", q);
+    }
+    if (request.until && !request.until->values.empty()) {
+        out += (out.empty() ? "" : " AND ") +
+               tuple_comparison(*request.until, request.until->inclusive ? " <= " : " < ", q);
     }
     if (request.where && !request.where->empty()) {
         out += (out.empty() ? "(" : " AND (") + *request.where + ")";

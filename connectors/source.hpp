@@ -31,7 +31,10 @@ struct read_request {
     std::vector<std::string> columns;
     std::vector<std::optional<std::string>> expressions;  // parallel to columns, or empty
     std::optional<cursor_bound> after;                    // incremental lower bound
-    std::optional<std::string> where;                     // extra predicate in the source's dialect
+    // Incremental upper bound: rows whose cursor tuple compares less than (or, when
+    // `inclusive`, equal to) it. Database sources only (a ledger replay re-reads lo..hi).
+    std::optional<cursor_bound> until;
+    std::optional<std::string> where;    // extra predicate in the source's dialect
     std::vector<std::string> order_by;   // columns, ascending (the cursor for incremental reads)
     std::optional<std::uint64_t> limit;  // rows in all
     // For sources without declared types (CSV, JSON Lines, HTTP): the types to decode columns

@@ -100,8 +100,8 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
     }
     p->store = std::move(*store);
     p->writer = std::make_unique<store::store_writer>(*p->store);
-    etl::register_builtin_task_kinds(p->kinds);
     connectors::register_builtin_connectors(p->connectors);
+    etl::register_builtin_task_kinds(p->kinds, &p->connectors);
 
     scheduler::engine_options engine_options;
     engine_options.instance_id = options.instance_id.empty() ? host_name() : options.instance_id;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "etl/copy_task.hpp"
 #include "etl/http_task.hpp"
 #include "etl/noop_task.hpp"
 #include "etl/shell_task.hpp"
@@ -47,7 +48,8 @@ std::vector<std::string> registry::types() const {
     return out;
 }
 
-void register_builtin_task_kinds(registry& kinds) {
+void register_builtin_task_kinds(registry& kinds,
+                                 const connectors::connector_registry* connectors) {
     kinds.add(std::string(config::to_string(config::task_type::noop)),
               [] { return std::make_unique<noop_task>(); });
     kinds.add(std::string(config::to_string(config::task_type::shell)),
@@ -58,6 +60,10 @@ void register_builtin_task_kinds(registry& kinds) {
               [] { return std::make_unique<http_task>(); });
     kinds.add(std::string(config::to_string(config::task_type::trigger_job)),
               [] { return std::make_unique<trigger_job_task>(); });
+    if (connectors != nullptr) {
+        kinds.add(std::string(config::to_string(config::task_type::copy)),
+                  [connectors] { return std::make_unique<copy_task>(*connectors); });
+    }
 }
 
 }  // namespace sluice::etl

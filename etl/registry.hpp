@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/connector_registry.hpp"
 #include "core/error.hpp"
 #include "scheduler/task_runner.hpp"
 
@@ -37,7 +38,9 @@ private:
     std::map<std::string, task_runner_factory, std::less<>> factories_;
 };
 
-// Registers noop, shell and sql (postgres, sqlite and mysql connections).
-void register_builtin_task_kinds(registry& kinds);
+// Registers noop, shell and sql (postgres, sqlite and mysql connections), and copy when
+// `connectors` is given (it must outlive the registry's runners).
+void register_builtin_task_kinds(registry& kinds,
+                                 const connectors::connector_registry* connectors = nullptr);
 
 }  // namespace sluice::etl

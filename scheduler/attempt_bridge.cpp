@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include <nlohmann/json.hpp>
+
 #include "scheduler/task_runner.hpp"
 
 namespace sluice::scheduler {
@@ -40,8 +42,48 @@ std::optional<attempt_stop_reason> attempt_stop::reason() const {
     return std::nullopt;
 }
 
+namespace {
+
+// The store's checkpoints through the request's functions.
+class request_checkpoints final : public checkpoint_access {
+public:
+    explicit request_checkpoints(const attempt_request& request) : request_(request) {}
+
+    core::result<std::optional<std::string>> get(std::string_view key) override {
+        if (!request_.get_checkpoint) {
+            return std::optional<std::string>();
+        }
+        return request_.get_checkpoint(key);
+    }
+    core::result<void> put(std::string_view key, std::string_view value_json) override {
+        if (!request_.put_checkpoint) {
+            return {};
+        }
+        return request_.put_checkpoint(key, value_json);
+    }
+
+private:
+    const attempt_request& request_;
+};
+
+std::string progress_json(const task_progress& p) {
+    nlohmann::json j{
+        {"rows_read", p.rows_read}, {"rows_written", p.rows_written},       {"bytes", p.bytes},
+        {"batches", p.batches},     {"rows_per_second", p.rows_per_second}, {"done", p.done}};
+    if (p.mark) {
+        j["mark"] = nlohmann::json::parse(*p.mark, nullptr, false);
+    }
+    if (p.lag_seconds) {
+        j["lag_seconds"] = *p.lag_seconds;
+    }
+    return j.dump();
+}
+
+}  // namespace
+
 attempt_result run_attempt(task_runner& runner, const attempt_request& request,
                            const attempt_stop& stop) {
+    request_checkpoints checkpoints(request);
     task_context context{
         .config = *request.config,
         .job = *request.job,
@@ -71,6 +113,13 @@ attempt_result run_attempt(task_runner& runner, const attempt_request& request,
                 }
             },
         .launcher = request.launcher,
+        .checkpoints = &checkpoints,
+        .on_progress =
+            [&request](const task_progress& progress) {
+                if (request.on_progress) {
+                    request.on_progress(progress_json(progress));
+                }
+            },
     };
     attempt_result result;
     task_outcome outcome;

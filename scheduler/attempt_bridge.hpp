@@ -73,6 +73,13 @@ struct attempt_request {
     std::function<void(std::string_view name, double value)> on_metric;
     // trigger_job: starts and follows child runs; owned by the engine.
     job_launcher* launcher = nullptr;
+    // The checkpoints of this (job, task) in the store, by key (blocking store calls).
+    std::function<core::result<std::optional<std::string>>(std::string_view key)> get_checkpoint;
+    std::function<core::result<void>(std::string_view key, std::string_view value_json)>
+        put_checkpoint;
+    // A progress report of a copy attempt as a JSON object (rows_read, rows_written, bytes,
+    // batches, mark, rows_per_second, lag_seconds, done).
+    std::function<void(std::string progress_json)> on_progress;
 };
 
 struct attempt_result {

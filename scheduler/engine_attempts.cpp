@@ -57,9 +57,20 @@ public:
         }
     }
     std::chrono::milliseconds flush_interval() const { return flush_interval_; }
+    // The last progress report of a copy (a JSON object), merged into the metrics.
+    void progress(const std::string& progress_json) {
+        std::lock_guard lock(mutex_);
+        progress_ = progress_json;
+    }
     std::string metrics_json() {
         std::lock_guard lock(mutex_);
         nlohmann::json j = nlohmann::json::object();
+        if (!progress_.empty()) {
+            nlohmann::json p = nlohmann::json::parse(progress_, nullptr, false);
+            if (p.is_object()) {
+                j = std::move(p);
+            }
+        }
         for (const auto& [k, v] : metrics_) {
             j[k] = v;
         }
@@ -67,7 +78,7 @@ public:
     }
     bool has_metrics() {
         std::lock_guard lock(mutex_);
-        return !metrics_.empty();
+        return !metrics_.empty() || !progress_.empty();
     }
 
 private:
@@ -94,6 +105,7 @@ private:
     std::mutex mutex_;
     std::vector<log_line> lines_;
     std::map<std::string, double> metrics_;
+    std::string progress_;
     std::chrono::steady_clock::time_point last_flush_;
 };
 
@@ -241,6 +253,37 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
         boost::asio::post(self->loop_, [self, e = std::move(e)]() mutable {
             if (!self->stopped_) {
                 e.at = self->now();  // the clock is read on the loop, like every other event
+                self->notify(e);
+            }
+        });
+    };
+    // Checkpoints of this (job, task): blocking store calls made on the worker thread, like
+    // list_variables below.
+    request->get_checkpoint = [self = shared_from_this(), job = job.spec->name,
+                               name = task.spec->name](std::string_view key) {
+        return self->deps_.store.get_checkpoint(job, name, key);
+    };
+    request->put_checkpoint = [self = shared_from_this(), job = job.spec->name,
+                               name = task.spec->name](std::string_view key,
+                                                       std::string_view value_json) {
+        return self->deps_.store.put_checkpoint(job, name, key, value_json,
+                                                self->deps_.clock.now());
+    };
+    // A copy's progress: kept as the attempt's metrics (the last report wins) and published as
+    // a task.progress event, like a metric.
+    request->on_progress = [sink, self = shared_from_this(), progress,
+                            try_number = task.try_number](std::string progress_json) {
+        sink->progress(progress_json);
+        nlohmann::json payload = nlohmann::json::parse(progress_json, nullptr, false);
+        if (!payload.is_object()) {
+            return;
+        }
+        payload["try"] = try_number;
+        new_event e = progress;
+        e.payload_json = payload.dump();
+        boost::asio::post(self->loop_, [self, e = std::move(e)]() mutable {
+            if (!self->stopped_) {
+                e.at = self->now();
                 self->notify(e);
             }
         });

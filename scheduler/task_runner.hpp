@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,30 @@ struct output_line {
     std::string text;
 };
 
+// The checkpoints of the attempt's own (job, task) in the run-state store (table checkpoints),
+// by key. The engine implements it; calls block on the store (runners call them on the worker
+// thread). The copy task mirrors its high-water mark here after the sink committed it.
+class checkpoint_access {
+public:
+    virtual ~checkpoint_access() = default;
+    virtual core::result<std::optional<std::string>> get(std::string_view key) = 0;
+    virtual core::result<void> put(std::string_view key, std::string_view value_json) = 0;
+};
+
+// Live progress of a data-moving attempt (copy), reported while it runs and once at the end.
+// The engine stores the last one on the task instance (metrics) and publishes each as a
+// `task.progress` event.
+struct task_progress {
+    std::uint64_t rows_read = 0;
+    std::uint64_t rows_written = 0;
+    std::uint64_t bytes = 0;  // cell bytes read
+    std::uint64_t batches = 0;
+    std::optional<std::string> mark;    // the high-water mark, JSON text
+    double rows_per_second = 0;         // written, over the attempt so far
+    std::optional<double> lag_seconds;  // source max cursor - mark (time cursors)
+    bool done = false;                  // the attempt's last report
+};
+
 // Everything one attempt may see. References stay valid for the duration of run().
 struct task_context {
     const config::sluice_config& config;
@@ -72,6 +97,10 @@ struct task_context {
     // no engine runs the attempt (unit tests of other kinds), and the trigger_job kind then
     // fails permanently.
     job_launcher* launcher = nullptr;
+    // The (job, task) checkpoints in the store; null when the host has no store (tests).
+    checkpoint_access* checkpoints = nullptr;
+    // Progress reports (throttled by the runner); thread-safe; empty = not observed.
+    std::function<void(const task_progress&)> on_progress = {};
 };
 
 // How an attempt ended. A failure carries its class: transient failures are retried per policy,

@@ -106,12 +106,43 @@ service_metrics::service_metrics()
       schedule_lateness_(core::histogram::seconds_buckets()),
       store_commit_(core::histogram::seconds_buckets()) {}
 
+void service_metrics::observe_progress(const scheduler::new_event& e,
+                                       const nlohmann::json& payload) {
+    if (!payload.contains("rows_written")) {
+        return;  // a task's own `::sluice metric`, not a copy's progress
+    }
+    const std::string job = e.job.value_or("");
+    const std::string task = e.task.value_or("");
+    const std::pair<std::int64_t, std::string> key{e.run ? e.run->value : 0, task};
+    const auto read = payload.value("rows_read", std::uint64_t{0});
+    const auto written = payload.value("rows_written", std::uint64_t{0});
+    auto& last = etl_reported_[key];
+    // A new attempt starts counting from zero again.
+    if (read < last.first || written < last.second) {
+        last = {0, 0};
+    }
+    etl_rows_total_.at({job, task, "read"}).add(read - last.first);
+    etl_rows_total_.at({job, task, "written"}).add(written - last.second);
+    last = {read, written};
+    if (payload.contains("lag_seconds") && payload["lag_seconds"].is_number()) {
+        etl_lag_seconds_.at({job, task})
+            .set(static_cast<std::int64_t>(payload["lag_seconds"].get<double>()));
+    }
+    if (payload.value("done", false)) {
+        etl_reported_.erase(key);
+    }
+}
+
 void service_metrics::observe(const scheduler::new_event& e) {
-    if (e.kind != "run.state" && e.kind != "task.state") {
+    if (e.kind != "run.state" && e.kind != "task.state" && e.kind != "task.progress") {
         return;
     }
     const auto payload = nlohmann::json::parse(e.payload_json, nullptr, false);
     if (!payload.is_object()) {
+        return;
+    }
+    if (e.kind == "task.progress") {
+        observe_progress(e, payload);
         return;
     }
     const std::string from = payload.value("from", "");
@@ -165,6 +196,18 @@ std::string service_metrics::render(const scheduler::engine_stats& stats) const 
     out << "sluice_running_tasks " << stats.running_tasks << '\n';
     header(out, "sluice_queued_tasks", "gauge", "Task instances waiting for a worker slot.");
     out << "sluice_queued_tasks " << stats.queued_tasks << '\n';
+
+    header(out, "sluice_etl_rows_total", "counter",
+           "Rows copy tasks read from sources and wrote to sinks, by job, task and direction.");
+    etl_rows_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_etl_rows_total" << labels({"job", "task", "direction"}, l) << ' '
+            << c.value() << '\n';
+    });
+    header(out, "sluice_etl_lag_seconds", "gauge",
+           "How far a copy task's mark is behind the source's newest cursor value, in seconds.");
+    etl_lag_seconds_.for_each([&](const core::label_values& l, const core::gauge& g) {
+        out << "sluice_etl_lag_seconds" << labels({"job", "task"}, l) << ' ' << g.value() << '\n';
+    });
 
     header(out, "sluice_http_requests_total", "counter",
            "API answers by method, route pattern and status.");

@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/metrics.hpp"
 #include "scheduler/engine.hpp"
 
@@ -32,6 +34,9 @@ public:
     std::string render(const scheduler::engine_stats& stats) const;
 
 private:
+    // A copy task's task.progress event: adds the rows since its previous report.
+    void observe_progress(const scheduler::new_event& e, const nlohmann::json& payload);
+
     core::family<core::counter> runs_total_;           // job, state
     core::family<core::counter> task_attempts_total_;  // job, task, state
     core::histogram task_duration_;
@@ -39,6 +44,13 @@ private:
     core::histogram store_commit_;
     core::family<core::counter> http_requests_total_;  // method, route, status
     core::gauge open_streams_;
+    // Copy tasks (task.progress events): rows moved and lag behind the source.
+    core::family<core::counter> etl_rows_total_;  // job, task, direction (read | written)
+    core::family<core::gauge> etl_lag_seconds_;   // job, task
+    // What the last progress report of each running copy attempt counted, keyed by
+    // (run, task): reports are cumulative per attempt, the counters add the difference.
+    std::map<std::pair<std::int64_t, std::string>, std::pair<std::uint64_t, std::uint64_t>>
+        etl_reported_;
     // When each running attempt started, keyed by (run, task); loop thread only.
     std::map<std::pair<std::int64_t, std::string>, core::time_point> attempt_started_;
 };

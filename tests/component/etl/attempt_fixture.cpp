@@ -28,7 +28,7 @@ temp_dir::~temp_dir() {
     std::filesystem::remove_all(path_, ec);
 }
 
-attempt_fixture::attempt_fixture(const std::string& yaml) {
+attempt_fixture::attempt_fixture(const std::string& yaml, const std::string& job_name) {
     auto loaded = config::load_string(yaml, (dir_.path() / "test.yaml").string(), {});
     if (!loaded.config) {
         std::string all;
@@ -38,7 +38,7 @@ attempt_fixture::attempt_fixture(const std::string& yaml) {
         FAIL("configuration does not load:\n" << yaml << "\n" << all);
     }
     config_ = std::move(*loaded.config);
-    const config::job_spec* job = config_.find_job("j");
+    const config::job_spec* job = config_.find_job(job_name);
     REQUIRE(job != nullptr);
     const config::task_spec* task = job->find_task("t");
     REQUIRE(task != nullptr);

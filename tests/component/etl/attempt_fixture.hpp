@@ -26,11 +26,11 @@ private:
     std::filesystem::path path_;
 };
 
-// One attempt of task "t" of job "j" from a YAML configuration whose base directory is a fresh
-// temp dir: the context, and the log lines and metrics the runner reported.
+// One attempt of task "t" of job `job` ("j" by default) from a YAML configuration whose base
+// directory is a fresh temp dir: the context, and the log lines and metrics the runner reported.
 class attempt_fixture {
 public:
-    explicit attempt_fixture(const std::string& yaml);
+    explicit attempt_fixture(const std::string& yaml, const std::string& job = "j");
 
     scheduler::task_context& context() { return *context_; }
     scheduler::stop_signal& stop() { return stop_; }

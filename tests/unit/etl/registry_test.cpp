@@ -18,6 +18,16 @@ TEST_CASE("registry: builtin kinds are registered explicitly", "[etl][registry]"
     CHECK(*runner != nullptr);
 }
 
+TEST_CASE("registry: copy is registered when the connectors are given", "[etl][registry]") {
+    connectors::connector_registry connectors;
+    etl::registry kinds;
+    etl::register_builtin_task_kinds(kinds, &connectors);
+    CHECK(kinds.types() == std::vector<std::string>{"copy", "noop", "shell", "sql"});
+    auto runner = kinds.create("copy");
+    REQUIRE(runner.has_value());
+    CHECK(*runner != nullptr);
+}
+
 TEST_CASE("registry: an unknown type names the known ones and duplicates are refused",
           "[etl][registry]") {
     etl::registry kinds;
