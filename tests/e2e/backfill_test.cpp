@@ -434,7 +434,7 @@ TEST_CASE("cli backfill: dry run table, --wait, list and show, exit codes",
                        "2025-03-01T03:00:00Z", "--order", "newest_first", "--dry-run"});
     INFO(dry.out << dry.err);
     CHECK(dry.exit_code == 0);
-    CHECK_THAT(dry.out, Contains("logical_time"));
+    CHECK_THAT(dry.out, Contains("LOGICAL_TIME"));
     CHECK_THAT(dry.out, Contains("2025-03-01T03:00:00Z"));
     CHECK_THAT(dry.out, Contains("3 run(s) would be created"));
     CHECK(dir.lines_of("done.txt").empty());
