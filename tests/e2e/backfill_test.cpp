@@ -198,8 +198,22 @@ TEST_CASE("backfill over HTTP runs each interval once in either order with its d
     CHECK(list["backfills"][0]["id"] == all);
     CHECK(body_of(http_call(d.port(), "GET", "/api/v1/backfills?job=manual_only"))["backfills"]
               .empty());
-    // The state changes were events (audit and SSE): created and finished, per backfill.
+    // Each backfill's state changes are stored events (and go out on the SSE stream): created
+    // and finished.
     CHECK_THAT(d.log(), Contains("backfill=" + std::to_string(all)));
+    json events;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    do {
+        events = body_of(http_call(d.port(), "GET", "/api/v1/events?kind=backfill.state&limit=100",
+                                   "", {{"Accept", "application/json"}}))["events"];
+    } while (events.size() < 6 && std::chrono::steady_clock::now() < deadline &&
+             (std::this_thread::sleep_for(50ms), true));
+    REQUIRE(events.size() == 6);
+    CHECK(events[0]["job"] == "hourly");
+    CHECK(events[0]["payload"]["backfill_id"] == newest);
+    CHECK(events[0]["payload"]["to"] == "running");
+    CHECK(events[5]["payload"]["from"] == "running");
+    CHECK(events[5]["payload"]["to"] == "success");
 }
 
 TEST_CASE("a backfill dry run lists the runs and creates nothing; bad requests are refused",
