@@ -48,6 +48,42 @@ std::size_t position_after(const std::vector<backfill_interval>& intervals, back
     return intervals.size();
 }
 
+// Re-reads a backfill whose step did not apply: its state, step count and cursor as stored. A
+// finished backfill is dropped; a running one continues after the stored cursor.
+void reload_backfill(engine::impl& engine, live_backfill& bf) {
+    bf.stepping = true;
+    const core::backfill_id id = bf.record.id;
+    engine.on_store(
+        [self = engine.shared_from_this(), id] { return self->deps_.store.get_backfill(id); },
+        [self = engine.shared_from_this(), id](core::result<std::optional<backfill_record>> r) {
+            auto it = self->backfills_.find(id);
+            if (it == self->backfills_.end()) {
+                return;
+            }
+            live_backfill& bf = it->second;
+            bf.stepping = false;
+            if (!r || !*r) {
+                self->log_->error("job={} backfill={}: could not re-read it: {}", bf.record.job,
+                                  id.value, r ? "it disappeared" : r.error().message);
+                self->retry_backfill_later(bf);
+                return;
+            }
+            const backfill_record& stored = **r;
+            if (is_terminal(stored.state)) {
+                self->backfills_.erase(it);
+                return;
+            }
+            bf.record.state = stored.state;
+            bf.record.steps = stored.steps;
+            bf.record.skipped = stored.skipped;
+            bf.record.cursor = stored.cursor;
+            bf.next = stored.cursor ? position_after(bf.intervals, bf.record.order,
+                                                     floor_seconds(*stored.cursor))
+                                    : 0;
+            self->pump_backfill(bf);
+        });
+}
+
 }  // namespace
 
 new_event engine::impl::backfill_event(const live_backfill& bf, std::string_view from,
@@ -285,9 +321,11 @@ void engine::impl::pump_backfill(live_backfill& bf) {
                 return;
             }
             if (!r->result.applied) {
-                // Paused or canceled meanwhile: that change updates this backfill itself.
+                // Paused or canceled meanwhile, or another instance took the step: re-read
+                // where the backfill stands and go on from there.
                 self->log_->debug("job={} backfill={}: step for {} not applied", job, id.value,
                                   tick);
+                reload_backfill(*self, bf);
                 return;
             }
             // Created while shutting down: it stays queued and the next start runs it.
