@@ -101,6 +101,24 @@ struct name_options {
     bool secret = false;
 };
 
+struct backfill_options {
+    std::string job;
+    std::string from;  // RFC 3339
+    std::string to;    // RFC 3339
+    std::string order = "oldest_first";
+    int max_active_runs = 1;
+    std::string reprocess = "none";
+    bool dry_run = false;
+    bool wait = false;  // poll until the backfill finishes; exit 0 only on success
+    int poll_ms = 500;
+};
+
+struct backfills_options {
+    std::string job;  // list: "" = every job
+    int limit = 50;
+    std::int64_t backfill_id = 0;
+};
+
 // `sluice trigger JOB`: POST /api/v1/jobs/{job}/runs, with --wait until the run finishes.
 int run_trigger(const client_options& client, const trigger_options& options);
 // `sluice runs list|show|cancel|retry` over HTTP.
@@ -108,6 +126,13 @@ int run_remote_runs_list(const client_options& client, const remote_runs_options
 int run_remote_runs_show(const client_options& client, const remote_runs_options& options);
 int run_remote_runs_action(const client_options& client, const remote_runs_options& options,
                            const std::string& action);
+// `sluice backfill JOB --from T1 --to T2`: POST /api/v1/jobs/{job}/backfills.
+int run_backfill(const client_options& client, const backfill_options& options);
+// `sluice backfills list|show|pause|resume|cancel`.
+int run_backfills_list(const client_options& client, const backfills_options& options);
+int run_backfills_show(const client_options& client, const backfills_options& options);
+int run_backfills_action(const client_options& client, const backfills_options& options,
+                         const std::string& action);
 // `sluice logs RUN TASK [-f]`.
 int run_logs(const client_options& client, const logs_options& options);
 // `sluice jobs list|pause|unpause`.

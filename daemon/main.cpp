@@ -1,5 +1,6 @@
 // The sluice executable: command line, logging setup and dispatch to the commands.
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -121,6 +122,52 @@ int main(int argc, char** argv) {
                             "The same key for the same job returns the same run");
     trigger_cmd->add_flag("--wait", trigger.wait,
                           "Wait until the run finishes; exit 0 only when it succeeded");
+
+    backfill_options backfill;
+    auto* backfill_cmd = app.add_subcommand(
+        "backfill", "Start a backfill: one run per schedule interval in [--from, --to)");
+    add_client(backfill_cmd, true);
+    backfill_cmd->add_option("job", backfill.job, "The job to backfill")->required();
+    backfill_cmd->add_option("--from", backfill.from, "Range start, RFC 3339 (inclusive)")
+        ->required();
+    backfill_cmd->add_option("--to", backfill.to, "Range end, RFC 3339 (exclusive)")->required();
+    backfill_cmd->add_option("--order", backfill.order, "oldest_first (default) or newest_first")
+        ->check(CLI::IsMember({"oldest_first", "newest_first"}));
+    backfill_cmd
+        ->add_option("--max-active-runs", backfill.max_active_runs,
+                     "Runs of this backfill active at once (default 1)")
+        ->check(CLI::Range(1, 64));
+    backfill_cmd
+        ->add_option("--reprocess", backfill.reprocess,
+                     "Intervals that already have a run: none (default: skip them), failed "
+                     "(rerun failed ones), all")
+        ->check(CLI::IsMember({"none", "failed", "all"}));
+    backfill_cmd->add_flag("--dry-run", backfill.dry_run,
+                           "List the runs it would create; create nothing");
+    backfill_cmd->add_flag("--wait", backfill.wait,
+                           "Wait until the backfill finishes; exit 0 only when it succeeded");
+
+    backfills_options backfills;
+    auto* backfills_cmd =
+        app.add_subcommand("backfills", "List, inspect, pause, resume and cancel backfills");
+    backfills_cmd->require_subcommand(1);
+    auto* backfills_list_cmd =
+        backfills_cmd->add_subcommand("list", "List backfills, newest first");
+    add_client(backfills_list_cmd, true);
+    backfills_list_cmd->add_option("--job", backfills.job, "Only this job");
+    backfills_list_cmd->add_option("--limit", backfills.limit, "At most this many")
+        ->check(CLI::Range(1, 500));
+    std::map<std::string, CLI::App*> backfill_actions;
+    for (const auto& [name, what] :
+         {std::pair<std::string, std::string>{"show", "Show a backfill's state and counts"},
+          {"pause", "Create no new runs (running ones finish)"},
+          {"resume", "Continue a paused backfill"},
+          {"cancel", "Stop a backfill and cancel its queued and running runs"}}) {
+        auto* cmd = backfills_cmd->add_subcommand(name, what);
+        add_client(cmd, true);
+        cmd->add_option("backfill_id", backfills.backfill_id, "Backfill id")->required();
+        backfill_actions[name] = cmd;
+    }
 
     runs_options runs;
     remote_runs_options remote_runs;
@@ -246,6 +293,18 @@ int main(int argc, char** argv) {
     }
     if (logs_cmd->parsed()) {
         return run_logs(client, logs);
+    }
+    if (backfill_cmd->parsed()) {
+        return run_backfill(client, backfill);
+    }
+    if (backfills_list_cmd->parsed()) {
+        return run_backfills_list(client, backfills);
+    }
+    for (const auto& [name, cmd] : backfill_actions) {
+        if (cmd->parsed()) {
+            return name == "show" ? run_backfills_show(client, backfills)
+                                  : run_backfills_action(client, backfills, name);
+        }
     }
     if (jobs_list_cmd->parsed()) {
         return run_jobs_list(client);

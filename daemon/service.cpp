@@ -106,6 +106,7 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
     scheduler::engine_options engine_options;
     engine_options.instance_id = options.instance_id.empty() ? host_name() : options.instance_id;
     engine_options.run_schedules = options.run_schedules;
+    engine_options.run_backfills = options.run_schedules;
     parts* raw = p.get();
     scheduler::engine_dependencies deps{
         config,

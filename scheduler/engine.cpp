@@ -10,6 +10,10 @@ void throw_exception_from_error(const trigger_error& e, const boost::source_loca
     throw std::runtime_error(e.message);
 }
 
+void throw_exception_from_error(const backfill_error& e, const boost::source_location&) {
+    throw std::runtime_error(e.message);
+}
+
 namespace {
 
 // Runs an async_ member and waits for its completion (never call from the loop thread).
@@ -110,6 +114,33 @@ void engine::async_jobs(std::function<void(std::vector<job_status>)> done) {
 
 std::vector<job_status> engine::jobs() {
     return wait_for<std::vector<job_status>>([&](auto done) { async_jobs(std::move(done)); });
+}
+
+void engine::async_create_backfill(backfill_request request,
+                                   std::function<void(backfill_result)> done) {
+    impl_->on_loop(
+        [i = impl_.get(), request = std::move(request), done = std::move(done)]() mutable {
+            i->create_backfill(std::move(request), std::move(done));
+        });
+}
+
+backfill_result engine::create_backfill(backfill_request request) {
+    return wait_for<backfill_result>(
+        [&](auto done) { async_create_backfill(std::move(request), std::move(done)); });
+}
+
+void engine::async_backfill_action(core::backfill_id id, backfill_action action, std::string actor,
+                                   std::function<void(core::result<run_op_status>)> done) {
+    impl_->on_loop(
+        [i = impl_.get(), id, action, actor = std::move(actor), done = std::move(done)]() mutable {
+            i->backfill_act(id, action, std::move(actor), std::move(done));
+        });
+}
+
+core::result<run_op_status> engine::backfill_action_now(core::backfill_id id,
+                                                        backfill_action action, std::string actor) {
+    return wait_for<core::result<run_op_status>>(
+        [&](auto done) { async_backfill_action(id, action, std::move(actor), std::move(done)); });
 }
 
 }  // namespace sluice::scheduler

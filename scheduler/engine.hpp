@@ -30,6 +30,7 @@
 #include "core/error.hpp"
 #include "core/ids.hpp"
 #include "scheduler/attempt_bridge.hpp"
+#include "scheduler/backfill.hpp"
 #include "scheduler/run_store.hpp"
 
 namespace boost::asio {
@@ -50,6 +51,8 @@ struct engine_dependencies {
     runner_resolver resolve_runner;
     const core::clock& clock;
     boost::asio::io_context& loop;
+    // Optional: what a backfill dry run shows per task (scheduler/backfill.hpp).
+    backfill_bounds_fn backfill_bounds = {};
 };
 
 struct engine_options {
@@ -70,6 +73,9 @@ struct engine_options {
     // False: no schedule timer and no catch-up; only manual triggers (and reconciled runs)
     // execute. `sluice run` uses this to run one job in the foreground.
     bool run_schedules = true;
+    // False: stored backfills are neither continued nor created here (`sluice run`, which
+    // must not drive a daemon's backfills); their runs still reconcile like any other.
+    bool run_backfills = true;
     // Overrides config.shutdown_grace when set (tests).
     std::optional<std::chrono::milliseconds> shutdown_grace;
     // Seeds retry jitter; nullopt = random.
@@ -128,6 +134,47 @@ struct reload_summary {
     // Settings that differ but apply only after a restart (workers, pools, shutdown_grace).
     std::vector<std::string> restart_needed;
 };
+
+// A backfill over [from, to) (scheduler/backfill.hpp, docs/etl.md "Backfills").
+struct backfill_request {
+    std::string job;
+    core::sys_seconds from{};
+    core::sys_seconds to{};
+    backfill_order order = backfill_order::oldest_first;
+    int max_active_runs = 1;  // 1..max_backfill_active_runs
+    reprocess_mode reprocess = reprocess_mode::none;
+    bool dry_run = false;  // list the runs it would create; create nothing
+    std::string actor = "api";
+};
+
+// One interval of a dry run.
+struct planned_backfill_run {
+    backfill_interval interval;
+    interval_status existing = interval_status::no_run;  // what the job's runs of it say
+    bool skip = false;                                   // the reprocess mode skips it
+    std::vector<task_read_bounds> bounds;                // from backfill_bounds, when bound
+};
+
+struct backfill_response {
+    std::optional<backfill_record> backfill;  // the backfill created (not a dry run)
+    std::vector<planned_backfill_run> runs;   // a dry run's intervals, in the backfill's order
+};
+
+// The HTTP layer maps unknown_job to 404, bad_request to 400, shutting_down to 409 and
+// store_failure to 503.
+enum class backfill_errc { unknown_job, bad_request, shutting_down, store_failure };
+
+struct backfill_error {
+    backfill_errc code = backfill_errc::store_failure;
+    std::string message;
+};
+
+[[noreturn]] void throw_exception_from_error(const backfill_error& e,
+                                             const boost::source_location& loc);
+
+using backfill_result = boost::system::result<backfill_response, backfill_error>;
+
+enum class backfill_action { pause, resume, cancel };
 
 // Counters read on the loop, for /metrics and /readyz.
 struct engine_stats {
@@ -212,6 +259,20 @@ public:
     // DAG, time zone or schedule is invalid or the store cannot register the jobs.
     void async_reconfigure(std::shared_ptr<const config::sluice_config> next,
                            std::function<void(core::result<reload_summary>)> done);
+    // Starts a backfill (or plans one, dry_run): its runs are created one interval at a time
+    // as its max_active_runs allow, below scheduled and manual runs in the dispatcher; it is
+    // persisted and continues after a restart. A paused job creates no backfill runs until it
+    // is unpaused. (engine_backfills.cpp)
+    void async_create_backfill(backfill_request request, std::function<void(backfill_result)> done);
+    backfill_result create_backfill(backfill_request request);
+    // pause: no new runs (running ones finish); resume: continue; cancel: no new runs, and the
+    // backfill's queued and running runs are canceled. not_found: no such backfill; conflict:
+    // it is finished, or already in the asked state. Returns the backfill's new state in
+    // `message` when ok.
+    void async_backfill_action(core::backfill_id id, backfill_action action, std::string actor,
+                               std::function<void(core::result<run_op_status>)> done);
+    core::result<run_op_status> backfill_action_now(core::backfill_id id, backfill_action action,
+                                                    std::string actor = "api");
 
     // Runs and task instances are read from the store directly (run_store::get_run, list_runs,
     // list_task_instances): those reads do not need the engine.

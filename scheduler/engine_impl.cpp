@@ -125,6 +125,7 @@ void engine::impl::stall(live_run& run, const std::string& why) {
     }
     run.job->active.erase(run.id);
     std::erase(run.job->waiting, run.id);
+    on_backfill_run_ended(run);
     job_entry& job = *run.job;
     const core::run_id id = run.id;
     runs_.erase(id);

@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "scheduler/backfill.hpp"
 #include "scheduler/cron_expression.hpp"
 #include "scheduler/dispatch_queue.hpp"
 #include "scheduler/engine.hpp"
@@ -74,7 +75,8 @@ struct job_entry {
     std::shared_ptr<const job_definition> definition;
     const config::job_spec* spec = nullptr;
     run_graph graph;
-    // Removed by a reload: no ticks, no triggers, not listed; kept while its runs finish.
+    // Removed by a reload: no ticks, no triggers, no backfill runs, not listed; the entry stays
+    // (runs and backfills point at it), and a reload that adds the job again reuses it.
     bool removed = false;
     std::optional<cron_expression> cron;  // nullopt: manual triggers only
     const date::time_zone* zone = nullptr;
@@ -120,6 +122,9 @@ struct live_run {
     job_entry* job = nullptr;  // limits and waiting lists; its definition may be newer
     std::shared_ptr<const job_definition> definition;  // what this run executes
     trigger_kind trigger = trigger_kind::manual;
+    // Backfill runs are started by their backfill (its own max_active_runs), outside the
+    // job's active/waiting lists, so a backfill never holds back or skips scheduled ticks.
+    std::optional<core::backfill_id> backfill;
     param_values params;
     std::optional<core::sys_seconds> logical_time;
     std::optional<core::sys_seconds> data_interval_start;
@@ -130,6 +135,18 @@ struct live_run {
     run_ending ending = run_ending::none;
     bool busy = false;                                    // the run's own transition is in flight
     std::unique_ptr<boost::asio::steady_timer> deadline;  // the job timeout
+};
+
+// A running or paused backfill (engine_backfills.cpp).
+struct live_backfill {
+    backfill_record record;  // as last committed (state, steps, skipped, cursor)
+    job_entry* job = nullptr;
+    std::vector<backfill_interval> intervals;  // in the backfill's order
+    std::size_t next = 0;                      // the next interval to deal with
+    std::set<core::run_id> active;             // its runs not yet finished
+    bool stepping = false;   // a step or a state change is in flight: nothing else acts on it
+    bool finishing = false;  // the final state is being written
+    std::unique_ptr<boost::asio::steady_timer> retry;  // after a failed store call
 };
 
 class engine::impl : public std::enable_shared_from_this<engine::impl> {
@@ -184,6 +201,9 @@ public:
     void fire_tick(job_entry& job, core::sys_seconds tick);
     void create_run(job_entry& job, new_run run, param_values params,
                     std::function<void(core::result<create_run_result>)> done);
+    // Registers a run the store just created (queued) and records its queued event.
+    live_run& adopt_created_run(job_entry& job, const new_run& nr, param_values params,
+                                core::run_id id, const std::vector<task_instance_record>& tasks);
     void trigger(trigger_request request, std::function<void(trigger_result)> done);
     void set_paused(std::string job, bool paused, std::string actor,
                     std::function<void(core::result<bool>)> done);
@@ -240,6 +260,22 @@ public:
                         std::function<void(core::result<run_op_status>)> done);
     engine_stats stats() const;
 
+    // ---- engine_backfills.cpp ----
+    void create_backfill(backfill_request request, std::function<void(backfill_result)> done);
+    void backfill_act(core::backfill_id id, backfill_action action, std::string actor,
+                      std::function<void(core::result<run_op_status>)> done);
+    // Startup: a stored backfill continues after its cursor (false: its job or schedule is gone).
+    bool adopt_backfill(const backfill_record& record);
+    // Creates (or skips) the next interval's run when the backfill has room; finishes it after
+    // the last interval's run ended.
+    void pump_backfill(live_backfill& bf);
+    void pump_job_backfills(const job_entry& job);
+    void on_backfill_run_ended(const live_run& run);
+    void finish_backfill(live_backfill& bf);
+    void retry_backfill_later(live_backfill& bf);
+    new_event backfill_event(const live_backfill& bf, std::string_view from, std::string_view to,
+                             const std::string& actor) const;
+
     // ---- engine_shutdown.cpp ----
     void shutdown(std::function<void()> done);
     void maybe_finish_shutdown();
@@ -263,6 +299,7 @@ public:
     std::shared_ptr<const config::sluice_config> current_config_;     // set by a reload
     std::set<std::pair<core::sys_seconds, std::string>> timer_heap_;  // (next fire, job)
     std::unordered_map<core::run_id, std::unique_ptr<live_run>> runs_;
+    std::map<core::backfill_id, live_backfill> backfills_;  // running or paused
     std::unordered_map<core::run_id, std::vector<std::function<void(core::result<run_record>)>>>
         waiters_;
 

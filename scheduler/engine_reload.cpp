@@ -189,9 +189,7 @@ void engine::impl::reconfigure(std::shared_ptr<const config::sluice_config> next
                     self->timer_heap_.erase({*job.next_fire, name});
                     job.next_fire.reset();
                 }
-                if (job.active.empty() && job.waiting.empty()) {
-                    self->jobs_.erase(name);
-                }
+                // The entry stays (flagged): runs, backfills and waiters may point at it.
             }
             for (auto& [name, plan] : *plans) {
                 auto [it, inserted] = self->jobs_.try_emplace(name);

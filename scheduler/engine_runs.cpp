@@ -348,6 +348,7 @@ void engine::impl::on_finish_written(core::run_id id, run_state final_state, boo
     if (job.active.erase(id) == 0) {
         std::erase(job.waiting, id);
     }
+    on_backfill_run_ended(*run);
     runs_.erase(id);
     auto waiters = waiters_.extract(id);
     if (!waiters.empty()) {

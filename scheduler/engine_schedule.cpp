@@ -163,46 +163,53 @@ void engine::impl::create_run(job_entry& job, new_run nr, param_values params,
                 done(r->result);
                 return;
             }
-            auto run = std::make_unique<live_run>();
-            run->id = r->result.id;
-            run->job = &job;
-            run->definition = job.definition;
-            run->trigger = shared_nr->trigger;
-            run->params = std::move(params);
-            auto secs = [](const std::optional<core::time_point>& p) {
-                return p ? std::optional(std::chrono::floor<std::chrono::seconds>(*p))
-                         : std::nullopt;
-            };
-            run->logical_time = secs(shared_nr->logical_time);
-            run->data_interval_start = secs(shared_nr->data_interval_start);
-            run->data_interval_end = secs(shared_nr->data_interval_end);
-            run->tasks.resize(job.graph.nodes().size());
-            for (const task_instance_record& ti : r->tasks) {
-                std::optional<std::size_t> node = job.graph.find(ti.task);
-                if (!node) {
-                    continue;
-                }
-                live_task& lt = run->tasks[*node];
-                lt.node = *node;
-                lt.spec = &job.spec->tasks[*node];
-                lt.id = ti.id;
-                lt.state = ti.state;
-                lt.max_tries = ti.max_tries;
-                lt.epoch = ti.lease_epoch;
-            }
-            live_run& lr = *run;
-            self->runs_.emplace(lr.id, std::move(run));
-            self->log_->info("job={} run={}: created ({})", job.spec->name, lr.id.value,
-                             to_string(lr.trigger));
-            // create_run committed the run itself; its event follows through the writer.
-            self->write({self->make_event("run.state", &lr, nullptr,
-                                          R"({"to":"queued","trigger":")" +
-                                              std::string(to_string(lr.trigger)) + "\"}")},
-                        [](bool, const std::vector<transition_outcome>&) {});
+            live_run& lr =
+                self->adopt_created_run(job, *shared_nr, std::move(params), r->result.id, r->tasks);
             job.waiting.push_back(lr.id);
             self->admit_runs(job);
             done(r->result);
         });
+}
+
+live_run& engine::impl::adopt_created_run(job_entry& job, const new_run& nr, param_values params,
+                                          core::run_id id,
+                                          const std::vector<task_instance_record>& tasks) {
+    auto run = std::make_unique<live_run>();
+    run->id = id;
+    run->job = &job;
+    run->definition = job.definition;
+    run->trigger = nr.trigger;
+    run->backfill = nr.backfill;
+    run->params = std::move(params);
+    auto secs = [](const std::optional<core::time_point>& p) {
+        return p ? std::optional(std::chrono::floor<std::chrono::seconds>(*p)) : std::nullopt;
+    };
+    run->logical_time = secs(nr.logical_time);
+    run->data_interval_start = secs(nr.data_interval_start);
+    run->data_interval_end = secs(nr.data_interval_end);
+    run->tasks.resize(job.graph.nodes().size());
+    for (const task_instance_record& ti : tasks) {
+        std::optional<std::size_t> node = job.graph.find(ti.task);
+        if (!node) {
+            continue;
+        }
+        live_task& lt = run->tasks[*node];
+        lt.node = *node;
+        lt.spec = &job.spec->tasks[*node];
+        lt.id = ti.id;
+        lt.state = ti.state;
+        lt.max_tries = ti.max_tries;
+        lt.epoch = ti.lease_epoch;
+    }
+    live_run& lr = *run;
+    runs_.emplace(lr.id, std::move(run));
+    log_->info("job={} run={}: created ({})", job.spec->name, lr.id.value, to_string(lr.trigger));
+    // The store committed the run itself; its event follows through the writer.
+    write(
+        {make_event("run.state", &lr, nullptr,
+                    R"({"to":"queued","trigger":")" + std::string(to_string(lr.trigger)) + "\"}")},
+        [](bool, const std::vector<transition_outcome>&) {});
+    return lr;
 }
 
 void engine::impl::trigger(trigger_request request, std::function<void(trigger_result)> done) {
@@ -282,6 +289,7 @@ void engine::impl::set_paused(std::string name, bool paused, std::string actor,
                  if (was_paused && !paused) {
                      self->plan_job_ticks(job, /*resuming=*/true);
                      self->arm_schedule_timer();
+                     self->pump_job_backfills(job);
                  } else if (paused && job.next_fire) {
                      self->timer_heap_.erase({*job.next_fire, name});
                      job.next_fire.reset();

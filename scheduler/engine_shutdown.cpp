@@ -27,6 +27,12 @@ void engine::impl::shutdown(std::function<void()> done) {
             }
         }
     }
+    // Backfills create no more runs; one waiting to retry a store call stops waiting.
+    for (auto& [id, bf] : backfills_) {
+        if (bf.retry) {
+            bf.retry->cancel();
+        }
+    }
     const auto grace = options_.shutdown_grace.value_or(
         std::chrono::duration_cast<std::chrono::milliseconds>(deps_.config.shutdown_grace));
     log_->info("scheduler shutting down: {} attempt(s) running, grace {} ms", attempts_running_,

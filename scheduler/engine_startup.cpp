@@ -80,6 +80,7 @@ struct engine::impl::loaded_state {
     };
     std::map<std::string, job_row> jobs;
     std::vector<std::pair<run_record, std::vector<task_instance_record>>> unfinished;
+    std::vector<backfill_record> backfills;  // running or paused
 };
 
 void engine::impl::start(std::function<void(core::result<void>)> done) {
@@ -105,6 +106,11 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             if (!registered) {
                 return registered.error();
             }
+            auto backfills = store.list_unfinished_backfills();
+            if (!backfills) {
+                return backfills.error();
+            }
+            loaded->backfills = std::move(*backfills);
             auto runs = store.list_unfinished_runs();
             if (!runs) {
                 return runs.error();
@@ -190,6 +196,12 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
         }
         jobs_.emplace(spec.name, std::move(job));
     }
+    // Backfills first: reconciling their runs counts them against the backfill's limit.
+    if (options_.run_backfills) {
+        for (const backfill_record& b : loaded.backfills) {
+            adopt_backfill(b);
+        }
+    }
     for (auto& [run, tasks] : loaded.unfinished) {
         reconcile(run, tasks);
     }
@@ -199,10 +211,15 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
         }
         admit_runs(job);
     }
+    for (auto& [id, bf] : backfills_) {
+        pump_backfill(bf);
+    }
     arm_schedule_timer();
     start_heartbeat();
-    log_->info("scheduler started: {} jobs, {} unfinished runs reconciled, instance={}",
-               jobs_.size(), loaded.unfinished.size(), options_.instance_id);
+    log_->info(
+        "scheduler started: {} jobs, {} unfinished runs reconciled, {} backfills continued, "
+        "instance={}",
+        jobs_.size(), loaded.unfinished.size(), backfills_.size(), options_.instance_id);
     return {};
 }
 
@@ -263,6 +280,7 @@ void engine::impl::reconcile(const run_record& record,
     run->job = &job;
     run->definition = job.definition;
     run->trigger = record.trigger;
+    run->backfill = record.backfill;
     auto params = params_from_json(record.params_json);
     run->params = params ? *params : param_values{};
     auto secs = [](const std::optional<core::time_point>& p) -> std::optional<core::sys_seconds> {
@@ -288,11 +306,21 @@ void engine::impl::reconcile(const run_record& record,
     }
     live_run& r = *run;
     runs_.emplace(record.id, std::move(run));
-    if (r.state == run_state::queued) {
+    if (r.backfill) {
+        // Started by its backfill, outside the job's max_active_runs (engine_backfills.cpp).
+        if (auto bf = backfills_.find(*r.backfill); bf != backfills_.end()) {
+            bf->second.active.insert(r.id);
+        }
+        if (r.state == run_state::queued) {
+            start_run(r);
+            return;
+        }
+    } else if (r.state == run_state::queued) {
         job.waiting.push_back(r.id);
         return;
+    } else {
+        job.active.insert(r.id);
     }
-    job.active.insert(r.id);
     if (job.spec->timeout && r.started_at) {
         r.deadline = std::make_unique<boost::asio::steady_timer>(loop_);
         r.deadline->expires_after(until(*r.started_at + *job.spec->timeout));

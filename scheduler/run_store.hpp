@@ -50,6 +50,21 @@ inline constexpr std::array<std::string_view, 3> trigger_kind_names = {"schedule
                                                                        "backfill"};
 inline constexpr std::array<std::string_view, 2> error_class_names = {"transient", "permanent"};
 
+// Backfills (scheduler/backfill.hpp): the order intervals are run in, which intervals that
+// already have a run get another one, and the backfill's own state.
+enum class backfill_order { oldest_first, newest_first };
+// none: only intervals without a run (or whose runs were all canceled); failed: those too, and
+// intervals whose runs failed or timed out (none succeeded); all: every interval. An interval
+// with a queued or running run is always skipped: one interval never runs twice at once.
+enum class reprocess_mode { none, failed, all };
+enum class backfill_state { running, paused, canceled, success, failed };
+
+inline constexpr std::array<std::string_view, 2> backfill_order_names = {"oldest_first",
+                                                                         "newest_first"};
+inline constexpr std::array<std::string_view, 3> reprocess_mode_names = {"none", "failed", "all"};
+inline constexpr std::array<std::string_view, 5> backfill_state_names = {
+    "running", "paused", "canceled", "success", "failed"};
+
 // The name arrays are indexed by the enum values: keep both in the same order.
 static_assert(run_state_names.size() == static_cast<std::size_t>(run_state::timed_out) + 1);
 static_assert(task_state_names.size() == static_cast<std::size_t>(task_state::canceled) + 1);
@@ -80,6 +95,15 @@ inline std::string_view to_string(trigger_kind k) {
 inline std::string_view to_string(core::error_class c) {
     return error_class_names[static_cast<int>(c)];
 }
+inline std::string_view to_string(backfill_order o) {
+    return backfill_order_names[static_cast<int>(o)];
+}
+inline std::string_view to_string(reprocess_mode m) {
+    return reprocess_mode_names[static_cast<int>(m)];
+}
+inline std::string_view to_string(backfill_state s) {
+    return backfill_state_names[static_cast<int>(s)];
+}
 
 inline std::optional<run_state> parse_run_state(std::string_view text) {
     return detail::parse_enum<run_state>(run_state_names, text);
@@ -93,6 +117,15 @@ inline std::optional<trigger_kind> parse_trigger_kind(std::string_view text) {
 inline std::optional<core::error_class> parse_error_class(std::string_view text) {
     return detail::parse_enum<core::error_class>(error_class_names, text);
 }
+inline std::optional<backfill_order> parse_backfill_order(std::string_view text) {
+    return detail::parse_enum<backfill_order>(backfill_order_names, text);
+}
+inline std::optional<reprocess_mode> parse_reprocess_mode(std::string_view text) {
+    return detail::parse_enum<reprocess_mode>(reprocess_mode_names, text);
+}
+inline std::optional<backfill_state> parse_backfill_state(std::string_view text) {
+    return detail::parse_enum<backfill_state>(backfill_state_names, text);
+}
 
 // A finished run never changes state again.
 inline bool is_terminal(run_state s) {
@@ -105,6 +138,11 @@ inline bool is_terminal(task_state s) {
            s == task_state::upstream_failed || s == task_state::canceled;
 }
 
+// A finished backfill never changes state again.
+inline bool is_terminal(backfill_state s) {
+    return s != backfill_state::running && s != backfill_state::paused;
+}
+
 // ---- run keys: one run per key, enforced by a unique index ----
 
 // "sched:JOB:2026-03-29T01:30:00Z": a scheduled tick creates at most one run.
@@ -115,6 +153,12 @@ inline std::string scheduled_run_key(std::string_view job, core::sys_seconds log
 // "manual:JOB:KEY": a manual trigger carrying an Idempotency-Key creates at most one run.
 inline std::string manual_run_key(std::string_view job, std::string_view idempotency_key) {
     return "manual:" + std::string(job) + ":" + std::string(idempotency_key);
+}
+
+// "backfill:ID:2026-03-29T01:30:00Z": a backfill creates at most one run per interval, also
+// when a step is replayed after a crash; distinct from the scheduled run of the same tick.
+inline std::string backfill_run_key(core::backfill_id id, core::sys_seconds logical_time) {
+    return "backfill:" + id.to_string() + ":" + core::format_rfc3339_utc(logical_time);
 }
 
 // "adhoc:JOB:<128 random bits>": a run that no other request can collide with.
@@ -248,6 +292,74 @@ struct instance_record {
     std::string info_json = "{}";
     core::time_point started_at;
     core::time_point heartbeat_at;
+};
+
+// ---- backfills ----
+
+struct new_backfill {
+    std::string job;
+    core::time_point range_start;
+    core::time_point range_end;
+    backfill_order order = backfill_order::oldest_first;
+    int max_active_runs = 1;
+    reprocess_mode reprocess = reprocess_mode::none;
+    std::int64_t planned = 0;  // intervals in the range when the backfill was created
+    std::string actor;
+    core::time_point created_at;
+};
+
+// A backfill's runs by state, counted from the runs table.
+struct backfill_run_counts {
+    std::int64_t created = 0;  // every run of the backfill
+    std::int64_t queued = 0;
+    std::int64_t running = 0;
+    std::int64_t succeeded = 0;
+    std::int64_t failed = 0;  // failed or timed_out
+    std::int64_t canceled = 0;
+};
+
+struct backfill_record {
+    core::backfill_id id;
+    std::string job;
+    core::time_point range_start;
+    core::time_point range_end;
+    backfill_order order = backfill_order::oldest_first;
+    int max_active_runs = 1;
+    reprocess_mode reprocess = reprocess_mode::none;
+    backfill_state state = backfill_state::running;
+    std::int64_t planned = 0;
+    // Intervals dealt with (run created or skipped), in the backfill's order; every step is
+    // fenced on it, so a replayed step cannot count twice.
+    std::int64_t steps = 0;
+    std::int64_t skipped = 0;
+    // The logical time of the newest step: where the backfill continues after a restart.
+    std::optional<core::time_point> cursor;
+    std::string actor;
+    core::time_point created_at;
+    core::time_point updated_at;
+    backfill_run_counts runs;
+};
+
+// One step: the interval whose logical time is `cursor` is dealt with, by creating `run`
+// (idempotent on its run_key) or by skipping it; applied only while the backfill is running and
+// has taken exactly `expected_steps` steps.
+struct backfill_step {
+    core::backfill_id backfill;
+    std::int64_t expected_steps = 0;
+    core::time_point cursor;
+    std::optional<new_run> run;  // nullopt: the interval is skipped
+    core::time_point at;
+};
+
+struct backfill_step_result {
+    bool applied = false;  // false: the backfill moved on or is no longer running
+    std::optional<create_run_result> run;
+};
+
+// Newest first.
+struct backfill_filter {
+    std::optional<std::string> job;
+    std::size_t limit = 50;
 };
 
 // ---- transitions: applied in batches, each one fenced ----
@@ -390,6 +502,58 @@ public:
     // False when the instance is not registered.
     virtual core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) = 0;
     virtual core::result<std::vector<instance_record>> list_instances() = 0;
+
+    // Backfills. The defaults refuse (permanent), for stores and fakes that keep none.
+    virtual core::result<core::backfill_id> create_backfill(const new_backfill& backfill);
+    // With its run counts.
+    virtual core::result<std::optional<backfill_record>> get_backfill(core::backfill_id id);
+    virtual core::result<std::vector<backfill_record>> list_backfills(
+        const backfill_filter& filter);
+    // Running and paused backfills, oldest first: what startup resumes.
+    virtual core::result<std::vector<backfill_record>> list_unfinished_backfills();
+    // Moves the backfill to `to` when it is in one of `from`; false otherwise.
+    virtual core::result<bool> set_backfill_state(core::backfill_id id,
+                                                  std::span<const backfill_state> from,
+                                                  backfill_state to, core::time_point at);
+    // Applies one step in one transaction (the run and the backfill's progress together).
+    virtual core::result<backfill_step_result> apply_backfill_step(const backfill_step& step);
+    // The runs of `job` whose logical time is in [first, last], by logical time then id: what
+    // reprocess decisions look at.
+    virtual core::result<std::vector<run_record>> list_runs_by_logical_time(std::string_view job,
+                                                                            core::time_point first,
+                                                                            core::time_point last);
 };
+
+namespace detail {
+inline core::error no_backfills() {
+    return core::error::permanent("this run store does not keep backfills");
+}
+}  // namespace detail
+
+inline core::result<core::backfill_id> run_store::create_backfill(const new_backfill&) {
+    return detail::no_backfills();
+}
+inline core::result<std::optional<backfill_record>> run_store::get_backfill(core::backfill_id) {
+    return detail::no_backfills();
+}
+inline core::result<std::vector<backfill_record>> run_store::list_backfills(
+    const backfill_filter&) {
+    return detail::no_backfills();
+}
+inline core::result<std::vector<backfill_record>> run_store::list_unfinished_backfills() {
+    return detail::no_backfills();
+}
+inline core::result<bool> run_store::set_backfill_state(core::backfill_id,
+                                                        std::span<const backfill_state>,
+                                                        backfill_state, core::time_point) {
+    return detail::no_backfills();
+}
+inline core::result<backfill_step_result> run_store::apply_backfill_step(const backfill_step&) {
+    return detail::no_backfills();
+}
+inline core::result<std::vector<run_record>> run_store::list_runs_by_logical_time(
+    std::string_view, core::time_point, core::time_point) {
+    return detail::no_backfills();
+}
 
 }  // namespace sluice::scheduler

@@ -157,6 +157,25 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         v2.statements.emplace_back("ALTER TABLE runs SET (fillfactor = 80)");
     }
     all.push_back(std::move(v2));
+    // Backfills (scheduler/backfill.hpp): the reprocess mode replaces the v1 boolean (kept,
+    // written as mode != none, for readers of v1), progress is columns the engine fences on,
+    // and runs are found by backfill (counts) and by logical time (reprocess decisions).
+    migration v3{3, "backfill progress", {}};
+    for (std::string_view ddl : {
+             std::string_view("ALTER TABLE backfills ADD COLUMN reprocess_mode TEXT NOT NULL "
+                              "DEFAULT 'none'"),
+             std::string_view("ALTER TABLE backfills ADD COLUMN planned BIGINT NOT NULL DEFAULT 0"),
+             std::string_view("ALTER TABLE backfills ADD COLUMN steps BIGINT NOT NULL DEFAULT 0"),
+             std::string_view("ALTER TABLE backfills ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0"),
+             std::string_view("ALTER TABLE backfills ADD COLUMN cursor_time BIGINT"),
+             std::string_view("ALTER TABLE backfills ADD COLUMN actor TEXT NOT NULL DEFAULT ''"),
+             std::string_view("CREATE INDEX backfills_job_id ON backfills (job, id)"),
+             std::string_view("CREATE INDEX runs_backfill_id ON runs (backfill_id)"),
+             std::string_view("CREATE INDEX runs_job_logical_time ON runs (job, logical_time)"),
+         }) {
+        v3.statements.emplace_back(ddl);
+    }
+    all.push_back(std::move(v3));
     // A run changes state twice on the dispatch hot path; with `state` indexed, each change was a
     // new row version plus an entry in every index of runs (PostgreSQL cannot update in place
     // when an indexed column changes), ten times the cost of the in-place update. What reads runs

@@ -172,41 +172,51 @@ core::result<std::vector<job_record>> sql_run_store::list_jobs() {
 
 // ---- runs ----
 
+create_run_result detail::insert_run(sql_tx& tx, const new_run& run) {
+    sql_value backfill = opt_int(run.backfill ? std::optional(run.backfill->value) : std::nullopt);
+    auto inserted = tx.exec(
+        "INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
+        "data_interval_start, data_interval_end, backfill_id, state, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) "
+        "ON CONFLICT (run_key) DO NOTHING RETURNING id",
+        {run.job, run.run_key, text(to_string(run.trigger)), run.params_json,
+         opt_micros(run.logical_time), opt_micros(run.data_interval_start),
+         opt_micros(run.data_interval_end), backfill, to_micros(run.created_at)});
+    if (inserted.rows.empty()) {
+        // The key is taken (by an earlier or a concurrent, now committed, transaction).
+        auto existing = tx.exec("SELECT id FROM runs WHERE run_key = $1", {run.run_key});
+        if (existing.rows.empty()) {
+            corrupt("run_key '" + run.run_key + "' conflicted but no run holds it");
+        }
+        return create_run_result{core::run_id{row_reader(existing.rows[0]).integer()}, false};
+    }
+    core::run_id id{row_reader(inserted.rows[0]).integer()};
+    for (const new_task_instance& task : run.tasks) {
+        tx.exec(
+            "INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
+            "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}')",
+            {id.value, run.job, task.task, std::int64_t{task.max_tries}});
+    }
+    if (run.trigger == trigger_kind::scheduled && run.logical_time) {
+        tx.exec(
+            "UPDATE jobs SET last_scheduled_tick = $1 WHERE name = $2 AND "
+            "(last_scheduled_tick IS NULL OR last_scheduled_tick < $1)",
+            {to_micros(*run.logical_time), run.job});
+    }
+    return create_run_result{id, true};
+}
+
 core::result<create_run_result> sql_run_store::create_run(const new_run& run) {
-    return transact<create_run_result>(tx_mode::write, [&](sql_tx& tx) {
-        sql_value backfill =
-            opt_int(run.backfill ? std::optional(run.backfill->value) : std::nullopt);
-        auto inserted = tx.exec(
-            "INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
-            "data_interval_start, data_interval_end, backfill_id, state, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) "
-            "ON CONFLICT (run_key) DO NOTHING RETURNING id",
-            {run.job, run.run_key, text(to_string(run.trigger)), run.params_json,
-             opt_micros(run.logical_time), opt_micros(run.data_interval_start),
-             opt_micros(run.data_interval_end), backfill, to_micros(run.created_at)});
-        if (inserted.rows.empty()) {
-            // The key is taken (by an earlier or a concurrent, now committed, transaction).
-            auto existing = tx.exec("SELECT id FROM runs WHERE run_key = $1", {run.run_key});
-            if (existing.rows.empty()) {
-                corrupt("run_key '" + run.run_key + "' conflicted but no run holds it");
-            }
-            return create_run_result{core::run_id{row_reader(existing.rows[0]).integer()}, false};
-        }
-        core::run_id id{row_reader(inserted.rows[0]).integer()};
-        for (const new_task_instance& task : run.tasks) {
-            tx.exec(
-                "INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
-                "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}')",
-                {id.value, run.job, task.task, std::int64_t{task.max_tries}});
-        }
-        if (run.trigger == trigger_kind::scheduled && run.logical_time) {
-            tx.exec(
-                "UPDATE jobs SET last_scheduled_tick = $1 WHERE name = $2 AND "
-                "(last_scheduled_tick IS NULL OR last_scheduled_tick < $1)",
-                {to_micros(*run.logical_time), run.job});
-        }
-        return create_run_result{id, true};
-    });
+    return transact<create_run_result>(tx_mode::write,
+                                       [&](sql_tx& tx) { return detail::insert_run(tx, run); });
+}
+
+run_record detail::read_run_row(const sql_row& row) {
+    return read_run(row);
+}
+
+std::string_view detail::run_select_columns() {
+    return run_columns;
 }
 
 core::result<std::optional<run_record>> sql_run_store::get_run(core::run_id id) {

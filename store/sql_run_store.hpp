@@ -66,6 +66,22 @@ public:
     core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) override;
     core::result<std::vector<scheduler::instance_record>> list_instances() override;
 
+    // sql_run_store_backfills.cpp
+    core::result<core::backfill_id> create_backfill(const scheduler::new_backfill& b) override;
+    core::result<std::optional<scheduler::backfill_record>> get_backfill(
+        core::backfill_id id) override;
+    core::result<std::vector<scheduler::backfill_record>> list_backfills(
+        const scheduler::backfill_filter& filter) override;
+    core::result<std::vector<scheduler::backfill_record>> list_unfinished_backfills() override;
+    core::result<bool> set_backfill_state(core::backfill_id id,
+                                          std::span<const scheduler::backfill_state> from,
+                                          scheduler::backfill_state to,
+                                          core::time_point at) override;
+    core::result<scheduler::backfill_step_result> apply_backfill_step(
+        const scheduler::backfill_step& step) override;
+    core::result<std::vector<scheduler::run_record>> list_runs_by_logical_time(
+        std::string_view job, core::time_point first, core::time_point last) override;
+
 private:
     // Runs body in one transaction and returns what it produced.
     template <class T, class Body>
@@ -77,6 +93,12 @@ private:
 namespace detail {
 // Appends one event inside an open transaction (shared by append_event and apply); returns its id.
 std::int64_t insert_event(sql_tx& tx, const scheduler::new_event& event);
+// Inserts a run and its pending task instances inside an open transaction, idempotent on
+// run_key (shared by create_run and apply_backfill_step).
+scheduler::create_run_result insert_run(sql_tx& tx, const scheduler::new_run& run);
+// The runs table's columns as read_run_row expects them, and the reader.
+std::string_view run_select_columns();
+scheduler::run_record read_run_row(const sql_row& row);
 }  // namespace detail
 
 template <class T, class Body>

@@ -62,6 +62,7 @@ nlohmann::json run_json(const scheduler::run_record& r) {
         {"logical_time", time_json(r.logical_time)},
         {"data_interval_start", time_json(r.data_interval_start)},
         {"data_interval_end", time_json(r.data_interval_end)},
+        {"backfill_id", r.backfill ? nlohmann::json(r.backfill->value) : nlohmann::json(nullptr)},
         {"created_at", time_json(r.created_at)},
         {"started_at", time_json(r.started_at)},
         {"finished_at", time_json(r.finished_at)},
@@ -254,6 +255,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_run_routes();
     impl_->add_stream_routes();
     impl_->add_variable_routes();
+    impl_->add_backfill_routes();
 }
 
 api::~api() {
