@@ -1,14 +1,17 @@
 #include <csignal>
 #include <fstream>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "config/loader.hpp"
+#include "core/clock.hpp"
 #include "core/logging.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
+#include "daemon/notify/notifier.hpp"
 #include "daemon/schedule_checker.hpp"
 #include "daemon/service.hpp"
 #include "daemon/systemd_notifier.hpp"
@@ -74,6 +77,26 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
     }
 }
 
+// Where links in notifications point: server.public_url, else the address we listen on (a
+// wildcard address replaced by the host name).
+std::string link_base(const config::server_spec& server, std::uint16_t port) {
+    std::string base = server.public_url;
+    if (base.empty()) {
+        std::string host = server.host;
+        if (host == "0.0.0.0" || host == "::") {
+            char buf[256] = {};
+            host = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0' ? buf : "localhost";
+        } else if (host.find(':') != std::string::npos) {
+            host = "[" + host + "]";
+        }
+        base = "http://" + host + ":" + std::to_string(port);
+    }
+    while (base.ends_with('/')) {
+        base.pop_back();
+    }
+    return base;
+}
+
 }  // namespace
 
 int run_serve(const serve_options& options) {
@@ -95,7 +118,6 @@ int run_serve(const serve_options& options) {
     auto& engine = (*svc)->engine();
 
     web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop});
-    engine.set_event_observer([&api](const scheduler::new_event& e) { api.publish(e); });
     (*svc)->set_store_commit_observer(
         [&api](double seconds) { api.observe_store_commit(seconds); });
     web::http_server server(loop, limits_of(cfg->server),
@@ -108,6 +130,23 @@ int run_serve(const serve_options& options) {
         return exit_invalid;
     }
     log->info("listening on {}", *bound);
+    // After listen: links in notifications name the port actually bound.
+    const core::system_clock clock;
+    notify::notifier notifier_of_runs(notify::notifier_dependencies{
+        .config = *cfg,
+        .store = (*svc)->store(),
+        .clock = clock,
+        .loop = loop,
+        .link_base = link_base(cfg->server, server.port()),
+        .count = [&api](
+                     std::string_view channel, std::string_view event,
+                     std::string_view result) { api.observe_notification(channel, event, result); },
+        .sla_missed = [&api](const std::string& job) { api.observe_sla_miss(job); },
+    });
+    engine.set_event_observer([&api, &notifier_of_runs](const scheduler::new_event& e) {
+        api.publish(e);
+        notifier_of_runs.observe(e);
+    });
     if (!options.port_file.empty() && !write_port_file(options.port_file, server.port())) {
         log->critical("cannot write the port file {}", options.port_file);
         return exit_invalid;
@@ -164,6 +203,7 @@ int run_serve(const serve_options& options) {
             return;
         }
         api.set_started();
+        notifier_of_runs.start();
         // Store, scheduler and HTTP are up: systemd may start what depends on us.
         notifier.ready();
         serving = true;

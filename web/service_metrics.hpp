@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "core/metrics.hpp"
@@ -25,6 +26,15 @@ public:
     void observe_request(const std::string& method, const std::string& route, int status) {
         http_requests_total_.at({method, route, std::to_string(status)}).add();
     }
+    // Any thread: one notification's outcome on one channel ("webhook", "email"): delivered,
+    // failed (tries used up or refused) or dropped (queue full).
+    void observe_notification(std::string_view channel, std::string_view event,
+                              std::string_view result) {
+        notifications_total_.at({std::string(channel), std::string(event), std::string(result)})
+            .add();
+    }
+    // Any thread: a run of `job` was not finished at its SLA deadline.
+    void observe_sla_miss(const std::string& job) { sla_misses_total_.at({job}).add(); }
     // Loop thread: event streams open now.
     void set_open_streams(std::size_t n) { open_streams_.set(static_cast<std::int64_t>(n)); }
 
@@ -39,6 +49,8 @@ private:
     core::histogram store_commit_;
     core::family<core::counter> http_requests_total_;  // method, route, status
     core::gauge open_streams_;
+    core::family<core::counter> notifications_total_;  // channel, event, result
+    core::family<core::counter> sla_misses_total_;     // job
     // When each running attempt started, keyed by (run, task); loop thread only.
     std::map<std::pair<std::int64_t, std::string>, core::time_point> attempt_started_;
 };
