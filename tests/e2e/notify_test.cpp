@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/time.hpp"
 #include "daemon_process.hpp"
 #include "http_api_support.hpp"
 #include "http_client.hpp"
@@ -388,4 +389,32 @@ TEST_CASE("notify: email goes through the sendmail interface with To, Subject an
                            "sluice_notifications_total{channel=\"email\",event="
                            "\"failure\",result=\"delivered\"} 1"),
                Contains("channel=\"email\",event=\"failure\",result=\"delivered\"} 1"));
+}
+
+TEST_CASE("notify: a scheduled run's SLA counts from its logical time", "[e2e][notify]") {
+    webhook_receiver receiver;
+    http_daemon d(notify_config(R"(  ticking:
+    schedule: "* * * * * *"
+    catchup: none
+    concurrency: forbid
+    sla: 1s
+    notify: {on: [sla_miss], webhook: ")" +
+                                webhook_url(receiver) + R"("}
+    tasks:
+      crawl: {type: shell, command: 'sleep 3'}
+)"));
+    REQUIRE(d.port() != 0);
+    const auto got = receiver.wait_for(1, 15s);
+    REQUIRE(got.size() >= 1);
+    const json b = only_body(got.front());
+    INFO(b.dump());
+    CHECK(b["event"] == "sla_miss");
+    CHECK(b["run"]["trigger"] == "scheduled");
+    REQUIRE(b["run"]["logical_time"].is_string());
+    const auto logical = sluice::core::parse_rfc3339(b["run"]["logical_time"].get<std::string>());
+    const auto deadline = sluice::core::parse_rfc3339(b["sla_deadline"].get<std::string>());
+    REQUIRE(logical.has_value());
+    REQUIRE(deadline.has_value());
+    CHECK(*deadline - *logical == 1s);
+    CHECK_THAT(b["text"].get<std::string>(), Contains("after its scheduled time"));
 }
