@@ -258,7 +258,7 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
         return cfg;
     }
     top.allow({"server", "store", "workers", "shutdown_grace", "pools", "defaults", "connections",
-               "jobs"});
+               "jobs", "notifications"});
     if (const map_entry* e = top.entry("server")) {
         cfg.server = decode_server(ctx, *e);
     }
@@ -282,6 +282,9 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
     }
     if (const map_entry* e = top.entry("defaults")) {
         decode_defaults(ctx, *e, scope);
+    }
+    if (const map_entry* e = top.entry("notifications")) {
+        cfg.notifications = decode_notifications(ctx, *e);
     }
     if (const map_entry* e = top.entry("connections")) {
         cfg.connections = decode_connections(ctx, *e, scope);

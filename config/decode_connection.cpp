@@ -54,6 +54,30 @@ retry_overrides decode_retries(decode_context& ctx, const map_entry& e) {
     return r;
 }
 
+namespace {
+
+// One plain address such as oncall@example.com. It is handed to sendmail in a header: nothing
+// that could start a header or a second address.
+std::optional<std::string> mail_address(decode_context& ctx, const node& v, std::string_view what) {
+    auto address = ctx.scalar(v, what);
+    if (!address) {
+        return std::nullopt;
+    }
+    const std::string& a = address->text;
+    const auto at = a.find('@');
+    const bool plain = a.find_first_of(" \t\r\n<>,;\"'") == std::string::npos;
+    if (at == std::string::npos || at == 0 || at + 1 >= a.size() || !plain ||
+        a.find('@', at + 1) != std::string::npos) {
+        ctx.error(v.pos, "invalid email address " + decode_context::show(*address) + " for '" +
+                             std::string(what) +
+                             "': expected one address such as oncall@example.com");
+        return std::nullopt;
+    }
+    return a;
+}
+
+}  // namespace
+
 notify_spec decode_notify(decode_context& ctx, const map_entry& e) {
     notify_spec n;
     map_reader m(ctx, e.value, "'notify'", e.key_pos);
@@ -95,23 +119,50 @@ notify_spec decode_notify(decode_context& ctx, const map_entry& e) {
         }
     }
     if (const node* v = m.get("email")) {
-        if (auto address = ctx.scalar(*v, "email")) {
-            const std::string& a = address->text;
-            const auto at = a.find('@');
-            // Handed to sendmail: nothing that could start a header or a second address.
-            const bool plain = a.find_first_of(" \t\r\n<>,;\"'") == std::string::npos;
-            if (at == std::string::npos || at == 0 || at + 1 >= a.size() || !plain ||
-                a.find('@', at + 1) != std::string::npos) {
-                ctx.error(v->pos, "invalid email address " + decode_context::show(*address) +
-                                      " for 'email': expected one address such as "
-                                      "oncall@example.com");
-            } else {
-                n.email = a;
-            }
+        if (auto address = mail_address(ctx, *v, "email")) {
+            n.email = *address;
         }
     }
     if (m.get("webhook") == nullptr && m.get("email") == nullptr) {
         ctx.error(e.key_pos, "'notify' needs a 'webhook' or an 'email' (or both)");
+    }
+    return n;
+}
+
+notifications_spec decode_notifications(decode_context& ctx, const map_entry& e) {
+    notifications_spec n;
+    map_reader m(ctx, e.value, "'notifications'", e.key_pos);
+    if (!m.valid()) {
+        return n;
+    }
+    m.allow({"sendmail", "from", "max_attempts", "retry_delay", "max_retry_delay", "timeout",
+             "queue_limit"});
+    if (const node* v = m.get("sendmail")) {
+        if (auto program = ctx.nonempty_string(*v, "sendmail")) {
+            n.sendmail = std::filesystem::path(*program).is_absolute()
+                             ? std::filesystem::path(*program)
+                             : ctx.base_dir(*v) / *program;
+        }
+    }
+    if (const node* v = m.get("from")) {
+        if (auto address = mail_address(ctx, *v, "from")) {
+            n.from = *address;
+        }
+    }
+    if (const node* v = m.get("max_attempts")) {
+        n.max_attempts = ctx.small_integer(*v, "max_attempts", 1, 100).value_or(n.max_attempts);
+    }
+    if (const node* v = m.get("retry_delay")) {
+        n.retry_delay = ctx.duration(*v, "retry_delay").value_or(n.retry_delay);
+    }
+    if (const node* v = m.get("max_retry_delay")) {
+        n.max_retry_delay = ctx.duration(*v, "max_retry_delay").value_or(n.max_retry_delay);
+    }
+    if (const node* v = m.get("timeout")) {
+        n.timeout = ctx.duration(*v, "timeout", core::duration{1}).value_or(n.timeout);
+    }
+    if (const node* v = m.get("queue_limit")) {
+        n.queue_limit = ctx.small_integer(*v, "queue_limit", 1, 1'000'000).value_or(n.queue_limit);
     }
     return n;
 }

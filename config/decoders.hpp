@@ -51,6 +51,7 @@ std::map<std::string, connection_spec> decode_connections(decode_context& ctx, c
                                                           decode_scope& scope);
 retry_overrides decode_retries(decode_context& ctx, const map_entry& e);
 notify_spec decode_notify(decode_context& ctx, const map_entry& e);
+notifications_spec decode_notifications(decode_context& ctx, const map_entry& e);
 // Validates an IANA zone name; the error carries a did-you-mean over the tz database.
 bool check_time_zone(decode_context& ctx, const node& n, const std::string& zone);
 

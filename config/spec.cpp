@@ -104,4 +104,25 @@ const job_spec* sluice_config::find_job(std::string_view job_name) const {
     return nullptr;
 }
 
+std::string redact_webhook_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) {
+        return "***";
+    }
+    const std::size_t host_begin = scheme_end + 3;
+    std::size_t host_end = url.find_first_of("/?#", host_begin);
+    if (host_end == std::string_view::npos) {
+        host_end = url.size();
+    }
+    std::string_view authority = url.substr(host_begin, host_end - host_begin);
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+        authority = authority.substr(at + 1);  // user:password never shown
+    }
+    std::string out = std::string(url.substr(0, host_begin)) + std::string(authority);
+    if (host_end < url.size()) {
+        out += "/***";
+    }
+    return out;
+}
+
 }  // namespace sluice::config

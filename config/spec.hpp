@@ -58,6 +58,10 @@ bool is_database(connection_type t);
 // query parameter with "***"; anything else is returned unchanged.
 std::string redact_url(std::string_view url);
 
+// "https://hooks.example.com/***": what logs and the API show of a notification webhook URL,
+// whose path and query often hold a secret token (Slack's do). User info is dropped too.
+std::string redact_webhook_url(std::string_view url);
+
 // Where a job or task was defined, for messages at run time ("defined at jobs.yaml:12:5").
 struct source_position {
     std::string file;
@@ -119,6 +123,19 @@ struct notify_spec {
     std::optional<std::string> email;
 
     bool operator==(const notify_spec&) const = default;
+};
+
+// How notifications are delivered, for every job (docs/configuration.md#notifications).
+struct notifications_spec {
+    std::filesystem::path sendmail = "/usr/sbin/sendmail";  // run as `PROGRAM -t -i`
+    std::string from;                 // From: of mails; "" = sluice@<host name>
+    int max_attempts = 5;             // deliveries tried per notification and channel
+    core::duration retry_delay = 2s;  // before the second try; doubled after each failed try
+    core::duration max_retry_delay = 1min;
+    core::duration timeout = 10s;  // one try: an HTTP request or a sendmail run
+    int queue_limit = 1000;        // notifications waiting for delivery; more are dropped
+
+    bool operator==(const notifications_spec&) const = default;
 };
 
 struct defaults_spec {
@@ -301,6 +318,7 @@ struct sluice_config {
     core::duration shutdown_grace = 30s;
     std::map<std::string, int> pools;  // name -> slots
     defaults_spec defaults;
+    notifications_spec notifications;
     std::map<std::string, connection_spec> connections;
     std::vector<job_spec> jobs;                // in file order
     std::string environment;                   // the overlay merged, "" = none

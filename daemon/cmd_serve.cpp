@@ -1,14 +1,17 @@
 #include <csignal>
 #include <fstream>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "config/loader.hpp"
+#include "core/clock.hpp"
 #include "core/logging.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
+#include "daemon/notify/notifier.hpp"
 #include "daemon/schedule_checker.hpp"
 #include "daemon/service.hpp"
 #include "daemon/systemd_notifier.hpp"
@@ -63,6 +66,9 @@ std::vector<std::string> restart_only_changes(const config::sluice_config& runni
     if (running.store != next.store) {
         changed.emplace_back("store");
     }
+    if (running.notifications != next.notifications) {
+        changed.emplace_back("notifications");
+    }
     return changed;
 }
 
@@ -82,7 +88,7 @@ std::string joined(const std::vector<std::string>& names) {
 // repeat). The file is small and local; reading it on the loop once per SIGHUP is a bounded
 // stall. `running` is the configuration in effect, replaced on success.
 void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce,
-                   scheduler::engine& engine, web::api& api,
+                   scheduler::engine& engine, web::api& api, notify::notifier& runs_notifier,
                    std::shared_ptr<const config::sluice_config>& running) {
     const auto log = core::component_logger("daemon");
     if (announce) {
@@ -111,25 +117,46 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
         log->error("reload: {}; keeping the running config", policy.error().message);
         return finish();
     }
-    engine.async_reconfigure(
-        next, [log, next, finish, &api, &running](core::result<scheduler::reload_summary> r) {
-            if (!r) {
-                log->error("reload: {}; keeping the running config", r.error().message);
-                return finish();
-            }
-            api.reconfigure(next);
-            std::vector<std::string> restart = r->restart_needed;
-            for (auto& s : restart_only_changes(*running, *next)) {
-                restart.push_back(std::move(s));
-            }
-            running = next;
-            log->info("reload: applied ({} job(s): {} added, {} changed, {} removed)",
-                      next->jobs.size(), r->added.size(), r->changed.size(), r->removed.size());
-            if (!restart.empty()) {
-                log->warn("reload: changes to {} take effect after a restart", joined(restart));
-            }
-            finish();
-        });
+    engine.async_reconfigure(next, [log, next, finish, &api, &runs_notifier,
+                                    &running](core::result<scheduler::reload_summary> r) {
+        if (!r) {
+            log->error("reload: {}; keeping the running config", r.error().message);
+            return finish();
+        }
+        api.reconfigure(next);
+        runs_notifier.reconfigure(next);
+        std::vector<std::string> restart = r->restart_needed;
+        for (auto& s : restart_only_changes(*running, *next)) {
+            restart.push_back(std::move(s));
+        }
+        running = next;
+        log->info("reload: applied ({} job(s): {} added, {} changed, {} removed)",
+                  next->jobs.size(), r->added.size(), r->changed.size(), r->removed.size());
+        if (!restart.empty()) {
+            log->warn("reload: changes to {} take effect after a restart", joined(restart));
+        }
+        finish();
+    });
+}
+
+// Where links in notifications point: server.public_url, else the address we listen on (a
+// wildcard address replaced by the host name).
+std::string link_base(const config::server_spec& server, std::uint16_t port) {
+    std::string base = server.public_url;
+    if (base.empty()) {
+        std::string host = server.host;
+        if (host == "0.0.0.0" || host == "::") {
+            char buf[256] = {};
+            host = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0' ? buf : "localhost";
+        } else if (host.find(':') != std::string::npos) {
+            host = "[" + host + "]";
+        }
+        base = "http://" + host + ":" + std::to_string(port);
+    }
+    while (base.ends_with('/')) {
+        base.pop_back();
+    }
+    return base;
 }
 
 }  // namespace
@@ -155,7 +182,6 @@ int run_serve(const serve_options& options) {
     web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop});
     // The configuration in effect: the startup one (owned below) until a reload replaces it.
     std::shared_ptr<const config::sluice_config> running_config(std::shared_ptr<void>(), &*cfg);
-    engine.set_event_observer([&api](const scheduler::new_event& e) { api.publish(e); });
     (*svc)->set_store_commit_observer(
         [&api](double seconds) { api.observe_store_commit(seconds); });
     web::http_server server(loop, limits_of(cfg->server),
@@ -168,6 +194,23 @@ int run_serve(const serve_options& options) {
         return exit_invalid;
     }
     log->info("listening on {}", *bound);
+    // After listen: links in notifications name the port actually bound.
+    const core::system_clock clock;
+    notify::notifier notifier_of_runs(notify::notifier_dependencies{
+        .config = *cfg,
+        .store = (*svc)->store(),
+        .clock = clock,
+        .loop = loop,
+        .link_base = link_base(cfg->server, server.port()),
+        .count = [&api](
+                     std::string_view channel, std::string_view event,
+                     std::string_view result) { api.observe_notification(channel, event, result); },
+        .sla_missed = [&api](const std::string& job) { api.observe_sla_miss(job); },
+    });
+    engine.set_event_observer([&api, &notifier_of_runs](const scheduler::new_event& e) {
+        api.publish(e);
+        notifier_of_runs.observe(e);
+    });
     if (!options.port_file.empty() && !write_port_file(options.port_file, server.port())) {
         log->critical("cannot write the port file {}", options.port_file);
         return exit_invalid;
@@ -210,7 +253,8 @@ int run_serve(const serve_options& options) {
                 return;
             }
             if (!draining) {
-                reload_config(options, notifier, serving, engine, api, running_config);
+                reload_config(options, notifier, serving, engine, api, notifier_of_runs,
+                              running_config);
             }
             hangups.async_wait(on_hangup);
         };
@@ -224,6 +268,7 @@ int run_serve(const serve_options& options) {
             return;
         }
         api.set_started();
+        notifier_of_runs.start();
         // Store, scheduler and HTTP are up: systemd may start what depends on us.
         notifier.ready();
         serving = true;

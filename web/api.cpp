@@ -306,6 +306,15 @@ void api::observe_store_commit(double seconds) {
     impl_->metrics.observe_store_commit(seconds);
 }
 
+void api::observe_notification(std::string_view channel, std::string_view event,
+                               std::string_view result) {
+    impl_->metrics.observe_notification(channel, event, result);
+}
+
+void api::observe_sla_miss(const std::string& job) {
+    impl_->metrics.observe_sla_miss(job);
+}
+
 const std::vector<route>& api::routes() const {
     return impl_->routes.routes();
 }

@@ -9,6 +9,8 @@
 // observer to publish(); hand handle() to http_server; destroy before the loop's io_context.
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "config/spec.hpp"
 #include "scheduler/engine.hpp"
@@ -62,6 +64,11 @@ public:
     void reconfigure(std::shared_ptr<const config::sluice_config> next);
     // Any thread: the store writer's commit hook.
     void observe_store_commit(double seconds);
+    // Any thread: one notification's outcome on one channel (delivered, failed, dropped).
+    void observe_notification(std::string_view channel, std::string_view event,
+                              std::string_view result);
+    // Any thread: a run of `job` missed its SLA.
+    void observe_sla_miss(const std::string& job);
 
     // Every route served, for docs/openapi.yaml's check.
     const std::vector<route>& routes() const;

@@ -15,6 +15,23 @@ constexpr std::size_t recent_run_count = 10;
 // Idempotency keys end up in run keys: bounded and printable.
 constexpr std::size_t max_idempotency_key = 200;
 
+// The webhook URL is shown redacted: its path usually is a secret token.
+nlohmann::json notify_json(const config::job_spec& job) {
+    if (!job.notify) {
+        return nullptr;
+    }
+    nlohmann::json on = nlohmann::json::array();
+    for (const auto event : job.notify->on) {
+        on.push_back(config::to_string(event));
+    }
+    return {{"on", on},
+            {"webhook", job.notify->webhook
+                            ? nlohmann::json(config::redact_webhook_url(*job.notify->webhook))
+                            : nlohmann::json(nullptr)},
+            {"email",
+             job.notify->email ? nlohmann::json(*job.notify->email) : nlohmann::json(nullptr)}};
+}
+
 // What the API shows of a job's definition. Task bodies (commands, SQL, URLs) are left out:
 // they may carry interpolated secrets.
 nlohmann::json job_spec_json(const config::job_spec& job) {
@@ -48,6 +65,9 @@ nlohmann::json job_spec_json(const config::job_spec& job) {
         {"max_active_runs", job.max_active_runs},
         {"timeout", job.timeout ? nlohmann::json(core::format_duration(*job.timeout))
                                 : nlohmann::json(nullptr)},
+        {"sla",
+         job.sla ? nlohmann::json(core::format_duration(*job.sla)) : nlohmann::json(nullptr)},
+        {"notify", notify_json(job)},
         {"params", params},
         {"tasks", tasks},
     };

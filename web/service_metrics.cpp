@@ -218,6 +218,18 @@ std::string service_metrics::render(const scheduler::engine_stats& stats) const 
     header(out, "sluice_http_event_streams", "gauge", "Event streams (SSE) open now.");
     out << "sluice_http_event_streams " << open_streams_.value() << '\n';
 
+    header(out, "sluice_notifications_total", "counter",
+           "Notifications by channel, event and outcome (delivered, failed, dropped).");
+    notifications_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_notifications_total" << labels({"channel", "event", "result"}, l) << ' '
+            << c.value() << '\n';
+    });
+    header(out, "sluice_sla_misses_total", "counter",
+           "Runs not finished at their SLA deadline, by job.");
+    sla_misses_total_.for_each([&](const core::label_values& l, const core::counter& c) {
+        out << "sluice_sla_misses_total" << labels({"job"}, l) << ' ' << c.value() << '\n';
+    });
+
     const process_stats p = read_process_stats();
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     out << "process_resident_memory_bytes " << number(p.rss_bytes) << '\n';

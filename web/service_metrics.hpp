@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,6 +28,15 @@ public:
     void observe_request(const std::string& method, const std::string& route, int status) {
         http_requests_total_.at({method, route, std::to_string(status)}).add();
     }
+    // Any thread: one notification's outcome on one channel ("webhook", "email"): delivered,
+    // failed (tries used up or refused) or dropped (queue full).
+    void observe_notification(std::string_view channel, std::string_view event,
+                              std::string_view result) {
+        notifications_total_.at({std::string(channel), std::string(event), std::string(result)})
+            .add();
+    }
+    // Any thread: a run of `job` was not finished at its SLA deadline.
+    void observe_sla_miss(const std::string& job) { sla_misses_total_.at({job}).add(); }
     // Loop thread: event streams open now.
     void set_open_streams(std::size_t n) { open_streams_.set(static_cast<std::int64_t>(n)); }
 
@@ -51,6 +61,8 @@ private:
     // (run, task): reports are cumulative per attempt, the counters add the difference.
     std::map<std::pair<std::int64_t, std::string>, std::pair<std::uint64_t, std::uint64_t>>
         etl_reported_;
+    core::family<core::counter> notifications_total_;  // channel, event, result
+    core::family<core::counter> sla_misses_total_;     // job
     // When each running attempt started, keyed by (run, task); loop thread only.
     std::map<std::pair<std::int64_t, std::string>, core::time_point> attempt_started_;
 };

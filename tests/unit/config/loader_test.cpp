@@ -358,3 +358,44 @@ TEST_CASE("config: a ',' at the root level is a YAML error, not a hang", "[confi
     CHECK(cfg.jobs.at(0).description == "first line\n, not a flow entry\n");
     CHECK(std::get<shell_spec>(cfg.jobs.at(0).tasks.at(0).kind).command == "echo one ,two");
 }
+
+TEST_CASE("config: notifications: delivery settings, defaults and checks", "[config][notify]") {
+    const auto& defaults = require_config(load_yaml("{}\n"));
+    CHECK(defaults.notifications.sendmail == "/usr/sbin/sendmail");
+    CHECK(defaults.notifications.from.empty());
+    CHECK(defaults.notifications.max_attempts == 5);
+    CHECK(defaults.notifications.retry_delay == 2s);
+    CHECK(defaults.notifications.timeout == 10s);
+    const auto& cfg = require_config(load_yaml(R"(notifications:
+  sendmail: bin/fake-sendmail
+  from: sluice@example.com
+  max_attempts: 3
+  retry_delay: 200ms
+  max_retry_delay: 2s
+  timeout: 5s
+  queue_limit: 10
+)"));
+    CHECK(cfg.notifications.sendmail.filename() == "fake-sendmail");
+    CHECK(cfg.notifications.sendmail.is_absolute() == cfg.base_dir.is_absolute());
+    CHECK(cfg.notifications.from == "sluice@example.com");
+    CHECK(cfg.notifications.max_attempts == 3);
+    CHECK(cfg.notifications.retry_delay == 200ms);
+    CHECK(cfg.notifications.max_retry_delay == 2s);
+    CHECK(cfg.notifications.timeout == 5s);
+    CHECK(cfg.notifications.queue_limit == 10);
+    CHECK(only_error("notifications: {from: \"a@b.c\\r\\nBcc: x@y.z\"}\n")
+              .find("invalid email address") != std::string::npos);
+    CHECK(only_error("notifications: {max_attempts: 0}\n") ==
+          "test.yaml:1:31: error: 'max_attempts' must be between 1 and 100, got 0");
+    CHECK(only_error("notifications: {sendmal: /x}\n").find("sendmal") != std::string::npos);
+}
+
+TEST_CASE("config: redact_webhook_url keeps scheme and host only", "[config][notify]") {
+    CHECK(redact_webhook_url("https://hooks.slack.com/services/T0/B0/XYZ") ==
+          "https://hooks.slack.com/***");
+    CHECK(redact_webhook_url("http://u:pw@127.0.0.1:8080/x?token=1") ==
+          "http://127.0.0.1:8080/***");
+    CHECK(redact_webhook_url("https://example.com") == "https://example.com");
+    CHECK(redact_webhook_url("https://example.com?k=s") == "https://example.com/***");
+    CHECK(redact_webhook_url("nonsense") == "***");
+}
