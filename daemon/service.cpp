@@ -12,6 +12,7 @@
 #include "core/clock.hpp"
 #include "core/logging.hpp"
 #include "daemon/load_config.hpp"
+#include "etl/copy_bounds.hpp"
 #include "etl/registry.hpp"
 #include "store/open_store.hpp"
 #include "store/store_writer.hpp"
@@ -118,6 +119,7 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
         p->clock,
         p->loop,
     };
+    deps.backfill_bounds = etl::copy_read_bounds;  // dry runs say what copy tasks would read
     p->engine = std::make_unique<scheduler::engine>(deps, engine_options);
     return std::unique_ptr<service>(new service(std::move(p)));
 }

@@ -259,11 +259,11 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     };
     // Checkpoints of this (job, task): blocking store calls made on the worker thread, like
     // list_variables below.
-    request->get_checkpoint = [self = shared_from_this(), job = job.spec->name,
+    request->get_checkpoint = [self = shared_from_this(), job = run.definition->spec->name,
                                name = task.spec->name](std::string_view key) {
         return self->deps_.store.get_checkpoint(job, name, key);
     };
-    request->put_checkpoint = [self = shared_from_this(), job = job.spec->name,
+    request->put_checkpoint = [self = shared_from_this(), job = run.definition->spec->name,
                                name = task.spec->name](std::string_view key,
                                                        std::string_view value_json) {
         return self->deps_.store.put_checkpoint(job, name, key, value_json,

@@ -141,7 +141,7 @@ TEST_CASE("validate accepts the quickstart and lists its jobs with next fire tim
         run_sluice({"validate", "-c", source_dir + "/examples/quickstart.yaml", "--next", "2"});
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("valid, 2 jobs"));
-    CHECK_THAT(r.out, Contains("heartbeat"));
+    CHECK_THAT(r.out, Contains("load-orders"));
     CHECK_THAT(r.out, Contains("next: "));
 }
 

@@ -29,7 +29,9 @@ fixture_env full_env(const std::string& environment) {
 
 TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only",
           "[config][examples]") {
-    const auto r = load_file(examples + "quickstart.yaml", make_options());
+    auto options = make_options();
+    options.check_schedule = {};  // a 6-field schedule; the e2e test validates with the real one
+    const auto r = load_file(examples + "quickstart.yaml", options);
     const auto& cfg = require_config(r);
     CHECK(cfg.store.kind == store_kind::sqlite);
     CHECK(cfg.server.listen == "127.0.0.1:8080");
@@ -39,10 +41,14 @@ TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only",
         CHECK(job.schedule.has_value());
         for (const auto& task : job.tasks) {
             const bool local = task.type == task_type::shell || task.type == task_type::noop ||
-                               task.type == task_type::sql;
+                               task.type == task_type::sql || task.type == task_type::copy;
             CHECK(local);
             if (const auto* sql = std::get_if<sql_spec>(&task.kind)) {
                 CHECK(cfg.connections.at(sql->connection).type == connection_type::sqlite);
+            }
+            if (const auto* copy = std::get_if<copy_spec>(&task.kind)) {
+                CHECK(cfg.connections.at(copy->source.connection).type == connection_type::sqlite);
+                CHECK(cfg.connections.at(copy->sink.connection).type == connection_type::sqlite);
             }
         }
     }

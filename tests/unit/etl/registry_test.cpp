@@ -22,7 +22,8 @@ TEST_CASE("registry: copy is registered when the connectors are given", "[etl][r
     connectors::connector_registry connectors;
     etl::registry kinds;
     etl::register_builtin_task_kinds(kinds, &connectors);
-    CHECK(kinds.types() == std::vector<std::string>{"copy", "noop", "shell", "sql"});
+    CHECK(kinds.types() ==
+          std::vector<std::string>{"copy", "http", "noop", "shell", "sql", "trigger_job"});
     auto runner = kinds.create("copy");
     REQUIRE(runner.has_value());
     CHECK(*runner != nullptr);
