@@ -119,7 +119,9 @@ core::result<void> copy_attempt::open() {
             "' is not defined");
     }
     sink_table_ = spec_.sink.table.value_or(spec_.sink.path.value_or(""));
-    checkpoint_key_ = context_.job.name + "/" + context_.task.name;
+    // The sink table is part of the key: pointing a task at another table (or another sink
+    // table at the same task name) starts from the beginning instead of from a stranger's mark.
+    checkpoint_key_ = context_.job.name + "/" + context_.task.name + "/" + sink_table_;
     mode_ = write_mode_of(spec_.sink.mode);
     auto base = base_request(spec_, task_bind_values(context_), source_conn_->type, base_);
     if (!base) {

@@ -3,7 +3,8 @@
 // ClickHouse (issue 5, item 6). After the restarts the run succeeds and the sink equals the
 // source exactly: row count, distinct keys and a checksum over every column (ClickHouse read
 // with FINAL). Every kill lands while rows are moving: the loop waits until the sink's row count
-// changed since the daemon (re)started, then kills after a random 0-200 ms.
+// changed since the daemon (re)started, then kills after a random 0-200 ms. Batches are small
+// and paced (2,000 rows, 40 ms apart: about 25 s for the table) so 22 kills land mid-copy.
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -111,7 +112,7 @@ nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c
                           << "        sink: {connection: dst, table: " << c.sink_table
                           << ", mode: " << c.sink_mode
                           << (c.sink_mode == "upsert" ? ", key: [id]" : "") << "}\n"
-                          << "        batch_rows: 5000\n        sleep_between_batches: 10ms\n";
+                          << "        batch_rows: 2000\n        sleep_between_batches: 40ms\n";
     const auto log = dir.path() / "serve.log";
     const std::vector<std::string> args = {"serve", "-c", config.string()};
 
@@ -146,7 +147,8 @@ nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c
     while (finished.is_null() && std::chrono::steady_clock::now() < until) {
         auto r = run_sluice({"runs", "list", "-c", config.string(), "--output", "json"});
         REQUIRE(r.exit_code == 0);
-        for (const auto& run : nlohmann::json::parse(r.out).at("runs")) {
+        const auto listed = nlohmann::json::parse(r.out);  // outlives the loop over its runs
+        for (const auto& run : listed.at("runs")) {
             if (run.at("state") != "queued" && run.at("state") != "running") {
                 finished = run;
             }
@@ -157,6 +159,10 @@ nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c
     CHECK(daemon->wait_exit(30s) == 0);
     INFO(daemon->output());
     CHECK(kills == wanted_kills);
+    if (!finished.is_object()) {
+        FAIL("no run finished within 180 s after the kills; rows in the sink: " << sink_rows(
+                 f, c.to, c.sink_table));
+    }
     return finished;
 }
 

@@ -235,7 +235,7 @@ void check_incremental(const database& src, const database& dst, const std::stri
     }
     CHECK(ids(dst, d) == range(1, 10));
     // The mark is in the sink (the truth) and mirrored to the store.
-    const std::string key = current_job() + "/t";
+    const std::string key = current_job() + "/t/" + d;
     const auto in_sink =
         dst.rows("SELECT value FROM sluice_checkpoints WHERE " +
                  std::string(dst.type == config::connection_type::mysql ? "`key`" : "key") +
@@ -405,7 +405,7 @@ TEST_CASE("copy: PostgreSQL -> ClickHouse upsert through the batch ledger, repla
     CHECK(ids(ch, d) == range(1, 6));
     const auto ledger =
         ch.rows("SELECT argMax(value, version) FROM sluice_checkpoints WHERE key = '" +
-                current_job() + "/t' GROUP BY key");
+                current_job() + "/t/" + d + "' GROUP BY key");
     REQUIRE(ledger.size() == 1);
     const auto open = nlohmann::json::parse(ledger.at(0).at(0).value());
     CHECK(open["mark"] == nlohmann::json({"2024-01-01 00:00:10", "3"}));
