@@ -25,9 +25,15 @@ namespace sluice::connectors::postgres_detail {
 // a batch never doubles its memory.
 constexpr std::size_t copy_chunk_bytes = 1 << 20;
 
+// Creates sluice_checkpoints when missing. Two sessions running CREATE TABLE IF NOT EXISTS at
+// once can both miss the table and one then fails on pg_type's unique index (two copy tasks
+// into one database, first batches in parallel), so the creation is serialized by a
+// transaction-scoped advisory lock; once the table exists, no lock is taken.
 constexpr const char* checkpoint_ddl =
+    "DO $sluice$ BEGIN IF to_regclass('sluice_checkpoints') IS NULL THEN "
+    "PERFORM pg_advisory_xact_lock(hashtext('sluice_checkpoints')); "
     "CREATE TABLE IF NOT EXISTS sluice_checkpoints (key text PRIMARY KEY, value text NOT NULL, "
-    "updated_at timestamptz NOT NULL DEFAULT now())";
+    "updated_at timestamptz NOT NULL DEFAULT now()); END IF; END $sluice$";
 
 // Drops trailing newlines and spaces from a driver message.
 std::string trimmed(std::string text);
