@@ -209,6 +209,14 @@ core::result<void> copy_attempt::prepare_sink_table() {
     }
     auto created = sink_->create_table(sink_table_, *table_schema, options);
     if (!created) {
+        // Runs of one job in parallel (a backfill's max_active_runs) race to create the table:
+        // when it exists now, another attempt made it, and that is what if_missing asks for.
+        auto again = sink_->describe_table(sink_table_);
+        if (again && *again) {
+            log_system(context_, "sink table '" + sink_table_ + "' was created meanwhile by " +
+                                     "another attempt; using it");
+            return {};
+        }
         return with_context(created.error(), "creating sink table '" + sink_table_ + "'");
     }
     log_system(context_, "created sink table '" + sink_table_ + "' from the source's columns");

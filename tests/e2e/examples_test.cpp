@@ -3,12 +3,16 @@
 // quickstart on SQLite alone, the CDC example on PostgreSQL.
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "connectors/sql_session.hpp"
 #include "daemon_process.hpp"
+#include "http_client.hpp"
+#include "http_daemon.hpp"
 #include "process.hpp"
 #include "tests/component/connectors/connector_fixture.hpp"
 
@@ -329,4 +333,107 @@ TEST_CASE("mysql_to_clickhouse loads, rebuilds views and runs its initial load",
     REQUIRE(listed.exit_code == 0);
     CHECK(nlohmann::json::parse(listed.out).at("runs").size() == 3);  // 2 by hand + 1 triggered
     sluice::test::clickhouse_run(ch_server, "DROP DATABASE " + ch_db);
+}
+
+TEST_CASE("postgres_manifest imports each backfilled interval and refreshes every table",
+          "[e2e][examples]") {
+    connector_fixture f;
+    // The app and the warehouse hold tables of the same names: two databases of this test.
+    const std::string suffix = f.table(engine::postgres, "x");
+    const std::string app_db = "sluice_app_" + suffix;
+    const std::string wh_db = "sluice_wh_" + suffix;
+    execute(f, engine::postgres, "CREATE DATABASE " + app_db);
+    execute(f, engine::postgres, "CREATE DATABASE " + wh_db);
+    const std::string pg = env_or_fail("SLUICE_TEST_PG_URL");
+    const std::string base = pg.substr(0, pg.rfind('/') + 1);
+    auto spec_of = [&](const std::string& db) {
+        auto spec = f.spec(engine::postgres);
+        spec.url = base + db;
+        return spec;
+    };
+    auto exec = [&](const std::string& db, const std::string& sql) {
+        auto session = connectors::open_sql_session(spec_of(db));
+        REQUIRE_OK(session);
+        INFO(sql);
+        REQUIRE_OK((*session)->execute(sql, {}));
+    };
+    auto scalar = [&](const std::string& db, const std::string& sql) {
+        connectors::connector_registry registry;
+        connectors::register_builtin_connectors(registry);
+        auto source = registry.open_source(spec_of(db));
+        REQUIRE_OK(source);
+        return query(**source, sql).at(0).at(0);
+    };
+    // Accounts 1-10 changed on 1 January, 11-20 on 2 January (one an hour).
+    exec(app_db,
+         "CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL, plan text, "
+         "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)");
+    exec(app_db,
+         "INSERT INTO accounts SELECT g, 'a' || g, 'free', timestamptz "
+         "'2026-01-01T00:30:00Z' + (g - 1) * interval '1 hour', timestamptz "
+         "'2026-01-01T00:30:00Z' + (g - 1) * interval '1 hour' + (g > 10)::int * "
+         "interval '1 day' FROM generate_series(1, 20) g");
+    exec(app_db,
+         "CREATE TABLE subscriptions (id bigint PRIMARY KEY, account_id bigint NOT NULL, "
+         "product text NOT NULL, amount numeric(10,2) NOT NULL, status text NOT NULL, "
+         "updated_at timestamptz NOT NULL)");
+    exec(app_db,
+         "INSERT INTO subscriptions SELECT g, g, 'pro', 9.99, 'active', timestamptz "
+         "'2026-01-01T00:45:00Z' FROM generate_series(1, 20) g");
+    exec(app_db,
+         "CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamptz NOT NULL, "
+         "kind text NOT NULL)");
+
+    std::ifstream in(examples + "postgres_manifest.yaml");
+    std::stringstream yaml;
+    yaml << "server: {listen: \"127.0.0.1:0\"}\n" << in.rdbuf();
+    sluice::test::http_daemon d(
+        yaml.str(), {"APP_PG_URL=" + base + app_db, "WAREHOUSE_PG_URL=" + base + wh_db});
+    INFO(d.log());
+    REQUIRE(d.port() != 0);
+
+    // A backfill of 1 January: 24 hourly runs, each importing the accounts changed in its hour.
+    const nlohmann::json body = {
+        {"start", "2026-01-01T00:00:00Z"}, {"end", "2026-01-02T00:00:00Z"}, {"max_active_runs", 4}};
+    auto created =
+        sluice::test::http_call(d.port(), "POST", "/api/v1/jobs/import-accounts/backfills",
+                                body.dump(), {{"Content-Type", "application/json"}});
+    INFO(created.body);
+    REQUIRE(created.status == 201);
+    const auto id = nlohmann::json::parse(created.body).at("id").get<std::int64_t>();
+    std::string state;
+    for (int i = 0; i < 600 && state != "success" && state != "failed"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto b = nlohmann::json::parse(
+            sluice::test::http_call(d.port(), "GET", "/api/v1/backfills/" + std::to_string(id))
+                .body);
+        state = b.value("state", "");
+    }
+    if (state != "success") {
+        FAIL("backfill " << state << "\n" << d.log());
+    }
+    CHECK(scalar(wh_db, "SELECT count(*) || ':' || min(id) || '-' || max(id) FROM accounts") ==
+          "10:1-10");
+
+    // The monthly full refresh replaces both tables with every row.
+    auto run = sluice::test::http_call(d.port(), "POST", "/api/v1/jobs/full-refresh/runs", "{}",
+                                       {{"Content-Type", "application/json"}});
+    INFO(run.body);
+    REQUIRE(run.status == 201);
+    const auto run_id = nlohmann::json::parse(run.body).at("run_id").get<std::int64_t>();
+    std::string run_state;
+    for (int i = 0; i < 300 && run_state != "success" && run_state != "failed"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        run_state =
+            nlohmann::json::parse(
+                sluice::test::http_call(d.port(), "GET", "/api/v1/runs/" + std::to_string(run_id))
+                    .body)
+                .value("state", "");
+    }
+    CHECK(run_state == "success");
+    CHECK(scalar(wh_db, "SELECT count(*) FROM accounts") == "20");
+    CHECK(scalar(wh_db, "SELECT count(*) FROM subscriptions") == "20");
+    CHECK(d.stop() == 0);
+    execute(f, engine::postgres, "DROP DATABASE " + app_db + " WITH (FORCE)");
+    execute(f, engine::postgres, "DROP DATABASE " + wh_db + " WITH (FORCE)");
 }
