@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "daemon/api_client.hpp"
+#include "daemon/commands.hpp"
 
 namespace sluice::daemon {
 
@@ -92,6 +94,29 @@ void print_remote_run(const nlohmann::json& run, std::ostream& out) {
     }
     out << "\n";
     print_table(rows, {"task", "state", "try", "started_at", "finished_at", "error"}, out);
+}
+
+int wait_until_finished(api_client& api, const std::string& target, bool json,
+                        std::chrono::milliseconds poll,
+                        void (*print)(const nlohmann::json&, std::ostream&)) {
+    api_failure failure;
+    for (;;) {
+        auto reply = api.call("GET", target, std::nullopt, failure);
+        if (!reply) {
+            return report_failure(failure);
+        }
+        const auto state = reply->body.value("state", std::string());
+        if (state == "success" || state == "failed" || state == "canceled" ||
+            state == "timed_out") {
+            if (json) {
+                std::cout << reply->body.dump(2) << "\n";
+            } else {
+                print(reply->body, std::cout);
+            }
+            return state == "success" ? exit_ok : exit_run_failed;
+        }
+        std::this_thread::sleep_for(poll);
+    }
 }
 
 }  // namespace sluice::daemon

@@ -3,6 +3,7 @@
 // Printing API replies for people: aligned tables and run blocks built from the JSON the HTTP
 // API returns (the same field names `--output json` prints).
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 namespace sluice::daemon {
 
 struct api_failure;
+class api_client;
 
 // Prints "sluice: MESSAGE" on stderr and returns the failure's exit code.
 int report_failure(const api_failure& failure);
@@ -25,5 +27,13 @@ void print_table(const nlohmann::json& rows, const std::vector<std::string>& col
 
 // One run from GET /api/v1/runs/{id} with its tasks.
 void print_remote_run(const nlohmann::json& run, std::ostream& out);
+
+// `--wait`: GETs `target` (a run or a backfill) every `poll` until its `state` is final
+// (success, failed, canceled, timed_out), then prints it (JSON when `json`, else through
+// `print`) and returns exit_ok for success and exit_run_failed otherwise. Polling keeps the
+// client simple and survives a daemon restart in between.
+int wait_until_finished(api_client& api, const std::string& target, bool json,
+                        std::chrono::milliseconds poll,
+                        void (*print)(const nlohmann::json&, std::ostream&));
 
 }  // namespace sluice::daemon

@@ -35,10 +35,6 @@ void print_backfill(const nlohmann::json& b, std::ostream& out) {
         << "  cursor      " << cell(b.value("cursor", nlohmann::json(nullptr))) << "\n";
 }
 
-bool is_finished(const std::string& state) {
-    return state == "success" || state == "failed" || state == "canceled";
-}
-
 }  // namespace
 
 int run_backfill(const client_options& client, const backfill_options& options) {
@@ -95,23 +91,8 @@ int run_backfill(const client_options& client, const backfill_options& options) 
     if (!client.json) {
         std::cerr << "backfill " << id << " of job " << options.job << " created; waiting\n";
     }
-    // Polling, like `trigger --wait`: survives a daemon restart in between.
-    for (;;) {
-        auto b = api->call("GET", "/api/v1/backfills/" + std::to_string(id), std::nullopt, failure);
-        if (!b) {
-            return report_failure(failure);
-        }
-        const auto state = b->body.value("state", std::string());
-        if (is_finished(state)) {
-            if (client.json) {
-                std::cout << b->body.dump(2) << "\n";
-            } else {
-                print_backfill(b->body, std::cout);
-            }
-            return state == "success" ? exit_ok : exit_run_failed;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
-    }
+    return wait_until_finished(*api, "/api/v1/backfills/" + std::to_string(id), client.json,
+                               std::chrono::milliseconds(options.poll_ms), print_backfill);
 }
 
 int run_backfills_list(const client_options& client, const backfills_options& options) {

@@ -10,13 +10,7 @@
 #include "daemon/commands.hpp"
 
 namespace sluice::daemon {
-namespace {
-
-bool is_finished(const std::string& state) {
-    return state == "success" || state == "failed" || state == "canceled" || state == "timed_out";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int run_trigger(const client_options& client, const trigger_options& options) {
     nlohmann::json params = nlohmann::json::object();
@@ -57,25 +51,8 @@ int run_trigger(const client_options& client, const trigger_options& options) {
     if (!client.json) {
         std::cerr << "run " << run_id << " of job " << options.job << " triggered; waiting\n";
     }
-    // Polling keeps the client simple and survives a daemon restart in between; a run's state
-    // changes at most a few times, so twice a second is plenty.
-    for (;;) {
-        auto run =
-            api->call("GET", "/api/v1/runs/" + std::to_string(run_id), std::nullopt, failure);
-        if (!run) {
-            return report_failure(failure);
-        }
-        const auto state = run->body.value("state", std::string());
-        if (is_finished(state)) {
-            if (client.json) {
-                std::cout << run->body.dump(2) << "\n";
-            } else {
-                print_remote_run(run->body, std::cout);
-            }
-            return state == "success" ? exit_ok : exit_run_failed;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(options.poll_ms));
-    }
+    return wait_until_finished(*api, "/api/v1/runs/" + std::to_string(run_id), client.json,
+                               std::chrono::milliseconds(options.poll_ms), print_remote_run);
 }
 
 int run_remote_runs_list(const client_options& client, const remote_runs_options& options) {
