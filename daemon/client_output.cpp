@@ -94,6 +94,25 @@ void print_remote_run(const nlohmann::json& run, std::ostream& out) {
     }
     out << "\n";
     print_table(rows, {"task", "state", "try", "started_at", "finished_at", "error"}, out);
+    // Every try of the tasks that ran more than once, oldest first.
+    nlohmann::json tries = nlohmann::json::array();
+    for (const auto& t : run["tasks"]) {
+        if (!t.contains("attempts") || !t["attempts"].is_array() || t["attempts"].size() < 2) {
+            continue;
+        }
+        for (const auto& a : t["attempts"]) {
+            nlohmann::json row = a;
+            row["task"] = t.value("task", "");
+            if (a.contains("error") && a["error"].is_object()) {
+                row["error"] = a["error"].value("message", "");
+            }
+            tries.push_back(row);
+        }
+    }
+    if (!tries.empty()) {
+        out << "\nattempts:\n";
+        print_table(tries, {"task", "try", "state", "started_at", "finished_at", "error"}, out);
+    }
 }
 
 int wait_until_finished(api_client& api, const std::string& target, bool json,

@@ -208,6 +208,11 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
                 if (!rerun[n]) {
                     continue;
                 }
+                if (ti.state == task_state::failed && ti.try_number > 0) {
+                    // The failed try goes to the history before the rerun clears its error.
+                    batch.push_back(attempt_archive{ti.id, ti.try_number, ti.state,
+                                                    ti.finished_at.value_or(t)});
+                }
                 task_transition tt =
                     task_move(ti.id, ti.state, ti.lease_epoch, task_state::pending, t);
                 tt.error_message = "";  // the previous error no longer describes the task

@@ -371,6 +371,16 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     if (!metrics_json.empty()) {
         tt.metrics_json = metrics_json;
     }
+    if (task.try_number > 1) {
+        // An earlier try's error and metrics do not describe this one (the store keeps a field
+        // the transition leaves out).
+        if (!tt.error_message) {
+            tt.error_message = "";
+        }
+        if (!tt.metrics_json) {
+            tt.metrics_json = "{}";
+        }
+    }
     // Per-attempt lines stay below info on success: at thousands of tasks per second they would
     // drown what an operator needs (failures, retries, run outcomes).
     auto level = d.next == task_state::success ? spdlog::level::debug : spdlog::level::warn;
@@ -384,6 +394,10 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     }
     std::vector<transition> batch{tt, lease_release{task.id, task.epoch, options_.instance_id},
                                   make_event("task.state", run, &task, payload.dump())};
+    if (d.next == task_state::up_for_retry) {
+        // The next try overwrites the task row's times and error: keep this one's in the history.
+        batch.push_back(attempt_archive{task.id, task.try_number, d.next, t});
+    }
     task.state = d.next;
     task.busy = true;
     // Downstream tasks this outcome releases commit in the same transaction: one commit fewer

@@ -351,6 +351,9 @@ void engine::impl::reconcile(const run_record& record,
                 }
                 // The lease stays: the next lease_acquire takes it over (ours or expired).
                 batch.push_back(tt);
+                if (d.next == task_state::up_for_retry) {
+                    batch.push_back(attempt_archive{lt.id, lt.try_number, d.next, t});
+                }
                 batch.push_back(make_event(
                     "task.state", &r, &lt,
                     R"({"from":"running","to":")" + std::string(to_string(d.next)) + R"(","try":)" +

@@ -244,6 +244,19 @@ struct task_instance_record {
     std::string metrics_json = "{}";
 };
 
+// An attempt that a later try superseded, kept in the attempt history; the task row itself
+// holds the newest attempt.
+struct attempt_record {
+    core::task_instance_id task_instance;
+    int try_number = 0;
+    task_state state = task_state::failed;  // what the attempt ended as (e.g. up_for_retry)
+    std::optional<core::time_point> started_at;
+    std::optional<core::time_point> finished_at;
+    std::optional<core::error_class> error_cls;
+    std::optional<std::string> error_message;
+    std::string metrics_json = "{}";
+};
+
 // Newest first; `before` is the cursor returned by the previous page (exclusive).
 struct run_filter {
     std::optional<std::string> job;
@@ -389,6 +402,17 @@ struct task_transition {
     std::optional<std::string> metrics_json;
 };
 
+// Copies the task's current attempt (try `try_number`: its times, error and metrics as stored
+// by the transitions before this one in the batch) into the attempt history, ending as `state`
+// at `at`, before another try supersedes it: an attempt to be retried, one interrupted by a
+// restart, a failed task rerun. Not a fence: always applied; a try already kept stays as it is.
+struct attempt_archive {
+    core::task_instance_id task;
+    int try_number = 0;
+    task_state state = task_state::up_for_retry;
+    core::time_point at;
+};
+
 // Takes the lease when the stored epoch is still `expected_epoch` and the lease is free, expired
 // (at `now`) or already ours; the new epoch is expected_epoch + 1.
 struct lease_acquire {
@@ -426,7 +450,7 @@ struct new_event {
 };
 
 using transition = std::variant<run_transition, task_transition, lease_acquire, lease_renew,
-                                lease_release, new_event>;
+                                lease_release, new_event, attempt_archive>;
 
 enum class transition_outcome { applied, conflict };
 
@@ -460,6 +484,8 @@ public:
         core::run_id run) = 0;
     virtual core::result<std::optional<task_instance_record>> get_task_instance(
         core::task_instance_id id) = 0;
+    // The superseded attempts of a run's tasks (attempt_archive), by task instance then try.
+    virtual core::result<std::vector<attempt_record>> list_task_attempts(core::run_id run) = 0;
     // Runs still queued or running, oldest first: what startup reconciliation looks at.
     virtual core::result<std::vector<run_record>> list_unfinished_runs() = 0;
     // Every task instance (finished ones too) of the runs still queued or running, ordered by run

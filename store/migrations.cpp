@@ -182,6 +182,22 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
     // by state is rare: reconciliation at startup, and list_runs filtered by state, which walks
     // the primary key newest first, or the (job, id) index when a job is named too.
     all.push_back(migration{4, "runs without a state index", {"DROP INDEX runs_state_id"}});
+    // A task row holds its newest attempt; an attempt that another try supersedes (a retry, an
+    // interrupted attempt, a failed task rerun) is copied here first, so a run's detail shows
+    // every try. Written only then: a task that succeeds at its first try never touches it.
+    all.push_back(migration{5,
+                            "attempt history",
+                            {spell(R"(CREATE TABLE task_attempts (
+        task_instance_id BIGINT NOT NULL REFERENCES task_instances (id) ON DELETE CASCADE,
+        try_number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        started_at BIGINT,
+        finished_at BIGINT,
+        error_class TEXT,
+        error_message TEXT,
+        metrics {json} NOT NULL,
+        PRIMARY KEY (task_instance_id, try_number)))",
+                                   dialect)}});
     return all;
 }
 

@@ -271,6 +271,33 @@ core::result<std::vector<task_instance_record>> sql_run_store::list_task_instanc
     });
 }
 
+core::result<std::vector<attempt_record>> sql_run_store::list_task_attempts(core::run_id run) {
+    return transact<std::vector<attempt_record>>(tx_mode::read, [&](sql_tx& tx) {
+        auto r = tx.exec(
+            "SELECT a.task_instance_id, a.try_number, a.state, a.started_at, a.finished_at, "
+            "a.error_class, a.error_message, a.metrics FROM task_attempts a "
+            "JOIN task_instances t ON t.id = a.task_instance_id WHERE t.run_id = $1 "
+            "ORDER BY a.task_instance_id, a.try_number",
+            {run.value});
+        return read_all<attempt_record>(r, [](const sql_row& row) {
+            row_reader r(row);
+            attempt_record a;
+            a.task_instance = core::task_instance_id{r.integer()};
+            a.try_number = static_cast<int>(r.integer());
+            std::string state = r.text();
+            a.state = parse_or_corrupt(parse_task_state(state), state, "task state");
+            a.started_at = r.opt_time();
+            a.finished_at = r.opt_time();
+            if (auto cls = r.opt_text()) {
+                a.error_cls = parse_or_corrupt(parse_error_class(*cls), *cls, "error class");
+            }
+            a.error_message = r.opt_text();
+            a.metrics_json = r.text();
+            return a;
+        });
+    });
+}
+
 core::result<std::optional<task_instance_record>> sql_run_store::get_task_instance(
     core::task_instance_id id) {
     return transact<std::optional<task_instance_record>>(tx_mode::read, [&](sql_tx& tx) {
@@ -311,8 +338,10 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
         std::vector<transition_outcome> outcomes;
         outcomes.reserve(batch.size());
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            const bool applied =
-                std::holds_alternative<new_event>(batch[i]) || affected.at(statement_of[i]) > 0;
+            // Events and attempt_archive carry no fence: they are always applied.
+            const bool applied = std::holds_alternative<new_event>(batch[i]) ||
+                                 std::holds_alternative<attempt_archive>(batch[i]) ||
+                                 affected.at(statement_of[i]) > 0;
             outcomes.push_back(applied ? transition_outcome::applied
                                        : transition_outcome::conflict);
         }

@@ -30,6 +30,8 @@ public:
     core::result<scheduler::run_page> list_runs(const scheduler::run_filter& filter) override;
     core::result<std::vector<scheduler::task_instance_record>> list_task_instances(
         core::run_id run) override;
+    core::result<std::vector<scheduler::attempt_record>> list_task_attempts(
+        core::run_id run) override;
     core::result<std::optional<scheduler::task_instance_record>> get_task_instance(
         core::task_instance_id id) override;
     core::result<std::vector<scheduler::run_record>> list_unfinished_runs() override;

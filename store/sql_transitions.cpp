@@ -172,6 +172,19 @@ sql_statement statement_for(const new_event& e) {
              e.payload_json, e.actor}};
 }
 
+// Copies the task row's attempt into the history; the task row's fence was checked by the
+// transitions before it. A try already kept (a replayed archive) stays as first written.
+sql_statement statement_for(const attempt_archive& t) {
+    static constexpr std::string_view sql =
+        "INSERT INTO task_attempts (task_instance_id, try_number, state, started_at, "
+        "finished_at, error_class, error_message, metrics) "
+        "SELECT id, try_number, $1, started_at, $2, error_class, error_message, metrics "
+        "FROM task_instances WHERE id = $3 AND try_number = $4 "
+        "ON CONFLICT (task_instance_id, try_number) DO NOTHING";
+    return {sql,
+            {text(to_string(t.state)), to_micros(t.at), t.task.value, std::int64_t{t.try_number}}};
+}
+
 // The events of a batch as multi-row INSERTs in batch order (ids ascend in that order): half
 // the statements of a typical batch are events, and they carry no fence. At most this many rows
 // per statement keeps the parameter count far below SQLite's limit (32766).

@@ -69,25 +69,51 @@ nlohmann::json run_json(const scheduler::run_record& r) {
     };
 }
 
-nlohmann::json task_json(const scheduler::task_instance_record& t) {
-    auto metrics = nlohmann::json::parse(t.metrics_json, nullptr, false);
-    nlohmann::json error = nullptr;
-    if (t.error_message && !t.error_message->empty()) {
-        error = {{"class", t.error_cls ? nlohmann::json(scheduler::to_string(*t.error_cls))
-                                       : nlohmann::json(nullptr)},
-                 {"message", *t.error_message}};
+namespace {
+
+nlohmann::json error_json(const std::optional<core::error_class>& cls,
+                          const std::optional<std::string>& message) {
+    if (!message || message->empty()) {
+        return nullptr;
     }
-    // The store keeps the newest attempt's times; earlier tries ended in a retry.
+    return {{"class", cls ? nlohmann::json(scheduler::to_string(*cls)) : nlohmann::json(nullptr)},
+            {"message", *message}};
+}
+
+nlohmann::json metrics_json(const std::string& text) {
+    auto metrics = nlohmann::json::parse(text, nullptr, false);
+    return metrics.is_discarded() ? nlohmann::json::object() : metrics;
+}
+
+}  // namespace
+
+nlohmann::json task_json(const scheduler::task_instance_record& t,
+                         std::span<const scheduler::attempt_record> history) {
+    nlohmann::json error = error_json(t.error_cls, t.error_message);
+    // Superseded tries from the history, then the newest from the task row. A try missing from
+    // the history (run by a version before it was kept) is listed by its number only.
     nlohmann::json attempts = nlohmann::json::array();
     for (int i = 1; i <= t.try_number; ++i) {
-        if (i < t.try_number) {
-            attempts.push_back({{"try", i}, {"outcome", "retried"}});
-        } else {
+        auto kept =
+            std::find_if(history.begin(), history.end(), [&](const scheduler::attempt_record& a) {
+                return a.task_instance == t.id && a.try_number == i;
+            });
+        if (i == t.try_number) {
             attempts.push_back({{"try", i},
                                 {"state", scheduler::to_string(t.state)},
                                 {"started_at", time_json(t.started_at)},
                                 {"finished_at", time_json(t.finished_at)},
-                                {"error", error}});
+                                {"error", error},
+                                {"metrics", metrics_json(t.metrics_json)}});
+        } else if (kept != history.end()) {
+            attempts.push_back({{"try", i},
+                                {"state", scheduler::to_string(kept->state)},
+                                {"started_at", time_json(kept->started_at)},
+                                {"finished_at", time_json(kept->finished_at)},
+                                {"error", error_json(kept->error_cls, kept->error_message)},
+                                {"metrics", metrics_json(kept->metrics_json)}});
+        } else {
+            attempts.push_back({{"try", i}, {"state", nullptr}, {"outcome", "retried"}});
         }
     }
     return {
@@ -100,7 +126,7 @@ nlohmann::json task_json(const scheduler::task_instance_record& t) {
         {"finished_at", time_json(t.finished_at)},
         {"next_attempt_at", time_json(t.next_attempt_at)},
         {"error", error},
-        {"metrics", metrics.is_discarded() ? nlohmann::json::object() : metrics},
+        {"metrics", metrics_json(t.metrics_json)},
         {"attempts", attempts},
     };
 }

@@ -3,6 +3,7 @@
 // Internal to web/: the API's state and the helpers its handler files share.
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -33,7 +34,10 @@ std::optional<nlohmann::json> body_object(const http_request& request, http_resp
 // An optional instant as RFC 3339 (UTC, seconds) or null.
 nlohmann::json time_json(const std::optional<core::time_point>& t);
 nlohmann::json run_json(const scheduler::run_record& r);
-nlohmann::json task_json(const scheduler::task_instance_record& t);
+// A task with its attempts: `history` holds its superseded tries (attempt_record, oldest
+// first); the task row itself is the newest try.
+nlohmann::json task_json(const scheduler::task_instance_record& t,
+                         std::span<const scheduler::attempt_record> history = {});
 // A positive integer path or query parameter; nullopt when malformed.
 std::optional<std::int64_t> parse_id(std::string_view text);
 

@@ -11,6 +11,7 @@ constexpr std::size_t max_page = 500;
 struct run_detail {
     std::optional<scheduler::run_record> run;
     std::vector<scheduler::task_instance_record> tasks;
+    std::vector<scheduler::attempt_record> history;
 };
 
 http_response op_response(core::result<scheduler::run_op_status> r, std::int64_t run,
@@ -97,13 +98,18 @@ void api::impl::add_run_routes() {
                     if (!run) {
                         return run.error();
                     }
-                    run_detail d{*run, {}};
+                    run_detail d{*run, {}, {}};
                     if (*run) {
                         auto tasks = self->deps.store->list_task_instances(id);
                         if (!tasks) {
                             return tasks.error();
                         }
                         d.tasks = std::move(*tasks);
+                        auto history = self->deps.store->list_task_attempts(id);
+                        if (!history) {
+                            return history.error();
+                        }
+                        d.history = std::move(*history);
                     }
                     return d;
                 },
@@ -118,7 +124,7 @@ void api::impl::add_run_routes() {
                     nlohmann::json j = run_json(*d->run);
                     j["tasks"] = nlohmann::json::array();
                     for (const auto& t : d->tasks) {
-                        j["tasks"].push_back(task_json(t));
+                        j["tasks"].push_back(task_json(t, d->history));
                     }
                     done(json_response(200, j));
                 });

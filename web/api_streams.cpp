@@ -122,9 +122,21 @@ void api::impl::add_stream_routes() {
             const bool follow =
                 q.contains("follow") && q.at("follow") != "0" && q.at("follow") != "false";
             const std::string task_name = ctx.params.at("task");
+            // ?try=N: only that try's lines (text only; a follower gets every try, each line
+            // names its own).
+            std::optional<std::int64_t> only_try;
+            if (q.contains("try")) {
+                only_try = parse_id(q.at("try"));
+                if (!only_try || follow) {
+                    return done(error_response(
+                        400, "bad_request",
+                        follow ? "try= cannot be combined with follow=1"
+                               : "try is a positive integer (the attempt's try number)"));
+                }
+            }
             blocking(
-                [self = shared_from_this(), run = core::run_id{*id}, task_name,
-                 follow]() -> core::result<task_lookup> {
+                [self = shared_from_this(), run = core::run_id{*id}, task_name, follow,
+                 only_try]() -> core::result<task_lookup> {
                     task_lookup out;
                     auto r = self->deps.store->get_run(run);
                     if (!r) {
@@ -156,7 +168,11 @@ void api::impl::add_stream_routes() {
                             break;
                         }
                         after = page->back().seq;
-                        out.lines.insert(out.lines.end(), page->begin(), page->end());
+                        for (auto& l : *page) {
+                            if (!only_try || l.try_number == *only_try) {
+                                out.lines.push_back(std::move(l));
+                            }
+                        }
                     }
                     return out;
                 },

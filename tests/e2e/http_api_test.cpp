@@ -199,6 +199,17 @@ TEST_CASE(
     CHECK(rerun["tasks"][1]["try_number"] == 2);
     CHECK(rerun["tasks"][1]["state"] == "success");
     CHECK(rerun["tasks"][2]["state"] == "success");
+    // The failed try stays in the task's attempts, with its own error.
+    const json tries = rerun["tasks"][1]["attempts"];
+    REQUIRE(tries.size() == 2);
+    CHECK(tries[0]["try"] == 1);
+    CHECK(tries[0]["state"] == "failed");
+    CHECK(tries[0]["error"]["class"] == "transient");
+    CHECK_THAT(tries[0]["error"]["message"].get<std::string>(), Contains("exit"));
+    CHECK(tries[0]["finished_at"].is_string());
+    CHECK(tries[1]["try"] == 2);
+    CHECK(tries[1]["state"] == "success");
+    CHECK(tries[1]["error"].is_null());
     auto nothing = http_call(d.port(), "POST", base + "/retry");
     CHECK(nothing.status == 409);
 
@@ -213,6 +224,57 @@ TEST_CASE(
     CHECK(http_call(d.port(), "POST", base + "/tasks/nope/mark", R"({"state":"success"})").status ==
           404);
     CHECK(http_call(d.port(), "POST", "/api/v1/runs/777777/retry").status == 404);
+}
+
+TEST_CASE("run detail lists every attempt of a retried task with its own times and error",
+          "[e2e][http]") {
+    http_daemon d(R"(server:
+  listen: "127.0.0.1:0"
+store:
+  url: "sqlite://var/e2e.db"
+jobs:
+  flaky:
+    tasks:
+      third_time:
+        type: shell
+        retries: {max_attempts: 4, delay: 200ms, backoff: 1}
+        # Fails on tries 1 and 2 with a message of its own, succeeds on the third.
+        command: 'test "$SLUICE_TRY_NUMBER" -ge 3 || { echo "try $SLUICE_TRY_NUMBER: not yet" >&2; exit 3; }'
+)");
+    REQUIRE(d.port() != 0);
+    const auto run = trigger(d.port(), "flaky");
+    auto done = wait_finished(d.port(), run);
+    REQUIRE(done["state"] == "success");
+    const json task = done["tasks"][0];
+    CHECK(task["try_number"] == 3);
+    const json tries = task["attempts"];
+    INFO(tries.dump());
+    REQUIRE(tries.size() == 3);
+    for (int i = 0; i < 2; ++i) {
+        CHECK(tries[i]["try"] == i + 1);
+        CHECK(tries[i]["state"] == "up_for_retry");
+        CHECK(tries[i]["error"]["class"] == "transient");
+        CHECK_THAT(tries[i]["error"]["message"].get<std::string>(), Contains("3"));
+        REQUIRE(tries[i]["started_at"].is_string());
+        REQUIRE(tries[i]["finished_at"].is_string());
+        CHECK(tries[i]["started_at"] <= tries[i]["finished_at"]);
+    }
+    CHECK(tries[2]["state"] == "success");
+    CHECK(tries[2]["error"].is_null());
+    // Each try ran after the previous one ended (RFC 3339 UTC strings order like their times).
+    CHECK(tries[0]["finished_at"] <= tries[1]["started_at"]);
+    CHECK(tries[1]["finished_at"] <= tries[2]["started_at"]);
+    // Each try's log is its own.
+    const std::string logs = "/api/v1/runs/" + std::to_string(run) + "/tasks/third_time/logs";
+    CHECK_THAT(http_call(d.port(), "GET", logs + "?try=2").body, Contains("try 2: not yet"));
+
+    // The CLI shows them too.
+    auto shown = run_sluice({"runs", "show", std::to_string(run), "--server",
+                             "http://127.0.0.1:" + std::to_string(d.port())});
+    INFO(shown.out << shown.err);
+    CHECK(shown.exit_code == 0);
+    CHECK_THAT(shown.out, Contains("attempts:"));
+    CHECK_THAT(shown.out, Contains("up_for_retry"));
 }
 
 TEST_CASE("the event stream delivers a triggered run's transitions in order", "[e2e][http][sse]") {

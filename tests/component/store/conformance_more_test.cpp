@@ -69,6 +69,74 @@ STORE_TEST("a task made ready and started in one batch keeps every fence", "[sto
     CHECK_FALSE(ta->lease_owner);
 }
 
+// A retried attempt is copied into the history before the next try overwrites the task row:
+// its times, error and metrics as they were, in the same commit as its end.
+STORE_TEST("an attempt archived at its end keeps its times, error and metrics per try", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    auto run = ok(store->create_run(make_run("etl", "history", {"a", "b"})));
+    auto tasks = ok(store->list_task_instances(run.id));
+    const auto a = tasks[0].id;
+    auto start = [&](std::int64_t epoch, int try_number, int second) {
+        auto s = task_move(a, task_state::queued, epoch + 1, task_state::running, at(second));
+        s.try_number = try_number;
+        return std::vector<scheduler::transition>{
+            scheduler::lease_acquire{a, epoch, "node-a", at(1000), at(second)}, s};
+    };
+    auto fail = [&](std::int64_t epoch, task_state to, int second, std::string message) {
+        auto end = task_move(a, task_state::running, epoch, to, at(second));
+        end.error_cls = core::error_class::transient;
+        end.error_message = std::move(message);
+        end.metrics_json = R"({"rows": )" + std::to_string(second) + "}";
+        return end;
+    };
+    CHECK(apply(*store, {task_move(a, task_state::pending, 0, task_state::queued, at(10))}) ==
+          std::vector{applied});
+    CHECK(apply(*store, start(0, 1, 11)) == std::vector{applied, applied});
+    CHECK(apply(*store, {fail(1, task_state::up_for_retry, 12, "connection lost"),
+                         scheduler::lease_release{a, 1, "node-a"},
+                         scheduler::attempt_archive{a, 1, task_state::up_for_retry, at(12)}}) ==
+          std::vector{applied, applied, applied});
+    CHECK(apply(*store, {task_move(a, task_state::up_for_retry, 1, task_state::queued, at(13))}) ==
+          std::vector{applied});
+    CHECK(apply(*store, start(1, 2, 14)) == std::vector{applied, applied});
+    // Archiving try 1 again (a replayed batch) keeps what was first written.
+    CHECK(apply(*store, {fail(2, task_state::failed, 15, "deadlock detected"),
+                         scheduler::lease_release{a, 2, "node-a"},
+                         scheduler::attempt_archive{a, 1, task_state::failed, at(99)}}) ==
+          std::vector{applied, applied, applied});
+
+    auto history = ok(store->list_task_attempts(run.id));
+    REQUIRE(history.size() == 1);
+    CHECK(history[0].task_instance == a);
+    CHECK(history[0].try_number == 1);
+    CHECK(history[0].state == task_state::up_for_retry);
+    CHECK(history[0].started_at == at(11));
+    CHECK(history[0].finished_at == at(12));
+    CHECK(history[0].error_cls == core::error_class::transient);
+    CHECK(history[0].error_message == "connection lost");
+    CHECK(nlohmann::json::parse(history[0].metrics_json) == nlohmann::json{{"rows", 12}});
+    // The newest try stays on the task row.
+    auto ta = ok(store->get_task_instance(a));
+    CHECK(ta->try_number == 2);
+    CHECK(ta->started_at == at(14));
+    CHECK(ta->error_message == "deadlock detected");
+
+    // A failed task rerun: its last try joins the history; other runs' tries are not listed.
+    CHECK(apply(*store, {scheduler::attempt_archive{a, 2, task_state::failed, at(15)},
+                         task_move(a, task_state::failed, 2, task_state::pending, at(16))}) ==
+          std::vector{applied, applied});
+    auto other = ok(store->create_run(make_run("etl", "history-2", {"a"})));
+    CHECK(ok(store->list_task_attempts(other.id)).empty());
+    history = ok(store->list_task_attempts(run.id));
+    REQUIRE(history.size() == 2);
+    CHECK(history[1].try_number == 2);
+    CHECK(history[1].state == task_state::failed);
+    CHECK(history[1].started_at == at(14));
+    CHECK(history[1].finished_at == at(15));
+    CHECK(history[1].error_message == "deadlock detected");
+}
+
 // A group commit carries many single-row updates of the same shape; a store may run them as one
 // multi-row statement, but every transition keeps its own fence and outcome, and transitions
 // about one row apply in batch order.

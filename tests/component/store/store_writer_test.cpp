@@ -91,6 +91,10 @@ public:
         core::run_id r) override {
         return inner_.list_task_instances(r);
     }
+    core::result<std::vector<scheduler::attempt_record>> list_task_attempts(
+        core::run_id r) override {
+        return inner_.list_task_attempts(r);
+    }
     core::result<std::optional<scheduler::task_instance_record>> get_task_instance(
         core::task_instance_id id) override {
         return inner_.get_task_instance(id);
