@@ -94,7 +94,10 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
     if (announce) {
         notifier.reloading();
     }
-    auto finish = [&notifier, announce] {
+    // Every way out says whether the new config was applied: systemd hears READY=1 and /livez
+    // counts the reload with its outcome.
+    auto finish = [&notifier, &api, announce](bool applied) {
+        api.note_reload(applied);
         if (announce) {
             notifier.ready();
         }
@@ -110,18 +113,18 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
         }
         log->error("reload: {} error(s) in {}; keeping the running config",
                    result.diagnostics.size(), options.config_file);
-        return finish();
+        return finish(false);
     }
     auto next = std::make_shared<const config::sluice_config>(std::move(*result.config));
     if (auto policy = web::check_listen_policy(next->server); !policy) {
         log->error("reload: {}; keeping the running config", policy.error().message);
-        return finish();
+        return finish(false);
     }
     engine.async_reconfigure(next, [log, next, finish, &api, &runs_notifier,
                                     &running](core::result<scheduler::reload_summary> r) {
         if (!r) {
             log->error("reload: {}; keeping the running config", r.error().message);
-            return finish();
+            return finish(false);
         }
         api.reconfigure(next);
         runs_notifier.reconfigure(next);
@@ -135,7 +138,7 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
         if (!restart.empty()) {
             log->warn("reload: changes to {} take effect after a restart", joined(restart));
         }
-        finish();
+        finish(true);
     });
 }
 
@@ -255,6 +258,9 @@ int run_serve(const serve_options& options) {
             if (!draining) {
                 reload_config(options, notifier, serving, engine, api, notifier_of_runs,
                               running_config);
+            } else {
+                log->warn("reload: SIGHUP ignored: shutting down");
+                api.note_reload(false);
             }
             hangups.async_wait(on_hangup);
         };

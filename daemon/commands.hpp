@@ -113,6 +113,12 @@ struct backfill_options {
     int poll_ms = 500;
 };
 
+// `sluice reload`: validate, SIGHUP the daemon, wait for its outcome.
+struct reload_options {
+    int pid = 0;         // the daemon's process (systemd: $MAINPID)
+    int timeout_s = 60;  // how long to wait for the reload to finish
+};
+
 struct backfills_options {
     std::string job;  // list: "" = every job
     int limit = 50;
@@ -136,6 +142,9 @@ int run_backfills_action(const client_options& client, const backfills_options& 
 // `sluice logs RUN TASK [-f]`.
 int run_logs(const client_options& client, const logs_options& options);
 // `sluice jobs list|pause|unpause`.
+// `sluice reload -c FILE --pid PID`: exit 0 once the daemon applied the file, 1 when the file
+// is invalid or the daemon rejected it, 5 when the daemon cannot be reached or did not finish.
+int run_reload(const client_options& client, const reload_options& options);
 int run_jobs_list(const client_options& client);
 int run_jobs_pause(const client_options& client, const name_options& options, bool pause);
 // `sluice vars get|set|rm`.

@@ -123,6 +123,21 @@ int main(int argc, char** argv) {
     trigger_cmd->add_flag("--wait", trigger.wait,
                           "Wait until the run finishes; exit 0 only when it succeeded");
 
+    reload_options reload;
+    auto* reload_cmd = app.add_subcommand(
+        "reload",
+        "Validate the config, SIGHUP the daemon and wait until it applied or rejected the file "
+        "(ExecReload)");
+    add_client(reload_cmd, false);
+    reload_cmd->get_option("--config")->required();
+    reload_cmd->add_option("--pid", reload.pid, "The daemon's process id (systemd: $MAINPID)")
+        ->required()
+        ->check(CLI::PositiveNumber);
+    reload_cmd
+        ->add_option("--timeout", reload.timeout_s, "Seconds to wait for the reload to finish")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+
     backfill_options backfill;
     auto* backfill_cmd = app.add_subcommand(
         "backfill", "Start a backfill: one run per schedule interval in [--from, --to)");
@@ -287,6 +302,9 @@ int main(int argc, char** argv) {
     }
     if (runs_retry_cmd->parsed()) {
         return run_remote_runs_action(client, remote_runs, "retry");
+    }
+    if (reload_cmd->parsed()) {
+        return run_reload(client, reload);
     }
     if (trigger_cmd->parsed()) {
         return run_trigger(client, trigger);

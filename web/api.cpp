@@ -317,6 +317,11 @@ void api::reconfigure(std::shared_ptr<const config::sluice_config> next) {
     impl_->reloaded = std::move(next);
 }
 
+void api::note_reload(bool applied) {
+    ++impl_->reloads;
+    impl_->last_reload_applied = applied;
+}
+
 void api::set_started() {
     impl_->started = true;
     impl_->keepalive = std::make_unique<boost::asio::steady_timer>(impl_->deps.loop);

@@ -62,6 +62,9 @@ public:
     // its jobs, and its server.tokens replace the running ones (call check_listen_policy on it
     // first). The other server settings (listen, limits) apply after a restart.
     void reconfigure(std::shared_ptr<const config::sluice_config> next);
+    // Loop thread: a SIGHUP's reload finished, applied or rejected. /livez reports the count
+    // and the last outcome, which `sluice reload` waits for.
+    void note_reload(bool applied);
     // Any thread: the store writer's commit hook.
     void observe_store_commit(double seconds);
     // Any thread: one notification's outcome on one channel (delivered, failed, dropped).

@@ -86,6 +86,8 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     std::shared_ptr<spdlog::logger> log;
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
     bool started = false;                            // the scheduler finished starting
+    std::int64_t reloads = 0;                        // SIGHUP reloads finished
+    std::optional<bool> last_reload_applied;         // nullopt until the first one
     std::unique_ptr<boost::asio::steady_timer> keepalive;
     void arm_keepalive();
     // Audit records are appended in the order the calls completed.

@@ -53,8 +53,15 @@ void finish_readiness(const std::shared_ptr<readiness>& r, const responder& done
 }  // namespace
 
 void api::impl::add_probe_routes() {
-    auto live = [](request_context&, responder done) {
-        done(json_response(200, {{"status", "ok"}}));
+    // The reload count and last outcome ride along (from memory, like the rest of /livez):
+    // `sluice reload` reads them before and after its SIGHUP.
+    auto live = [this](request_context&, responder done) {
+        nlohmann::json last = nullptr;
+        if (last_reload_applied) {
+            last = *last_reload_applied ? "applied" : "rejected";
+        }
+        done(json_response(
+            200, {{"status", "ok"}, {"config", {{"reloads", reloads}, {"last_reload", last}}}}));
     };
     routes.add("GET", "/livez", access::open, live);
     routes.add("GET", "/healthz", access::open, live);

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "http_client.hpp"
 #include "http_daemon.hpp"
+#include "process.hpp"
 
 using Catch::Matchers::Contains;
 using namespace sluice::test;
@@ -188,5 +190,61 @@ TEST_CASE("SIGHUP applies a good config's job changes and keeps the running one 
     REQUIRE(wait_for_log(d, "0 added, 1 changed, 1 removed"));
     CHECK(http_call(d.port(), "GET", "/api/v1/jobs/added").status == 404);
     CHECK(http_call(d.port(), "POST", "/api/v1/jobs/added/runs", "{}").status == 404);
+    CHECK(d.stop() == 0);
+}
+
+// ExecReload runs `sluice reload`: it returns only once the daemon applied or rejected the file.
+TEST_CASE("sluice reload validates, signals and waits for the daemon's outcome",
+          "[e2e][systemd][reload]") {
+    http_daemon d(config_yaml);
+    REQUIRE(d.port() != 0);
+    const std::string file = (d.dir() / "sluice.yaml").string();
+    const std::string server = "http://127.0.0.1:" + std::to_string(d.port());
+    auto reload = [&](const std::vector<std::string>& env = {}) {
+        return run_sluice({"reload", "-c", file, "--pid", std::to_string(d.pid()), "--server",
+                           server, "--timeout", "30"},
+                          env);
+    };
+    auto reloads = [&] {
+        const auto j = nlohmann::json::parse(http_call(d.port(), "GET", "/livez").body);
+        return j.at("config");
+    };
+    CHECK(reloads()["reloads"] == 0);
+    CHECK(reloads()["last_reload"].is_null());
+
+    // Applied: the new job is served as soon as the command returns, without polling.
+    std::ofstream(file, std::ios::trunc)
+        << config_yaml << "  added:\n    tasks: {t: {type: noop}}\n";
+    auto applied = reload();
+    INFO(applied.out << applied.err);
+    CHECK(applied.exit_code == 0);
+    CHECK_THAT(applied.out, Contains("reload applied"));
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs/added").status == 200);
+    CHECK(reloads()["reloads"] == 1);
+    CHECK(reloads()["last_reload"] == "applied");
+
+    // A broken file: its errors are printed with file:line:col and no signal is sent.
+    std::ofstream(file, std::ios::trunc) << config_yaml << "    bogus_key: 1\n";
+    auto broken = reload();
+    CHECK(broken.exit_code == 1);
+    CHECK_THAT(broken.err, Contains("sluice.yaml:"));
+    CHECK_THAT(broken.err, Contains("bogus_key"));
+    CHECK_THAT(broken.err, Contains("reload not sent"));
+    CHECK(reloads()["reloads"] == 1);
+
+    // Valid where the command runs, rejected where the daemon runs (a variable only the command
+    // has): exit 1, and the daemon keeps its running config.
+    std::ofstream(file, std::ios::trunc)
+        << config_yaml
+        << "connections:\n  wh:\n    type: postgres\n    url: \"postgresql://etl:${env:RELOAD_TEST_ONLY_HERE}@db/x\"\n";
+    auto rejected = reload({"RELOAD_TEST_ONLY_HERE=pw"});
+    INFO(rejected.out << rejected.err);
+    CHECK(rejected.exit_code == 1);
+    CHECK_THAT(rejected.err, Contains("reload rejected"));
+    CHECK(reloads()["reloads"] == 2);
+    CHECK(reloads()["last_reload"] == "rejected");
+    CHECK_THAT(d.log(), Contains("RELOAD_TEST_ONLY_HERE"));
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs/added").status == 200);
+
     CHECK(d.stop() == 0);
 }
