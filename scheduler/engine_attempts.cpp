@@ -43,6 +43,7 @@ public:
     void metric(std::string_view name, double value) {
         std::lock_guard lock(mutex_);
         metrics_[std::string(name)] = value;
+        metrics_dirty_ = true;
     }
     void flush() {
         std::lock_guard lock(mutex_);
@@ -50,10 +51,24 @@ public:
     }
     // Flushes lines that have waited log_flush_interval (a quiet task's last lines would
     // otherwise wait for its next line, and `logs?follow=1` would not see them).
+    // Also writes the metrics so far to the task row, at most once per running_metrics_interval,
+    // so a run's detail shows a long copy's progress while it runs.
     void flush_if_stale() {
         std::lock_guard lock(mutex_);
-        if (!lines_.empty() && std::chrono::steady_clock::now() - last_flush_ >= flush_interval_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!lines_.empty() && now - last_flush_ >= flush_interval_) {
             flush_locked();
+        }
+        if (metrics_dirty_ && now - last_metrics_write_ >= running_metrics_interval) {
+            metrics_dirty_ = false;
+            last_metrics_write_ = now;
+            auto r = store_.put_running_metrics(task_, try_number_, metrics_json_locked());
+            if (!r) {
+                // Only the live view lags; the attempt's end writes its final metrics.
+                core::component_logger("scheduler")
+                    ->debug("task_instance={}: progress not stored: {}", task_.value,
+                            r.error().message);
+            }
         }
     }
     std::chrono::milliseconds flush_interval() const { return flush_interval_; }
@@ -61,9 +76,21 @@ public:
     void progress(const std::string& progress_json) {
         std::lock_guard lock(mutex_);
         progress_ = progress_json;
+        metrics_dirty_ = true;
     }
     std::string metrics_json() {
         std::lock_guard lock(mutex_);
+        return metrics_json_locked();
+    }
+    bool has_metrics() {
+        std::lock_guard lock(mutex_);
+        return !metrics_.empty() || !progress_.empty();
+    }
+
+private:
+    static constexpr auto running_metrics_interval = std::chrono::seconds(1);
+
+    std::string metrics_json_locked() const {
         nlohmann::json j = nlohmann::json::object();
         if (!progress_.empty()) {
             nlohmann::json p = nlohmann::json::parse(progress_, nullptr, false);
@@ -76,12 +103,7 @@ public:
         }
         return j.dump();
     }
-    bool has_metrics() {
-        std::lock_guard lock(mutex_);
-        return !metrics_.empty() || !progress_.empty();
-    }
 
-private:
     void flush_locked() {
         last_flush_ = std::chrono::steady_clock::now();
         if (lines_.empty()) {
@@ -106,7 +128,9 @@ private:
     std::vector<log_line> lines_;
     std::map<std::string, double> metrics_;
     std::string progress_;
+    bool metrics_dirty_ = false;
     std::chrono::steady_clock::time_point last_flush_;
+    std::chrono::steady_clock::time_point last_metrics_write_{};
 };
 
 // While an attempt runs, asks its sink every log_flush_interval to write lines that have

@@ -500,6 +500,10 @@ public:
 
     virtual core::result<void> append_task_log(core::task_instance_id task, int try_number,
                                                std::span<const log_line> lines) = 0;
+    // A running attempt's metrics so far (a copy's progress), shown while it runs; applied only
+    // while the task is still running try `try_number` (its end writes the final metrics).
+    virtual core::result<void> put_running_metrics(core::task_instance_id task, int try_number,
+                                                   std::string_view metrics_json) = 0;
     // Lines of one task instance (all tries) with seq > after_seq, in order, at most `limit`.
     virtual core::result<std::vector<stored_log_line>> read_task_log(core::task_instance_id task,
                                                                      std::int64_t after_seq,

@@ -43,6 +43,8 @@ public:
 
     core::result<void> append_task_log(core::task_instance_id task, int try_number,
                                        std::span<const scheduler::log_line> lines) override;
+    core::result<void> put_running_metrics(core::task_instance_id task, int try_number,
+                                           std::string_view metrics_json) override;
     core::result<std::vector<scheduler::stored_log_line>> read_task_log(core::task_instance_id task,
                                                                         std::int64_t after_seq,
                                                                         std::size_t limit) override;

@@ -83,6 +83,16 @@ core::result<void> sql_run_store::append_task_log(core::task_instance_id task, i
     return transact<void>(tx_mode::write, [&](sql_tx& tx) { tx.exec_batch(statements); });
 }
 
+core::result<void> sql_run_store::put_running_metrics(core::task_instance_id task, int try_number,
+                                                      std::string_view metrics_json) {
+    return transact<void>(tx_mode::write, [&](sql_tx& tx) {
+        tx.exec(
+            "UPDATE task_instances SET metrics = $1 "
+            "WHERE id = $2 AND try_number = $3 AND state = 'running'",
+            {std::string(metrics_json), task.value, std::int64_t{try_number}});
+    });
+}
+
 core::result<std::vector<stored_log_line>> sql_run_store::read_task_log(core::task_instance_id task,
                                                                         std::int64_t after_seq,
                                                                         std::size_t limit) {

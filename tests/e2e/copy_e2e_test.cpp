@@ -98,6 +98,15 @@ jobs:
         sink: {connection: dst, table: dst, mode: upsert, key: [id]}
         batch_rows: 100
         create_table: if_missing
+  slow:
+    tasks:
+      copy:
+        type: copy
+        source: {connection: src, table: src, cursor: [updated_at, id]}
+        sink: {connection: dst, table: dst_slow, mode: upsert, key: [id]}
+        batch_rows: 100
+        sleep_between_batches: 700ms
+        create_table: if_missing
 )";
 
 }  // namespace
@@ -158,4 +167,44 @@ TEST_CASE("e2e copy: a copy run reports progress, metrics and resumes after its 
     REQUIRE(again["state"] == "success");
     CHECK(again["tasks"][0]["metrics"]["rows_read"] == 20);
     CHECK(sqlite_count(d.dir() / "dst.db", "dst") == 470);
+}
+
+TEST_CASE("e2e copy: a running copy's progress shows on its task in the run detail",
+          "[e2e][copy]") {
+    test::http_daemon d(config);
+    REQUIRE(d.port() != 0);
+    const auto src = d.dir() / "src.db";
+    sqlite_exec(src,
+                "CREATE TABLE src (id INTEGER PRIMARY KEY, updated_at TEXT NOT NULL, "
+                "name TEXT)");
+    insert(src, 1, 450);
+    auto r = test::http_call(d.port(), "POST", "/api/v1/jobs/slow/runs", "{}");
+    REQUIRE(r.status == 201);
+    const auto run = json::parse(r.body)["run_id"].get<std::int64_t>();
+    // Five batches 700 ms apart: the detail shows the rows written so far while the task runs.
+    json seen;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const json j = json::parse(
+            test::http_call(d.port(), "GET", "/api/v1/runs/" + std::to_string(run)).body, nullptr,
+            false);
+        const json& task = j["tasks"][0];
+        if (task["state"] != "running" && task["state"] != "queued") {
+            break;
+        }
+        if (task["state"] == "running" && task["metrics"].value("rows_written", 0) > 0) {
+            seen = task;
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    INFO(d.log());
+    REQUIRE(seen.is_object());
+    CHECK(seen["metrics"]["rows_written"].get<int>() < 450);
+    CHECK(seen["metrics"]["done"] == false);
+    CHECK(seen["attempts"][0]["metrics"]["rows_written"] == seen["metrics"]["rows_written"]);
+    const json done = wait_finished(d.port(), run);
+    REQUIRE(done["state"] == "success");
+    CHECK(done["tasks"][0]["metrics"]["rows_written"] == 450);
+    CHECK(done["tasks"][0]["metrics"]["done"] == true);
 }

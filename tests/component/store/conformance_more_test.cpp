@@ -137,6 +137,32 @@ STORE_TEST("an attempt archived at its end keeps its times, error and metrics pe
     CHECK(history[1].error_message == "deadlock detected");
 }
 
+// A running attempt's progress is written to its task row while it runs; once the attempt
+// ended (or another try runs) a late write changes nothing.
+STORE_TEST("running metrics apply only to the running try", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    auto run = ok(store->create_run(make_run("etl", "live", {"a"})));
+    const auto a = ok(store->list_task_instances(run.id))[0].id;
+    auto start = task_move(a, task_state::queued, 1, task_state::running, at(11));
+    start.try_number = 1;
+    CHECK(apply(*store, {task_move(a, task_state::pending, 0, task_state::queued, at(10)),
+                         scheduler::lease_acquire{a, 0, "node-a", at(100), at(10)}, start}) ==
+          std::vector{applied, applied, applied});
+    REQUIRE(store->put_running_metrics(a, 1, R"({"rows_written": 100})").has_value());
+    CHECK(nlohmann::json::parse(ok(store->get_task_instance(a))->metrics_json)["rows_written"] ==
+          100);
+    REQUIRE(store->put_running_metrics(a, 2, R"({"rows_written": 7})").has_value());  // not its try
+    CHECK(nlohmann::json::parse(ok(store->get_task_instance(a))->metrics_json)["rows_written"] ==
+          100);
+    auto end = task_move(a, task_state::running, 1, task_state::success, at(12));
+    end.metrics_json = R"({"rows_written": 450})";
+    CHECK(apply(*store, {end}) == std::vector{applied});
+    REQUIRE(store->put_running_metrics(a, 1, R"({"rows_written": 300})").has_value());  // late
+    CHECK(nlohmann::json::parse(ok(store->get_task_instance(a))->metrics_json)["rows_written"] ==
+          450);
+}
+
 // A group commit carries many single-row updates of the same shape; a store may run them as one
 // multi-row statement, but every transition keeps its own fence and outcome, and transitions
 // about one row apply in batch order.

@@ -110,6 +110,10 @@ public:
                                        std::span<const scheduler::log_line> l) override {
         return inner_.append_task_log(t, n, l);
     }
+    core::result<void> put_running_metrics(core::task_instance_id t, int n,
+                                           std::string_view m) override {
+        return inner_.put_running_metrics(t, n, m);
+    }
     core::result<std::vector<scheduler::stored_log_line>> read_task_log(core::task_instance_id t,
                                                                         std::int64_t a,
                                                                         std::size_t l) override {
