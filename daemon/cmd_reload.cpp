@@ -15,6 +15,7 @@
 #include "daemon/client_output.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
+#include "web/auth.hpp"
 
 namespace sluice::daemon {
 namespace {
@@ -49,9 +50,15 @@ std::optional<reload_status> read_status(api_client& api, api_failure& failure) 
 }  // namespace
 
 int run_reload(const client_options& client, const reload_options& options) {
-    if (!load_config_or_report(client.config_file, client.environment)) {
+    const auto loaded = load_config_or_report(client.config_file, client.environment);
+    if (!loaded) {
         std::cerr << "sluice: reload not sent: " << client.config_file
                   << " has errors; the daemon keeps its running config\n";
+        return exit_invalid;
+    }
+    if (auto policy = web::check_listen_policy(loaded->server); !policy) {
+        std::cerr << client.config_file << ": error: " << policy.error().message
+                  << "\nsluice: reload not sent; the daemon keeps its running config\n";
         return exit_invalid;
     }
     api_failure failure;

@@ -7,6 +7,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
 #include "scheduler/cron_expression.hpp"
+#include "web/auth.hpp"
 
 namespace sluice::daemon {
 namespace {
@@ -38,6 +39,11 @@ void print_job_summary(const config::job_spec& job, int next_runs) {
 int run_validate(const validate_options& options) {
     const auto loaded = load_config_or_report(options.config_file, options.environment);
     if (!loaded) {
+        return exit_invalid;
+    }
+    // What `serve` would refuse at startup (and a reload would reject) is invalid here too.
+    if (auto policy = web::check_listen_policy(loaded->server); !policy) {
+        std::cerr << options.config_file << ": error: " << policy.error().message << "\n";
         return exit_invalid;
     }
     if (options.quiet) {

@@ -136,6 +136,13 @@ TEST_CASE("validate reports every error of a broken config with file line and co
     CHECK(err == expected);
 }
 
+TEST_CASE("validate refuses what serve would: a network listen address without tokens", "[cli]") {
+    const std::string file = source_dir + "/tests/e2e/data/open_listen.yaml";
+    auto r = run_sluice({"validate", "-c", file});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Contains(file + ": error: server.listen is 0.0.0.0:0 but no server.tokens"));
+}
+
 TEST_CASE("validate accepts the quickstart and lists its jobs with next fire times", "[cli]") {
     auto r =
         run_sluice({"validate", "-c", source_dir + "/examples/quickstart.yaml", "--next", "2"});
