@@ -58,7 +58,11 @@ int run_once(const run_options& options) {
         stop_loop();
         return exit_invalid;
     }
-    auto triggered = engine.trigger({options.job, params, std::nullopt, "cli"});
+    scheduler::trigger_request request;
+    request.job = options.job;
+    request.params = params;
+    request.actor = "cli";
+    auto triggered = engine.trigger(std::move(request));
     if (!triggered) {
         std::cerr << "sluice: " << triggered.error().message << "\n";
         engine.shutdown();

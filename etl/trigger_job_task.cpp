@@ -55,6 +55,9 @@ scheduler::task_outcome trigger_job_task::run(const scheduler::task_context& con
     }
     request.idempotency_key = trigger_job_key(context.run, context.task.name);
     request.actor = actor;
+    request.logical_time = context.logical_time;
+    request.data_interval_start = context.data_interval_start;
+    request.data_interval_end = context.data_interval_end;
     auto launched = launcher.trigger(request, stop);
     if (!launched) {
         if (const auto cause = pending_stop(context)) {

@@ -99,6 +99,11 @@ struct trigger_request {
     std::map<std::string, std::string> params;   // as text; checked against the job's params
     std::optional<std::string> idempotency_key;  // the same key returns the same run
     std::string actor = "api";                   // recorded in events ("api:TOKEN", "cli")
+    // Set by trigger_job (the parent run's); unset: the trigger time is the logical time and
+    // both ends of the data interval.
+    std::optional<core::sys_seconds> logical_time;
+    std::optional<core::sys_seconds> data_interval_start;
+    std::optional<core::sys_seconds> data_interval_end;
 };
 
 struct trigger_response {

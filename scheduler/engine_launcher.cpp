@@ -90,6 +90,9 @@ public:
         tr.params = request.params;
         tr.idempotency_key = request.idempotency_key;
         tr.actor = request.actor;
+        tr.logical_time = request.logical_time;
+        tr.data_interval_start = request.data_interval_start;
+        tr.data_interval_end = request.data_interval_end;
         engine_.on_loop([e = &engine_, tr = std::move(tr), slot]() mutable {
             e->trigger(std::move(tr), [slot](trigger_result r) { slot->set(std::move(r)); });
         });

@@ -243,9 +243,10 @@ void engine::impl::trigger(trigger_request request, std::function<void(trigger_r
     nr.params_json = params_to_json(*params);
     nr.created_at = now();
     const core::sys_seconds t = std::chrono::floor<std::chrono::seconds>(nr.created_at);
-    nr.logical_time = t;
-    nr.data_interval_start = t;
-    nr.data_interval_end = t;
+    const core::sys_seconds logical = request.logical_time.value_or(t);
+    nr.logical_time = logical;
+    nr.data_interval_start = request.data_interval_start.value_or(logical);
+    nr.data_interval_end = request.data_interval_end.value_or(logical);
     create_run(job, std::move(nr), std::move(*params),
                [done = std::move(done), actor = request.actor, self = shared_from_this(),
                 name = request.job](core::result<create_run_result> r) {

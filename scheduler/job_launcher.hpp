@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/time.hpp"
 
 namespace sluice::scheduler {
 
@@ -22,6 +23,11 @@ struct launch_request {
     // The same key returns the same run (a retried attempt re-attaches to its child run).
     std::string idempotency_key;
     std::string actor;  // recorded in the child run's events
+    // The child run's logical time and data interval (the parent run's, so a backfill of the
+    // parent loads each interval's data); unset: the trigger time, as for a manual run.
+    std::optional<core::sys_seconds> logical_time;
+    std::optional<core::sys_seconds> data_interval_start;
+    std::optional<core::sys_seconds> data_interval_end;
 };
 
 struct launched_run {

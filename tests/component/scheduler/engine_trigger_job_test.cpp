@@ -1,6 +1,7 @@
 // trigger_job tasks (the real etl/ runner) on the real engine and store: child runs are started
 // with params, followed to their end, re-attached by later attempts (never started twice), and
 // canceled with their parent. Child tasks are fake runners scripted per task name.
+#include <algorithm>
 #include <future>
 
 #include <catch2/catch.hpp>
@@ -219,4 +220,54 @@ jobs:
     CHECK(children[0].state == run_state::success);
     CHECK(f.script().attempts_of("good").size() == 1);  // only the failed part ran again
     CHECK(f.script().attempts_of("work").size() == 2);
+}
+
+// A backfill of the parent: each child run works on its parent's interval, not on "now".
+TEST_CASE("a child run takes its parent run's logical time and data interval",
+          "[engine][trigger_job]") {
+    test::sqlite_database db;
+    test::engine_fixture f(db.url(), R"(
+jobs:
+  child:
+    tasks:
+      work: {type: noop}
+  parent:
+    schedule: "0 0 1 1 *"
+    catchup: none
+    tasks:
+      kick: {type: trigger_job, job: child}
+)");
+    use_trigger_job(f);
+    f.start();
+    scheduler::backfill_request r;
+    r.job = "parent";
+    r.from = *core::parse_rfc3339("2022-01-01T00:00:00Z");
+    r.to = *core::parse_rfc3339("2025-01-01T00:00:00Z");
+    r.max_active_runs = 3;
+    r.actor = "test";
+    auto created = f.engine().create_backfill(std::move(r));
+    REQUIRE(created.has_value());
+    REQUIRE(created->backfill);
+    REQUIRE(test::engine_fixture::eventually(
+        [&] {
+            const auto runs = f.runs("child");
+            return runs.size() == 3 && std::all_of(runs.begin(), runs.end(), [](const auto& c) {
+                       return c.state == run_state::success;
+                   });
+        },
+        20s));
+    const auto parents = f.runs("parent");
+    REQUIRE(parents.size() == 3);
+    for (const auto& parent : parents) {
+        const auto child = f.runs("child");
+        auto it = std::find_if(child.begin(), child.end(), [&](const auto& c) {
+            return c.run_key == "manual:child:trigger_job:" + parent.id.to_string() + ":kick";
+        });
+        REQUIRE(it != child.end());
+        CHECK(it->logical_time == parent.logical_time);
+        CHECK(it->data_interval_start == parent.data_interval_start);
+        CHECK(it->data_interval_end == parent.data_interval_end);
+        CHECK(*it->data_interval_start < *parent.data_interval_end);
+        CHECK(*it->data_interval_end <= *core::parse_rfc3339("2025-01-01T00:00:00Z"));
+    }
 }
