@@ -105,7 +105,7 @@ jobs:
         source: {connection: src, table: src, cursor: [updated_at, id]}
         sink: {connection: dst, table: dst_slow, mode: upsert, key: [id]}
         batch_rows: 100
-        sleep_between_batches: 700ms
+        sleep_between_batches: 1s
         create_table: if_missing
 )";
 
@@ -181,7 +181,7 @@ TEST_CASE("e2e copy: a running copy's progress shows on its task in the run deta
     auto r = test::http_call(d.port(), "POST", "/api/v1/jobs/slow/runs", "{}");
     REQUIRE(r.status == 201);
     const auto run = json::parse(r.body)["run_id"].get<std::int64_t>();
-    // Five batches 700 ms apart: the detail shows the rows written so far while the task runs.
+    // Five batches a second apart: the detail shows the rows written so far while the task runs.
     json seen;
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < deadline) {
