@@ -51,6 +51,16 @@ pipeline_connection::~pipeline_connection() {
     PQfinish(conn_);
 }
 
+bool pipeline_connection::broken() {
+    if (!broken_) {
+        // Between batches the server sends nothing unless it is closing the connection (its
+        // FATAL message, then the end of the stream): anything to read means connect again.
+        pollfd p{PQsocket(conn_), POLLIN, 0};
+        broken_ = PQstatus(conn_) != CONNECTION_OK || poll(&p, 1, 0) != 0;
+    }
+    return broken_;
+}
+
 core::error pipeline_connection::lost(const std::string& what) {
     broken_ = true;
     return core::error::transient(where_ + what + ": " + trimmed(PQerrorMessage(conn_)));

@@ -38,8 +38,10 @@ public:
     // broken().
     core::result<std::vector<std::int64_t>> run(std::span<const sql_statement> statements);
 
-    // The connection is unusable: drop it and connect again.
-    bool broken() const { return broken_; }
+    // The connection is unusable: drop it and connect again. Also notices, without waiting, a
+    // connection the server closed while it was idle (a restart, an idle timeout): nothing was
+    // sent on it yet, so connecting again loses nothing.
+    bool broken();
 
 private:
     pipeline_connection(PGconn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
