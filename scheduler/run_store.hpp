@@ -403,7 +403,9 @@ struct task_transition {
 };
 
 // Copies the task's current attempt (try `try_number`: its times, error and metrics as stored
-// by the transitions before this one in the batch) into the attempt history, ending as `state`
+// by the transitions before this one in the batch; a store may run the batch's same-shaped
+// updates together where the first of them stands, so put an archive that must read the row
+// before its update ahead of every update in the batch) into the attempt history, ending as `state`
 // at `at`, before another try supersedes it: an attempt to be retried, one interrupted by a
 // restart, a failed task rerun. Not a fence: always applied; a try already kept stays as it is.
 struct attempt_archive {

@@ -198,6 +198,23 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         metrics {json} NOT NULL,
         PRIMARY KEY (task_instance_id, try_number)))",
                                    dialect)}});
+    // The dispatch hot path, measured on PostgreSQL (docs/benchmarks.md): every event row paid an
+    // entry in (kind, id) besides its primary key, though reads by kind only need it for rare
+    // kinds (hot_event_kinds); and a transaction that updates many run or task rows of one page
+    // (a group commit of neighbouring runs) found no room on the page for their new versions,
+    // so most updates were not in place (HOT) and added an entry to every index. A page now
+    // keeps room for a new version of each of its rows; it costs heap space (runs and task rows
+    // are small), not index space.
+    migration v6{6, "hot-path layouts", {}};
+    v6.statements.emplace_back("DROP INDEX events_kind_id");
+    v6.statements.emplace_back(
+        "CREATE INDEX events_kind_id ON events (kind, id) WHERE kind NOT IN " +
+        std::string(hot_event_kinds));
+    if (dialect == sql_dialect::postgresql) {
+        v6.statements.emplace_back("ALTER TABLE runs SET (fillfactor = 40)");
+        v6.statements.emplace_back("ALTER TABLE task_instances SET (fillfactor = 40)");
+    }
+    all.push_back(std::move(v6));
     return all;
 }
 

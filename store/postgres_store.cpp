@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "store/postgres/connection_pool.hpp"
+#include "store/postgres/pipeline_connection.hpp"
 #include "store/sql_run_store.hpp"
 #include "store/url.hpp"
 
@@ -171,8 +172,9 @@ core::error_class classify_sqlstate(std::string_view sqlstate) {
     return core::error_class::permanent;
 }
 
-postgres_engine::postgres_engine(std::unique_ptr<postgres::connection_pool> pool)
-    : pool_(std::move(pool)) {}
+postgres_engine::postgres_engine(std::unique_ptr<postgres::connection_pool> pool,
+                                 std::string conninfo)
+    : pool_(std::move(pool)), conninfo_(std::move(conninfo)) {}
 
 postgres_engine::~postgres_engine() = default;
 
@@ -186,7 +188,7 @@ core::result<std::unique_ptr<postgres_engine>> postgres_engine::open(std::string
             return first.error();
         }
     }
-    return std::unique_ptr<postgres_engine>(new postgres_engine(std::move(pool)));
+    return std::unique_ptr<postgres_engine>(new postgres_engine(std::move(pool), std::string(url)));
 }
 
 core::result<void> postgres_engine::transact(tx_mode mode,
@@ -229,6 +231,23 @@ core::result<void> postgres_engine::transact(tx_mode mode,
         }
         return core::error::permanent(where + e.what());
     }
+}
+
+core::result<std::vector<std::int64_t>> postgres_engine::transact_batch(
+    std::span<const sql_statement> statements) {
+    std::lock_guard lock(batch_mutex_);
+    if (batch_conn_ && batch_conn_->broken()) {
+        batch_conn_.reset();
+    }
+    if (!batch_conn_) {
+        auto connected = postgres::pipeline_connection::connect(
+            conninfo_, "postgres store " + pool_->redacted() + ": ");
+        if (!connected) {
+            return connected.error();
+        }
+        batch_conn_ = std::move(*connected);
+    }
+    return batch_conn_->run(statements);
 }
 
 core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(std::string_view url) {

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -13,7 +14,8 @@ namespace sluice::store {
 
 namespace postgres {
 class connection_pool;
-}
+class pipeline_connection;
+}  // namespace postgres
 
 // Transient SQLSTATEs: connection loss (class 08), serialization failure (40001), deadlock
 // (40P01), lock not available (55P03), query canceled (57014), server shutting down or starting
@@ -35,11 +37,18 @@ public:
 
     sql_dialect dialect() const override { return sql_dialect::postgresql; }
     core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) override;
+    // The whole transaction in one round trip on a connection of its own (libpq pipeline mode,
+    // statements prepared once): the group-commit hot path. Callers are serialized.
+    core::result<std::vector<std::int64_t>> transact_batch(
+        std::span<const sql_statement> statements) override;
 
 private:
-    explicit postgres_engine(std::unique_ptr<postgres::connection_pool> pool);
+    postgres_engine(std::unique_ptr<postgres::connection_pool> pool, std::string conninfo);
 
     std::unique_ptr<postgres::connection_pool> pool_;
+    const std::string conninfo_;
+    std::mutex batch_mutex_;
+    std::unique_ptr<postgres::pipeline_connection> batch_conn_;  // guarded by batch_mutex_
 };
 
 // Opens the PostgreSQL store at a postgresql:// URL (not migrated yet: call migrate()).

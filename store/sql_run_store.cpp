@@ -333,20 +333,20 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
     const compiled_batch compiled = compile_transitions(batch);
     const auto& statements = compiled.statements;
     const auto& statement_of = compiled.statement_of;
-    return transact<std::vector<transition_outcome>>(tx_mode::write, [&](sql_tx& tx) {
-        const std::vector<std::int64_t> affected = tx.exec_batch(statements);
-        std::vector<transition_outcome> outcomes;
-        outcomes.reserve(batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            // Events and attempt_archive carry no fence: they are always applied.
-            const bool applied = std::holds_alternative<new_event>(batch[i]) ||
-                                 std::holds_alternative<attempt_archive>(batch[i]) ||
-                                 affected.at(statement_of[i]) > 0;
-            outcomes.push_back(applied ? transition_outcome::applied
-                                       : transition_outcome::conflict);
-        }
-        return outcomes;
-    });
+    auto affected = engine_->transact_batch(statements);
+    if (!affected) {
+        return affected.error();
+    }
+    std::vector<transition_outcome> outcomes;
+    outcomes.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        // Events and attempt_archive carry no fence: they are always applied.
+        const bool applied = std::holds_alternative<new_event>(batch[i]) ||
+                             std::holds_alternative<attempt_archive>(batch[i]) ||
+                             affected->at(statement_of[i]) > 0;
+        outcomes.push_back(applied ? transition_outcome::applied : transition_outcome::conflict);
+    }
+    return outcomes;
 }
 
 }  // namespace sluice::store

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "store/migrations.hpp"
 #include "store/sql/row_reader.hpp"
 #include "store/sql_run_store.hpp"
 
@@ -129,12 +130,19 @@ core::result<std::vector<event_record>> sql_run_store::read_events(
     return transact<std::vector<event_record>>(tx_mode::read, [&](sql_tx& tx) {
         constexpr std::string_view columns =
             "SELECT id, created_at, kind, job, run_id, task, payload, actor FROM events ";
+        // A rare kind names the predicate of the (kind, id) index so that both engines may use
+        // it; a hot kind walks the primary key (migration 6).
+        static const std::string rare_kind = std::string(columns) +
+                                             "WHERE id > $1 AND kind = $2 AND kind NOT IN " +
+                                             std::string(hot_event_kinds) + " ORDER BY id LIMIT $3";
+        static const std::string hot_kind =
+            std::string(columns) + "WHERE id > $1 AND kind = $2 ORDER BY id LIMIT $3";
+        const bool hot =
+            kind && hot_event_kinds.find("'" + std::string(*kind) + "'") != std::string_view::npos;
         sql_result r =
-            kind
-                ? tx.exec(std::string(columns) + "WHERE id > $1 AND kind = $2 ORDER BY id LIMIT $3",
-                          {after_id, text(*kind), clamp_limit(limit)})
-                : tx.exec(std::string(columns) + "WHERE id > $1 ORDER BY id LIMIT $2",
-                          {after_id, clamp_limit(limit)});
+            kind ? tx.exec(hot ? hot_kind : rare_kind, {after_id, text(*kind), clamp_limit(limit)})
+                 : tx.exec(std::string(columns) + "WHERE id > $1 ORDER BY id LIMIT $2",
+                           {after_id, clamp_limit(limit)});
         std::vector<event_record> out;
         for (const sql_row& row : r.rows) {
             out.push_back(read_event(row));

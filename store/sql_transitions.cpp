@@ -186,37 +186,57 @@ sql_statement statement_for(const attempt_archive& t) {
 }
 
 // The events of a batch as multi-row INSERTs in batch order (ids ascend in that order): half
-// the statements of a typical batch are events, and they carry no fence. At most this many rows
-// per statement keeps the parameter count far below SQLite's limit (32766).
-constexpr std::size_t events_per_insert = 1000;
+// the rows of a typical batch are events, and they carry no fence. The row counts per statement
+// come from a fixed set, largest first, so that every shape is prepared once per connection
+// rather than parsed and planned at every commit. The largest keeps the parameter count far
+// below SQLite's limit (32766).
+constexpr std::size_t events_per_insert[] = {256, 64, 16, 4, 1};
 
-void append_events_inserts(std::span<const transition> batch, std::deque<std::string>& sql_storage,
+const std::string& events_insert_sql(std::size_t rows) {
+    static const auto texts = [] {
+        std::vector<std::string> out;
+        for (std::size_t n : events_per_insert) {
+            std::string sql =
+                "INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) VALUES ";
+            for (std::size_t row = 0; row < n; ++row) {
+                sql += row == 0 ? "(" : ", (";
+                for (std::size_t i = 1; i <= 7; ++i) {
+                    sql += (i == 1 ? "$" : ", $") + std::to_string(row * 7 + i);
+                }
+                sql += ")";
+            }
+            out.push_back(std::move(sql));
+        }
+        return out;
+    }();
+    for (std::size_t i = 0; i < std::size(events_per_insert); ++i) {
+        if (events_per_insert[i] == rows) {
+            return texts[i];
+        }
+    }
+    return texts.back();
+}
+
+void append_events_inserts(std::span<const transition> batch,
                            std::vector<sql_statement>& statements) {
-    std::size_t n = 0;
+    std::vector<const new_event*> events;
     for (const transition& t : batch) {
-        const new_event* e = std::get_if<new_event>(&t);
-        if (e == nullptr) {
-            continue;
+        if (const new_event* e = std::get_if<new_event>(&t)) {
+            events.push_back(e);
         }
-        if (n % events_per_insert == 0) {
-            sql_storage.emplace_back(
-                "INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) VALUES ");
-            statements.emplace_back();
-            statements.back().prepare = false;  // its shape varies with the number of events
+    }
+    std::size_t next = 0;
+    for (std::size_t rows : events_per_insert) {
+        while (events.size() - next >= rows) {
+            sql_statement& s = statements.emplace_back();
+            s.sql = events_insert_sql(rows);
+            s.params.reserve(rows * 7);
+            for (std::size_t i = 0; i < rows; ++i) {
+                sql_statement one = statement_for(*events[next++]);
+                s.params.insert(s.params.end(), std::make_move_iterator(one.params.begin()),
+                                std::make_move_iterator(one.params.end()));
+            }
         }
-        std::string& sql = sql_storage.back();
-        const std::size_t row = n % events_per_insert;
-        sql += row == 0 ? "(" : ", (";
-        for (std::size_t i = 1; i <= 7; ++i) {
-            sql += (i == 1 ? "$" : ", $") + std::to_string(row * 7 + i);
-        }
-        sql += ")";
-        sql_statement one = statement_for(*e);
-        auto& params = statements.back().params;
-        params.insert(params.end(), std::make_move_iterator(one.params.begin()),
-                      std::make_move_iterator(one.params.end()));
-        statements.back().sql = sql;
-        ++n;
     }
 }
 
@@ -325,7 +345,7 @@ compiled_batch compile_transitions(std::span<const transition> batch) {
         statements.push_back(statement_for(std::get<task_transition>(batch[i])));
     }
     if (any_event) {
-        append_events_inserts(batch, out.sql_storage, statements);
+        append_events_inserts(batch, statements);
     }
     return out;
 }

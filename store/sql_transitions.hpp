@@ -3,10 +3,10 @@
 // Turns a batch of scheduler transitions into the SQL statements that apply it (the group-commit
 // hot path). Pairs and triples the engine submits for every attempt (ready + lease + start,
 // lease + start, end + release) become one UPDATE each with every fence kept, and the batch's
-// events become multi-row INSERTs; one statement per transition otherwise, in batch order.
+// events become multi-row INSERTs of a few fixed sizes (each prepared once); one statement per
+// transition otherwise, in batch order.
 
 #include <cstddef>
-#include <deque>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,8 +21,6 @@ struct compiled_batch {
     // For each transition of the batch, the statement whose affected-row count is its outcome
     // (unused for events, which always apply).
     std::vector<std::size_t> statement_of;
-    // The text of statements built for this batch (the statements hold views into it).
-    std::deque<std::string> sql_storage;
 };
 
 compiled_batch compile_transitions(std::span<const scheduler::transition> batch);

@@ -80,6 +80,20 @@ public:
     // Runs body in one transaction and commits it; on any failure rolls back and returns the
     // error classified transient or permanent. Safe to call from several threads.
     virtual core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) = 0;
+
+    // Runs the statements in a write transaction of their own and returns each one's
+    // affected-row count (the group-commit hot path: no reads, nothing decided between
+    // statements). An engine with a network round trip may send the whole transaction at once.
+    virtual core::result<std::vector<std::int64_t>> transact_batch(
+        std::span<const sql_statement> statements) {
+        std::vector<std::int64_t> affected;
+        auto done =
+            transact(tx_mode::write, [&](sql_tx& tx) { affected = tx.exec_batch(statements); });
+        if (!done) {
+            return done.error();
+        }
+        return affected;
+    }
 };
 
 }  // namespace sluice::store

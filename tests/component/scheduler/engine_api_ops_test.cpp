@@ -80,6 +80,50 @@ TEMPLATE_TEST_CASE("retry reruns the failed task and its downstream and keeps su
     CHECK(unknown->code == run_op_status::code_t::not_found);
 }
 
+// Several failed tasks rerun in one batch: each failed try is kept in the attempt history with
+// its error, read before the rerun resets the task (stores may run the batch's same-shaped
+// updates together).
+TEMPLATE_TEST_CASE("a retry keeps every failed try of the rerun tasks in the attempt history",
+                   "[engine][api]", test::sqlite_database, test::postgres_database) {
+    TestType db;
+    test::engine_fixture f(db.url(), R"(
+jobs:
+  wide:
+    tasks:
+      p: {type: noop}
+      q: {type: noop}
+      r: {type: noop}
+      s: {type: noop}
+)");
+    for (const char* t : {"p", "q", "r", "s"}) {
+        f.script().set(t, {fake_step::permanent(), fake_step::ok()});
+    }
+    f.start();
+    const core::run_id run = f.trigger("wide");
+    REQUIRE(f.wait(run).state == run_state::failed);
+    auto r = retry(f.engine(), run);
+    REQUIRE(r.has_value());
+    REQUIRE(r->code == run_op_status::code_t::ok);
+    REQUIRE(f.wait(run).state == run_state::success);
+    auto history = f.store().list_task_attempts(run);
+    REQUIRE(history.has_value());
+    REQUIRE(history->size() == 4);
+    for (const auto& a : *history) {
+        CHECK(a.try_number == 1);
+        CHECK(a.state == task_state::failed);
+        CHECK(a.error_cls == core::error_class::permanent);
+        CHECK(a.error_message == "syntax error");
+        CHECK(a.started_at.has_value());
+        CHECK(a.finished_at.has_value());
+    }
+    for (const auto& [name, t] : f.tasks(run)) {
+        INFO(name);
+        CHECK(t.try_number == 2);
+        CHECK(t.state == task_state::success);
+        CHECK(t.error_message.value_or("") == "");  // the failed try's error stays in history
+    }
+}
+
 TEST_CASE("retry refuses an active run", "[engine][api]") {
     test::sqlite_database db;
     test::engine_fixture f(db.url(), jobs_yaml);
