@@ -1,0 +1,233 @@
+#include "private_postgres.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "process.hpp"
+
+namespace sluice::test {
+
+namespace {
+
+// The user the server runs as when the test runs as root (PostgreSQL refuses to run as root),
+// as in scripts/test-servers.sh.
+constexpr const char* service_user = "postgres";
+// How long pg_ctl waits for a start or a stop before it gives up.
+constexpr const char* pg_ctl_wait_seconds = "60";
+// Ports tried when the first free-looking one is taken by the time the server binds it.
+constexpr int start_attempts = 8;
+
+bool as_root() {
+    return ::geteuid() == 0;
+}
+
+std::string first_executable(const std::vector<std::string>& candidates) {
+    for (const auto& c : candidates) {
+        if (::access(c.c_str(), X_OK) == 0) {
+            return c;
+        }
+    }
+    throw std::runtime_error("none of " + candidates.front() + "... is executable");
+}
+
+// Like pg_bin() in scripts/test-servers.sh: $SLUICE_PG_BIN, else the newest installed version.
+std::filesystem::path pg_bin() {
+    if (const char* env = std::getenv("SLUICE_PG_BIN"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    std::filesystem::path best;
+    int best_version = -1;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) {
+            continue;
+        }
+        const auto bin = entry.path() / "bin";
+        if (::access((bin / "initdb").c_str(), X_OK) == 0 && std::stoi(name) > best_version) {
+            best_version = std::stoi(name);
+            best = bin;
+        }
+    }
+    if (best.empty()) {
+        throw std::runtime_error(
+            "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install "
+            "postgresql, or set SLUICE_PG_BIN)");
+    }
+    return best;
+}
+
+void ensure_service_user() {
+    if (!as_root() || ::getpwnam(service_user) != nullptr) {
+        return;
+    }
+    const auto r =
+        run_process(first_executable({"/usr/sbin/useradd", "/sbin/useradd"}),
+                    {"--system", "--no-create-home", "--shell", "/usr/sbin/nologin", service_user});
+    // Another test process may have created it meanwhile: only its absence is an error.
+    if (::getpwnam(service_user) == nullptr) {
+        throw std::runtime_error("cannot create the system user " + std::string(service_user) +
+                                 ": " + r.err);
+    }
+}
+
+// Runs a PostgreSQL program as the service user when we are root.
+process_result as_service_user(const std::filesystem::path& program,
+                               const std::vector<std::string>& args) {
+    if (!as_root()) {
+        return run_process(program.string(), args);
+    }
+    std::vector<std::string> full{"-u", service_user, "--", program.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    return run_process(first_executable({"/usr/sbin/runuser", "/sbin/runuser"}), full);
+}
+
+// A loopback port nothing listens on right now (the kernel's choice for port 0).
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        throw std::runtime_error("socket() failed");
+    }
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    ::close(fd);
+    if (!ok) {
+        throw std::runtime_error("cannot find a free loopback port");
+    }
+    return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+private_postgres::private_postgres() : bin_(pg_bin()) {
+    ensure_service_user();
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/sluice-e2e-pg-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    dir_ = pattern;
+    try {
+        // The server (another user when we are root) creates its data dir, socket and log here.
+        ::chmod(dir_.c_str(), 0755);
+        if (as_root()) {
+            const passwd* pw = ::getpwnam(service_user);
+            if (pw == nullptr || ::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+                throw std::runtime_error("cannot hand " + dir_.string() + " to " + service_user);
+            }
+        }
+        // --no-sync: flushing the new cluster to disk costs seconds and protects nothing here.
+        const auto init = as_service_user(
+            bin_ / "initdb", {"-D", (dir_ / "data").string(), "-U", "sluice", "--auth=trust",
+                              "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"});
+        if (init.exit_code != 0) {
+            throw std::runtime_error("initdb failed: " + init.out + init.err);
+        }
+        for (int attempt = 0; attempt < start_attempts && !running_; ++attempt) {
+            port_ = free_port();
+            running_ = try_start();
+        }
+        if (!running_) {
+            throw std::runtime_error("PostgreSQL did not start: " + log());
+        }
+        const auto made = as_service_user(
+            bin_ / "createdb",
+            {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "sluice", "sluice_test"});
+        if (made.exit_code != 0) {
+            throw std::runtime_error("createdb failed: " + made.out + made.err);
+        }
+    } catch (...) {
+        // The destructor does not run for a half-built object: stop and remove here, then let
+        // the original error through.
+        if (running_) {
+            (void)as_service_user(bin_ / "pg_ctl",
+                                  {"-D", (dir_ / "data").string(), "-m", "immediate", "-w", "-t",
+                                   pg_ctl_wait_seconds, "stop"});
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        throw;
+    }
+}
+
+private_postgres::~private_postgres() {
+    try {
+        if (running_) {
+            const auto r =
+                as_service_user(bin_ / "pg_ctl", {"-D", (dir_ / "data").string(), "-m", "immediate",
+                                                  "-w", "-t", pg_ctl_wait_seconds, "stop"});
+            if (r.exit_code != 0) {
+                std::cerr << "private_postgres: pg_ctl stop failed: " << r.err << '\n';
+            }
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "private_postgres: cannot stop the server: " << e.what() << '\n';
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+std::string private_postgres::url() const {
+    return "postgresql://sluice@127.0.0.1:" + std::to_string(port_) + "/sluice_test";
+}
+
+bool private_postgres::try_start() {
+    // fsync is off: the data is thrown away, and the OS keeps what an immediate stop left
+    // unflushed, so a restart still recovers every committed transaction.
+    const auto r = as_service_user(
+        bin_ / "pg_ctl", {"-D", (dir_ / "data").string(), "-l", (dir_ / "server.log").string(),
+                          "-w", "-t", pg_ctl_wait_seconds, "start", "-o",
+                          "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " +
+                              dir_.string() + " -c fsync=off -c max_connections=100"});
+    return r.exit_code == 0;
+}
+
+void private_postgres::stop(const std::string& mode) {
+    const auto r = as_service_user(bin_ / "pg_ctl", {"-D", (dir_ / "data").string(), "-m", mode,
+                                                     "-w", "-t", pg_ctl_wait_seconds, "stop"});
+    if (r.exit_code != 0) {
+        throw std::runtime_error("pg_ctl stop -m " + mode + " failed: " + r.out + r.err);
+    }
+    running_ = false;
+}
+
+void private_postgres::start() {
+    // The port was ours a moment ago; a process that took it meanwhile may let go again.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!running_ && std::chrono::steady_clock::now() < until) {
+        running_ = try_start();
+        if (!running_) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        }
+    }
+    if (!running_) {
+        throw std::runtime_error("PostgreSQL did not start again on port " + std::to_string(port_) +
+                                 ": " + log());
+    }
+}
+
+std::string private_postgres::log() const {
+    std::ifstream in(dir_ / "server.log", std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace sluice::test
