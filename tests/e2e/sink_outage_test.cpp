@@ -39,7 +39,7 @@ constexpr int batch_rows = 1000;
 // The sink is stopped once this many rows committed (three batches).
 constexpr int rows_before_outage = 3 * batch_rows;
 // At least this long down: long enough for the attempt in flight and a few reconnects to fail.
-constexpr auto outage = 4s;
+constexpr auto outage = 3s;
 // The retry policy spans about a minute of outage (0.3 s, 0.45 s, ... capped at 2 s, 40 tries).
 const std::string retries = "{max_attempts: 40, delay: 300ms, backoff: 1.5, max_delay: 2s}";
 
@@ -231,7 +231,7 @@ private:
     PGconn* conn_;
 };
 
-// Where the daemon stands when the sink server stops. The test pins the two moments inside a
+// Where the daemon stands when the sink server stops. The test pins the moments inside a
 // batch's sink transaction with locks it holds; the batch must vanish with the server and be
 // loaded again by a retry.
 enum class outage_moment {
@@ -243,6 +243,9 @@ enum class outage_moment {
     // After the batch's COPY, at its mark: the daemon waits for the row lock of the mark, which
     // the test holds.
     at_mark,
+    // In the batch's COMMIT, rows and mark written: a deferred constraint trigger on the sink
+    // table waits for the advisory lock. The daemon cannot know whether the commit happened.
+    in_commit,
 };
 
 // Copies the source into the private sink, stops the sink with `mode` after a few batches,
@@ -258,15 +261,21 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
             "CREATE TABLE " + sink_table +
                 " (id bigint, a integer, b text, c numeric(12,2), d timestamp, e integer)");
     const std::string count_sql = "SELECT count(*) FROM " + sink_table;
-    // The gate of in_copy: free (a shared lock) unless the test holds the lock.
+    // The gate of in_copy and in_commit: open (a shared lock) unless the test holds the lock.
     const std::string gate_lock = "4242";
-    if (moment == outage_moment::in_copy) {
+    if (moment == outage_moment::in_copy || moment == outage_moment::in_commit) {
         pg_exec(sink.url(),
                 "CREATE FUNCTION outage_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
                 "BEGIN PERFORM pg_advisory_xact_lock_shared(" +
                     gate_lock + "); RETURN NEW; END $$");
+    }
+    if (moment == outage_moment::in_copy) {
         pg_exec(sink.url(), "CREATE TRIGGER outage_gate BEFORE INSERT ON " + sink_table +
                                 " FOR EACH ROW EXECUTE FUNCTION outage_gate()");
+    } else if (moment == outage_moment::in_commit) {
+        pg_exec(sink.url(), "CREATE CONSTRAINT TRIGGER outage_gate AFTER INSERT ON " + sink_table +
+                                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+                                "outage_gate()");
     }
 
     test::http_daemon d(daemon_config(src_url, sink.url(), src.name(), sink_table));
@@ -286,9 +295,9 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
     if (moment != outage_moment::any) {
         holder.emplace(sink.url());
         std::string blocked_statement;
-        if (moment == outage_moment::in_copy) {
+        if (moment == outage_moment::in_copy || moment == outage_moment::in_commit) {
             holder->exec("SELECT pg_advisory_lock(" + gate_lock + ")");
-            blocked_statement = "COPY%";
+            blocked_statement = moment == outage_moment::in_copy ? "COPY%" : "COMMIT";
         } else {
             holder->exec("BEGIN; SELECT 1 FROM sluice_checkpoints WHERE key = 'load/copy/" +
                          sink_table + "' FOR UPDATE");
@@ -375,6 +384,8 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
         CHECK_THAT(errors.front(), Catch::Contains("writing to dst." + sink_table));
     } else if (moment == outage_moment::at_mark) {
         CHECK_THAT(errors.front(), Catch::Contains("writing the mark to 'dst'"));
+    } else if (moment == outage_moment::in_commit) {
+        CHECK_THAT(errors.front(), Catch::Contains("committing the batch in 'dst'"));
     }
     // A later try met the server down: refused, or not accepting connections while it stops or
     // recovers.
@@ -406,6 +417,11 @@ TEST_CASE("a PostgreSQL sink stopped (immediate) at a batch's mark: retried, the
 TEST_CASE("a PostgreSQL sink stopped (fast) in a batch's COPY: retried, then every row once",
           "[e2e][etl][outage]") {
     copy_through_outage("fast", outage_moment::in_copy);
+}
+
+TEST_CASE("a PostgreSQL sink stopped (immediate) in a batch's COMMIT: retried, then every row once",
+          "[e2e][etl][outage]") {
+    copy_through_outage("immediate", outage_moment::in_commit);
 }
 
 TEST_CASE("a PostgreSQL sink stopped (immediate) mid-copy: retried, then every row once",
