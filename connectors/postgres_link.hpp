@@ -4,11 +4,18 @@
 // postgres_sink.cpp): the connection, type mapping and quoting they share.
 
 #include <atomic>
+#include <chrono>
+#include <fcntl.h>
+#include <future>
 #include <libpq-fe.h>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "config/spec.hpp"
@@ -49,11 +56,11 @@ std::string pg_type_of(const column& c);
 class pg_link {
 public:
     ~pg_link() {
-        if (cancel_ != nullptr) {
-            PQfreeCancel(cancel_);
-        }
         if (conn_ != nullptr) {
             PQfinish(conn_);
+        }
+        if (socket_ >= 0) {
+            ::close(socket_);
         }
     }
 
@@ -66,12 +73,13 @@ public:
         link->password_ = parsed->password;
         link->name_ = spec.name;
         std::string url = spec.url;
+        const auto seconds = std::max<long long>(
+            2, std::chrono::duration_cast<std::chrono::seconds>(spec.connect_timeout).count());
         if (url.find("connect_timeout=") == std::string::npos) {
-            const auto seconds = std::max<long long>(
-                2, std::chrono::duration_cast<std::chrono::seconds>(spec.connect_timeout).count());
             url += (url.find('?') == std::string::npos ? "?" : "&") +
                    std::string("connect_timeout=") + std::to_string(seconds);
         }
+        link->cancel_wait_ = std::chrono::seconds(seconds);
         link->conn_ = PQconnectdb(url.c_str());
         if (link->conn_ == nullptr || PQstatus(link->conn_) != CONNECTION_OK) {
             const std::string message =
@@ -86,7 +94,10 @@ public:
         }
         PQsetNoticeProcessor(
             link->conn_, [](void*, const char*) {}, nullptr);
-        link->cancel_ = PQgetCancel(link->conn_);
+        if (PGcancel* request = PQgetCancel(link->conn_); request != nullptr) {
+            link->cancel_ = std::shared_ptr<PGcancel>(request, PQfreeCancel);
+        }
+        link->socket_ = ::fcntl(PQsocket(link->conn_), F_DUPFD_CLOEXEC, 0);
         auto set = link->exec(
             "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; "
             "SET IntervalStyle = 'iso_8601'; SET bytea_output = 'hex'");
@@ -173,11 +184,43 @@ public:
         return out;
     }
 
+    // Ends the statement in flight: a cancel request first, which stops it on the server too;
+    // when the server does not answer that within the connect timeout (it hangs: stopped,
+    // frozen, its host or the network gone), the connection's socket is shut down, so the call
+    // blocked on it returns an error at once instead of never (libpq waits for both without a
+    // timeout). The server rolls the open transaction back when it sees the connection gone.
+    // Blocks the caller for at most the connect timeout. Later calls while an unanswered
+    // request is still out shut the socket down at once.
     void cancel() {
         canceled_.store(true);
-        if (cancel_ != nullptr) {
-            char buf[256];
-            PQcancel(cancel_, buf, sizeof buf);
+        if (cancel_ == nullptr) {
+            return;
+        }
+        if (!cancel_pending_->exchange(true)) {
+            // The request runs on a thread of its own, which may outlive this link: it owns
+            // what it uses.
+            auto answered = std::make_shared<std::promise<void>>();
+            auto future = answered->get_future();
+            try {
+                std::thread([request = cancel_, pending = cancel_pending_, answered] {
+                    char buf[256];
+                    PQcancel(request.get(), buf, sizeof buf);
+                    pending->store(false);
+                    answered->set_value();
+                }).detach();
+            } catch (const std::system_error&) {
+                // No thread to spare: ask in this one, unbounded, as libpq does.
+                char buf[256];
+                PQcancel(cancel_.get(), buf, sizeof buf);
+                cancel_pending_->store(false);
+                return;
+            }
+            if (future.wait_for(cancel_wait_) == std::future_status::ready) {
+                return;
+            }
+        }
+        if (socket_ >= 0) {
+            ::shutdown(socket_, SHUT_RDWR);
         }
     }
     bool canceled() const { return canceled_.load(); }
@@ -186,7 +229,14 @@ public:
 private:
     pg_link() = default;
     PGconn* conn_ = nullptr;
-    PGcancel* cancel_ = nullptr;
+    std::shared_ptr<PGcancel> cancel_;
+    // True while a cancel request is out and unanswered (shared with its thread).
+    std::shared_ptr<std::atomic<bool>> cancel_pending_ = std::make_shared<std::atomic<bool>>(false);
+    std::chrono::seconds cancel_wait_{10};
+    // A duplicate of the connection's socket for cancel() to shut down: libpq's own descriptor
+    // may be closed (and its number reused) by the thread running the statement at any time;
+    // this one stays ours until the destructor.
+    int socket_ = -1;
     std::optional<std::string> password_;
     std::string name_;
     std::atomic<bool> canceled_{false};
