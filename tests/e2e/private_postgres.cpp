@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -114,6 +115,42 @@ std::uint16_t free_port() {
     return ntohs(addr.sin_port);
 }
 
+// The postmaster's pid: the first line of postmaster.pid.
+pid_t postmaster_pid(const std::filesystem::path& data) {
+    std::ifstream pid_file(data / "postmaster.pid");
+    pid_t pid = 0;
+    if (!(pid_file >> pid) || pid <= 0) {
+        throw std::runtime_error("no postmaster.pid in " + data.string());
+    }
+    return pid;
+}
+
+// The children of `parent`, from /proc.
+std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) {
+            continue;
+        }
+        // /proc/PID/stat: "PID (COMM) STATE PPID ..."; COMM may hold spaces and parentheses.
+        std::ifstream stat(entry.path() / "stat");
+        std::string text;
+        std::getline(stat, text);
+        const auto close = text.rfind(')');
+        if (close == std::string::npos) {
+            continue;
+        }
+        std::istringstream rest(text.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0;
+        if (rest >> state >> ppid && ppid == parent) {
+            out.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 private_postgres::private_postgres() : bin_(pg_bin()) {
@@ -168,6 +205,7 @@ private_postgres::private_postgres() : bin_(pg_bin()) {
 }
 
 private_postgres::~private_postgres() {
+    thaw();
     try {
         if (running_) {
             const auto r =
@@ -221,6 +259,24 @@ void private_postgres::start() {
         throw std::runtime_error("PostgreSQL did not start again on port " + std::to_string(port_) +
                                  ": " + log());
     }
+}
+
+void private_postgres::freeze() {
+    // The postmaster first: stopped, it cannot start a backend the scan below would miss.
+    const pid_t postmaster = postmaster_pid(dir_ / "data");
+    ::kill(postmaster, SIGSTOP);
+    frozen_ = {postmaster};
+    for (const pid_t child : children_of(postmaster)) {
+        ::kill(child, SIGSTOP);
+        frozen_.push_back(child);
+    }
+}
+
+void private_postgres::thaw() {
+    for (const pid_t pid : frozen_) {
+        ::kill(pid, SIGCONT);
+    }
+    frozen_.clear();
 }
 
 std::string private_postgres::log() const {

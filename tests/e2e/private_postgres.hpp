@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
+#include <vector>
 
 namespace sluice::test {
 
@@ -33,11 +35,17 @@ public:
     // Starts the stopped server again on the same port and data directory (crash recovery
     // included) and waits until it accepts connections; throws when it does not within 60 s.
     void start();
+    // SIGSTOP to the server and every backend: connections stay open and nothing answers, as
+    // when a server hangs or its host stops responding. thaw() (also run by the destructor)
+    // sends SIGCONT to the same processes.
+    void freeze();
+    void thaw();
     // The server's log so far (for failure messages).
     std::string log() const;
 
 private:
     bool try_start();
+    std::vector<pid_t> frozen_;
     std::filesystem::path dir_;
     std::filesystem::path bin_;
     std::uint16_t port_ = 0;

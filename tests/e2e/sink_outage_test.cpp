@@ -123,15 +123,19 @@ std::vector<std::string> checksum(const std::string& url, const std::string& tab
                       table);
 }
 
+// `task_keys`: more keys of the copy task, each line indented by 8.
 std::string daemon_config(const std::string& source, const std::string& sink,
-                          const std::string& source_table, const std::string& sink_table) {
+                          const std::string& source_table, const std::string& sink_table,
+                          const std::string& connect_timeout = "5s",
+                          const std::string& task_keys = "") {
     return "server:\n  listen: \"127.0.0.1:0\"\nstore:\n  url: \"sqlite://var/sluice.db\"\n"
            "shutdown_grace: 1s\nconnections:\n  src: {type: postgres, url: \"" +
            source + "\"}\n  dst: {type: postgres, url: \"" + sink +
-           "\", connect_timeout: 5s}\njobs:\n  load:\n    retries: " + retries +
-           "\n    tasks:\n      copy:\n        type: copy\n"
-           "        source: {connection: src, table: " +
-           source_table + ", cursor: [id]}\n        sink: {connection: dst, table: " + sink_table +
+           "\", connect_timeout: " + connect_timeout +
+           "}\njobs:\n  load:\n    retries: " + retries +
+           "\n    tasks:\n      copy:\n        type: copy\n" + task_keys +
+           "        source: {connection: src, table: " + source_table +
+           ", cursor: [id]}\n        sink: {connection: dst, table: " + sink_table +
            ", mode: append}\n        batch_rows: " + std::to_string(batch_rows) +
            "\n        sleep_between_batches: 100ms\n";
 }
@@ -231,6 +235,26 @@ private:
     PGconn* conn_;
 };
 
+// Thaws a frozen server when the scope ends (a no-op otherwise).
+struct thaw_on_exit {
+    test::private_postgres& server;
+    ~thaw_on_exit() { server.thaw(); }
+};
+
+// What happens to the sink server.
+enum class fault {
+    // pg_ctl stop -m immediate: backends die at once, as in a crash; restarted with recovery.
+    stop_immediate,
+    // pg_ctl stop -m fast: sessions get 57P01 "terminating connection due to administrator
+    // command"; restarted.
+    stop_fast,
+    // SIGSTOP to every server process, SIGCONT later: connections stay open and nothing
+    // answers, as when a server hangs or its host stops responding. libpq waits for an answer
+    // without a timeout, so only the task's timeout ends the attempt in flight (it must, and
+    // be retried with retry_on_timeout), and later connects fail on connect_timeout.
+    freeze,
+};
+
 // Where the daemon stands when the sink server stops. The test pins the moments inside a
 // batch's sink transaction with locks it holds; the batch must vanish with the server and be
 // loaded again by a retry.
@@ -248,9 +272,10 @@ enum class outage_moment {
     in_commit,
 };
 
-// Copies the source into the private sink, stops the sink with `mode` after a few batches,
-// keeps it down, starts it again, and checks the run recovered without loss or duplicates.
-void copy_through_outage(const std::string& mode, outage_moment moment) {
+// Copies the source into the private sink, stops (or freezes) the sink after a few batches,
+// keeps it down, starts (thaws) it again, and checks the run recovered without loss or
+// duplicates.
+void copy_through_outage(fault what, outage_moment moment) {
     const std::string src_url = source_url();
     source_table src(src_url);
     test::private_postgres sink;
@@ -278,9 +303,18 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
                                 "outage_gate()");
     }
 
-    test::http_daemon d(daemon_config(src_url, sink.url(), src.name(), sink_table));
+    // A hung server is only given up on by the task's timeout (and the cancel's own bound, the
+    // connect timeout).
+    const bool frozen = what == fault::freeze;
+    test::http_daemon d(frozen
+                            ? daemon_config(src_url, sink.url(), src.name(), sink_table, "2s",
+                                            "        timeout: 8s\n        retry_on_timeout: true\n")
+                            : daemon_config(src_url, sink.url(), src.name(), sink_table));
     INFO(d.log());
     REQUIRE(d.port() != 0);
+    // Destroyed before the daemon: when a check fails while the server is frozen, the daemon's
+    // stop must not wait on a hung attempt.
+    const thaw_on_exit thaw_first{sink};
     const auto run = trigger(d.port());
 
     // A few batches committed, and the run still has most of the table to go.
@@ -315,14 +349,21 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
         REQUIRE(pg_row(sink.url(), waiting).at(0) == "1");
         before = std::stol(pg_row(sink.url(), count_sql).at(0));
     }
-    sink.stop(mode);
+    if (frozen) {
+        sink.freeze();
+    } else {
+        sink.stop(what == fault::stop_fast ? "fast" : "immediate");
+    }
     holder.reset();
     const auto stopped_at = std::chrono::steady_clock::now();
     INFO("rows committed before the outage: " << before << " of " << row_count);
     REQUIRE(before < row_count);
 
     // Down until the outage lasted long enough and the engine retried at least twice: the
-    // attempt in flight broke on the lost connection, the next found the server refusing.
+    // attempt in flight broke on the lost connection, the next found the server refusing. A
+    // frozen server: until the attempt in flight ended on its timeout (8 s, plus at most the
+    // 2 s the cancel request waits).
+    const int tries_wanted = frozen ? 2 : 3;
     json during = get_run(d.port(), run);
     const auto patience = stopped_at + 60s;
     for (;;) {
@@ -336,16 +377,21 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
             CHECK(task["error"]["class"] == "transient");
         }
         const bool long_enough = std::chrono::steady_clock::now() - stopped_at >= outage;
-        if ((long_enough && task["try_number"].get<int>() >= 3) ||
+        if ((long_enough && task["try_number"].get<int>() >= tries_wanted) ||
             std::chrono::steady_clock::now() > patience) {
             break;
         }
         std::this_thread::sleep_for(100ms);
     }
     INFO("during the outage: " << during.dump());
-    REQUIRE(during["tasks"][0]["try_number"].get<int>() >= 3);
+    REQUIRE(during["tasks"][0]["try_number"].get<int>() >= tries_wanted);
     const int tries_during_outage = during["tasks"][0]["try_number"].get<int>();
-    sink.start();
+    if (frozen) {
+        CHECK(std::chrono::steady_clock::now() - stopped_at < 30s);
+        sink.thaw();
+    } else {
+        sink.start();
+    }
 
     const json done = wait_finished(d.port(), run, 120s);
     INFO("run: " << done.dump());
@@ -376,9 +422,9 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
                 return all;
             }());
     CHECK(static_cast<int>(errors.size()) == task["try_number"].get<int>() - 1);
-    REQUIRE(errors.size() >= 2);
-    for (const auto& e : errors) {
-        CHECK_THAT(e, Catch::Contains("connection 'dst'"));
+    REQUIRE(errors.size() >= static_cast<std::size_t>(tries_wanted - 1));
+    for (std::size_t i = frozen ? 1 : 0; i < errors.size(); ++i) {
+        CHECK_THAT(errors[i], Catch::Contains("connection 'dst'"));
     }
     if (moment == outage_moment::in_copy) {
         CHECK_THAT(errors.front(), Catch::Contains("writing to dst." + sink_table));
@@ -387,11 +433,20 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
     } else if (moment == outage_moment::in_commit) {
         CHECK_THAT(errors.front(), Catch::Contains("committing the batch in 'dst'"));
     }
-    // A later try met the server down: refused, or not accepting connections while it stops or
-    // recovers.
-    CHECK_THAT(errors.back(), Catch::Contains("cannot connect to PostgreSQL") ||
-                                  Catch::Contains("shutting down") ||
-                                  Catch::Contains("starting up") || Catch::Contains("recovery"));
+    if (frozen) {
+        // Ended by its timeout, then connects that time out; no word from the server.
+        CHECK_THAT(errors.front(), Catch::StartsWith("timed out after 8s"));
+        for (std::size_t i = 1; i < errors.size(); ++i) {
+            CHECK_THAT(errors[i], Catch::Contains("cannot connect to PostgreSQL"));
+        }
+    } else {
+        // A later try met the server down: refused, or not accepting connections while it
+        // stops or recovers.
+        CHECK_THAT(errors.back(), Catch::Contains("cannot connect to PostgreSQL") ||
+                                      Catch::Contains("shutting down") ||
+                                      Catch::Contains("starting up") ||
+                                      Catch::Contains("recovery"));
+    }
 
     // Exactly once: every row, none twice, every column as in the source.
     const auto expected = checksum(src_url, src.name());
@@ -411,22 +466,29 @@ void copy_through_outage(const std::string& mode, outage_moment moment) {
 
 TEST_CASE("a PostgreSQL sink stopped (immediate) at a batch's mark: retried, then every row once",
           "[e2e][etl][outage]") {
-    copy_through_outage("immediate", outage_moment::at_mark);
+    copy_through_outage(fault::stop_immediate, outage_moment::at_mark);
 }
 
 TEST_CASE("a PostgreSQL sink stopped (fast) in a batch's COPY: retried, then every row once",
           "[e2e][etl][outage]") {
-    copy_through_outage("fast", outage_moment::in_copy);
+    copy_through_outage(fault::stop_fast, outage_moment::in_copy);
 }
 
 TEST_CASE("a PostgreSQL sink stopped (immediate) in a batch's COMMIT: retried, then every row once",
           "[e2e][etl][outage]") {
-    copy_through_outage("immediate", outage_moment::in_commit);
+    copy_through_outage(fault::stop_immediate, outage_moment::in_commit);
 }
 
 TEST_CASE("a PostgreSQL sink stopped (immediate) mid-copy: retried, then every row once",
           "[e2e][etl][outage]") {
-    copy_through_outage("immediate", outage_moment::any);
+    copy_through_outage(fault::stop_immediate, outage_moment::any);
+}
+
+TEST_CASE(
+    "a PostgreSQL sink that hangs (SIGSTOP) mid-copy: the task's timeout ends the attempt, "
+    "retried, then every row once",
+    "[e2e][etl][outage]") {
+    copy_through_outage(fault::freeze, outage_moment::any);
 }
 
 TEST_CASE("a sink table missing a source column fails at once with PostgreSQL's message",
