@@ -5,22 +5,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <fcntl.h>
-#include <future>
 #include <libpq-fe.h>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
-#include <system_error>
-#include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "config/spec.hpp"
 #include "connectors/column_type.hpp"
 #include "connectors/connection_url.hpp"
+#include "connectors/postgres_cancel.hpp"
 #include "connectors/row_batch.hpp"
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"
@@ -59,9 +54,6 @@ public:
         if (conn_ != nullptr) {
             PQfinish(conn_);
         }
-        if (socket_ >= 0) {
-            ::close(socket_);
-        }
     }
 
     static core::result<std::unique_ptr<pg_link>> open(const config::connection_spec& spec) {
@@ -79,7 +71,6 @@ public:
             url += (url.find('?') == std::string::npos ? "?" : "&") +
                    std::string("connect_timeout=") + std::to_string(seconds);
         }
-        link->cancel_wait_ = std::chrono::seconds(seconds);
         link->conn_ = PQconnectdb(url.c_str());
         if (link->conn_ == nullptr || PQstatus(link->conn_) != CONNECTION_OK) {
             const std::string message =
@@ -97,7 +88,8 @@ public:
         if (PGcancel* request = PQgetCancel(link->conn_); request != nullptr) {
             link->cancel_ = std::shared_ptr<PGcancel>(request, PQfreeCancel);
         }
-        link->socket_ = ::fcntl(PQsocket(link->conn_), F_DUPFD_CLOEXEC, 0);
+        link->bounded_ =
+            std::make_unique<bounded_cancel>(PQsocket(link->conn_), std::chrono::seconds(seconds));
         auto set = link->exec(
             "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; "
             "SET IntervalStyle = 'iso_8601'; SET bytea_output = 'hex'");
@@ -184,44 +176,17 @@ public:
         return out;
     }
 
-    // Ends the statement in flight: a cancel request first, which stops it on the server too;
-    // when the server does not answer that within the connect timeout (it hangs: stopped,
-    // frozen, its host or the network gone), the connection's socket is shut down, so the call
-    // blocked on it returns an error at once instead of never (libpq waits for both without a
-    // timeout). The server rolls the open transaction back when it sees the connection gone.
-    // Blocks the caller for at most the connect timeout. Later calls while an unanswered
-    // request is still out shut the socket down at once.
+    // Ends the statement in flight: a cancel request, bounded by the connect timeout, after
+    // which the connection is shut down (bounded_cancel). Thread-safe.
     void cancel() {
         canceled_.store(true);
-        if (cancel_ == nullptr) {
+        if (cancel_ == nullptr || bounded_ == nullptr) {
             return;
         }
-        if (!cancel_pending_->exchange(true)) {
-            // The request runs on a thread of its own, which may outlive this link: it owns
-            // what it uses.
-            auto answered = std::make_shared<std::promise<void>>();
-            auto future = answered->get_future();
-            try {
-                std::thread([request = cancel_, pending = cancel_pending_, answered] {
-                    char buf[256];
-                    PQcancel(request.get(), buf, sizeof buf);
-                    pending->store(false);
-                    answered->set_value();
-                }).detach();
-            } catch (const std::system_error&) {
-                // No thread to spare: ask in this one, unbounded, as libpq does.
-                char buf[256];
-                PQcancel(cancel_.get(), buf, sizeof buf);
-                cancel_pending_->store(false);
-                return;
-            }
-            if (future.wait_for(cancel_wait_) == std::future_status::ready) {
-                return;
-            }
-        }
-        if (socket_ >= 0) {
-            ::shutdown(socket_, SHUT_RDWR);
-        }
+        (*bounded_)([request = cancel_] {
+            char buf[256];
+            PQcancel(request.get(), buf, sizeof buf);
+        });
     }
     bool canceled() const { return canceled_.load(); }
     const std::string& name() const { return name_; }
@@ -229,14 +194,9 @@ public:
 private:
     pg_link() = default;
     PGconn* conn_ = nullptr;
+    // Shared with a cancel request that may outlive the link.
     std::shared_ptr<PGcancel> cancel_;
-    // True while a cancel request is out and unanswered (shared with its thread).
-    std::shared_ptr<std::atomic<bool>> cancel_pending_ = std::make_shared<std::atomic<bool>>(false);
-    std::chrono::seconds cancel_wait_{10};
-    // A duplicate of the connection's socket for cancel() to shut down: libpq's own descriptor
-    // may be closed (and its number reused) by the thread running the statement at any time;
-    // this one stays ours until the destructor.
-    int socket_ = -1;
+    std::unique_ptr<bounded_cancel> bounded_;
     std::optional<std::string> password_;
     std::string name_;
     std::atomic<bool> canceled_{false};
