@@ -2,11 +2,11 @@
 
 // A PostgreSQL server owned by one test, for faults the shared servers of
 // scripts/test-servers.sh must not suffer (other tests use those): stopped in the middle of a
-// run and started again on the same port and data directory. Set up as the script does: initdb
-// and pg_ctl from the newest /usr/lib/postgresql/*/bin (or $SLUICE_PG_BIN) in a temp dir, a
-// loopback port, the unix socket in the temp dir, trust auth for user `sluice`, database
-// `sluice_test`; as root the server runs as the unprivileged `postgres` user (created when
-// missing). The destructor stops the server and removes the temp dir, also after a failure.
+// run and started again on the same port and data directory, or frozen. Set up as the script
+// does: initdb and pg_ctl from the newest /usr/lib/postgresql/*/bin (or $SLUICE_PG_BIN) in a
+// temp dir, a loopback port, the unix socket in the temp dir, trust auth for user `sluice`,
+// database `sluice_test`; as root the server runs as the unprivileged `postgres` user (created
+// when missing). The destructor stops the server and removes the temp dir, also after a failure.
 
 #include <cstdint>
 #include <filesystem>

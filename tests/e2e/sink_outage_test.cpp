@@ -1,12 +1,14 @@
 // End-to-end: the sink server goes away in the middle of a copy run (issue 5, item 6). The
 // sink is a PostgreSQL server of the test's own (private_postgres: the shared servers stay up
-// for other tests), stopped with pg_ctl after a few batches committed and started again on the
-// same port and data dir some seconds later. The attempt that met the outage and the ones that
-// found the server down fail transient and are retried; once the server is back the run
-// succeeds and the sink equals the source exactly (row count, no duplicate key, an md5 over
+// for other tests), stopped with pg_ctl after a few batches committed (at no pinned moment, or
+// pinned by the test's locks in a batch's COPY, at its mark or in its COMMIT) and started again
+// on the same port and data dir some seconds later. The attempt that met the outage and the
+// ones that found the server down fail transient and are retried; once the server is back the
+// run succeeds and the sink equals the source exactly (row count, no duplicate key, an md5 over
 // every column in key order), with the sink's mark and its mirror in the store at the last row.
-// A sink table missing a column the source has fails at once instead: one try although more
-// are allowed, with PostgreSQL's own message.
+// A server that hangs (SIGSTOP) instead is given up on by the task's timeout, for copy and sql
+// tasks alike. A sink table missing a column the source has fails at once: one try although
+// more are allowed, with PostgreSQL's own message.
 // The source is the shared PostgreSQL of scripts/test-servers.sh (SLUICE_TEST_PG_URL).
 
 #include <chrono>
