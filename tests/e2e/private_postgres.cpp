@@ -1,21 +1,16 @@
 #include "private_postgres.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <netinet/in.h>
-#include <pwd.h>
 #include <sstream>
 #include <stdexcept>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
+#include "private_server.hpp"
 #include "process.hpp"
 
 namespace sluice::test {
@@ -29,19 +24,6 @@ constexpr const char* service_user = "postgres";
 constexpr const char* pg_ctl_wait_seconds = "60";
 // Ports tried when the first free-looking one is taken by the time the server binds it.
 constexpr int start_attempts = 8;
-
-bool as_root() {
-    return ::geteuid() == 0;
-}
-
-std::string first_executable(const std::vector<std::string>& candidates) {
-    for (const auto& c : candidates) {
-        if (::access(c.c_str(), X_OK) == 0) {
-            return c;
-        }
-    }
-    throw std::runtime_error("none of " + candidates.front() + "... is executable");
-}
 
 // Like pg_bin() in scripts/test-servers.sh: $SLUICE_PG_BIN, else the newest installed version.
 std::filesystem::path pg_bin() {
@@ -70,49 +52,10 @@ std::filesystem::path pg_bin() {
     return best;
 }
 
-void ensure_service_user() {
-    if (!as_root() || ::getpwnam(service_user) != nullptr) {
-        return;
-    }
-    const auto r =
-        run_process(first_executable({"/usr/sbin/useradd", "/sbin/useradd"}),
-                    {"--system", "--no-create-home", "--shell", "/usr/sbin/nologin", service_user});
-    // Another test process may have created it meanwhile: only its absence is an error.
-    if (::getpwnam(service_user) == nullptr) {
-        throw std::runtime_error("cannot create the system user " + std::string(service_user) +
-                                 ": " + r.err);
-    }
-}
-
 // Runs a PostgreSQL program as the service user when we are root.
 process_result as_service_user(const std::filesystem::path& program,
                                const std::vector<std::string>& args) {
-    if (!as_root()) {
-        return run_process(program.string(), args);
-    }
-    std::vector<std::string> full{"-u", service_user, "--", program.string()};
-    full.insert(full.end(), args.begin(), args.end());
-    return run_process(first_executable({"/usr/sbin/runuser", "/sbin/runuser"}), full);
-}
-
-// A loopback port nothing listens on right now (the kernel's choice for port 0).
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        throw std::runtime_error("socket() failed");
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    ::close(fd);
-    if (!ok) {
-        throw std::runtime_error("cannot find a free loopback port");
-    }
-    return ntohs(addr.sin_port);
+    return run_as(service_user, program.string(), args);
 }
 
 // The postmaster's pid: the first line of postmaster.pid.
@@ -154,22 +97,10 @@ std::vector<pid_t> children_of(pid_t parent) {
 }  // namespace
 
 private_postgres::private_postgres() : bin_(pg_bin()) {
-    ensure_service_user();
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/sluice-e2e-pg-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp failed");
-    }
-    dir_ = pattern;
+    ensure_system_user(service_user);
+    // The server (another user when we are root) creates its data dir, socket and log here.
+    dir_ = make_server_dir("sluice-e2e-pg", service_user);
     try {
-        // The server (another user when we are root) creates its data dir, socket and log here.
-        ::chmod(dir_.c_str(), 0755);
-        if (as_root()) {
-            const passwd* pw = ::getpwnam(service_user);
-            if (pw == nullptr || ::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-                throw std::runtime_error("cannot hand " + dir_.string() + " to " + service_user);
-            }
-        }
         // --no-sync: flushing the new cluster to disk costs seconds and protects nothing here.
         const auto init = as_service_user(
             bin_ / "initdb", {"-D", (dir_ / "data").string(), "-U", "sluice", "--auth=trust",
@@ -178,7 +109,7 @@ private_postgres::private_postgres() : bin_(pg_bin()) {
             throw std::runtime_error("initdb failed: " + init.out + init.err);
         }
         for (int attempt = 0; attempt < start_attempts && !running_; ++attempt) {
-            port_ = free_port();
+            port_ = free_loopback_port();
             running_ = try_start();
         }
         if (!running_) {
