@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "config/spec.hpp"
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/column_type.hpp"
 #include "connectors/connection_url.hpp"
-#include "connectors/postgres_cancel.hpp"
 #include "connectors/row_batch.hpp"
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"

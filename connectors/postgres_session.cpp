@@ -6,8 +6,8 @@
 #include <pqxx/nontransaction>
 #include <pqxx/prepared_statement>
 
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/connection_url.hpp"
-#include "connectors/postgres_cancel.hpp"
 #include "connectors/sql_errors.hpp"
 
 namespace sluice::connectors {
@@ -93,7 +93,7 @@ postgres_session::postgres_session(std::shared_ptr<connection_holder> conn,
                                    std::optional<std::string> password,
                                    std::chrono::seconds cancel_wait)
     : conn_(std::move(conn)),
-      cancel_(std::make_unique<postgres_detail::bounded_cancel>(conn_->conn.sock(), cancel_wait)),
+      cancel_(std::make_unique<bounded_cancel>(conn_->conn.sock(), cancel_wait)),
       password_(std::move(password)) {}
 
 postgres_session::~postgres_session() = default;

@@ -10,9 +10,7 @@
 
 namespace sluice::connectors {
 
-namespace postgres_detail {
 class bounded_cancel;
-}
 
 // A PostgreSQL connection through libpqxx. Statements run outside any implicit transaction
 // (each commits on its own unless the script says BEGIN ... COMMIT).
@@ -39,7 +37,7 @@ private:
 
     // Shared with a cancel request that may outlive the session.
     std::shared_ptr<connection_holder> conn_;
-    std::unique_ptr<postgres_detail::bounded_cancel> cancel_;
+    std::unique_ptr<bounded_cancel> cancel_;
     std::optional<std::string> password_;  // only to scrub it from driver messages
     std::atomic<bool> canceled_{false};
 };

@@ -1,4 +1,4 @@
-#include "connectors/postgres_cancel.hpp"
+#include "connectors/bounded_cancel.hpp"
 
 #include <fcntl.h>
 #include <future>
@@ -7,7 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace sluice::connectors::postgres_detail {
+namespace sluice::connectors {
 
 bounded_cancel::bounded_cancel(int socket, std::chrono::seconds wait)
     : socket_(socket >= 0 ? ::fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1), wait_(wait) {}
@@ -43,4 +43,4 @@ void bounded_cancel::operator()(std::function<void()> request) {
     }
 }
 
-}  // namespace sluice::connectors::postgres_detail
+}  // namespace sluice::connectors

@@ -1,16 +1,16 @@
 #pragma once
 
-// Internal to the PostgreSQL connector (postgres_link.hpp, postgres_session.cpp): a cancel that
-// cannot hang. libpq's cancel request waits for the server's answer without a timeout, and so
-// does the statement it is meant to end: against a server that hangs (frozen, its host or the
-// network gone) both would block forever, and an attempt would outlive its task timeout.
+// Internal to the PostgreSQL and MySQL connectors: a cancel that cannot hang. libpq's cancel
+// request and a MySQL KILL QUERY wait for the server's answer without a timeout, and so does the
+// statement they are meant to end: against a server that hangs (frozen, its host or the network
+// gone) both would block forever, and an attempt would outlive its task timeout.
 
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 
-namespace sluice::connectors::postgres_detail {
+namespace sluice::connectors {
 
 class bounded_cancel {
 public:
@@ -22,8 +22,8 @@ public:
     bounded_cancel(const bounded_cancel&) = delete;
     bounded_cancel& operator=(const bounded_cancel&) = delete;
 
-    // Runs `request` (the blocking libpq cancel request; it must own everything it uses, as it
-    // may outlive this object) on a thread of its own and waits up to `wait` for it. When it
+    // Runs `request` (the blocking cancel request; it must own everything it uses, as it may
+    // outlive this object) on a thread of its own and waits up to `wait` for it. When it
     // has not returned by then, the server is not answering: the connection's socket is shut
     // down, so the call blocked on it returns an error at once (the server rolls the open
     // transaction back when it sees the connection gone). A call while an earlier request is
@@ -37,4 +37,4 @@ private:
     std::shared_ptr<std::atomic<bool>> pending_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-}  // namespace sluice::connectors::postgres_detail
+}  // namespace sluice::connectors
