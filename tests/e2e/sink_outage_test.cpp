@@ -662,3 +662,48 @@ TEST_CASE("a MariaDB sink killed mid-copy: retried, then every row once", "[e2e]
           json::parse(sink_mark)["mark"]);
     CHECK(d.stop() == 0);
 }
+
+// A MySQL/MariaDB server that hangs: the KILL QUERY from a second connection gets no answer
+// either, so only a bound on the cancel ends the attempt at its timeout.
+TEST_CASE("a sql task on a MariaDB server that hangs (SIGSTOP) ends at its timeout",
+          "[e2e][etl][outage]") {
+    test::private_mariadb server;
+    test::http_daemon d(
+        "server:\n  listen: \"127.0.0.1:0\"\nstore:\n  url: "
+        "\"sqlite://var/sluice.db\"\nshutdown_grace: 1s\nconnections:\n  db: "
+        "{type: mysql, url: \"" +
+        server.url() +
+        "\", connect_timeout: 2s}\njobs:\n  load:\n    tasks:\n      wait:\n"
+        "        type: sql\n        connection: db\n        timeout: 3s\n"
+        "        sql: SELECT SLEEP(60)\n");
+    INFO(d.log());
+    REQUIRE(d.port() != 0);
+    struct thaw_mariadb {
+        test::private_mariadb& server;
+        ~thaw_mariadb() { server.thaw(); }
+    } const thaw_first{server};
+    const auto started = std::chrono::steady_clock::now();
+    const auto run = trigger(d.port());
+    const std::string sleeping =
+        "SELECT count(*) FROM information_schema.processlist WHERE info = 'SELECT SLEEP(60)'";
+    const auto sleeping_by = started + 30s;
+    while (std::stol(server.query(sleeping)) != 1 &&
+           std::chrono::steady_clock::now() < sleeping_by) {
+        std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(std::stol(server.query(sleeping)) == 1);
+    server.freeze();
+
+    const json done = wait_finished(d.port(), run, 30s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    INFO("run: " << done.dump());
+    INFO("daemon: " << d.log());
+    CHECK(done["state"] == "failed");
+    const json& task = done["tasks"][0];
+    REQUIRE(task["error"].is_object());
+    CHECK_THAT(task["error"]["message"].get<std::string>(),
+               Catch::StartsWith("timed out after 3s"));
+    CHECK(took < 20s);
+    server.thaw();
+    CHECK(d.stop() == 0);
+}
