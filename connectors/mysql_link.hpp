@@ -13,6 +13,7 @@
 #include <mysql.h>
 
 #include "config/spec.hpp"
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/column_type.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/row_batch.hpp"
@@ -56,12 +57,17 @@ public:
         link->name_ = spec.name;
         link->shown_url_ = config::redact_url(spec.url);
         link->timeout_ = spec.connect_timeout;
-        auto conn = link->connect(spec.connect_timeout);
+        auto conn = connect(link->url_, link->name_, link->shown_url_, spec.connect_timeout);
         if (!conn) {
             return conn.error();
         }
         link->conn_ = *conn;
         link->thread_id_ = mysql_thread_id(link->conn_);
+        link->bounded_ = std::make_unique<bounded_cancel>(
+            static_cast<int>(mysql_get_socket(link->conn_)),
+            std::chrono::seconds(std::max<long long>(
+                1,
+                std::chrono::duration_cast<std::chrono::seconds>(link->cancel_timeout()).count())));
         auto set = link->exec("SET time_zone = '+00:00'");
         if (!set) {
             return set.error();
@@ -136,21 +142,36 @@ public:
                 {}};
     }
 
-    // KILL QUERY from a second connection (thread-safe).
+    // KILL QUERY from a second connection (thread-safe); a server that does not answer it within
+    // the cancel timeout gets the connection shut down (bounded_cancel).
     void cancel() {
-        auto killer = connect(std::min<core::duration>(timeout_, std::chrono::seconds(5)));
-        if (!killer) {
-            return;  // unreachable: the statement's own error says what happened
+        if (bounded_ == nullptr) {
+            return;
         }
-        const std::string kill = "KILL QUERY " + std::to_string(thread_id_);
-        mysql_real_query(*killer, kill.data(), kill.size());
-        mysql_close(*killer);
+        // The request may outlive the link: it works on copies.
+        (*bounded_)([url = url_, name = name_, shown = shown_url_, timeout = cancel_timeout(),
+                     thread = thread_id_] {
+            auto killer = connect(url, name, shown, timeout);
+            if (!killer) {
+                return;  // unreachable: the statement's own error says what happened
+            }
+            const std::string kill = "KILL QUERY " + std::to_string(thread);
+            mysql_real_query(*killer, kill.data(), kill.size());
+            mysql_close(*killer);
+        });
     }
 
 private:
     mysql_link() = default;
 
-    core::result<MYSQL*> connect(core::duration timeout) const {
+    // The cancel path's own bound: short, so a dead server cannot hold it long.
+    core::duration cancel_timeout() const {
+        return std::min<core::duration>(timeout_, std::chrono::seconds(5));
+    }
+
+    // Static: the cancel request calls it from its own thread, on copies.
+    static core::result<MYSQL*> connect(const connection_url& url, const std::string& name,
+                                        const std::string& shown_url, core::duration timeout) {
         init_library_once();
         MYSQL* conn = mysql_init(nullptr);
         if (conn == nullptr) {
@@ -160,19 +181,19 @@ private:
             1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
         mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
         mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        const auto socket = url_.query_value("socket");
-        const std::string host = url_.host.empty() ? "localhost" : url_.host;
-        if (mysql_real_connect(conn, host.c_str(), url_.user.empty() ? nullptr : url_.user.c_str(),
-                               url_.password ? url_.password->c_str() : nullptr,
-                               url_.database.empty() ? nullptr : url_.database.c_str(),
-                               static_cast<unsigned int>(url_.port.value_or(3306)),
+        const auto socket = url.query_value("socket");
+        const std::string host = url.host.empty() ? "localhost" : url.host;
+        if (mysql_real_connect(conn, host.c_str(), url.user.empty() ? nullptr : url.user.c_str(),
+                               url.password ? url.password->c_str() : nullptr,
+                               url.database.empty() ? nullptr : url.database.c_str(),
+                               static_cast<unsigned int>(url.port.value_or(3306)),
                                socket ? socket->c_str() : nullptr, 0) == nullptr) {
             const unsigned int code = mysql_errno(conn);
-            const std::string message = scrub_secret(mysql_error(conn), url_.password);
+            const std::string message = scrub_secret(mysql_error(conn), url.password);
             mysql_close(conn);
             return core::error{classify_mysql_errno(code),
-                               "connection '" + name_ + "': cannot connect to MySQL at " +
-                                   shown_url_ + ": error " + std::to_string(code) + ": " + message};
+                               "connection '" + name + "': cannot connect to MySQL at " +
+                                   shown_url + ": error " + std::to_string(code) + ": " + message};
         }
         return conn;
     }
@@ -184,6 +205,7 @@ private:
     core::duration timeout_{};
     unsigned long thread_id_ = 0;
     std::size_t max_packet_ = 1 << 20;
+    std::unique_ptr<bounded_cancel> bounded_;
 };
 
 }  // namespace sluice::connectors::mysql_detail

@@ -6,6 +6,7 @@
 #include <mysql.h>
 
 #include "config/spec.hpp"
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/sql_errors.hpp"
 
 namespace sluice::connectors {
@@ -47,6 +48,11 @@ core::result<MYSQL*> connect(const connection_url& url, core::duration timeout,
     return conn;
 }
 
+// The cancel path's own bound: short, so a dead server cannot hold it long.
+core::duration cancel_timeout(core::duration connect_timeout) {
+    return std::min<core::duration>(connect_timeout, std::chrono::seconds(5));
+}
+
 }  // namespace
 
 mysql_session::mysql_session(MYSQL* conn, connection_url url, std::string shown_url,
@@ -55,7 +61,12 @@ mysql_session::mysql_session(MYSQL* conn, connection_url url, std::string shown_
       url_(std::move(url)),
       shown_url_(std::move(shown_url)),
       connect_timeout_(connect_timeout),
-      thread_id_(mysql_thread_id(conn)) {}
+      thread_id_(mysql_thread_id(conn)),
+      bounded_(std::make_unique<bounded_cancel>(
+          static_cast<int>(mysql_get_socket(conn)),
+          std::chrono::seconds(std::max<long long>(
+              1, std::chrono::duration_cast<std::chrono::seconds>(cancel_timeout(connect_timeout))
+                     .count())))) {}
 
 mysql_session::~mysql_session() {
     mysql_close(conn_);
@@ -167,16 +178,18 @@ core::result<void> mysql_session::execute_prepared(const std::string& statement,
 
 void mysql_session::cancel() {
     canceled_.store(true);
-    // A short connect timeout: the cancel path must not hang on a dead server; the caller
-    // retries.
-    auto killer = connect(url_, std::min<core::duration>(connect_timeout_, std::chrono::seconds(5)),
-                          shown_url_);
-    if (!killer) {
-        return;  // the server is unreachable: the statement's own error will say so
-    }
-    const std::string kill = "KILL QUERY " + std::to_string(thread_id_);
-    mysql_real_query(*killer, kill.data(), kill.size());
-    mysql_close(*killer);
+    // The request runs on its own thread (bounded_cancel) and may outlive the session: it
+    // works on copies.
+    (*bounded_)([url = url_, timeout = cancel_timeout(connect_timeout_), shown = shown_url_,
+                 thread = thread_id_] {
+        auto killer = connect(url, timeout, shown);
+        if (!killer) {
+            return;  // the server is unreachable: the statement's own error will say so
+        }
+        const std::string kill = "KILL QUERY " + std::to_string(thread);
+        mysql_real_query(*killer, kill.data(), kill.size());
+        mysql_close(*killer);
+    });
 }
 
 }  // namespace sluice::connectors

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "connectors/connection_url.hpp"
 #include "connectors/sql_session.hpp"
@@ -9,6 +10,8 @@
 struct st_mysql;
 
 namespace sluice::connectors {
+
+class bounded_cancel;
 
 // A MySQL / MariaDB connection through MariaDB Connector/C (utf8mb4, autocommit). Statements
 // with bind values use the binary protocol (prepared statements); statements without use the
@@ -22,7 +25,8 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
-    // KILL QUERY <our thread id> from a second, short-lived connection.
+    // KILL QUERY <our thread id> from a second, short-lived connection; a server that does not
+    // answer it within the connect timeout (at most 5 s) gets the connection shut down.
     void cancel() override;
 
 private:
@@ -38,6 +42,7 @@ private:
     std::string shown_url_;  // redacted, for messages
     core::duration connect_timeout_;
     unsigned long thread_id_ = 0;
+    std::unique_ptr<bounded_cancel> bounded_;
     std::atomic<bool> canceled_{false};
 };
 

@@ -4,6 +4,7 @@
 // postgres_sink.cpp): the connection, type mapping and quoting they share.
 
 #include <atomic>
+#include <chrono>
 #include <libpq-fe.h>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "config/spec.hpp"
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/column_type.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/row_batch.hpp"
@@ -49,9 +51,6 @@ std::string pg_type_of(const column& c);
 class pg_link {
 public:
     ~pg_link() {
-        if (cancel_ != nullptr) {
-            PQfreeCancel(cancel_);
-        }
         if (conn_ != nullptr) {
             PQfinish(conn_);
         }
@@ -66,9 +65,9 @@ public:
         link->password_ = parsed->password;
         link->name_ = spec.name;
         std::string url = spec.url;
+        const auto seconds = std::max<long long>(
+            2, std::chrono::duration_cast<std::chrono::seconds>(spec.connect_timeout).count());
         if (url.find("connect_timeout=") == std::string::npos) {
-            const auto seconds = std::max<long long>(
-                2, std::chrono::duration_cast<std::chrono::seconds>(spec.connect_timeout).count());
             url += (url.find('?') == std::string::npos ? "?" : "&") +
                    std::string("connect_timeout=") + std::to_string(seconds);
         }
@@ -86,7 +85,11 @@ public:
         }
         PQsetNoticeProcessor(
             link->conn_, [](void*, const char*) {}, nullptr);
-        link->cancel_ = PQgetCancel(link->conn_);
+        if (PGcancel* request = PQgetCancel(link->conn_); request != nullptr) {
+            link->cancel_ = std::shared_ptr<PGcancel>(request, PQfreeCancel);
+        }
+        link->bounded_ =
+            std::make_unique<bounded_cancel>(PQsocket(link->conn_), std::chrono::seconds(seconds));
         auto set = link->exec(
             "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3; "
             "SET IntervalStyle = 'iso_8601'; SET bytea_output = 'hex'");
@@ -173,12 +176,17 @@ public:
         return out;
     }
 
+    // Ends the statement in flight: a cancel request, bounded by the connect timeout, after
+    // which the connection is shut down (bounded_cancel). Thread-safe.
     void cancel() {
         canceled_.store(true);
-        if (cancel_ != nullptr) {
-            char buf[256];
-            PQcancel(cancel_, buf, sizeof buf);
+        if (cancel_ == nullptr || bounded_ == nullptr) {
+            return;
         }
+        (*bounded_)([request = cancel_] {
+            char buf[256];
+            PQcancel(request.get(), buf, sizeof buf);
+        });
     }
     bool canceled() const { return canceled_.load(); }
     const std::string& name() const { return name_; }
@@ -186,7 +194,9 @@ public:
 private:
     pg_link() = default;
     PGconn* conn_ = nullptr;
-    PGcancel* cancel_ = nullptr;
+    // Shared with a cancel request that may outlive the link.
+    std::shared_ptr<PGcancel> cancel_;
+    std::unique_ptr<bounded_cancel> bounded_;
     std::optional<std::string> password_;
     std::string name_;
     std::atomic<bool> canceled_{false};

@@ -6,6 +6,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/prepared_statement>
 
+#include "connectors/bounded_cancel.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/sql_errors.hpp"
 
@@ -20,15 +21,18 @@ std::string trim_message(std::string text) {
     return text;
 }
 
+// libpq counts whole seconds; 0 would mean "wait forever".
+std::chrono::seconds connect_seconds(core::duration timeout) {
+    return std::chrono::seconds(
+        std::max<long long>(2, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+}
+
 std::string with_connect_timeout(const std::string& url, core::duration timeout) {
     if (url.find("connect_timeout=") != std::string::npos) {
         return url;
     }
-    // libpq counts whole seconds; 0 would mean "wait forever".
-    const auto seconds =
-        std::max<long long>(2, std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
     return url + (url.find('?') == std::string::npos ? "?" : "&") +
-           "connect_timeout=" + std::to_string(seconds);
+           "connect_timeout=" + std::to_string(connect_seconds(timeout).count());
 }
 
 // libpqxx 6.4 drops the SQLSTATE of some errors it maps to its own exception types.
@@ -85,9 +89,12 @@ struct postgres_session::connection_holder {
     notice_forwarder notices;
 };
 
-postgres_session::postgres_session(std::unique_ptr<connection_holder> conn,
-                                   std::optional<std::string> password)
-    : conn_(std::move(conn)), password_(std::move(password)) {}
+postgres_session::postgres_session(std::shared_ptr<connection_holder> conn,
+                                   std::optional<std::string> password,
+                                   std::chrono::seconds cancel_wait)
+    : conn_(std::move(conn)),
+      cancel_(std::make_unique<bounded_cancel>(conn_->conn.sock(), cancel_wait)),
+      password_(std::move(password)) {}
 
 postgres_session::~postgres_session() = default;
 
@@ -98,10 +105,10 @@ core::result<std::unique_ptr<postgres_session>> postgres_session::open(
         return parsed.error();
     }
     try {
-        auto conn = std::make_unique<connection_holder>(with_connect_timeout(url, connect_timeout),
+        auto conn = std::make_shared<connection_holder>(with_connect_timeout(url, connect_timeout),
                                                         std::move(notices));
-        return std::unique_ptr<postgres_session>(
-            new postgres_session(std::move(conn), parsed->password));
+        return std::unique_ptr<postgres_session>(new postgres_session(
+            std::move(conn), parsed->password, connect_seconds(connect_timeout)));
     } catch (const pqxx::broken_connection& e) {
         // Refused credentials come back as a broken connection too; libpq says which.
         const std::string message = trim_message(scrub_secret(e.what(), parsed->password));
@@ -155,12 +162,14 @@ core::result<void> postgres_session::execute(const std::string& statement,
 
 void postgres_session::cancel() {
     canceled_.store(true);
-    try {
-        conn_->conn.cancel_query();
-    } catch (const std::exception&) {
-        // The cancel request is best effort (the server may be gone); the caller keeps calling
-        // and the statement's own error reports what happened.
-    }
+    (*cancel_)([conn = conn_] {
+        try {
+            conn->conn.cancel_query();
+        } catch (const std::exception&) {
+            // The cancel request is best effort (the server may be gone); the caller keeps
+            // calling and the statement's own error reports what happened.
+        }
+    });
 }
 
 }  // namespace sluice::connectors

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -8,6 +9,8 @@
 #include "connectors/sql_session.hpp"
 
 namespace sluice::connectors {
+
+class bounded_cancel;
 
 // A PostgreSQL connection through libpqxx. Statements run outside any implicit transaction
 // (each commits on its own unless the script says BEGIN ... COMMIT).
@@ -22,15 +25,19 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
-    // A libpq cancel request on a separate socket; the statement then fails with 57014.
+    // A libpq cancel request on a separate socket; the statement then fails with 57014. A
+    // server that does not answer it within the connect timeout gets the connection shut down.
     void cancel() override;
 
 private:
     struct connection_holder;  // the pqxx::connection (an alias, so not forward-declarable)
 
-    postgres_session(std::unique_ptr<connection_holder> conn, std::optional<std::string> password);
+    postgres_session(std::shared_ptr<connection_holder> conn, std::optional<std::string> password,
+                     std::chrono::seconds cancel_wait);
 
-    std::unique_ptr<connection_holder> conn_;
+    // Shared with a cancel request that may outlive the session.
+    std::shared_ptr<connection_holder> conn_;
+    std::unique_ptr<bounded_cancel> cancel_;
     std::optional<std::string> password_;  // only to scrub it from driver messages
     std::atomic<bool> canceled_{false};
 };

@@ -251,6 +251,10 @@ core::result<void> copy_attempt::load_checkpoint() {
                                       "); trigger a run with full_refresh: true to start over");
     }
     checkpoint_ = std::move(*parsed);
+    // The store's copy may lag the sink's: the last commit can land without the attempt knowing
+    // (the sink went away while answering the COMMIT, or kill -9 before the mirror). Without
+    // this, a run with nothing new to copy would leave the stale mark in the API for good.
+    mirror_mark();
     if (checkpoint_.mark) {
         log_system(context_, "resuming after mark " + values_json(*checkpoint_.mark));
     }

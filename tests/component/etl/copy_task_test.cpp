@@ -519,3 +519,38 @@ TEST_CASE("copy: errors are classified with the server's message", "[etl][copy][
         CHECK(outcome.error_class == core::error_class::transient);
     }
 }
+
+// The sink's mark is the truth; the store's copy is written after each batch's commit. When that
+// commit landed but the attempt never heard of it (the sink server went away while answering the
+// COMMIT, or kill -9 between the commit and the mirror), a later attempt that finds nothing new
+// to copy must still bring the store's mark up to the sink's.
+TEST_CASE("copy: an attempt brings a stale store mirror of the mark up to the sink's",
+          "[etl][copy][sqlite]") {
+    const test::temp_dir dir;
+    const database src = sqlite_db(dir.path() / "src.db");
+    const database dst = sqlite_db(dir.path() / "dst.db");
+    create_source(src, "s");
+    insert_rows(src, "s", 1, 6);
+    const std::string yaml =
+        copy_yaml(src, dst, "table: s, cursor: [updated_at, id]", "table: d, mode: append",
+                  "        batch_rows: 4\n        create_table: if_missing\n");
+    memory_checkpoints store;
+    {
+        attempt a(yaml, store);
+        REQUIRE_SUCCESS(a.run());
+    }
+    const auto in_sink = nlohmann::json::parse(
+        dst.rows("SELECT value FROM sluice_checkpoints").at(0).at(0).value())["mark"];
+    CHECK(in_sink == nlohmann::json({"2024-01-01 00:00:11", "6"}));
+    // The mirror lost the last batch's mark (it holds the first batch's).
+    REQUIRE_OK(
+        store.put("mark", R"({"cursor":["updated_at","id"],"mark":["2024-01-01 00:00:11","4"]})"));
+    {
+        attempt a(yaml, store);
+        REQUIRE_SUCCESS(a.run());
+        CHECK(a.last().rows_read == 0);
+    }
+    CHECK(ids(dst, "d") == range(1, 6));
+    REQUIRE(store.get("mark").value());
+    CHECK(nlohmann::json::parse(*store.get("mark").value())["mark"] == in_sink);
+}
