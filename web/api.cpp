@@ -288,9 +288,11 @@ api::~api() {
     if (impl_->keepalive) {
         impl_->keepalive->cancel();
     }
-    // Join the store threads first: afterwards nothing but the loop holds the impl.
+    // Join the store threads first, then drop the work they never ran (an audit record queued
+    // just before, say): afterwards nothing but the loop holds the impl.
     impl_->pool.stop();
     impl_->pool.join();
+    impl_->pool.discard_queued();
 }
 
 void api::handle(http_request request, responder done) {

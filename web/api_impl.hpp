@@ -41,6 +41,15 @@ nlohmann::json task_json(const scheduler::task_instance_record& t,
 // A positive integer path or query parameter; nullopt when malformed.
 std::optional<std::int64_t> parse_id(std::string_view text);
 
+// The store threads. Work they never ran (queued when `stop()` came) holds the impl, which owns
+// the pool: `discard_queued()`, after stop and join, destroys it so the two do not keep each
+// other alive.
+class store_pool : public boost::asio::thread_pool {
+public:
+    using boost::asio::thread_pool::thread_pool;
+    void discard_queued() { shutdown(); }
+};
+
 struct api::impl : std::enable_shared_from_this<api::impl> {
     impl(api_dependencies d, api_options o);
 
@@ -82,7 +91,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     router routes;
     event_hub hub;
     service_metrics metrics;
-    boost::asio::thread_pool pool;
+    store_pool pool;
     std::shared_ptr<spdlog::logger> log;
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
     bool started = false;                            // the scheduler finished starting

@@ -12,13 +12,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// Member order is destruction order reversed: the acceptor goes first, then the io_context
+// (destroying the sessions its pending handlers hold, which use the recorded requests only
+// through a raw pointer), and the recorded requests last.
 struct webhook_receiver::state {
-    asio::io_context io;
-    tcp::acceptor acceptor{io};
     mutable std::mutex mutex;
     std::condition_variable arrived;
     std::deque<int> statuses;
     std::vector<received_request> requests;
+    asio::io_context io;
+    tcp::acceptor acceptor{io};
 
     int record(received_request r) {
         std::lock_guard lock(mutex);
@@ -38,8 +41,8 @@ namespace {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket socket, std::shared_ptr<webhook_receiver::state> s)
-        : stream_(std::move(socket)), state_(std::move(s)) {}
+    session(tcp::socket socket, webhook_receiver::state& s)
+        : stream_(std::move(socket)), state_(s) {}
 
     void read() {
         request_ = {};
@@ -59,7 +62,7 @@ private:
         r.target = std::string(request_.target());
         r.content_type = std::string(request_[http::field::content_type]);
         r.body = request_.body();
-        const int status = state_->record(std::move(r));
+        const int status = state_.record(std::move(r));
         response_ = {};
         response_.version(11);
         response_.result(static_cast<unsigned>(status));
@@ -79,14 +82,14 @@ private:
     }
 
     beast::tcp_stream stream_;
-    std::shared_ptr<webhook_receiver::state> state_;
+    webhook_receiver::state& state_;  // outlives every session: see state
     beast::flat_buffer buffer_;
     http::request<http::string_body> request_;
     http::response<http::string_body> response_;
 };
 
-void accept(const std::shared_ptr<webhook_receiver::state>& s) {
-    s->acceptor.async_accept([s](beast::error_code ec, tcp::socket socket) {
+void accept(webhook_receiver::state& s) {
+    s.acceptor.async_accept([&s](beast::error_code ec, tcp::socket socket) {
         if (ec) {
             return;
         }
@@ -97,7 +100,7 @@ void accept(const std::shared_ptr<webhook_receiver::state>& s) {
 
 }  // namespace
 
-webhook_receiver::webhook_receiver(std::vector<int> statuses) : state_(std::make_shared<state>()) {
+webhook_receiver::webhook_receiver(std::vector<int> statuses) : state_(std::make_unique<state>()) {
     state_->statuses.assign(statuses.begin(), statuses.end());
     const tcp::endpoint at(asio::ip::make_address("127.0.0.1"), 0);
     state_->acceptor.open(at.protocol());
@@ -105,10 +108,12 @@ webhook_receiver::webhook_receiver(std::vector<int> statuses) : state_(std::make
     state_->acceptor.bind(at);
     state_->acceptor.listen();
     port_ = state_->acceptor.local_endpoint().port();
-    accept(state_);
-    thread_ = std::thread([s = state_] { s->io.run(); });
+    accept(*state_);
+    thread_ = std::thread([s = state_.get()] { s->io.run(); });
 }
 
+// Stops and joins the io thread before `state_` is destroyed, so no handler runs while the
+// io_context destroys the pending ones (and the sessions they hold).
 webhook_receiver::~webhook_receiver() {
     state_->io.stop();
     thread_.join();

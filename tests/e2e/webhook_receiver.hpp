@@ -40,7 +40,9 @@ public:
     struct state;
 
 private:
-    std::shared_ptr<state> state_;
+    // Owned here alone: handlers point at it without owning it, so destroying it (after the
+    // io thread is joined) destroys the io_context and with it every pending handler.
+    std::unique_ptr<state> state_;
     std::uint16_t port_ = 0;
     std::thread thread_;
 };
