@@ -1,6 +1,7 @@
 #include "web/api.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -284,12 +285,25 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_backfill_routes();
 }
 
+namespace {
+constexpr std::chrono::seconds audit_drain_bound{5};
+}  // namespace
+
 api::~api() {
     if (impl_->keepalive) {
         impl_->keepalive->cancel();
     }
-    // Join the store threads first, then drop the work they never ran (an audit record queued
-    // just before, say): afterwards nothing but the loop holds the impl.
+    // Audit records queued before the shutdown are written first (bounded: a store that hangs
+    // does not hold the exit; the log line of each call was written already).
+    auto drained = std::make_shared<std::promise<void>>();
+    auto done = drained->get_future();
+    boost::asio::post(impl_->audit_strand, [drained] { drained->set_value(); });
+    if (done.wait_for(audit_drain_bound) != std::future_status::ready) {
+        impl_->log->warn("shutdown: audit records still queued after {}s are not stored",
+                         audit_drain_bound.count());
+    }
+    // Join the store threads, then drop the work they never ran: afterwards nothing but the
+    // loop holds the impl.
     impl_->pool.stop();
     impl_->pool.join();
     impl_->pool.discard_queued();

@@ -134,6 +134,28 @@ TEST_CASE("bodies must be JSON objects sent as application/json", "[web][api]") 
     CHECK(t.call("PUT", "/api/v1/variables/k", R"({"value":"v","extra":1})").status == 400);
 }
 
+TEST_CASE("audit records of the last calls before shutdown are stored", "[web][api]") {
+    test::sqlite_database db;
+    auto store = test::open_migrated(db.url());
+    config::sluice_config config;
+    boost::asio::io_context loop;
+    auto api =
+        std::make_unique<web::api>(web::api_dependencies{config, nullptr, store.get(), loop});
+    api->set_started();
+    int answered = 0;
+    for (int i = 0; i < 3; ++i) {
+        web::http_request r;
+        r.method = "PUT";
+        r.path = r.target = "/api/v1/variables/k";
+        r.body = "[1]";  // refused at once (400), without the store: still audited
+        r.headers["content-type"] = "application/json";
+        api->handle(r, [&](web::http_response res) { answered += res.status == 400 ? 1 : 0; });
+    }
+    REQUIRE(answered == 3);  // answered on the spot; their audit records are still queued
+    api.reset();             // shutdown right after the calls answered
+    CHECK(store->read_events(0, "audit", 100).value().size() == 3);
+}
+
 TEST_CASE("secret variables are write-only through the api", "[web][api]") {
     api_under_test t(config::sluice_config{});
     t.api.set_started();
