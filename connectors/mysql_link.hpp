@@ -32,6 +32,11 @@ constexpr unsigned int binary_charset = 63;
 
 // mysql_library_init is not thread-safe; mysql_init would call it lazily from any thread.
 void init_library_once();
+// A new connection (utf8mb4, the connector's whole-second connect timeout); a failure is
+// classified by its error number and never shows the password ("cannot connect to MySQL at
+// SHOWN_URL: error N: ...").
+core::result<MYSQL*> connect_mysql(const connection_url& url, core::duration timeout,
+                                   const std::string& shown_url);
 // The portable column of a result field (MariaDB's JSON through its format metadata).
 column column_of(const MYSQL_FIELD& f);
 // The MySQL declaration of a portable column (key columns get bounded VARCHAR/VARBINARY).
@@ -172,30 +177,12 @@ private:
     // Static: the cancel request calls it from its own thread, on copies.
     static core::result<MYSQL*> connect(const connection_url& url, const std::string& name,
                                         const std::string& shown_url, core::duration timeout) {
-        init_library_once();
-        MYSQL* conn = mysql_init(nullptr);
-        if (conn == nullptr) {
-            return core::error::transient("cannot allocate a MySQL connection handle");
+        auto conn = connect_mysql(url, timeout, shown_url);
+        if (!conn) {
+            return core::error{conn.error().cls,
+                               "connection '" + name + "': " + conn.error().message};
         }
-        const unsigned int seconds = static_cast<unsigned int>(std::max<long long>(
-            1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
-        mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-        mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-        const auto socket = url.query_value("socket");
-        const std::string host = url.host.empty() ? "localhost" : url.host;
-        if (mysql_real_connect(conn, host.c_str(), url.user.empty() ? nullptr : url.user.c_str(),
-                               url.password ? url.password->c_str() : nullptr,
-                               url.database.empty() ? nullptr : url.database.c_str(),
-                               static_cast<unsigned int>(url.port.value_or(3306)),
-                               socket ? socket->c_str() : nullptr, 0) == nullptr) {
-            const unsigned int code = mysql_errno(conn);
-            const std::string message = scrub_secret(mysql_error(conn), url.password);
-            mysql_close(conn);
-            return core::error{classify_mysql_errno(code),
-                               "connection '" + name + "': cannot connect to MySQL at " +
-                                   shown_url + ": error " + std::to_string(code) + ": " + message};
-        }
-        return conn;
+        return *conn;
     }
 
     MYSQL* conn_ = nullptr;

@@ -1,51 +1,21 @@
 #include "connectors/mysql_session.hpp"
 
 #include <algorithm>
-#include <mutex>
 
 #include <mysql.h>
 
 #include "config/spec.hpp"
 #include "connectors/bounded_cancel.hpp"
+#include "connectors/mysql_link.hpp"
 #include "connectors/sql_errors.hpp"
 
 namespace sluice::connectors {
 
 namespace {
 
-// mysql_library_init is not thread-safe; mysql_init would call it lazily from any thread.
-void init_library_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
-}
-
 core::result<MYSQL*> connect(const connection_url& url, core::duration timeout,
                              const std::string& shown_url) {
-    init_library_once();
-    MYSQL* conn = mysql_init(nullptr);
-    if (conn == nullptr) {
-        return core::error::transient("cannot allocate a MySQL connection handle");
-    }
-    // The connector counts whole seconds.
-    const unsigned int seconds = static_cast<unsigned int>(
-        std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
-    mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-    mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    const auto socket = url.query_value("socket");
-    const std::string host = url.host.empty() ? "localhost" : url.host;
-    if (mysql_real_connect(conn, host.c_str(), url.user.empty() ? nullptr : url.user.c_str(),
-                           url.password ? url.password->c_str() : nullptr,
-                           url.database.empty() ? nullptr : url.database.c_str(),
-                           static_cast<unsigned int>(url.port.value_or(3306)),
-                           socket ? socket->c_str() : nullptr, 0) == nullptr) {
-        const unsigned int code = mysql_errno(conn);
-        const std::string message = scrub_secret(mysql_error(conn), url.password);
-        mysql_close(conn);
-        return core::error{classify_mysql_errno(code), "cannot connect to MySQL at " + shown_url +
-                                                           ": error " + std::to_string(code) +
-                                                           ": " + message};
-    }
-    return conn;
+    return mysql_detail::connect_mysql(url, timeout, shown_url);
 }
 
 // The cancel path's own bound: short, so a dead server cannot hold it long.

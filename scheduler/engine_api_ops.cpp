@@ -212,9 +212,8 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
                     // The failed try goes to the history before the rerun clears its error: at
                     // the front of the batch, ahead of every task update (a store may run
                     // same-shaped updates together, where the first of them stands).
-                    batch.insert(batch.begin(),
-                                 attempt_archive{ti.id, ti.try_number, ti.state,
-                                                 ti.finished_at.value_or(t)});
+                    batch.insert(batch.begin(), attempt_archive{ti.id, ti.try_number, ti.state,
+                                                                ti.finished_at.value_or(t)});
                 }
                 task_transition tt =
                     task_move(ti.id, ti.state, ti.lease_epoch, task_state::pending, t);

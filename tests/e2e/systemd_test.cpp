@@ -236,7 +236,8 @@ TEST_CASE("sluice reload validates, signals and waits for the daemon's outcome",
     // has): exit 1, and the daemon keeps its running config.
     std::ofstream(file, std::ios::trunc)
         << config_yaml
-        << "connections:\n  wh:\n    type: postgres\n    url: \"postgresql://etl:${env:RELOAD_TEST_ONLY_HERE}@db/x\"\n";
+        << "connections:\n  wh:\n    type: postgres\n    url: "
+           "\"postgresql://etl:${env:RELOAD_TEST_ONLY_HERE}@db/x\"\n";
     auto rejected = reload({"RELOAD_TEST_ONLY_HERE=pw"});
     INFO(rejected.out << rejected.err);
     CHECK(rejected.exit_code == 1);
