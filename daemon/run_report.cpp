@@ -1,5 +1,6 @@
 #include "daemon/run_report.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <ostream>
 
@@ -102,6 +103,18 @@ void print_run_report(scheduler::run_store& store, const scheduler::run_record& 
             << std::setw(7) << (std::to_string(ti.try_number) + "/" + std::to_string(ti.max_tries))
             << std::setw(10) << took(ti.started_at, ti.finished_at) << ti.error_message.value_or("")
             << "\n";
+    }
+    // The tries a retry, restart or rerun superseded (the table above shows each task's last).
+    if (auto earlier = store.list_task_attempts(run.id); earlier && !earlier->empty()) {
+        out << "  earlier tries:\n";
+        for (const auto& a : *earlier) {
+            auto ti = std::find_if(tasks->begin(), tasks->end(),
+                                   [&](const auto& t) { return t.id == a.task_instance; });
+            const std::string name = ti != tasks->end() ? ti->task : "?";
+            out << "  " << std::setw(24) << name << std::setw(17) << scheduler::to_string(a.state)
+                << std::setw(7) << std::to_string(a.try_number) << std::setw(10)
+                << took(a.started_at, a.finished_at) << a.error_message.value_or("") << "\n";
+        }
     }
     if (!with_logs) {
         return;

@@ -203,6 +203,14 @@ TEST_CASE("run retries a failing task then applies trigger rules and exits 1", "
     };
     CHECK_THAT(state_of("fail"), Contains("failed"));
     CHECK_THAT(state_of("fail"), Contains("2/2"));
+    // Its first try, superseded by the retry, is listed under the table.
+    CHECK_THAT(r.out, Contains("earlier tries:"));
+    bool first_try = false;
+    for (const auto& l : out) {
+        first_try = first_try ||
+                    (l.rfind("  fail ", 0) == 0 && l.find("up_for_retry") != std::string::npos);
+    }
+    CHECK(first_try);
     CHECK_THAT(state_of("cleanup"), Contains("success"));
     CHECK_THAT(state_of("alert"), Contains("success"));
     CHECK_THAT(state_of("never"), Contains("upstream_failed"));
