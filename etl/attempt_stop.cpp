@@ -4,6 +4,57 @@
 
 namespace sluice::etl {
 
+stop_watch::stop_watch(const scheduler::task_context& context, std::function<void()> on_stop,
+                       std::chrono::milliseconds poll,
+                       std::optional<std::chrono::milliseconds> repeat)
+    : context_(context),
+      on_stop_(std::move(on_stop)),
+      poll_(poll),
+      repeat_(repeat),
+      thread_([this] { watch(); }) {}
+
+stop_watch::~stop_watch() {
+    finish();
+}
+
+void stop_watch::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+std::optional<stop_cause> stop_watch::cause() const {
+    std::lock_guard lock(mutex_);
+    return cause_;
+}
+
+void stop_watch::watch() {
+    using steady = std::chrono::steady_clock;
+    std::unique_lock lock(mutex_);
+    std::optional<steady::time_point> last_stop;
+    while (!done_) {
+        if (!cause_) {
+            cause_ = pending_stop(context_);
+        }
+        if (cause_ && (!last_stop || (repeat_ && steady::now() - *last_stop >= *repeat_))) {
+            last_stop = steady::now();
+            lock.unlock();
+            on_stop_();
+            lock.lock();
+            continue;
+        }
+        if (cause_ && !repeat_) {
+            return;  // stopped once; nothing more to do
+        }
+        wake_.wait_for(lock, poll_);
+    }
+}
+
 std::optional<stop_cause> pending_stop(const scheduler::task_context& context) {
     using reason = scheduler::stop_signal::reason;
     switch (context.stop.why()) {

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "connectors/http_client.hpp"
 #include "etl/attempt_stop.hpp"
@@ -67,55 +64,6 @@ std::string expected_text(const config::http_spec& spec) {
     return out;
 }
 
-// Closes the client's connection when the attempt must stop, so a blocked read returns.
-class abort_watch {
-public:
-    abort_watch(const scheduler::task_context& context, connectors::http_client& client,
-                std::chrono::milliseconds poll)
-        : context_(context), client_(client), poll_(poll), thread_([this] { watch(); }) {}
-
-    ~abort_watch() { finish(); }
-
-    // Stops watching; afterwards cause() is stable.
-    void finish() {
-        {
-            std::lock_guard lock(mutex_);
-            done_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-
-    std::optional<stop_cause> cause() const {
-        std::lock_guard lock(mutex_);
-        return cause_;
-    }
-
-private:
-    void watch() {
-        std::unique_lock lock(mutex_);
-        while (!done_ && !cause_) {
-            cause_ = pending_stop(context_);
-            if (cause_) {
-                client_.abort();
-                return;
-            }
-            wake_.wait_for(lock, poll_);
-        }
-    }
-
-    const scheduler::task_context& context_;
-    connectors::http_client& client_;
-    std::chrono::milliseconds poll_;
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    bool done_ = false;
-    std::optional<stop_cause> cause_;
-    std::thread thread_;  // last: started once everything above is initialized
-};
-
 }  // namespace
 
 scheduler::task_outcome http_task::run(const scheduler::task_context& context) {
@@ -156,7 +104,9 @@ scheduler::task_outcome http_task::run(const scheduler::task_context& context) {
                                : ""));
 
     connectors::http_client client(where->endpoint, options_.connect_timeout, options_.io_timeout);
-    abort_watch watch(context, client, options_.poll_interval);
+    // Closing the client's connection when the attempt must stop makes a blocked read return.
+    stop_watch watch(
+        context, [&client] { client.abort(); }, options_.poll_interval);
     const auto started = steady::now();
     auto head = client.send(spec->method, where->target, headers, spec->body.value_or(""));
     std::string body;

@@ -1,12 +1,8 @@
 #include "etl/sql_task.hpp"
 
-#include <atomic>
-#include <condition_variable>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "connectors/sql_script.hpp"
 #include "connectors/sql_session.hpp"
@@ -35,63 +31,6 @@ core::result<std::string> read_script(const config::sql_spec& spec) {
     text << in.rdbuf();
     return text.str();
 }
-
-// Watches the stop signal and the deadline while statements run and cancels the session's
-// statement when either fires, repeating the cancel until the attempt is over.
-class cancel_watch {
-public:
-    cancel_watch(const scheduler::task_context& context, connectors::sql_session& session,
-                 const sql_task_options& options)
-        : context_(context), session_(session), options_(options), thread_([this] { watch(); }) {}
-
-    ~cancel_watch() { finish(); }
-
-    // Stops watching; afterwards cause() is stable.
-    void finish() {
-        {
-            std::lock_guard lock(mutex_);
-            done_ = true;
-        }
-        wake_.notify_all();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-    }
-
-    std::optional<stop_cause> cause() const {
-        std::lock_guard lock(mutex_);
-        return cause_;
-    }
-
-private:
-    void watch() {
-        std::unique_lock lock(mutex_);
-        std::optional<steady::time_point> last_cancel;
-        while (!done_) {
-            if (!cause_) {
-                cause_ = pending_stop(context_);
-            }
-            if (cause_ &&
-                (!last_cancel || steady::now() - *last_cancel >= options_.cancel_interval)) {
-                last_cancel = steady::now();
-                lock.unlock();  // a MySQL cancel opens a connection: do not block finish()
-                session_.cancel();
-                lock.lock();
-                continue;
-            }
-            wake_.wait_for(lock, options_.poll_interval);
-        }
-    }
-
-    const scheduler::task_context& context_;
-    connectors::sql_session& session_;
-    sql_task_options options_;
-    mutable std::mutex mutex_;
-    std::condition_variable wake_;
-    bool done_ = false;
-    std::optional<stop_cause> cause_;
-    std::thread thread_;  // last: started once everything above is initialized
-};
 
 std::string where(std::size_t index, std::size_t count, const connectors::sql_statement& st) {
     return "statement " + std::to_string(index + 1) + " of " + std::to_string(count) + " (line " +
@@ -149,7 +88,11 @@ scheduler::task_outcome sql_task::run(const scheduler::task_context& context) {
     log_system(context, "connected to " + std::string(config::to_string(conn->second.type)) +
                             " connection '" + spec->connection + "'; running " +
                             std::to_string(statements->size()) + " statement(s)");
-    cancel_watch watch(context, **session, options_);
+    // The statement in flight is canceled on the server when the attempt must stop, and again
+    // every cancel_interval until it returns.
+    connectors::sql_session& open = **session;
+    stop_watch watch(
+        context, [&open] { open.cancel(); }, options_.poll_interval, options_.cancel_interval);
     const std::size_t count = statements->size();
     for (std::size_t i = 0; i < count; ++i) {
         const auto& st = (*statements)[i];
