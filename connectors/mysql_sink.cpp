@@ -365,13 +365,9 @@ private:
         if (!added) {
             return added;
         }
-        std::string match;
-        for (const auto& k : request.key) {
-            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
-                     " = " + target + "." + q.identifier(k);
-        }
-        auto cleared = link_->exec("DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " +
-                                   stage + " sluice_k WHERE " + match + ")");
+        auto cleared = link_->exec(
+            "DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " + stage + " sluice_k WHERE " +
+            key_match_sql(request.key, q.identifier, "sluice_k", target) + ")");
         if (!cleared) {
             return cleared;
         }

@@ -199,14 +199,10 @@ public:
         if (!added) {
             return added;
         }
-        std::string match;
-        for (const auto& k : request.key) {
-            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
-                     " = sluice_h." + q.identifier(k);
-        }
         auto cleared =
             link_->exec("DELETE FROM " + target + " sluice_h WHERE EXISTS (SELECT 1 FROM " + stage +
-                        " sluice_k WHERE " + match + ")");
+                        " sluice_k WHERE " +
+                        key_match_sql(request.key, q.identifier, "sluice_k", "sluice_h") + ")");
         if (!cleared) {
             return cleared;
         }
@@ -261,16 +257,7 @@ public:
         if (!existing) {
             return existing.error();
         }
-        std::string sql;
-        if (*existing) {
-            sql = "ALTER TABLE " + q.identifier(table) + " RENAME TO " +
-                  q.identifier(unqualified(replace_old_name(table))) + "; ";
-        }
-        sql += "ALTER TABLE " + q.identifier(staging) + " RENAME TO " +
-               q.identifier(unqualified(table)) + "; ";
-        if (*existing) {
-            sql += "DROP TABLE " + q.identifier(replace_old_name(table)) + "; ";
-        }
+        std::string sql = rename_swap_sql(q.identifier, staging, table, existing->has_value());
         const bool own = PQtransactionStatus(link_->conn()) == PQTRANS_IDLE;
         if (own) {
             sql = "BEGIN; " + sql + "COMMIT";

@@ -458,16 +458,7 @@ public:
         if (!ddl) {
             return ddl.error();
         }
-        std::string sql;
-        if (*ddl) {
-            sql = "ALTER TABLE " + q.identifier(table) + " RENAME TO " +
-                  q.identifier(unqualified(replace_old_name(table))) + "; ";
-        }
-        sql += "ALTER TABLE " + q.identifier(staging) + " RENAME TO " +
-               q.identifier(unqualified(table)) + "; ";
-        if (*ddl) {
-            sql += "DROP TABLE " + q.identifier(replace_old_name(table)) + "; ";
-        }
+        std::string sql = rename_swap_sql(q.identifier, staging, table, ddl->has_value());
         if (sqlite3_get_autocommit(link_->db()) != 0) {
             sql = "BEGIN IMMEDIATE; " + sql + "COMMIT";
         }
@@ -663,13 +654,9 @@ private:
         if (!added) {
             return added;
         }
-        std::string match;
-        for (const auto& k : request.key) {
-            match += std::string(match.empty() ? "" : " AND ") + "sluice_k." + q.identifier(k) +
-                     " = " + target + "." + q.identifier(k);
-        }
-        auto cleared = link_->exec("DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " +
-                                   stage + " sluice_k WHERE " + match + ")");
+        auto cleared = link_->exec(
+            "DELETE FROM " + target + " WHERE EXISTS (SELECT 1 FROM " + stage + " sluice_k WHERE " +
+            key_match_sql(request.key, q.identifier, "sluice_k", target) + ")");
         if (!cleared) {
             return cleared;
         }

@@ -309,6 +309,32 @@ std::string replace_old_name(const std::string& table) {
     return table + "__sluice_old";
 }
 
+std::string rename_swap_sql(const std::function<std::string(std::string_view)>& identifier,
+                            const std::string& staging, const std::string& table, bool existing) {
+    std::string sql;
+    if (existing) {
+        sql = "ALTER TABLE " + identifier(table) + " RENAME TO " +
+              identifier(unqualified(replace_old_name(table))) + "; ";
+    }
+    sql += "ALTER TABLE " + identifier(staging) + " RENAME TO " + identifier(unqualified(table)) +
+           "; ";
+    if (existing) {
+        sql += "DROP TABLE " + identifier(replace_old_name(table)) + "; ";
+    }
+    return sql;
+}
+
+std::string key_match_sql(const std::vector<std::string>& key,
+                          const std::function<std::string(std::string_view)>& identifier,
+                          const std::string& left, const std::string& right) {
+    std::string match;
+    for (const auto& k : key) {
+        match += std::string(match.empty() ? "" : " AND ") + left + "." + identifier(k) + " = " +
+                 right + "." + identifier(k);
+    }
+    return match;
+}
+
 std::string unqualified(const std::string& table) {
     const auto dot = table.rfind('.');
     return dot == std::string::npos ? table : table.substr(dot + 1);

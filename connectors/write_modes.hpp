@@ -92,4 +92,15 @@ std::string replace_old_name(const std::string& table);
 // The last part of a dotted name ("db.t" -> "t"): RENAME TO takes it unqualified.
 std::string unqualified(const std::string& table);
 
+// The ALTER TABLE ... RENAME statements (PostgreSQL, SQLite) that swap a replace's staging
+// table in for `table`, "; "-separated and ending in "; ": an `existing` table is renamed to
+// its old name first and dropped after. The caller runs them in one transaction.
+std::string rename_swap_sql(const std::function<std::string(std::string_view)>& identifier,
+                            const std::string& staging, const std::string& table, bool existing);
+
+// "left.k1 = right.k1 AND left.k2 = right.k2": the rows of two tables with the same key.
+std::string key_match_sql(const std::vector<std::string>& key,
+                          const std::function<std::string(std::string_view)>& identifier,
+                          const std::string& left, const std::string& right);
+
 }  // namespace sluice::connectors
