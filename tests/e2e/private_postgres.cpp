@@ -153,6 +153,16 @@ private_postgres::~private_postgres() {
     std::filesystem::remove_all(dir_, ec);
 }
 
+std::string private_postgres::query(const std::string& sql) const {
+    const auto r = run_process((bin_ / "psql").string(),
+                               {"-h", "127.0.0.1", "-p", std::to_string(port_), "-U", "sluice",
+                                "-d", "sluice_test", "-X", "-A", "-t", "-c", sql});
+    if (r.exit_code != 0) {
+        throw std::runtime_error("psql -c '" + sql + "' failed: " + r.err);
+    }
+    return r.out;
+}
+
 std::string private_postgres::url() const {
     return "postgresql://sluice@127.0.0.1:" + std::to_string(port_) + "/sluice_test";
 }

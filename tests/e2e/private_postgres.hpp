@@ -27,6 +27,8 @@ public:
     // postgresql://sluice@127.0.0.1:PORT/sluice_test
     std::string url() const;
     std::uint16_t port() const { return port_; }
+    // Runs `sql` with psql (unaligned, tuples only) and returns its output; throws on failure.
+    std::string query(const std::string& sql) const;
 
     // pg_ctl stop with `mode`: "immediate" (backends die at once, no shutdown checkpoint, as in
     // a crash) or "fast" (sessions get "terminating connection due to administrator command").
