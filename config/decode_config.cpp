@@ -133,7 +133,7 @@ server_spec decode_server(decode_context& ctx, const map_entry& e) {
     server_spec server;
     map_reader m(ctx, e.value, "'server'", e.key_pos);
     m.allow({"listen", "tokens", "metrics_auth", "max_body_size", "max_header_size", "read_timeout",
-             "max_connections", "sse_queue_limit", "public_url"});
+             "max_connections", "sse_queue_limit", "public_url", "allowed_hosts"});
     if (const node* v = m.get("listen")) {
         decode_listen(ctx, *v, server);
     }
@@ -171,6 +171,22 @@ server_spec decode_server(decode_context& ctx, const map_entry& e) {
             } else {
                 server.public_url = url->text;
             }
+        }
+    }
+    if (const node* v = m.get("allowed_hosts")) {
+        if (auto hosts = ctx.string_list(*v, "allowed_hosts", /*allow_single=*/false)) {
+            for (auto& h : *hosts) {
+                if (h.empty() || h.find_first_of(" /:@") != std::string::npos) {
+                    ctx.error(v->pos,
+                              "'allowed_hosts' holds host names without port or scheme "
+                              "(\"sluice.example.com\", or \"*\" for any), got \"" +
+                                  h + "\"");
+                }
+                std::transform(h.begin(), h.end(), h.begin(), [](char c) {
+                    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                });
+            }
+            server.allowed_hosts = std::move(*hosts);
         }
     }
     return server;

@@ -91,6 +91,9 @@ struct server_spec {
     int max_connections = 1024;
     std::size_t sse_queue_limit = 1024;  // events buffered per SSE client before it is dropped
     std::string public_url;              // base of links in notifications; "" = none
+    // Host names the server answers to besides loopback and public_url's host ("*" = any);
+    // empty with tokens = any (docs/configuration.md#server).
+    std::vector<std::string> allowed_hosts;
 
     bool operator==(const server_spec&) const = default;
 };

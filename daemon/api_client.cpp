@@ -197,8 +197,11 @@ std::optional<api_reply> api_client::call(
         headers.emplace_back("Authorization", "Bearer " + token_);
     }
     std::string payload;
-    if (body) {
+    // The server wants the JSON type on every mutating call, empty bodies included.
+    if (body || method != "GET") {
         headers.emplace_back("Content-Type", "application/json");
+    }
+    if (body) {
         payload = body->dump();
     }
     headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());

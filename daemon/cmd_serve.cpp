@@ -60,7 +60,7 @@ std::vector<std::string> restart_only_changes(const config::sluice_config& runni
     if (a.max_body_bytes != b.max_body_bytes || a.max_header_bytes != b.max_header_bytes ||
         a.read_timeout != b.read_timeout || a.max_connections != b.max_connections ||
         a.sse_queue_limit != b.sse_queue_limit || a.metrics_auth != b.metrics_auth ||
-        a.public_url != b.public_url) {
+        a.public_url != b.public_url || a.allowed_hosts != b.allowed_hosts) {
         changed.emplace_back("server limits");
     }
     if (running.store != next.store) {

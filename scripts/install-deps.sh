@@ -7,13 +7,15 @@ build_pkgs=(
     build-essential cmake ninja-build ccache pkg-config git tzdata
     libboost1.81-all-dev libpqxx-dev libspdlog-dev nlohmann-json3-dev catch2 libyaml-cpp-dev
     libcli11-dev libhowardhinnant-date-dev libsqlite3-dev libmariadb-dev libssl-dev
-    libsystemd-dev libbenchmark-dev
+    libsystemd-dev libbenchmark-dev nodejs npm
 )
 # prometheus: `promtool check metrics` validates the /metrics exposition in the tests.
 # clickhouse-server: the ClickHouse sink/source tests (Debian's 18.16, HTTP interface); curl
 # checks that the test servers came up; python3 serves JSON pages to the HTTP source tests and
-# openssl makes their TLS certificate.
-test_pkgs=(nodejs npm postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
+# openssl makes their TLS certificate. chromium: the admin page's browser tests (Playwright
+# drives Debian's build; it cannot download its own here).
+# node and npm (in build_pkgs) bundle the admin page (web/ui) that the binary embeds.
+test_pkgs=(chromium postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
 # The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use.
 bench_pkgs=(pgloader clickhouse-client postgresql-client mariadb-client)
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -9,6 +9,8 @@
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "web/api_impl.hpp"
+#include "web/host_check.hpp"
+#include "web/page_assets.hpp"
 
 namespace sluice::web {
 
@@ -164,7 +166,21 @@ std::shared_ptr<sse_stream> api::impl::open_stream() {
 }
 
 void api::impl::handle(http_request request, responder done) {
+    // The Host a browser resolved: a foreign name means DNS rebinding (docs/api.md#hosts).
+    if (!host_allowed(deps.config.server, auth.enabled(), request.header("host"))) {
+        metrics.observe_request("other", "unmatched", 421);
+        return done(error_response(421, "unknown_host",
+                                   "this server does not answer to Host '" +
+                                       host_name_of(*request.header("host")) +
+                                       "'; add it to server.allowed_hosts"));
+    }
     auto m = routes.match(request.method, request.path);
+    if (m.found == nullptr && m.allowed.empty()) {
+        if (auto page = serve_page(request)) {
+            metrics.observe_request("GET", "page", page->status);
+            return done(std::move(*page));
+        }
+    }
     // Methods outside the known set are counted as "other": the label set stays bounded.
     static const std::set<std::string> methods{"GET", "POST", "PUT", "DELETE", "HEAD"};
     done = [self = shared_from_this(),
@@ -228,7 +244,9 @@ void api::impl::handle(http_request request, responder done) {
                     (needs == access::admin ? "admin" : "operator or admin")));
         }
     }
-    if ((request.method == "POST" || request.method == "PUT") && !request.body.empty()) {
+    // Mutating calls need the JSON type even with an empty body: a cross-site HTML form can
+    // only send form or text types, so it can never trigger, pause or cancel.
+    if (route.audited) {
         const std::string* type = request.header("content-type");
         std::string t = type ? *type : "";
         std::transform(t.begin(), t.end(), t.begin(), [](char c) {
@@ -236,7 +254,8 @@ void api::impl::handle(http_request request, responder done) {
         });
         if (!t.starts_with("application/json")) {
             return done(error_response(415, "unsupported_media_type",
-                                       "send the body as Content-Type: application/json"));
+                                       "send Content-Type: application/json with every POST, PUT "
+                                       "and DELETE (an empty body included)"));
         }
     }
     ctx->request = std::move(request);
@@ -283,6 +302,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_stream_routes();
     impl_->add_variable_routes();
     impl_->add_backfill_routes();
+    impl_->add_session_routes();
 }
 
 namespace {

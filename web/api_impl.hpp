@@ -77,6 +77,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     void add_stream_routes();    // api_streams.cpp: task logs, events
     void add_variable_routes();  // api_variables.cpp
     void add_backfill_routes();  // api_backfills.cpp
+    void add_session_routes();   // api_session.cpp: who the caller is (the admin page)
     void trigger(scheduler::trigger_request request, responder done);
 
     api_dependencies deps;

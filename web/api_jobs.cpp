@@ -40,7 +40,10 @@ nlohmann::json job_spec_json(const config::job_spec& job) {
         params.push_back({{"name", p.name},
                           {"type", config::to_string(p.type)},
                           {"default", p.default_value ? nlohmann::json(*p.default_value)
-                                                      : nlohmann::json(nullptr)}});
+                                                      : nlohmann::json(nullptr)},
+                          {"required", p.required},
+                          {"description", p.description},
+                          {"values", p.values}});
     }
     nlohmann::json tasks = nlohmann::json::array();
     for (const auto& t : job.tasks) {
@@ -86,6 +89,12 @@ nlohmann::json status_json(const scheduler::job_status& s, const config::job_spe
         j["schedule"] = spec->schedule ? nlohmann::json(*spec->schedule) : nlohmann::json(nullptr);
         j["timezone"] = spec->timezone;
         j["tags"] = spec->tags;
+        j["schedule_description"] = nullptr;
+        if (spec->schedule) {
+            if (auto cron = scheduler::cron_expression::parse(*spec->schedule)) {
+                j["schedule_description"] = cron->describe();
+            }
+        }
     }
     return j;
 }

@@ -133,7 +133,8 @@ http_reply http_call(std::uint16_t port, const std::string& method, const std::s
         req += name + ": " + value + "\r\n";
         has_type = has_type || lower(name) == "content-type";
     }
-    if (!body.empty() && !has_type) {
+    // Like every API client: the JSON type on each mutating call (the server requires it).
+    if ((!body.empty() || (method != "GET" && method != "HEAD")) && !has_type) {
         req += "Content-Type: application/json\r\n";
     }
     if (!body.empty() || method == "POST" || method == "PUT") {

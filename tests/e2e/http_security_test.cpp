@@ -113,7 +113,7 @@ TEST_CASE("oversized bodies get 413 and oversized headers 431", "[e2e][http][lim
     CHECK(header.status == 431);
     // Expect: 100-continue gets the go-ahead before the body (curl waits 1 s otherwise).
     auto expect = http_raw(d.port(),
-                           "PUT /api/v1/variables/e HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                           "PUT /api/v1/variables/e HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
                            "application/json\r\nExpect: 100-continue\r\nContent-Length: "
                            "13\r\nConnection: close\r\n\r\n{\"value\":\"v\"}");
     CHECK(expect.status == 100);
@@ -157,22 +157,22 @@ TEST_CASE(
     for (int i = 0; i < 200; ++i) {
         slow.push_back(std::make_unique<raw_connection>(d.port()));
         REQUIRE(slow.back()->ok());
-        slow.back()->send("GET /livez HTTP/1.1\r\nHost: x\r\n");
+        slow.back()->send("GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     }
     const std::vector<std::string> malformed{
         "BLAH\r\n\r\n",
         "GET / HTTP/9.9\r\n\r\n",
         std::string("GET /\0 HTTP/1.1\r\n\r\n", 19),
         "POST /api/v1/jobs/hello/runs HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
-        "GET /livez HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+        "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX: a\rb\r\n\r\n",
         "\r\n\r\n\r\n"};
     // A small seeded fuzzer: valid requests with bytes flipped, inserted or cut off.
     std::mt19937 rng(20261123);
     const std::vector<std::string> seeds{
-        "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n",
-        "POST /api/v1/jobs/hello/runs HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "POST /api/v1/jobs/hello/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
         "application/json\r\nContent-Length: 24\r\n\r\n{\"params\":{\"who\":\"me\"}}",
-        "GET /api/v1/runs?job=hello&limit=2 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        "GET /api/v1/runs?job=hello&limit=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
         "x\r\n\r\n"};
     auto mutate = [&](std::string s) {
         const int edits = 1 + static_cast<int>(rng() % 8);
@@ -305,7 +305,7 @@ TEST_CASE("an event-stream client that stops reading is dropped and the daemon k
     http_daemon d(sqlite_config("  sse_queue_limit: 4\n"));
     REQUIRE(d.port() != 0);
     raw_connection stalled(d.port(), 2048);
-    REQUIRE(stalled.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+    REQUIRE(stalled.send("GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     // Never read: the socket buffers fill, then the stream's queue, then the server drops it.
     const auto deadline = std::chrono::steady_clock::now() + 60s;
     int triggered = 0;

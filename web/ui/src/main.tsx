@@ -1,0 +1,88 @@
+// The admin page: the shell (navigation, zone and theme, who is signed in) and the routes.
+import { render } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { loc, matchPath, navigate, onLinkClick } from './lib/router';
+import { applyTheme, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
+import type { ZoneChoice } from './lib/time';
+import { JobView } from './views/job';
+import { JobsView } from './views/jobs';
+import { OverviewView } from './views/overview';
+import { RunView } from './views/run';
+import { SignIn } from './views/signin';
+import { TriggerView } from './views/trigger';
+
+function Route() {
+  const path = loc.value.path;
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/index.html' || path === '/jobs') return <JobsView />;
+  if (path === '/overview') return <OverviewView />;
+  if ((m = matchPath('/jobs/:job/trigger', path))) return <TriggerView job={m.job} />;
+  if ((m = matchPath('/jobs/:job', path))) return <JobView name={m.job} />;
+  if ((m = matchPath('/runs/:id/tasks/:task/log', path))) return <RunView id={Number(m.id)} task={m.task} tab="log" />;
+  if ((m = matchPath('/runs/:id/tasks/:task', path))) return <RunView id={Number(m.id)} task={m.task} tab={null} />;
+  if ((m = matchPath('/runs/:id', path)) && /^\d+$/.test(m.id)) return <RunView id={Number(m.id)} task={null} tab={null} />;
+  return (
+    <main class="page">
+      <h1>Not found</h1>
+      <p>No page at <code>{path}</code>. <a href="/jobs">Go to the jobs</a>.</p>
+    </main>
+  );
+}
+
+const nav = [
+  { href: '/overview', label: 'Overview', match: (p: string) => p === '/overview' },
+  { href: '/jobs', label: 'Jobs', match: (p: string) => p === '/' || p.startsWith('/jobs') },
+];
+
+function Shell() {
+  const s = session.value;
+  const path = loc.value.path;
+  return (
+    <div class="app" onClick={onLinkClick}>
+      <a class="skip" href="#content">Skip to content</a>
+      <header class="topbar">
+        <a class="brand" href="/jobs"><span class="logo" aria-hidden="true" />Sluice</a>
+        <nav class="nav" aria-label="Main">
+          {nav.map((n) => (
+            <a key={n.href} href={n.href} class={n.match(path) ? 'on' : ''} aria-current={n.match(path) ? 'page' : undefined}>{n.label}</a>
+          ))}
+        </nav>
+        <div class="topbar-right">
+          <span class={`live-dot ${streamStatus.value}`} title={`live updates: ${streamStatus.value}`} aria-label={`live updates ${streamStatus.value}`} role="status" />
+          <label class="sr-only" for="zone">Time zone</label>
+          <select id="zone" class="compact" value={zoneChoice.value} onChange={(e) => setZone(e.currentTarget.value as ZoneChoice)} title="Times are shown in this zone">
+            <option value="utc">UTC</option>
+            <option value="local">Browser zone</option>
+            <option value="job">Job's zone</option>
+          </select>
+          <button type="button" class="btn icon" aria-label={`Theme: ${theme.value}`} title={`Theme: ${theme.value}`}
+            onClick={() => applyTheme(theme.value === 'auto' ? 'dark' : theme.value === 'dark' ? 'light' : 'auto')}>
+            {theme.value === 'dark' ? '☾' : theme.value === 'light' ? '☀' : '◐'}
+          </button>
+          {s && (
+            <span class="who" data-role={s.role}>
+              <span class="who-name">{s.name}</span> <span class="badge role">{s.role}</span>
+              {s.auth && <button type="button" class="btn small" onClick={signOut}>Sign out</button>}
+            </span>
+          )}
+        </div>
+      </header>
+      <div id="content"><Route /></div>
+    </div>
+  );
+}
+
+function App() {
+  useEffect(() => {
+    applyTheme(theme.value);
+    void loadSession();
+  }, []);
+  if (needsSignIn.value) return <SignIn />;
+  if (!session.value) {
+    return <main class="page">{sessionError.value ? <div class="alert" role="alert">{sessionError.value}</div> : <div class="loading">Loading…</div>}</main>;
+  }
+  return <Shell />;
+}
+
+if (location.pathname === '/index.html') navigate('/jobs', true);
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,153 @@
+// One job: its task graph, the grid of recent runs × tasks, next fire times, pause and trigger.
+import { useMemo, useRef, useState } from 'preact/hooks';
+import { get, post, seg } from '../lib/api';
+import { buildGrid, moveInGrid, type GridPos } from '../lib/grid';
+import { navigate } from '../lib/router';
+import { canOperate } from '../lib/state';
+import type { JobDetail, RunDetail, RunPage } from '../lib/types';
+import { ErrorBox, Loading, PageHeader, StateBadge, Time, stateLabel, useResource } from '../components/common';
+import { Dag } from '../components/dag';
+
+const gridRuns = 25;
+
+function Grid({ job }: { job: JobDetail }) {
+  const runs = useResource('grid:' + job.name, async () => {
+    const page = await get<RunPage>(`/api/v1/runs?job=${seg(job.name)}&limit=${gridRuns}`);
+    return Promise.all(page.runs.map((r) => get<RunDetail>(`/api/v1/runs/${r.id}`)));
+  }, (e) => e.job === job.name && (e.kind === 'run.state' || e.kind === 'task.state'));
+  const model = useMemo(() => buildGrid(job.tasks.map((t) => t.name), runs.data ?? []), [job, runs.data]);
+  const [pos, setPos] = useState<GridPos>({ row: 0, col: Math.max(0, model.runs.length - 1) });
+  const table = useRef<HTMLTableElement>(null);
+  if (runs.loading && !runs.data) return <Loading />;
+  if (model.runs.length === 0) return <p class="muted">No runs yet.</p>;
+  const focus = (p: GridPos) => {
+    setPos(p);
+    table.current?.querySelector<HTMLElement>(`[data-cell="${p.row}-${p.col}"]`)?.focus();
+  };
+  return (
+    <div class="grid-wrap">
+      <ErrorBox error={runs.error} />
+      <table class="grid" ref={table} role="grid" aria-label="runs by task"
+        onKeyDown={(e) => {
+          const next = moveInGrid(model, pos, e.key);
+          if (next !== pos) {
+            e.preventDefault();
+            focus(next);
+          } else if (e.key === 'Enter') {
+            const c = model.cells[pos.row]?.[pos.col];
+            if (c) navigate(`/runs/${c.run}/tasks/${seg(c.task)}`);
+          }
+        }}>
+        <thead>
+          <tr>
+            <th scope="col" class="grid-corner">Task</th>
+            {model.runs.map((r) => (
+              <th key={r.id} scope="col" class="grid-run">
+                <a href={`/runs/${r.id}`} class={`cell st-${r.state}`} title={`run ${r.id}: ${stateLabel(r.state)}`} aria-label={`run ${r.id} ${stateLabel(r.state)}`} />
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {model.tasks.map((t, row) => (
+            <tr key={t}>
+              <th scope="row" class="grid-task mono">{t}</th>
+              {model.cells[row].map((c, col) => (
+                <td key={c.run}>
+                  <a
+                    href={`/runs/${c.run}/tasks/${seg(c.task)}`}
+                    class={`cell st-${c.state}`}
+                    data-cell={`${row}-${col}`}
+                    tabIndex={row === pos.row && col === pos.col ? 0 : -1}
+                    title={`run ${c.run} · ${c.task}: ${stateLabel(c.state)}${c.tries > 1 ? ` (${c.tries} tries)` : ''}`}
+                    aria-label={`run ${c.run} ${c.task} ${stateLabel(c.state)}`}
+                    onFocus={() => setPos({ row, col })}
+                  />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function JobView({ name }: { name: string }) {
+  const job = useResource('job:' + name, () => get<JobDetail>(`/api/v1/jobs/${seg(name)}`),
+    (e) => e.job === name && (e.kind === 'job.paused' || e.kind === 'job.unpaused' || e.kind === 'run.state'));
+  const [error, setError] = useState<unknown>(null);
+  const j = job.data;
+  if (job.loading && !j) return <main class="page"><Loading /></main>;
+  if (!j) return <main class="page"><ErrorBox error={job.error} /></main>;
+  const paused = j.status?.paused ?? false;
+  return (
+    <main class="page">
+      <PageHeader
+        crumbs={<><a href="/jobs">Jobs</a> /</>}
+        title={<>{j.name} {paused && <span class="badge st-paused">paused</span>}</>}
+        sub={j.description}
+        actions={canOperate.value && (
+          <>
+            <button class="btn" type="button" onClick={async () => {
+              setError(null);
+              try {
+                await post(`/api/v1/jobs/${seg(name)}/${paused ? 'unpause' : 'pause'}`);
+                job.reload();
+              } catch (e) {
+                setError(e);
+              }
+            }}>{paused ? 'Unpause' : 'Pause'}</button>
+            <a class="btn primary" href={`/jobs/${seg(name)}/trigger`}>Trigger</a>
+          </>
+        )}
+      />
+      <ErrorBox error={error} />
+      <div class="job-grid">
+        <section class="card">
+          <h2 class="card-title">Schedule</h2>
+          <dl class="facts">
+            <div><dt>Cron</dt><dd>{j.schedule ? <code>{j.schedule}</code> : 'manual only'}</dd></div>
+            {j.schedule_description && <div><dt>In words</dt><dd>{j.schedule_description}</dd></div>}
+            <div><dt>Zone</dt><dd>{j.timezone}</dd></div>
+            <div><dt>Catch-up</dt><dd>{j.catchup}</dd></div>
+            <div><dt>Concurrency</dt><dd>{j.concurrency}, at most {j.max_active_runs} active</dd></div>
+            {j.timeout && <div><dt>Timeout</dt><dd>{j.timeout}</dd></div>}
+            {j.sla && <div><dt>SLA</dt><dd>{j.sla}</dd></div>}
+          </dl>
+          {j.next_fire_times.length > 0 && (
+            <>
+              <h3 class="sub-title">Next fires</h3>
+              <ol class="fires">{j.next_fire_times.map((t) => <li key={t}><Time at={t} jobZone={j.timezone} relative /></li>)}</ol>
+            </>
+          )}
+        </section>
+        <section class="card">
+          <h2 class="card-title">Graph</h2>
+          <Dag tasks={j.tasks} />
+        </section>
+      </div>
+      <section class="card">
+        <h2 class="card-title">Recent runs by task</h2>
+        <Grid job={j} />
+      </section>
+      <section class="card">
+        <h2 class="card-title">Latest runs</h2>
+        <table class="table">
+          <thead><tr><th scope="col">Run</th><th scope="col">State</th><th scope="col">Trigger</th><th scope="col">Logical time</th><th scope="col">Created</th></tr></thead>
+          <tbody>
+            {j.recent_runs.map((r) => (
+              <tr key={r.id}>
+                <td><a class="strong" href={`/runs/${r.id}`}>#{r.id}</a></td>
+                <td><StateBadge state={r.state} /></td>
+                <td>{r.trigger}</td>
+                <td><Time at={r.logical_time} jobZone={j.timezone} /></td>
+                <td><Time at={r.created_at} jobZone={j.timezone} /></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </main>
+  );
+}

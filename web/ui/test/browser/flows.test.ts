@@ -1,0 +1,135 @@
+// The page in Debian's chromium against the real daemon with tokens, on SQLite or PostgreSQL
+// (SLUICE_UI_STORE): sign-in, roles, the trigger form, live run state and the task log.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { apiCall, launch, newToken, startDaemon, waitRun, type Daemon, type Token } from './harness';
+
+describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, () => {
+  let d: Daemon;
+  let browser: Browser;
+  let viewer: Token;
+  let operator: Token;
+
+  before(async () => {
+    viewer = newToken('dashboard', 'viewer');
+    operator = newToken('ops', 'operator');
+    d = await startDaemon(`  tokens:\n  ${viewer.line}\n  ${operator.line}\n`);
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await d?.stop();
+  });
+
+  async function signedIn(token: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(d.base + '/jobs');
+    await page.getByLabel('Token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('tr[data-job="load-orders"]').waitFor();
+    return page;
+  }
+
+  test('sign in with a token; an unknown token is refused; sign out forgets it', async () => {
+    const page = await browser.newPage();
+    await page.goto(d.base + '/jobs');
+    await page.getByLabel('Token').fill('sluice_not_a_real_token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The server does not accept this token.').waitFor();
+    await page.getByLabel('Token').fill(operator.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('tr[data-job="load-orders"]').waitFor();
+    assert.equal(await page.locator('.who').getAttribute('data-role'), 'operator');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.token')), operator.token);
+    assert.ok(!page.url().includes(operator.token), 'the token never goes into a URL');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Token').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.token')), null);
+    await page.close();
+  });
+
+  test('a viewer sees no mutating control, and a forced mutating call is refused with 403', async () => {
+    const run = await apiCall(d, 'POST', '/api/v1/jobs/chatty/runs', operator.token);
+    assert.equal(run.status, 201);
+    await waitRun(d, run.json.run_id, operator.token);
+    const page = await signedIn(viewer.token);
+    assert.equal(await page.locator('.who').getAttribute('data-role'), 'viewer');
+    assert.equal(await page.getByRole('link', { name: 'Trigger' }).count(), 0);
+    assert.equal(await page.getByRole('switch').count(), 0);
+    await page.goto(`${d.base}/runs/${run.json.run_id}`);
+    await page.locator('.dag').waitFor();
+    for (const name of ['Cancel run', 'Retry', 'Mark success', 'Mark failed']) {
+      assert.equal(await page.getByRole('button', { name }).count(), 0, name);
+    }
+    await page.goto(`${d.base}/jobs/load-orders/trigger`);
+    await page.getByText('Your role may not trigger runs.').waitFor();
+    const status = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/jobs/load-orders/pause', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sessionStorage.getItem('sluice.token')}` },
+        body: '{}',
+      });
+      return r.status;
+    });
+    assert.equal(status, 403);
+    await page.close();
+  });
+
+  test('trigger with params through the form, a field error from the server, then the run turns success live', async () => {
+    const page = await signedIn(operator.token);
+    await page.locator('tr[data-job="load-orders"]').getByRole('link', { name: 'Trigger' }).click();
+    await page.waitForURL(/\/jobs\/load-orders\/trigger$/);
+    await page.getByLabel(/^count/).fill('many');
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    const fieldError = page.locator('#param-count-error');
+    await fieldError.waitFor();
+    assert.match(await fieldError.innerText(), /parameter 'count' must be a integer/);
+    await page.getByLabel(/^count/).fill('3');
+    await page.getByLabel(/^who/).fill('browser');
+    await page.getByRole('button', { name: 'Trigger run' }).click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const runId = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+    // Marks this document: a reload would lose it.
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await page.locator('.dag .node[data-task="extract"][data-state="running"]').waitFor({ timeout: 15000 });
+    // Follow the running task's log as its lines arrive.
+    await page.locator('.gantt-label a', { hasText: 'extract' }).click();
+    await page.getByRole('tab', { name: 'Log' }).click();
+    await page.waitForURL(new RegExp(`/runs/${runId}/tasks/extract/log$`));
+    await page.locator('.log-line', { hasText: 'extract browser row batch 3' }).waitFor();
+    await page.locator('.log-line', { hasText: 'extract done' }).waitFor({ timeout: 15000 });
+    await page.locator('.dag .node[data-task="publish"][data-state="success"]').waitFor({ timeout: 30000 });
+    await page.locator('h1 .badge[data-state="success"]').waitFor({ timeout: 10000 });
+    assert.ok(await page.locator('.gantt .bar[data-state="success"]').count() >= 3);
+    assert.equal(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true, 'no reload');
+    const run = await apiCall(d, 'GET', `/api/v1/runs/${runId}`, operator.token);
+    assert.deepEqual(run.json.params, { count: '3', who: 'browser' });
+    await page.close();
+  });
+
+  test('a deep link opens a task log at its line, and back returns to the run', async () => {
+    const run = await apiCall(d, 'POST', '/api/v1/jobs/chatty/runs', operator.token);
+    const id = run.json.run_id as number;
+    await waitRun(d, id, operator.token);
+    const page = await signedIn(operator.token);
+    await page.goto(`${d.base}/runs/${id}/tasks/talk/log#L250`);
+    const line = page.locator('#L250');
+    await line.waitFor();
+    assert.match(await line.innerText(), /line 250 of the chatty task/);
+    assert.match((await line.getAttribute('class')) ?? '', /target/);
+    assert.ok(await line.isVisible());
+    await page.goto(`${d.base}/runs/${id}`);
+    await page.locator('table a', { hasText: 'talk' }).click();
+    await page.waitForURL(new RegExp(`/runs/${id}/tasks/talk$`));
+    await page.getByRole('tab', { name: 'Log' }).click();
+    await page.waitForURL(new RegExp(`/runs/${id}/tasks/talk/log$`));
+    await page.locator('#L400').waitFor();
+    await page.goBack();
+    await page.waitForURL(new RegExp(`/runs/${id}/tasks/talk$`));
+    await page.goBack();
+    await page.waitForURL(new RegExp(`/runs/${id}$`));
+    await page.locator('table a', { hasText: 'talk' }).waitFor();
+    await page.close();
+  });
+});
