@@ -4,10 +4,12 @@ import { useEffect } from 'preact/hooks';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
 import { applyTheme, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
 import type { ZoneChoice } from './lib/time';
+import { EventsView } from './views/events';
 import { JobView } from './views/job';
 import { JobsView } from './views/jobs';
 import { OverviewView } from './views/overview';
 import { RunView } from './views/run';
+import { RunsView } from './views/runs';
 import { SignIn } from './views/signin';
 import { TriggerView } from './views/trigger';
 
@@ -16,6 +18,8 @@ function Route() {
   let m: Record<string, string> | null;
   if (path === '/' || path === '/index.html' || path === '/jobs') return <JobsView />;
   if (path === '/overview') return <OverviewView />;
+  if (path === '/runs') return <RunsView />;
+  if (path === '/events') return <EventsView />;
   if ((m = matchPath('/jobs/:job/trigger', path))) return <TriggerView job={m.job} />;
   if ((m = matchPath('/jobs/:job', path))) return <JobView name={m.job} />;
   if ((m = matchPath('/runs/:id/tasks/:task/log', path))) return <RunView id={Number(m.id)} task={m.task} tab="log" />;
@@ -32,6 +36,8 @@ function Route() {
 const nav = [
   { href: '/overview', label: 'Overview', match: (p: string) => p === '/overview' },
   { href: '/jobs', label: 'Jobs', match: (p: string) => p === '/' || p.startsWith('/jobs') },
+  { href: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
+  { href: '/events', label: 'Events', match: (p: string) => p === '/events' },
 ];
 
 function Shell() {

@@ -35,6 +35,8 @@ describe('every page, light and dark, desktop and phone', () => {
       ['failed-task', `/runs/${failed}/tasks/vacuum`],
       ['task-log', `/runs/${chatty}/tasks/talk/log`],
       ['overview', '/overview'],
+      ['runs', '/runs'],
+      ['events', '/events?kind=audit'],
     );
   });
   after(async () => {
