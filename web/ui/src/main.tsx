@@ -4,6 +4,7 @@ import { useEffect } from 'preact/hooks';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
 import { applyTheme, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
 import type { ZoneChoice } from './lib/time';
+import { BackfillView, BackfillsView, NewBackfillView } from './views/backfills';
 import { EventsView } from './views/events';
 import { JobView } from './views/job';
 import { JobsView } from './views/jobs';
@@ -21,6 +22,9 @@ function Route() {
   if (path === '/runs') return <RunsView />;
   if (path === '/events') return <EventsView />;
   if ((m = matchPath('/jobs/:job/trigger', path))) return <TriggerView job={m.job} />;
+  if ((m = matchPath('/jobs/:job/backfill', path))) return <NewBackfillView job={m.job} />;
+  if (path === '/backfills') return <BackfillsView />;
+  if ((m = matchPath('/backfills/:id', path)) && /^\d+$/.test(m.id)) return <BackfillView id={Number(m.id)} />;
   if ((m = matchPath('/jobs/:job', path))) return <JobView name={m.job} />;
   if ((m = matchPath('/runs/:id/tasks/:task/log', path))) return <RunView id={Number(m.id)} task={m.task} tab="log" />;
   if ((m = matchPath('/runs/:id/tasks/:task', path))) return <RunView id={Number(m.id)} task={m.task} tab={null} />;
@@ -37,6 +41,7 @@ const nav = [
   { href: '/overview', label: 'Overview', match: (p: string) => p === '/overview' },
   { href: '/jobs', label: 'Jobs', match: (p: string) => p === '/' || p.startsWith('/jobs') },
   { href: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
+  { href: '/backfills', label: 'Backfills', match: (p: string) => p.startsWith('/backfills') },
   { href: '/events', label: 'Events', match: (p: string) => p === '/events' },
 ];
 

@@ -98,6 +98,7 @@ export function JobView({ name }: { name: string }) {
                 setError(e);
               }
             }}>{paused ? 'Unpause' : 'Pause'}</button>
+            {j.schedule && <a class="btn" href={`/jobs/${seg(name)}/backfill`}>Backfill</a>}
             <a class="btn primary" href={`/jobs/${seg(name)}/trigger`}>Trigger</a>
           </>
         )}

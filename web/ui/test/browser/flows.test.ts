@@ -132,4 +132,29 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     await page.locator('table a', { hasText: 'talk' }).waitFor();
     await page.close();
   });
+
+  test('backfill: the dry-run plan first, then create, pause, resume and watch it finish', async () => {
+    const page = await signedIn(operator.token);
+    const hour = 3600000;
+    const end = Math.floor(Date.now() / hour) * hour - hour;
+    const iso = (ms: number) => new Date(ms).toISOString().replace('.000', '');
+    await page.goto(`${d.base}/jobs/rebuild-views/backfill`);
+    await page.getByLabel(/^Start/).fill(iso(end - 6 * hour));
+    await page.getByLabel(/^End/).fill(iso(end));
+    await page.getByLabel('Active at once').fill('1');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const plan = page.getByLabel('plan');
+    await plan.waitFor();
+    assert.match(await plan.innerText(), /6 runs, 0 intervals skipped, of 6/);
+    assert.equal(await plan.locator('tbody tr').count(), 6);
+    await page.getByRole('button', { name: 'Create backfill of 6 runs' }).click();
+    await page.waitForURL(/\/backfills\/\d+$/);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('h1 .badge[data-state="paused"]').waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('h1 .badge[data-state="running"]').waitFor();
+    await page.locator('h1 .badge[data-state="success"]').waitFor({ timeout: 60000 });
+    assert.equal(await page.getByRole('progressbar').getAttribute('aria-valuenow'), '100');
+    await page.close();
+  });
 });

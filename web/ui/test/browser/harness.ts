@@ -70,6 +70,15 @@ jobs:
       talk:
         type: shell
         command: 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo "line $i of the chatty task"; done'
+  rebuild-views:
+    description: Rebuilds the reporting views for one hour of data.
+    schedule: "0 * * * *"
+    catchup: none
+    tags: [warehouse]
+    tasks:
+      rebuild:
+        type: shell
+        command: 'echo "rebuilding $SLUICE_DATA_INTERVAL_START"; sleep 1'
   hourly-rollup:
     schedule: "15 * * * *"
     timezone: America/New_York

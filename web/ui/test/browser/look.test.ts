@@ -37,6 +37,8 @@ describe('every page, light and dark, desktop and phone', () => {
       ['overview', '/overview'],
       ['runs', '/runs'],
       ['events', '/events?kind=audit'],
+      ['backfills', '/backfills'],
+      ['new-backfill', '/jobs/rebuild-views/backfill'],
     );
   });
   after(async () => {
