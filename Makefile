@@ -26,9 +26,14 @@ test:
 	@$(MAKE) --no-print-directory build
 	scripts/run-tests.sh $(BUILD_DIR)
 
-# Validates the quickstart (showing its next fire times), then runs the daemon on it until Ctrl-C.
-run: build
+# Builds only the daemon (with its admin page, not the test suites), validates the quickstart
+# (showing its next fire times), then runs the daemon on it until Ctrl-C; it logs the page's URL.
+run: deps
+	@test -f $(BUILD_DIR)/build.ninja || \
+		cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target sluice
 	$(BUILD_DIR)/sluice validate -c $(CONFIG) --next 2
+	@echo "admin page: http://$$(sed -n 's/^ *listen: *"\{0,1\}\([^" ]*\).*/\1/p' $(CONFIG) | head -1)/"
 	$(BUILD_DIR)/sluice serve -c $(CONFIG)
 
 sanitize:

@@ -18,6 +18,7 @@
 #include "web/api.hpp"
 #include "web/auth.hpp"
 #include "web/http_server.hpp"
+#include "web/page_assets.hpp"
 
 namespace sluice::daemon {
 
@@ -197,6 +198,9 @@ int run_serve(const serve_options& options) {
         return exit_invalid;
     }
     log->info("listening on {}", *bound);
+    if (!web::page_files().empty()) {
+        log->info("admin page: {}/", link_base(cfg->server, server.port()));
+    }
     // After listen: links in notifications name the port actually bound.
     const core::system_clock clock;
     notify::notifier notifier_of_runs(notify::notifier_dependencies{

@@ -160,8 +160,10 @@ TEST_CASE(
                          raw_request("POST", "/api/v1/jobs/hello/runs", "attacker.example:" + port,
                                      "Content-Type: application/json\r\n", "{}"));
     CHECK(post.status == 421);
-    for (const std::string host : {"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port,
-                                   "sluice.internal:9000", "SLUICE.INTERNAL"}) {
+    const std::vector<std::string> answered{"127.0.0.1:" + port, "localhost:" + port,
+                                            "[::1]:" + port, "sluice.internal:9000",
+                                            "SLUICE.INTERNAL"};
+    for (const std::string& host : answered) {
         INFO(host);
         CHECK(http_raw(d.port(), raw_request("GET", "/api/v1/jobs", host)).status == 200);
     }
