@@ -3,12 +3,20 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { get, post, seg } from '../lib/api';
 import { buildGrid, moveInGrid, type GridPos } from '../lib/grid';
 import { navigate } from '../lib/router';
+import { formatOffset, offsetMinutes } from '../lib/time';
 import { canOperate } from '../lib/state';
 import type { JobDetail, RunDetail, RunPage } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, StateBadge, Time, stateLabel, useResource } from '../components/common';
 import { Dag } from '../components/dag';
 
 const gridRuns = 25;
+
+// "DST +01:00 → +02:00" when the job zone's offset differs between two consecutive fires.
+function offsetChange(prev: string, next: string, zone: string): string | null {
+  const a = offsetMinutes(Date.parse(prev), zone);
+  const b = offsetMinutes(Date.parse(next), zone);
+  return a === b ? null : `DST ${formatOffset(a)} → ${formatOffset(b)}`;
+}
 
 function Grid({ job }: { job: JobDetail }) {
   const runs = useResource('grid:' + job.name, async () => {
@@ -119,7 +127,17 @@ export function JobView({ name }: { name: string }) {
           {j.next_fire_times.length > 0 && (
             <>
               <h3 class="sub-title">Next fires</h3>
-              <ol class="fires">{j.next_fire_times.map((t) => <li key={t}><Time at={t} jobZone={j.timezone} relative /></li>)}</ol>
+              <ol class="fires">
+                {j.next_fire_times.map((t, i) => {
+                  const change = i > 0 ? offsetChange(j.next_fire_times[i - 1], t, j.timezone) : null;
+                  return (
+                    <li key={t}>
+                      <Time at={t} jobZone={j.timezone} relative />
+                      {change && <span class="badge st-up_for_retry dst" title={`the ${j.timezone} offset changes before this fire`}>{change}</span>}
+                    </li>
+                  );
+                })}
+              </ol>
             </>
           )}
         </section>
