@@ -157,4 +157,40 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     assert.equal(await page.getByRole('progressbar').getAttribute('aria-valuenow'), '100');
     await page.close();
   });
+
+  test('cancel a running run, retry a failed one, mark a task: each after a confirmation', async () => {
+    const page = await signedIn(operator.token);
+    const long = (await apiCall(d, 'POST', '/api/v1/jobs/long-export/runs', operator.token)).json.run_id as number;
+    await page.goto(`${d.base}/runs/${long}`);
+    await page.locator('.dag .node[data-task="export"][data-state="running"]').waitFor({ timeout: 15000 });
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Keep' }).click();
+    await page.waitForTimeout(300);
+    assert.equal((await apiCall(d, 'GET', `/api/v1/runs/${long}`, operator.token)).json.state, 'running', 'Keep changes nothing');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 .badge[data-state="canceled"]').waitFor({ timeout: 15000 });
+
+    const failed = (await apiCall(d, 'POST', '/api/v1/jobs/nightly-cleanup/runs', operator.token)).json.run_id as number;
+    await waitRun(d, failed, operator.token);
+    await page.goto(`${d.base}/runs/${failed}`);
+    await page.locator('h1 .badge[data-state="failed"]').waitFor();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await dialog.getByRole('button', { name: 'Retry' }).click();
+    // The rerun fails again (the archive is still down): the task has a third try now.
+    await page.locator('h1 .badge[data-state="failed"]').waitFor({ timeout: 30000 });
+    await page.waitForFunction(async (id) => {
+      const r = await fetch(`/api/v1/runs/${id}`, { headers: { Authorization: `Bearer ${sessionStorage.getItem('sluice.token')}` } });
+      const j = await r.json();
+      return j.state === 'failed' && j.tasks[0].try_number >= 3;
+    }, failed, { timeout: 30000 });
+
+    await page.locator('table a', { hasText: 'vacuum' }).click();
+    await page.getByRole('button', { name: 'Mark success' }).click();
+    await dialog.getByRole('button', { name: 'Mark success' }).click();
+    await page.locator('.task-panel .badge[data-state="success"]').waitFor({ timeout: 15000 });
+    await page.locator('h1 .badge[data-state="success"]').waitFor({ timeout: 15000 });
+    await page.close();
+  });
 });

@@ -79,6 +79,13 @@ jobs:
       rebuild:
         type: shell
         command: 'echo "rebuilding $SLUICE_DATA_INTERVAL_START"; sleep 1'
+  long-export:
+    description: Exports the ledger; takes a while.
+    tags: [finance]
+    tasks:
+      export:
+        type: shell
+        command: 'echo "export started"; sleep 60; echo "export done"'
   hourly-rollup:
     schedule: "15 * * * *"
     timezone: America/New_York
