@@ -3,8 +3,8 @@
 // Usage: node test/run.mjs unit|browser OUT_DIR [FILE_PREFIX]  (FILE_PREFIX: only test/SUITE/PREFIX*)
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const [suite, out, only] = process.argv.slice(2);
 if (!['unit', 'browser'].includes(suite) || !out) {
@@ -28,6 +28,12 @@ await build({
   packages: suite === 'browser' ? 'external' : undefined,
   logLevel: 'warning',
 });
+// The browser tests import playwright-core and axe at run time: let node find them from OUT_DIR.
+const modules = join(out, 'node_modules');
+if (!existsSync(modules)) {
+  mkdirSync(out, { recursive: true });
+  symlinkSync(resolve('node_modules'), modules, 'dir');
+}
 const files = readdirSync(outdir).filter((f) => f.endsWith('.test.mjs')).map((f) => join(outdir, f));
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -6,7 +6,7 @@ export function RunStrip({ runs, slots = 25 }: { runs: Run[] | null; slots?: num
   const list = (runs ?? []).slice(0, slots).reverse();
   const pad = Math.max(0, slots - list.length);
   return (
-    <div class="strip" aria-label={`last ${list.length} runs`}>
+    <div class="strip" role="group" aria-label={`last ${list.length} runs`}>
       {Array.from({ length: pad }, (_, i) => <span key={'p' + i} class="cell empty" />)}
       {list.map((r) => (
         <a key={r.id} href={`/runs/${r.id}`} class={`cell st-${r.state}`} title={`run ${r.id}: ${stateLabel(r.state)}`} aria-label={`run ${r.id} ${stateLabel(r.state)}`} />

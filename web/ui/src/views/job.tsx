@@ -152,7 +152,7 @@ export function JobView({ name }: { name: string }) {
       </section>
       <section class="card">
         <h2 class="card-title">Latest runs</h2>
-        <table class="table">
+        <div class="scroll-x"><table class="table">
           <thead><tr><th scope="col">Run</th><th scope="col">State</th><th scope="col">Trigger</th><th scope="col">Logical time</th><th scope="col">Created</th></tr></thead>
           <tbody>
             {j.recent_runs.map((r) => (
@@ -165,7 +165,7 @@ export function JobView({ name }: { name: string }) {
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       </section>
     </main>
   );

@@ -1,7 +1,7 @@
 // Health at a glance: readiness, what runs now, the latest failures and the next fires.
 import { get } from '../lib/api';
 import type { JobSummary, RunPage } from '../lib/types';
-import { ErrorBox, Loading, PageHeader, StateBadge, Time, useResource } from '../components/common';
+import { ErrorBox, Loading, PageHeader, Time, useResource } from '../components/common';
 
 interface Ready {
   status?: string;
@@ -28,7 +28,7 @@ export function OverviewView() {
     <main class="page">
       <PageHeader title="Overview" />
       <div class="stats">
-        <div class="stat"><div class="stat-label">Scheduler</div><div class="stat-value">{ready.data ? <StateBadge state={ready.data.status === 'ready' ? 'success' : 'failed'} /> : '…'}</div><div class="muted small">{ready.data?.status ?? ''}</div></div>
+        <div class="stat"><div class="stat-label">Scheduler</div><div class="stat-value">{ready.data ? <span class={`badge ${ready.data.status === 'ready' ? 'st-success' : 'st-failed'}`}>{ready.data.status}</span> : '…'}</div><div class="muted small">from /readyz</div></div>
         <div class="stat"><div class="stat-label">Jobs</div><div class="stat-value num">{jobs.data?.length ?? '…'}</div><div class="muted small">{(jobs.data ?? []).filter((j) => j.paused).length} paused</div></div>
         <div class="stat"><div class="stat-label">Running</div><div class="stat-value num">{jobs.data ? running : '…'}</div><div class="muted small">runs active</div></div>
         <div class="stat"><div class="stat-label">Waiting</div><div class="stat-value num">{jobs.data ? waiting : '…'}</div><div class="muted small">runs queued</div></div>

@@ -102,7 +102,7 @@ export function RunView({ id, task, tab }: { id: number; task: string | null; ta
       ) : (
         <section class="card">
           <h2 class="card-title">Tasks</h2>
-          <table class="table">
+          <div class="scroll-x"><table class="table">
             <thead><tr><th scope="col">Task</th><th scope="col">State</th><th scope="col" class="num">Try</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Error</th></tr></thead>
             <tbody>
               {r.tasks.map((t) => (
@@ -116,7 +116,7 @@ export function RunView({ id, task, tab }: { id: number; task: string | null; ta
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table></div>
         </section>
       )}
       <Confirm
@@ -170,7 +170,7 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
         <LogView run={run.id} task={task.task} active={activeTask(task.state)} hashLine={hashLine} />
       ) : (
         <div class="task-details">
-          <table class="table compact">
+          <div class="scroll-x"><table class="table compact">
             <thead><tr><th scope="col">Try</th><th scope="col">State</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Error</th></tr></thead>
             <tbody>
               {task.attempts.map((a) => (
@@ -184,8 +184,8 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
               ))}
               {task.attempts.length === 0 && <tr><td colSpan={5} class="muted">Not started.</td></tr>}
             </tbody>
-          </table>
-          {task.next_attempt_at && <p class="muted">Next attempt <Time at={task.next_attempt_at} jobZone={jobZone} relative /></p>}
+          </table></div>
+          {task.next_attempt_at && task.state === 'up_for_retry' && <p class="muted">Next attempt <Time at={task.next_attempt_at} jobZone={jobZone} relative /></p>}
           {metrics.length > 0 && (
             <dl class="metrics">
               {metrics.map(([k, v]) => <div key={k}><dt>{k}</dt><dd class="num">{typeof v === 'number' ? v.toLocaleString() : JSON.stringify(v)}</dd></div>)}

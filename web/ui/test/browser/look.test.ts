@@ -54,7 +54,9 @@ describe('every page, light and dark, desktop and phone', () => {
   test('axe-core finds no serious or critical violation on any page, light and dark', async () => {
     const problems: string[] = [];
     for (const scheme of ['light', 'dark'] as const) {
-      const page = await browser.newPage({ colorScheme: scheme });
+      // axe-core/playwright needs a page of an explicit context.
+      const context = await browser.newContext({ colorScheme: scheme });
+      const page = await context.newPage();
       for (const [name, path] of pages) {
         await page.goto(d.base + path);
         await settle(page);
@@ -65,7 +67,7 @@ describe('every page, light and dark, desktop and phone', () => {
           }
         }
       }
-      await page.close();
+      await context.close();
     }
     assert.deepEqual(problems, []);
   });
@@ -108,13 +110,14 @@ describe('every page, light and dark, desktop and phone', () => {
     const withTokens = await startDaemon(`  tokens:\n  ${t.line}\n`, 'sqlite');
     try {
       for (const scheme of ['light', 'dark'] as const) {
-        const page = await browser.newPage({ colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+        const context = await browser.newContext({ colorScheme: scheme, viewport: { width: 1440, height: 900 } });
+        const page = await context.newPage();
         await page.goto(withTokens.base + '/jobs');
         await page.getByLabel('Token').waitFor();
         const result = await new AxeBuilder({ page }).analyze();
         assert.deepEqual(result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id), []);
         await page.screenshot({ path: join(shots, `signin-1440x900-${scheme}.png`) });
-        await page.close();
+        await context.close();
       }
     } finally {
       await withTokens.stop();
