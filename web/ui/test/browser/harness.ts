@@ -40,7 +40,7 @@ jobs:
     tasks:
       extract:
         type: shell
-        command: 'for i in $(seq 1 "$SLUICE_PARAM_COUNT"); do echo "extract $SLUICE_PARAM_WHO row batch $i"; done; sleep 2; echo "extract done"'
+        command: 'for i in $(seq 1 "$SLUICE_PARAM_COUNT"); do echo "extract $SLUICE_PARAM_WHO row batch $i"; done; sleep 5; echo "extract done"'
       transform:
         type: shell
         depends_on: [extract]
