@@ -209,6 +209,7 @@ int run_serve(const serve_options& options) {
         .clock = clock,
         .loop = loop,
         .link_base = link_base(cfg->server, server.port()),
+        .page_base = web::page_files().empty() ? "" : link_base(cfg->server, server.port()),
         .count = [&api](
                      std::string_view channel, std::string_view event,
                      std::string_view result) { api.observe_notification(channel, event, result); },

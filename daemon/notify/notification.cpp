@@ -226,9 +226,11 @@ std::string summary(const notification& n) {
 std::string webhook_body(const notification& n) {
     const std::string text = summary(n);
     std::string head = "*" + slack_escape(text) + "*";
-    const std::string run_ref =
-        n.run_url.empty() ? "run " + std::to_string(n.run.id.value)
-                          : "<" + n.run_url + "|run " + std::to_string(n.run.id.value) + ">";
+    // People follow the link: the admin page's run view when there is one, else the API.
+    const std::string& link = n.page_url.empty() ? n.run_url : n.page_url;
+    const std::string run_ref = link.empty()
+                                    ? "run " + std::to_string(n.run.id.value)
+                                    : "<" + link + "|run " + std::to_string(n.run.id.value) + ">";
     head += "\nJob `" + n.run.job + "` · " + run_ref + " · state *" +
             std::string(scheduler::to_string(n.run.state)) + "* · trigger " +
             std::string(scheduler::to_string(n.run.trigger));
@@ -273,9 +275,10 @@ std::string webhook_body(const notification& n) {
         {"created_at", time_json(n.run.created_at)},
         {"started_at", time_json(n.run.started_at)},
         {"finished_at", time_json(n.run.finished_at)},
-        {"url", n.run_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.run_url)}};
+        {"url", n.run_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.run_url)},
+        {"page_url", n.page_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.page_url)}};
     nlohmann::json body{{"text", "[sluice] " + slack_escape(text) +
-                                     (n.run_url.empty() ? "" : " <" + n.run_url + "|open run>")},
+                                     (link.empty() ? "" : " <" + link + "|open run>")},
                         {"blocks", blocks},
                         {"event", config::to_string(n.event)},
                         {"job", n.run.job},
@@ -324,6 +327,9 @@ std::string mail_message(const notification& n, std::string_view from, std::stri
     }
     if (n.sla_deadline) {
         m += "SLA due:   " + time_text(n.sla_deadline) + "\n";
+    }
+    if (!n.page_url.empty()) {
+        m += "Page:      " + n.page_url + "\n";
     }
     if (!n.run_url.empty()) {
         m += "Link:      " + n.run_url + "\n";

@@ -47,6 +47,7 @@ struct notification {
     std::optional<core::duration> sla;  // sla_miss
     std::optional<core::time_point> sla_deadline;
     std::string run_url;                 // "" when no link base is known
+    std::string page_url;                // the run on the admin page; "" without one
     std::optional<std::string> problem;  // the store could not be read: details are missing
     core::time_point raised_at;
 };

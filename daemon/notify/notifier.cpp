@@ -323,6 +323,9 @@ void notifier::impl::raise(const config::job_spec& job, raised r) {
         return;
     }
     r.run_url = run_url(r.run.id.value);
+    if (!deps_.page_base.empty()) {
+        r.page_url = deps_.page_base + "/runs/" + std::to_string(r.run.id.value);
+    }
     const std::int64_t run = r.run.id.value;
     ++gathering_;
     struct rendered {

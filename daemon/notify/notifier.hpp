@@ -48,6 +48,9 @@ struct notifier_dependencies {
     boost::asio::io_context& loop;
     // Links to runs are link_base + "/api/v1/runs/ID"; "" = no link.
     std::string link_base;
+    // Links for people: page_base + "/runs/ID", the admin page's run view; "" = no page (a
+    // headless build, docs/ui.md).
+    std::string page_base;
     outcome_counter count;                               // may be empty
     std::function<void(const std::string&)> sla_missed;  // job; may be empty
 };

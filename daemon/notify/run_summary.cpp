@@ -75,6 +75,7 @@ notification read_notification(scheduler::run_store& store, const raised& r) {
     n.sla = r.sla;
     n.sla_deadline = r.sla_deadline;
     n.run_url = r.run_url;
+    n.page_url = r.page_url;
     n.raised_at = r.at;
     auto problem = [&n](const core::error& e) {
         if (!n.problem) {

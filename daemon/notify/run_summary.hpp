@@ -25,6 +25,7 @@ struct raised {
     std::optional<core::duration> sla;
     std::optional<core::time_point> sla_deadline;
     std::string run_url;
+    std::string page_url;
     core::time_point at;
 };
 

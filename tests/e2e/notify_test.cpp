@@ -118,6 +118,10 @@ TEST_CASE("notify: a failed run posts the failed task with its last 20 log lines
     CHECK(body["run"]["state"] == "failed");
     CHECK(body["run"]["trigger"] == "manual");
     CHECK(body["run"]["url"] == "http://sluice.example:8080/api/v1/runs/" + std::to_string(run));
+    // People are sent to the admin page's run view (null in a headless build).
+    CHECK(body["run"]["page_url"] ==
+          (SLUICE_UI_EMBEDDED ? json("http://sluice.example:8080/runs/" + std::to_string(run))
+                              : json(nullptr)));
     // Slack incoming webhooks: a text summary and blocks.
     CHECK_THAT(body["text"].get<std::string>(), Contains("breaks run " + std::to_string(run)));
     CHECK_THAT(body["text"].get<std::string>(), Contains("failed"));
@@ -381,6 +385,10 @@ TEST_CASE("notify: email goes through the sendmail interface with To, Subject an
     CHECK_THAT(body, Contains("exited with code 2"));
     CHECK_THAT(
         body, Contains("Link:      http://sluice.example:8080/api/v1/runs/" + std::to_string(run)));
+    if (SLUICE_UI_EMBEDDED) {
+        CHECK_THAT(body,
+                   Contains("Page:      http://sluice.example:8080/runs/" + std::to_string(run)));
+    }
     CHECK_THAT(body, Contains("Last 20 log line(s):"));
     CHECK_THAT(body, Contains("  disk full\n"));
     CHECK_THAT(body, Contains("  row 25\n"));

@@ -116,3 +116,18 @@ TEST_CASE("notify: the mail has headers for sendmail -t and a readable body", "[
     // A carriage return in a log line cannot overwrite what the reader sees.
     CHECK_THAT(body, Contains("  one two\n"));
 }
+
+TEST_CASE("notify: with the admin page, people are linked to the run's page, machines to the API",
+          "[unit][notify]") {
+    notification n = failed_run();
+    n.page_url = "https://sluice.example/runs/42";
+    const auto body = nlohmann::json::parse(webhook_body(n));
+    CHECK_THAT(body["text"].get<std::string>(),
+               Contains("<https://sluice.example/runs/42|open run>"));
+    CHECK(body["run"]["url"] == "https://sluice.example/api/v1/runs/42");
+    CHECK(body["run"]["page_url"] == "https://sluice.example/runs/42");
+    const std::string m = mail_message(n, "sluice@example.com", "oncall@example.com");
+    CHECK_THAT(m, Contains("Page:      https://sluice.example/runs/42\n"));
+    CHECK_THAT(m, Contains("Link:      https://sluice.example/api/v1/runs/42\n"));
+    CHECK(nlohmann::json::parse(webhook_body(failed_run()))["run"]["page_url"].is_null());
+}
