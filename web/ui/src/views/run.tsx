@@ -5,7 +5,7 @@ import { get, post, seg } from '../lib/api';
 import { loc, navigate } from '../lib/router';
 import { canOperate } from '../lib/state';
 import type { JobDetail, RunDetail, TaskInstance } from '../lib/types';
-import { Confirm, Elapsed, ErrorBox, Loading, PageHeader, StateBadge, Time, useResource } from '../components/common';
+import { Confirm, Elapsed, ErrorBox, Loading, PageHeader, StateBadge, Time, useEvents, useResource } from '../components/common';
 import { Dag } from '../components/dag';
 import { Gantt } from '../components/gantt';
 import { LogView } from '../components/log_view';
@@ -137,7 +137,16 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
   run: RunDetail; task: TaskInstance; tab: 'log' | null; hashLine: number | null; jobZone?: string; onAct: (p: Pending) => void;
 }) {
   const base = `/runs/${run.id}/tasks/${seg(task.task)}`;
-  const metrics = Object.entries(task.metrics ?? {});
+  // A running task's progress arrives on the event stream (a copy's rows, rows/s, mark, lag;
+  // a shell task's `::sluice metric`); the stored metrics catch up when it ends.
+  const [live, setLive] = useState<Record<string, unknown>>({});
+  useEvents((e) => {
+    if (e.kind !== 'task.progress' || e.run !== run.id || e.task !== task.task || !e.payload) return;
+    const p = e.payload as Record<string, unknown>;
+    setLive((l) => (typeof p.metric === 'string' ? { ...l, [p.metric]: p.value } : { ...l, ...p }));
+  }, [run.id, task.task]);
+  const metrics = Object.entries(task.state === 'running' ? { ...task.metrics, ...live } : task.metrics ?? {})
+    .filter(([k]) => k !== 'try' && k !== 'done');
   const markable = canOperate.value && task.state !== 'running';
   return (
     <section class="card task-panel" aria-label={`task ${task.task}`}>
@@ -187,7 +196,7 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
           </table></div>
           {task.next_attempt_at && task.state === 'up_for_retry' && <p class="muted">Next attempt <Time at={task.next_attempt_at} jobZone={jobZone} relative /></p>}
           {metrics.length > 0 && (
-            <dl class="metrics">
+            <dl class="metrics" aria-live="polite">
               {metrics.map(([k, v]) => <div key={k}><dt>{k}</dt><dd class="num">{typeof v === 'number' ? v.toLocaleString() : JSON.stringify(v)}</dd></div>)}
             </dl>
           )}

@@ -194,4 +194,21 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     await page.locator('h1 .badge[data-state="success"]').waitFor({ timeout: 15000 });
     await page.close();
   });
+
+  test("a running task's reported progress moves on its page without a reload", async () => {
+    const page = await signedIn(operator.token);
+    const id = (await apiCall(d, 'POST', '/api/v1/jobs/count-rows/runs', operator.token)).json.run_id as number;
+    await page.goto(`${d.base}/runs/${id}/tasks/count`);
+    const rows = page.locator('.metrics div', { hasText: 'rows' }).locator('dd');
+    await rows.waitFor({ timeout: 15000 });
+    const first = Number((await rows.innerText()).replace(/,/g, ''));
+    await page.waitForFunction((n) => {
+      const dd = [...document.querySelectorAll('.metrics div')].find((d) => d.querySelector('dt')?.textContent === 'rows')?.querySelector('dd');
+      return dd && Number(dd.textContent!.replace(/,/g, '')) > n;
+    }, first, { timeout: 15000 });
+    assert.equal(await page.locator('.task-panel .card-title .badge').getAttribute('data-state'), 'running', 'it moved while the task ran');
+    await page.locator('.task-panel .card-title .badge[data-state="success"]').waitFor({ timeout: 20000 });
+    assert.equal(await rows.innerText(), '6,000');
+    await page.close();
+  });
 });

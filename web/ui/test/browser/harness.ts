@@ -86,6 +86,13 @@ jobs:
       export:
         type: shell
         command: 'echo "export started"; sleep 60; echo "export done"'
+  count-rows:
+    description: Reports its progress while it counts.
+    tags: [demo]
+    tasks:
+      count:
+        type: shell
+        command: 'for i in 1 2 3 4 5 6; do echo "::sluice metric rows=$((i * 1000))"; sleep 1; done'
   hourly-rollup:
     schedule: "15 * * * *"
     timezone: America/New_York
