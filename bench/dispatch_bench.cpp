@@ -193,6 +193,10 @@ public:
             clock_,
             loop_,
         };
+        deps.submit_runs = [writer](std::vector<scheduler::run_creation> runs,
+                                    scheduler::runs_created done) {
+            writer->submit_runs(std::move(runs), std::move(done));
+        };
         engine_ = std::make_unique<scheduler::engine>(deps, eo);
         engine_->set_event_observer([this](const scheduler::new_event& e) {
             if (e.kind == "run.state" && e.payload_json.find("\"success\"") != std::string::npos) {

@@ -120,6 +120,10 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
         p->loop,
     };
     deps.backfill_bounds = etl::copy_read_bounds;  // dry runs say what copy tasks would read
+    deps.submit_runs = [raw](std::vector<scheduler::run_creation> runs,
+                             scheduler::runs_created done) {
+        raw->writer->submit_runs(std::move(runs), std::move(done));
+    };
     p->engine = std::make_unique<scheduler::engine>(deps, engine_options);
     return std::unique_ptr<service>(new service(std::move(p)));
 }

@@ -43,6 +43,10 @@ using transitions_done = std::function<void(core::result<std::vector<transition_
 // Commits transitions together and reports one outcome each, on any thread (the engine posts
 // back to its loop). daemon/ binds store::store_writer::submit.
 using transition_submitter = std::function<void(std::vector<transition>, transitions_done)>;
+using runs_created = std::function<void(core::result<std::vector<created_run>>)>;
+// Creates runs in the same group commit (run_store::write_batch), one outcome each, reported on
+// any thread. daemon/ binds store::store_writer::submit_runs.
+using run_submitter = std::function<void(std::vector<run_creation>, runs_created)>;
 
 struct engine_dependencies {
     const config::sluice_config& config;  // outlives the engine; job specs are referenced
@@ -53,6 +57,9 @@ struct engine_dependencies {
     boost::asio::io_context& loop;
     // Optional: what a backfill dry run shows per task (scheduler/backfill.hpp).
     backfill_bounds_fn backfill_bounds = {};
+    // Where runs are created (manual triggers, ticks, catch-up, trigger_job children). Unset:
+    // each submission is one run_store::write_batch call of its own on the engine's store thread.
+    run_submitter submit_runs = {};
 };
 
 struct engine_options {

@@ -96,9 +96,10 @@ struct registered_job {
     job_record record;
     core::sys_seconds defined_since;
 };
-// Creates or updates the job's row (engine_startup.cpp). Blocking: on the store thread.
-core::result<registered_job> register_job(run_store& store, const config::job_spec& job,
-                                          core::time_point now);
+// Creates or updates the jobs' rows in one batch (engine_startup.cpp), in the order of `jobs`.
+// Blocking: on the store thread.
+core::result<std::vector<registered_job>> register_jobs(
+    run_store& store, std::span<const config::job_spec* const> jobs, core::time_point now);
 
 struct live_task {
     std::size_t node = 0;
@@ -199,15 +200,48 @@ public:
     void on_schedule_timer();
     void plan_job_ticks(job_entry& job, bool resuming);
     void fire_tick(job_entry& job, core::sys_seconds tick);
-    void create_run(job_entry& job, new_run run, param_values params,
-                    std::function<void(core::result<create_run_result>)> done);
-    // Registers a run the store just created (queued) and records its queued event.
-    live_run& adopt_created_run(job_entry& job, const new_run& nr, param_values params,
-                                core::run_id id, const std::vector<task_instance_record>& tasks);
     void trigger(trigger_request request, std::function<void(trigger_result)> done);
     void set_paused(std::string job, bool paused, std::string actor,
                     std::function<void(core::result<bool>)> done);
     std::vector<job_status> job_statuses() const;
+
+    // ---- engine_create_runs.cpp ----
+    struct pending_creation {
+        job_entry* job = nullptr;
+        new_run run;
+        param_values params;
+        std::function<void(core::result<create_run_result>)> done;
+    };
+    // Creates the run (with its tasks and queued event, through the group commit), registers
+    // it and admits it; `done` gets the new run or the one already holding the key.
+    void create_run(job_entry& job, new_run run, param_values params,
+                    std::function<void(core::result<create_run_result>)> done);
+    // Submits the creations held so far as one batch (in parts when large).
+    void flush_creations();
+    void submit_creations(std::vector<pending_creation> batch);
+    void on_runs_created(std::vector<pending_creation>& batch, std::vector<new_event>& events,
+                         core::result<std::vector<created_run>> r);
+    // Registers a run the store just created (queued) and records its queued event unless the
+    // creation already wrote it.
+    live_run& adopt_created_run(job_entry& job, const new_run& nr, param_values params,
+                                core::run_id id, const std::vector<task_instance_record>& tasks,
+                                bool queued_event_written = false);
+    // While one is alive, create_run holds its creations; the last one to go submits them as
+    // one batch (the ticks due at one instant, catch-up at startup).
+    class creation_batch {
+    public:
+        explicit creation_batch(impl& engine) : engine_(engine) { ++engine_.holding_creations_; }
+        ~creation_batch() {
+            if (--engine_.holding_creations_ == 0) {
+                engine_.flush_creations();
+            }
+        }
+        creation_batch(const creation_batch&) = delete;
+        creation_batch& operator=(const creation_batch&) = delete;
+
+    private:
+        impl& engine_;
+    };
 
     // ---- engine_runs.cpp ----
     void admit_runs(job_entry& job);
@@ -307,6 +341,8 @@ public:
     bool shutting_down_ = false;
     bool stopped_ = false;
     int writes_in_flight_ = 0;
+    int holding_creations_ = 0;                     // open creation_batch scopes
+    std::vector<pending_creation> held_creations_;  // created while holding
     int attempts_running_ = 0;
     std::vector<std::function<void()>> shutdown_done_;
     // trigger_job attempts start and follow child runs through this (engine_launcher.cpp).

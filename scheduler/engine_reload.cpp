@@ -159,13 +159,13 @@ void engine::impl::reconfigure(std::shared_ptr<const config::sluice_config> next
     on_store(
         [self = shared_from_this(), to_register,
          next]() -> core::result<std::map<std::string, registered_job>> {
+            auto registered = register_jobs(self->deps_.store, to_register, self->now());
+            if (!registered) {
+                return registered.error();
+            }
             std::map<std::string, registered_job> rows;
-            for (const config::job_spec* spec : to_register) {
-                auto row = register_job(self->deps_.store, *spec, self->now());
-                if (!row) {
-                    return row.error();
-                }
-                rows.emplace(spec->name, *row);
+            for (std::size_t i = 0; i < to_register.size(); ++i) {
+                rows.emplace(to_register[i]->name, std::move((*registered)[i]));
             }
             return rows;
         },

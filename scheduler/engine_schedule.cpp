@@ -37,6 +37,8 @@ void engine::impl::arm_schedule_timer() {
 
 void engine::impl::on_schedule_timer() {
     const core::sys_seconds t = std::chrono::floor<std::chrono::seconds>(now());
+    // The runs of every tick due now are created as one batch (one commit).
+    creation_batch hold(*this);
     // Re-evaluated against the wall clock: a wakeup before the tick (the clock went back, or the
     // steady timer ran ahead) fires nothing and re-arms.
     while (!timer_heap_.empty() && timer_heap_.begin()->first <= t) {
@@ -65,8 +67,11 @@ void engine::impl::plan_job_ticks(job_entry& job, bool resuming) {
                    plan.fire.size(), config::to_string(job.spec->catchup),
                    core::format_rfc3339_utc(plan.fire.back()));
     }
-    for (core::sys_seconds tick : plan.fire) {
-        fire_tick(job, tick);
+    {
+        creation_batch hold(*this);  // catch-up ticks: one batch
+        for (core::sys_seconds tick : plan.fire) {
+            fire_tick(job, tick);
+        }
     }
     job.since = std::max(job.since, t);
     if (plan.next) {
@@ -125,91 +130,6 @@ void engine::impl::fire_tick(job_entry& job, core::sys_seconds tick) {
                                  r->id.value);
             }
         });
-}
-
-void engine::impl::create_run(job_entry& job, new_run nr, param_values params,
-                              std::function<void(core::result<create_run_result>)> done) {
-    for (const config::task_spec& task : job.spec->tasks) {
-        nr.tasks.push_back(new_task_instance{task.name, std::max(1, task.retry.max_attempts)});
-    }
-    struct created {
-        create_run_result result;
-        std::vector<task_instance_record> tasks;
-    };
-    auto shared_nr = std::make_shared<new_run>(std::move(nr));
-    on_store(
-        [self = shared_from_this(), shared_nr]() -> core::result<created> {
-            auto r = self->deps_.store.create_run(*shared_nr);
-            if (!r) {
-                return r.error();
-            }
-            created c{*r, {}};
-            if (r->created) {
-                auto tasks = self->deps_.store.list_task_instances(r->id);
-                if (!tasks) {
-                    return tasks.error();
-                }
-                c.tasks = std::move(*tasks);
-            }
-            return c;
-        },
-        [self = shared_from_this(), &job, shared_nr, params = std::move(params),
-         done = std::move(done)](core::result<created> r) mutable {
-            if (!r) {
-                done(r.error());
-                return;
-            }
-            if (!r->result.created || self->stopped_) {
-                done(r->result);
-                return;
-            }
-            live_run& lr =
-                self->adopt_created_run(job, *shared_nr, std::move(params), r->result.id, r->tasks);
-            job.waiting.push_back(lr.id);
-            self->admit_runs(job);
-            done(r->result);
-        });
-}
-
-live_run& engine::impl::adopt_created_run(job_entry& job, const new_run& nr, param_values params,
-                                          core::run_id id,
-                                          const std::vector<task_instance_record>& tasks) {
-    auto run = std::make_unique<live_run>();
-    run->id = id;
-    run->job = &job;
-    run->definition = job.definition;
-    run->trigger = nr.trigger;
-    run->backfill = nr.backfill;
-    run->params = std::move(params);
-    auto secs = [](const std::optional<core::time_point>& p) {
-        return p ? std::optional(std::chrono::floor<std::chrono::seconds>(*p)) : std::nullopt;
-    };
-    run->logical_time = secs(nr.logical_time);
-    run->data_interval_start = secs(nr.data_interval_start);
-    run->data_interval_end = secs(nr.data_interval_end);
-    run->tasks.resize(job.graph.nodes().size());
-    for (const task_instance_record& ti : tasks) {
-        std::optional<std::size_t> node = job.graph.find(ti.task);
-        if (!node) {
-            continue;
-        }
-        live_task& lt = run->tasks[*node];
-        lt.node = *node;
-        lt.spec = &job.spec->tasks[*node];
-        lt.id = ti.id;
-        lt.state = ti.state;
-        lt.max_tries = ti.max_tries;
-        lt.epoch = ti.lease_epoch;
-    }
-    live_run& lr = *run;
-    runs_.emplace(lr.id, std::move(run));
-    log_->info("job={} run={}: created ({})", job.spec->name, lr.id.value, to_string(lr.trigger));
-    // The store committed the run itself; its event follows through the writer.
-    write(
-        {make_event("run.state", &lr, nullptr,
-                    R"({"to":"queued","trigger":")" + std::string(to_string(lr.trigger)) + "\"}")},
-        [](bool, const std::vector<transition_outcome>&) {});
-    return lr;
 }
 
 void engine::impl::trigger(trigger_request request, std::function<void(trigger_result)> done) {

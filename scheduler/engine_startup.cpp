@@ -50,27 +50,45 @@ core::sys_seconds floor_seconds(core::time_point t) {
 
 }  // namespace
 
-core::result<registered_job> register_job(run_store& store, const config::job_spec& job,
-                                          core::time_point now) {
-    auto existing = store.get_job(job.name);
+core::result<std::vector<registered_job>> register_jobs(
+    run_store& store, std::span<const config::job_spec* const> jobs, core::time_point now) {
+    // One read of every stored job and one batched upsert: no round trip per job.
+    auto existing = store.list_jobs();
     if (!existing) {
         return existing.error();
     }
-    const std::string fingerprint = schedule_fingerprint(job);
-    std::string hash = fingerprint + "@" + core::format_rfc3339_utc(floor_seconds(now));
-    core::sys_seconds since = floor_seconds(now);
-    if (*existing) {
-        stored_definition stored = parse_definition((*existing)->definition_hash);
-        if (stored.fingerprint == fingerprint && stored.since) {
-            hash = (*existing)->definition_hash;
-            since = *stored.since;
+    std::unordered_map<std::string_view, const job_record*> stored;
+    for (const job_record& j : *existing) {
+        stored.emplace(j.name, &j);
+    }
+    std::vector<job_upsert> upserts;
+    std::vector<core::sys_seconds> since;
+    upserts.reserve(jobs.size());
+    since.reserve(jobs.size());
+    for (const config::job_spec* job : jobs) {
+        const std::string fingerprint = schedule_fingerprint(*job);
+        std::string hash = fingerprint + "@" + core::format_rfc3339_utc(floor_seconds(now));
+        core::sys_seconds defined = floor_seconds(now);
+        if (auto it = stored.find(job->name); it != stored.end()) {
+            stored_definition s = parse_definition(it->second->definition_hash);
+            if (s.fingerprint == fingerprint && s.since) {
+                hash = it->second->definition_hash;
+                defined = *s.since;
+            }
         }
+        upserts.push_back(job_upsert{job->name, std::move(hash), job->paused});
+        since.push_back(defined);
     }
-    auto record = store.upsert_job(job.name, hash, job.paused);
-    if (!record) {
-        return record.error();
+    auto records = store.upsert_jobs(upserts);
+    if (!records) {
+        return records.error();
     }
-    return registered_job{*record, since};
+    std::vector<registered_job> out;
+    out.reserve(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        out.push_back(registered_job{std::move((*records)[i]), since[i]});
+    }
+    return out;
 }
 
 struct engine::impl::loaded_state {
@@ -94,12 +112,17 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             auto loaded = std::make_shared<loaded_state>();
             run_store& store = self->deps_.store;
             const core::time_point t = self->now();
+            std::vector<const config::job_spec*> specs;
+            specs.reserve(self->deps_.config.jobs.size());
             for (const config::job_spec& job : self->deps_.config.jobs) {
-                auto row = register_job(store, job, t);
-                if (!row) {
-                    return row.error();
-                }
-                loaded->jobs[job.name] = {row->record, row->defined_since};
+                specs.push_back(&job);
+            }
+            auto rows = register_jobs(store, specs, t);
+            if (!rows) {
+                return rows.error();
+            }
+            for (std::size_t i = 0; i < specs.size(); ++i) {
+                loaded->jobs[specs[i]->name] = {(*rows)[i].record, (*rows)[i].defined_since};
             }
             auto registered =
                 store.register_instance(instance_record{self->options_.instance_id, "{}", t, t});
@@ -205,11 +228,14 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
     for (auto& [run, tasks] : loaded.unfinished) {
         reconcile(run, tasks);
     }
-    for (auto& [name, job] : jobs_) {
-        if (job.cron && !job.paused) {
-            plan_job_ticks(job, /*resuming=*/true);
+    {
+        creation_batch hold(*this);  // the catch-up runs of every job: one batch
+        for (auto& [name, job] : jobs_) {
+            if (job.cron && !job.paused) {
+                plan_job_ticks(job, /*resuming=*/true);
+            }
+            admit_runs(job);
         }
-        admit_runs(job);
     }
     for (auto& [id, bf] : backfills_) {
         pump_backfill(bf);

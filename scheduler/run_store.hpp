@@ -185,6 +185,13 @@ struct job_record {
     std::optional<core::time_point> last_scheduled_tick;
 };
 
+// One job of upsert_jobs.
+struct job_upsert {
+    std::string name;
+    std::string definition_hash;
+    bool initial_paused = false;
+};
+
 struct new_task_instance {
     std::string task;
     int max_tries = 1;
@@ -456,6 +463,31 @@ using transition = std::variant<run_transition, task_transition, lease_acquire, 
 
 enum class transition_outcome { applied, conflict };
 
+// ---- run creation in write batches (docs/operations.md, "Group commit") ----
+
+// A run to create in a write batch: idempotent on run_key like create_run (a key already stored,
+// or taken by an earlier creation of the same batch, creates nothing). `events` are written only
+// when the run is created, in the same transaction, with their `run` set to the new id.
+struct run_creation {
+    new_run run;
+    std::vector<new_event> events;
+};
+
+// What one creation came to: a new run with its task instances (pending, try 0, lease epoch 0,
+// in the order of new_run::tasks), or the run that already held the key (created false, no
+// tasks, nothing written).
+struct created_run {
+    core::run_id id;
+    bool created = false;
+    std::vector<task_instance_record> tasks;
+};
+
+// One write batch's outcomes: one per creation and one per transition, each in order.
+struct batch_outcomes {
+    std::vector<created_run> runs;
+    std::vector<transition_outcome> transitions;
+};
+
 // ---- the store ----
 
 class run_store {
@@ -472,6 +504,10 @@ public:
     virtual core::result<job_record> upsert_job(std::string_view name,
                                                 std::string_view definition_hash,
                                                 bool initial_paused) = 0;
+    // upsert_job for every job (distinct names) in one transaction, with multi-row statements:
+    // what startup registers. The records come back in the order of `jobs`. The default calls
+    // upsert_job for each.
+    virtual core::result<std::vector<job_record>> upsert_jobs(std::span<const job_upsert> jobs);
     // False when the job is unknown.
     virtual core::result<bool> set_paused(std::string_view name, bool paused) = 0;
     virtual core::result<std::optional<job_record>> get_job(std::string_view name) = 0;
@@ -499,6 +535,12 @@ public:
     // of the batch was committed (or, for a lost connection, it is unknown: re-read and retry).
     virtual core::result<std::vector<transition_outcome>> apply(
         std::span<const transition> batch) = 0;
+    // Creates the runs (then their events), then applies the transitions (as apply()), all in one
+    // transaction; one outcome each, in order. A duplicate run_key resolves to the run holding
+    // it and does not abort the others. The default creates each run in a transaction of its
+    // own before apply(batch): for stores and fakes without a batched form.
+    virtual core::result<batch_outcomes> write_batch(std::span<const run_creation> creations,
+                                                     std::span<const transition> batch);
 
     virtual core::result<void> append_task_log(core::task_instance_id task, int try_number,
                                                std::span<const log_line> lines) = 0;
@@ -555,6 +597,54 @@ public:
                                                                             core::time_point first,
                                                                             core::time_point last);
 };
+
+inline core::result<std::vector<job_record>> run_store::upsert_jobs(
+    std::span<const job_upsert> jobs) {
+    std::vector<job_record> out;
+    out.reserve(jobs.size());
+    for (const job_upsert& j : jobs) {
+        auto r = upsert_job(j.name, j.definition_hash, j.initial_paused);
+        if (!r) {
+            return r.error();
+        }
+        out.push_back(std::move(*r));
+    }
+    return out;
+}
+
+inline core::result<batch_outcomes> run_store::write_batch(std::span<const run_creation> creations,
+                                                           std::span<const transition> batch) {
+    batch_outcomes out;
+    for (const run_creation& c : creations) {
+        auto r = create_run(c.run);
+        if (!r) {
+            return r.error();
+        }
+        created_run& one = out.runs.emplace_back(created_run{r->id, r->created, {}});
+        if (!r->created) {
+            continue;
+        }
+        auto tasks = list_task_instances(r->id);
+        if (!tasks) {
+            return tasks.error();
+        }
+        one.tasks = std::move(*tasks);
+        for (new_event e : c.events) {
+            e.run = r->id;
+            if (auto appended = append_event(e); !appended) {
+                return appended.error();
+            }
+        }
+    }
+    if (!batch.empty()) {
+        auto applied = apply(batch);
+        if (!applied) {
+            return applied.error();
+        }
+        out.transitions = std::move(*applied);
+    }
+    return out;
+}
 
 namespace detail {
 inline core::error no_backfills() {

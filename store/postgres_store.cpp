@@ -233,7 +233,7 @@ core::result<void> postgres_engine::transact(tx_mode mode,
     }
 }
 
-core::result<std::vector<std::int64_t>> postgres_engine::transact_batch(
+core::result<std::vector<sql_result>> postgres_engine::transact_batch(
     std::span<const sql_statement> statements) {
     std::lock_guard lock(batch_mutex_);
     if (batch_conn_ && batch_conn_->broken()) {

@@ -39,7 +39,7 @@ public:
     core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) override;
     // The whole transaction in one round trip on a connection of its own (libpq pipeline mode,
     // statements prepared once): the group-commit hot path. Callers are serialized.
-    core::result<std::vector<std::int64_t>> transact_batch(
+    core::result<std::vector<sql_result>> transact_batch(
         std::span<const sql_statement> statements) override;
 
 private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 
 #include "store/migrations.hpp"
 #include "store/sql/row_reader.hpp"
@@ -149,6 +150,59 @@ core::result<job_record> sql_run_store::upsert_job(std::string_view name,
     });
 }
 
+core::result<std::vector<job_record>> sql_run_store::upsert_jobs(std::span<const job_upsert> jobs) {
+    // Multi-row upserts of a few fixed sizes (each prepared once), then one read of the rows.
+    static constexpr std::size_t rows_per_statement[] = {256, 16, 1};
+    static const auto texts = [] {
+        std::vector<std::string> out;
+        for (std::size_t n : rows_per_statement) {
+            std::string sql = "INSERT INTO jobs (name, definition_hash, paused) VALUES ";
+            for (std::size_t row = 0; row < n; ++row) {
+                sql += row == 0 ? "(" : ", (";
+                for (std::size_t i = 1; i <= 3; ++i) {
+                    sql += (i == 1 ? "$" : ", $") + std::to_string(row * 3 + i);
+                }
+                sql += ")";
+            }
+            // On conflict only the definition changes: a stored pause wins over the config's.
+            sql += " ON CONFLICT (name) DO UPDATE SET definition_hash = excluded.definition_hash";
+            out.push_back(std::move(sql));
+        }
+        return out;
+    }();
+    return transact<std::vector<job_record>>(tx_mode::write, [&](sql_tx& tx) {
+        std::size_t next = 0;
+        std::vector<sql_value> params;
+        for (std::size_t shape = 0; shape < std::size(rows_per_statement); ++shape) {
+            const std::size_t rows = rows_per_statement[shape];
+            while (jobs.size() - next >= rows) {
+                params.clear();
+                for (std::size_t i = 0; i < rows; ++i, ++next) {
+                    params.push_back(jobs[next].name);
+                    params.push_back(jobs[next].definition_hash);
+                    params.push_back(flag(jobs[next].initial_paused));
+                }
+                tx.exec(texts[shape], params);
+            }
+        }
+        std::unordered_map<std::string, job_record> stored;
+        for (const sql_row& row : tx.exec(select_from(job_columns, "jobs", "")).rows) {
+            job_record j = read_job(row);
+            stored.emplace(j.name, std::move(j));
+        }
+        std::vector<job_record> out;
+        out.reserve(jobs.size());
+        for (const job_upsert& j : jobs) {
+            auto it = stored.find(j.name);
+            if (it == stored.end()) {
+                corrupt("job '" + j.name + "' missing after upsert");
+            }
+            out.push_back(std::move(it->second));
+        }
+        return out;
+    });
+}
+
 core::result<bool> sql_run_store::set_paused(std::string_view name, bool paused) {
     return transact<bool>(tx_mode::write, [&](sql_tx& tx) {
         return tx.exec("UPDATE jobs SET paused = $1 WHERE name = $2", {flag(paused), text(name)})
@@ -172,7 +226,8 @@ core::result<std::vector<job_record>> sql_run_store::list_jobs() {
 
 // ---- runs ----
 
-create_run_result detail::insert_run(sql_tx& tx, const new_run& run) {
+create_run_result detail::insert_run(sql_tx& tx, const new_run& run,
+                                     std::vector<task_instance_record>* tasks) {
     sql_value backfill = opt_int(run.backfill ? std::optional(run.backfill->value) : std::nullopt);
     auto inserted = tx.exec(
         "INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
@@ -192,10 +247,18 @@ create_run_result detail::insert_run(sql_tx& tx, const new_run& run) {
     }
     core::run_id id{row_reader(inserted.rows[0]).integer()};
     for (const new_task_instance& task : run.tasks) {
-        tx.exec(
+        auto r = tx.exec(
             "INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
-            "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}')",
+            "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}') RETURNING id",
             {id.value, run.job, task.task, std::int64_t{task.max_tries}});
+        if (tasks != nullptr) {
+            task_instance_record& t = tasks->emplace_back();
+            t.id = core::task_instance_id{row_reader(r.rows.at(0)).integer()};
+            t.run = id;
+            t.job = run.job;
+            t.task = task.task;
+            t.max_tries = task.max_tries;
+        }
     }
     if (run.trigger == trigger_kind::scheduled && run.logical_time) {
         tx.exec(
@@ -343,7 +406,7 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
         // Events and attempt_archive carry no fence: they are always applied.
         const bool applied = std::holds_alternative<new_event>(batch[i]) ||
                              std::holds_alternative<attempt_archive>(batch[i]) ||
-                             affected->at(statement_of[i]) > 0;
+                             affected->at(statement_of[i]).affected > 0;
         outcomes.push_back(applied ? transition_outcome::applied : transition_outcome::conflict);
     }
     return outcomes;

@@ -21,6 +21,8 @@ public:
     core::result<scheduler::job_record> upsert_job(std::string_view name,
                                                    std::string_view definition_hash,
                                                    bool initial_paused) override;
+    core::result<std::vector<scheduler::job_record>> upsert_jobs(
+        std::span<const scheduler::job_upsert> jobs) override;
     core::result<bool> set_paused(std::string_view name, bool paused) override;
     core::result<std::optional<scheduler::job_record>> get_job(std::string_view name) override;
     core::result<std::vector<scheduler::job_record>> list_jobs() override;
@@ -39,6 +41,10 @@ public:
         override;
 
     core::result<std::vector<scheduler::transition_outcome>> apply(
+        std::span<const scheduler::transition> batch) override;
+    // sql_run_creation.cpp
+    core::result<scheduler::batch_outcomes> write_batch(
+        std::span<const scheduler::run_creation> creations,
         std::span<const scheduler::transition> batch) override;
 
     core::result<void> append_task_log(core::task_instance_id task, int try_number,
@@ -98,8 +104,11 @@ namespace detail {
 // Appends one event inside an open transaction (shared by append_event and apply); returns its id.
 std::int64_t insert_event(sql_tx& tx, const scheduler::new_event& event);
 // Inserts a run and its pending task instances inside an open transaction, idempotent on
-// run_key (shared by create_run and apply_backfill_step).
-scheduler::create_run_result insert_run(sql_tx& tx, const scheduler::new_run& run);
+// run_key (shared by create_run, apply_backfill_step and write_batch); `tasks`, when given,
+// receives the task instances it created.
+scheduler::create_run_result insert_run(
+    sql_tx& tx, const scheduler::new_run& run,
+    std::vector<scheduler::task_instance_record>* tasks = nullptr);
 // The runs table's columns as read_run_row expects them, and the reader.
 std::string_view run_select_columns();
 scheduler::run_record read_run_row(const sql_row& row);

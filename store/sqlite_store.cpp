@@ -21,14 +21,13 @@ public:
     sql_result exec(std::string_view sql, std::span<const sql_value> params) override {
         sqlite::statement& stmt = conn_.prepare(sql);
         for (std::size_t i = 0; i < params.size(); ++i) {
-            std::string name = "$" + std::to_string(i + 1);
             const sql_value& v = params[i];
             if (std::holds_alternative<std::nullptr_t>(v)) {
-                stmt.bind_null(name.c_str());
+                stmt.bind_null(i + 1);
             } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
-                stmt.bind_int64(name.c_str(), *n);
+                stmt.bind_int64(i + 1, *n);
             } else {
-                stmt.bind_text(name.c_str(), std::get<std::string>(v));
+                stmt.bind_text(i + 1, std::get<std::string>(v));
             }
         }
         sql_result result;

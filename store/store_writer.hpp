@@ -31,6 +31,8 @@ public:
 
     using outcomes = std::vector<scheduler::transition_outcome>;
     using completion = std::function<void(core::result<outcomes>)>;
+    using created_runs = std::vector<scheduler::created_run>;
+    using creation_completion = std::function<void(core::result<created_runs>)>;
 
     // `store` must outlive the writer.
     explicit store_writer(scheduler::run_store& store);
@@ -45,6 +47,13 @@ public:
     void submit(std::vector<scheduler::transition> transitions, completion done);
     std::future<core::result<outcomes>> submit(std::vector<scheduler::transition> transitions);
     std::future<core::result<scheduler::transition_outcome>> submit(scheduler::transition t);
+    // Runs to create (run_store::write_batch): they commit together with whatever else is in
+    // the same commit, and complete once with one outcome each (the new run and its tasks, or
+    // the run already holding the key). A creation counts 1 + its tasks towards the batch
+    // bound.
+    void submit_runs(std::vector<scheduler::run_creation> creations, creation_completion done);
+    std::future<core::result<created_runs>> submit_runs(
+        std::vector<scheduler::run_creation> creations);
 
     // Called on the writer thread with the duration of every commit (apply call) in seconds,
     // for the sluice_store_commit_seconds histogram. Set before the first submit.
@@ -54,16 +63,21 @@ public:
 
 private:
     struct request {
+        std::vector<scheduler::run_creation> creations;
         std::vector<scheduler::transition> transitions;
-        completion done;
+        std::function<void(core::result<scheduler::batch_outcomes>)> done;
+        std::size_t size() const;  // what it counts towards max_batch_transitions
     };
 
+    void enqueue(request r);
     void run();
     // Commits a batch; when it fails permanently and holds several submissions, each is retried
     // on its own so one bad submission cannot fail the others.
     void commit(std::vector<request>& batch);
     void commit_alone(request& r);
-    core::result<outcomes> timed_apply(std::span<const scheduler::transition> batch);
+    core::result<scheduler::batch_outcomes> timed_apply(
+        std::span<const scheduler::run_creation> creations,
+        std::span<const scheduler::transition> batch);
 
     scheduler::run_store& store_;
     std::mutex mutex_;

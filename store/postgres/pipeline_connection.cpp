@@ -228,10 +228,10 @@ std::vector<pipeline_connection::command> pipeline_connection::plan(
     return commands;
 }
 
-core::result<std::vector<std::int64_t>> pipeline_connection::run(
+core::result<std::vector<sql_result>> pipeline_connection::run(
     std::span<const sql_statement> statements) {
     if (statements.empty()) {
-        return std::vector<std::int64_t>{};
+        return std::vector<sql_result>{};
     }
     const std::vector<command> commands = plan(statements);
     if (PQenterPipelineMode(conn_) != 1) {
@@ -314,11 +314,12 @@ core::result<std::vector<std::int64_t>> pipeline_connection::run(
 
     // One result (then a null) per command in order, then the sync point. After a failure the
     // server skips the rest (PGRES_PIPELINE_ABORTED) and rolls the transaction back at the sync.
-    std::vector<std::int64_t> affected(statements.size(), 0);
+    std::vector<sql_result> affected(statements.size());
     std::optional<std::string> failure;
     std::string sqlstate;
     result_handle r;
     std::set<std::int64_t> returned;
+    std::vector<sql_row> rows;
     // Reads one command's result and the null after it; false when the connection failed.
     // `returned` gets the ids a merged UPDATE returned.
     const auto read_command = [&](bool& ok, std::int64_t& count) -> bool {
@@ -335,9 +336,23 @@ core::result<std::vector<std::int64_t>> pipeline_connection::run(
         const char* tuples = ok ? PQcmdTuples(r.res.get()) : "";
         count = *tuples != '\0' ? std::atoll(tuples) : 0;
         returned.clear();
+        rows.clear();
         if (status == PGRES_TUPLES_OK) {
-            for (int row = 0; row < PQntuples(r.res.get()); ++row) {
-                returned.insert(std::atoll(PQgetvalue(r.res.get(), row, 0)));
+            const PGresult* res = r.res.get();
+            const int columns = PQnfields(res);
+            for (int row = 0; row < PQntuples(res); ++row) {
+                returned.insert(std::atoll(PQgetvalue(res, row, 0)));
+                sql_row& values = rows.emplace_back();
+                values.reserve(static_cast<std::size_t>(columns));
+                for (int c = 0; c < columns; ++c) {
+                    if (PQgetisnull(res, row, c) != 0) {
+                        values.emplace_back();
+                    } else {
+                        values.emplace_back(
+                            std::string(PQgetvalue(res, row, c),
+                                        static_cast<std::size_t>(PQgetlength(res, row, c))));
+                    }
+                }
             }
         }
         result_handle end;
@@ -359,13 +374,15 @@ core::result<std::vector<std::int64_t>> pipeline_connection::run(
             return lost("connection lost, commit outcome unknown");
         }
         if (cmd.merged == nullptr) {
-            affected[cmd.members.front()] = count;
+            affected[cmd.members.front()].affected = count;
+            affected[cmd.members.front()].rows = std::move(rows);
+            rows = {};
             continue;
         }
         for (std::size_t m : cmd.members) {
             const auto id =
                 std::get<std::int64_t>(statements[m].params[cmd.merged->shape.id_param]);
-            affected[m] = returned.contains(id) ? 1 : 0;
+            affected[m].affected = returned.contains(id) ? 1 : 0;
         }
     }
     if (!next_result(r) || !r.res || PQresultStatus(r.res.get()) != PGRES_PIPELINE_SYNC) {

@@ -36,11 +36,12 @@ public:
     pipeline_connection(const pipeline_connection&) = delete;
     pipeline_connection& operator=(const pipeline_connection&) = delete;
 
-    // Runs the statements in order and returns each one's affected-row count. An error rolls
+    // Runs the statements in order and returns each one's affected-row count, and the rows of
+    // a statement that returns any (RETURNING; not of merged UPDATEs). An error rolls
     // back the whole batch and is classified by its SQLSTATE; a connection lost before the
     // outcome was read is transient ("commit outcome unknown") and leaves the connection
     // broken().
-    core::result<std::vector<std::int64_t>> run(std::span<const sql_statement> statements);
+    core::result<std::vector<sql_result>> run(std::span<const sql_statement> statements);
 
     // The connection is unusable: drop it and connect again. Also notices, without waiting, a
     // connection the server closed while it was idle (a restart, an idle timeout): nothing was

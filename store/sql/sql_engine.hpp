@@ -81,18 +81,23 @@ public:
     // error classified transient or permanent. Safe to call from several threads.
     virtual core::result<void> transact(tx_mode mode, const std::function<void(sql_tx&)>& body) = 0;
 
-    // Runs the statements in a write transaction of their own and returns each one's
-    // affected-row count (the group-commit hot path: no reads, nothing decided between
-    // statements). An engine with a network round trip may send the whole transaction at once.
-    virtual core::result<std::vector<std::int64_t>> transact_batch(
+    // Runs the statements in a write transaction of their own and returns each one's result
+    // (affected rows, and the rows of a statement that returns any: RETURNING) (the
+    // group-commit hot path: nothing decided between statements). An engine with a network
+    // round trip may send the whole transaction at once.
+    virtual core::result<std::vector<sql_result>> transact_batch(
         std::span<const sql_statement> statements) {
-        std::vector<std::int64_t> affected;
-        auto done =
-            transact(tx_mode::write, [&](sql_tx& tx) { affected = tx.exec_batch(statements); });
+        std::vector<sql_result> results;
+        auto done = transact(tx_mode::write, [&](sql_tx& tx) {
+            results.reserve(statements.size());
+            for (const sql_statement& s : statements) {
+                results.push_back(tx.exec(s.sql, s.params));
+            }
+        });
         if (!done) {
             return done.error();
         }
-        return affected;
+        return results;
     }
 };
 

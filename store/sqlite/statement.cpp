@@ -9,12 +9,17 @@
 
 namespace sluice::store::sqlite {
 
-statement::statement(statement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+statement::statement(statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      slots_(std::move(other.slots_)),
+      slots_read_(std::exchange(other.slots_read_, false)) {}
 
 statement& statement::operator=(statement&& other) noexcept {
     if (this != &other) {
         sqlite3_finalize(stmt_);
         stmt_ = std::exchange(other.stmt_, nullptr);
+        slots_ = std::move(other.slots_);
+        slots_read_ = std::exchange(other.slots_read_, false);
     }
     return *this;
 }
@@ -23,24 +28,42 @@ statement::~statement() {
     sqlite3_finalize(stmt_);
 }
 
-int statement::index_of(const char* name) const {
-    return sqlite3_bind_parameter_index(stmt_, name);
+int statement::index_of(std::size_t number) {
+    if (!slots_read_) {
+        slots_read_ = true;
+        const int count = sqlite3_bind_parameter_count(stmt_);
+        for (int i = 1; i <= count; ++i) {
+            const char* name = sqlite3_bind_parameter_name(stmt_, i);
+            if (name == nullptr || name[0] != '$') {
+                continue;
+            }
+            std::size_t n = 0;
+            for (const char* c = name + 1; *c >= '0' && *c <= '9'; ++c) {
+                n = n * 10 + static_cast<std::size_t>(*c - '0');
+            }
+            if (n >= slots_.size()) {
+                slots_.resize(n + 1, 0);
+            }
+            slots_[n] = i;
+        }
+    }
+    return number < slots_.size() ? slots_[number] : 0;
 }
 
-void statement::bind_null(const char* name) {
-    if (int i = index_of(name); i > 0) {
+void statement::bind_null(std::size_t number) {
+    if (int i = index_of(number); i > 0) {
         sqlite3_bind_null(stmt_, i);
     }
 }
 
-void statement::bind_int64(const char* name, long long value) {
-    if (int i = index_of(name); i > 0) {
+void statement::bind_int64(std::size_t number, long long value) {
+    if (int i = index_of(number); i > 0) {
         sqlite3_bind_int64(stmt_, i, value);
     }
 }
 
-void statement::bind_text(const char* name, std::string_view value) {
-    if (int i = index_of(name); i > 0) {
+void statement::bind_text(std::size_t number, std::string_view value) {
+    if (int i = index_of(number); i > 0) {
         sqlite3_bind_text64(stmt_, i, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
     }
 }

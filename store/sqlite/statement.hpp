@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -22,10 +24,10 @@ public:
 
     sqlite3_stmt* get() const noexcept { return stmt_; }
 
-    // Binds by placeholder name ("$1"); a name the statement does not use is ignored.
-    void bind_null(const char* name);
-    void bind_int64(const char* name, long long value);
-    void bind_text(const char* name, std::string_view value);
+    // Binds placeholder $number ($1, $2, ...); a number the statement does not use is ignored.
+    void bind_null(std::size_t number);
+    void bind_int64(std::size_t number, long long value);
+    void bind_text(std::size_t number, std::string_view value);
 
     // Steps once; true while a row is available. Throws store_failure on an error.
     bool step();
@@ -35,9 +37,13 @@ public:
     void reset() noexcept;
 
 private:
-    int index_of(const char* name) const;
+    int index_of(std::size_t number);
 
     sqlite3_stmt* stmt_ = nullptr;
+    // $N -> SQLite's parameter index (0: not used), read once: looking a name up is a linear
+    // scan, which a multi-row statement with hundreds of parameters paid at every bind.
+    std::vector<int> slots_;
+    bool slots_read_ = false;
 };
 
 }  // namespace sluice::store::sqlite

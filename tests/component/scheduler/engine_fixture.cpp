@@ -65,6 +65,10 @@ void engine_fixture::start() {
         *clock_,
         *loop_,
     };
+    deps.submit_runs = [writer](std::vector<scheduler::run_creation> runs,
+                                scheduler::runs_created done) {
+        writer->submit_runs(std::move(runs), std::move(done));
+    };
     engine_ = std::make_unique<scheduler::engine>(std::move(deps), options_);
     engine_->set_event_observer([this](const scheduler::new_event& e) {
         std::lock_guard lock(observed_mutex_);
