@@ -16,8 +16,10 @@ build_pkgs=(
 # drives Debian's build; it cannot download its own here).
 # node and npm (in build_pkgs) bundle the admin page (web/ui) that the binary embeds.
 test_pkgs=(chromium postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
-# The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use.
-bench_pkgs=(pgloader clickhouse-client postgresql-client mariadb-client)
+# The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use;
+# the service benchmark (bench/service_bench.sh) loads the HTTP API with wrk and reads the
+# SQLite store with sqlite3.
+bench_pkgs=(pgloader clickhouse-client postgresql-client mariadb-client wrk sqlite3 bc)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)
 

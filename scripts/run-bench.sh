@@ -49,6 +49,11 @@ echo "== etl_peers"
 "$here/../bench/etl_peers.sh" "$build_dir" "${SLUICE_BENCH_PEER_ROWS:-5000000}" |
     tee "$out/etl_peers.jsonl"
 
+# The service from outside: the real `sluice serve` over HTTP, on a PostgreSQL of its own with
+# stock durability (fsync on) and on SQLite (docs/benchmarks.md, "Service").
+echo "== service_bench"
+"$here/../bench/service_bench.sh" "$build_dir" | tee "$out/service_bench.jsonl"
+
 # Peers, same expressions and zones (bench/peers): croner, the reference for our DST rules.
 if command -v node >/dev/null && command -v npm >/dev/null; then
     peers="$(dirname "$0")/../bench/peers"
