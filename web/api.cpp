@@ -303,6 +303,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_variable_routes();
     impl_->add_backfill_routes();
     impl_->add_session_routes();
+    impl_->add_variable_list_route();
 }
 
 namespace {

@@ -71,13 +71,14 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     // A new event stream, or nullopt when at max_streams.
     std::shared_ptr<sse_stream> open_stream();
 
-    void add_probe_routes();     // api_probes.cpp: livez, healthz, readyz, metrics
-    void add_job_routes();       // api_jobs.cpp
-    void add_run_routes();       // api_runs.cpp
-    void add_stream_routes();    // api_streams.cpp: task logs, events
-    void add_variable_routes();  // api_variables.cpp
-    void add_backfill_routes();  // api_backfills.cpp
-    void add_session_routes();   // api_session.cpp: who the caller is (the admin page)
+    void add_probe_routes();         // api_probes.cpp: livez, healthz, readyz, metrics
+    void add_job_routes();           // api_jobs.cpp
+    void add_run_routes();           // api_runs.cpp
+    void add_stream_routes();        // api_streams.cpp: task logs, events
+    void add_variable_routes();      // api_variables.cpp
+    void add_backfill_routes();      // api_backfills.cpp
+    void add_session_routes();       // api_session.cpp: who the caller is (the admin page)
+    void add_variable_list_route();  // api_variable_list.cpp: GET /api/v1/variables
     void trigger(scheduler::trigger_request request, responder done);
 
     api_dependencies deps;

@@ -219,3 +219,31 @@ TEST_CASE("job detail lists each param's type, default, required flag, descripti
                                              {"description", ""},
                                              {"values", nlohmann::json::array()}});
 }
+
+TEST_CASE("GET /api/v1/variables lists every variable for admins, secret values as null",
+          "[e2e][http][page]") {
+    auto [op, op_line] = token_for("ci", "operator");
+    auto [admin, admin_line] = token_for("root", "admin");
+    http_daemon d(sqlite_config("  tokens:\n  " + op_line + "\n  " + admin_line + "\n"));
+    REQUIRE(d.port() != 0);
+    const header_list as_admin{{"Authorization", "Bearer " + admin}};
+    REQUIRE(
+        http_call(d.port(), "PUT", "/api/v1/variables/region", R"({"value":"eu-west"})", as_admin)
+            .status == 200);
+    REQUIRE(http_call(d.port(), "PUT", "/api/v1/variables/api_key",
+                      R"({"value":"hunter2","secret":true})", as_admin)
+                .status == 200);
+    auto list = http_call(d.port(), "GET", "/api/v1/variables", "", as_admin);
+    REQUIRE(list.status == 200);
+    CHECK_THAT(list.body, !Contains("hunter2"));
+    const auto vars = body_of(list)["variables"];
+    REQUIRE(vars.size() == 2);
+    CHECK(vars[0]["key"] == "api_key");
+    CHECK(vars[0]["secret"] == true);
+    CHECK(vars[0]["value"].is_null());
+    CHECK(vars[1]["key"] == "region");
+    CHECK(vars[1]["value"] == "eu-west");
+    CHECK(body_of(list)["truncated"] == false);
+    CHECK(http_call(d.port(), "GET", "/api/v1/variables", "", {{"Authorization", "Bearer " + op}})
+              .status == 403);
+}

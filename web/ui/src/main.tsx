@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
-import { applyTheme, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
+import { applyTheme, isAdmin, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
 import type { ZoneChoice } from './lib/time';
 import { BackfillView, BackfillsView, NewBackfillView } from './views/backfills';
 import { EventsView } from './views/events';
@@ -13,6 +13,7 @@ import { RunView } from './views/run';
 import { RunsView } from './views/runs';
 import { SignIn } from './views/signin';
 import { TriggerView } from './views/trigger';
+import { VariablesView } from './views/variables';
 
 function Route() {
   const path = loc.value.path;
@@ -21,6 +22,7 @@ function Route() {
   if (path === '/overview') return <OverviewView />;
   if (path === '/runs') return <RunsView />;
   if (path === '/events') return <EventsView />;
+  if (path === '/variables') return <VariablesView />;
   if ((m = matchPath('/jobs/:job/trigger', path))) return <TriggerView job={m.job} />;
   if ((m = matchPath('/jobs/:job/backfill', path))) return <NewBackfillView job={m.job} />;
   if (path === '/backfills') return <BackfillsView />;
@@ -43,6 +45,7 @@ const nav = [
   { href: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
   { href: '/backfills', label: 'Backfills', match: (p: string) => p.startsWith('/backfills') },
   { href: '/events', label: 'Events', match: (p: string) => p === '/events' },
+  { href: '/variables', label: 'Variables', match: (p: string) => p === '/variables' },
 ];
 
 function Shell() {
@@ -54,7 +57,7 @@ function Shell() {
       <header class="topbar">
         <a class="brand" href="/jobs"><span class="logo" aria-hidden="true" />Sluice</a>
         <nav class="nav" aria-label="Main">
-          {nav.map((n) => (
+          {nav.filter((n) => n.href !== '/variables' || isAdmin.value).map((n) => (
             <a key={n.href} href={n.href} class={n.match(path) ? 'on' : ''} aria-current={n.match(path) ? 'page' : undefined}>{n.label}</a>
           ))}
         </nav>

@@ -10,11 +10,13 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
   let browser: Browser;
   let viewer: Token;
   let operator: Token;
+  let admin: Token;
 
   before(async () => {
     viewer = newToken('dashboard', 'viewer');
     operator = newToken('ops', 'operator');
-    d = await startDaemon(`  tokens:\n  ${viewer.line}\n  ${operator.line}\n`);
+    admin = newToken('root', 'admin');
+    d = await startDaemon(`  tokens:\n  ${viewer.line}\n  ${operator.line}\n  ${admin.line}\n`);
     browser = await launch();
   });
   after(async () => {
@@ -57,6 +59,7 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     assert.equal(await page.locator('.who').getAttribute('data-role'), 'viewer');
     assert.equal(await page.getByRole('link', { name: 'Trigger' }).count(), 0);
     assert.equal(await page.getByRole('switch').count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Variables' }).count(), 0);
     await page.goto(`${d.base}/runs/${run.json.run_id}`);
     await page.locator('.dag').waitFor();
     for (const name of ['Cancel run', 'Retry', 'Mark success', 'Mark failed']) {
@@ -209,6 +212,27 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     assert.equal(await page.locator('.task-panel .card-title .badge').getAttribute('data-state'), 'running', 'it moved while the task ran');
     await page.locator('.task-panel .card-title .badge[data-state="success"]').waitFor({ timeout: 20000 });
     assert.equal(await rows.innerText(), '6,000');
+    await page.close();
+  });
+
+  test('an admin sets a secret and a plain variable, sees only the plain value, deletes one', async () => {
+    const page = await signedIn(admin.token);
+    await page.getByRole('link', { name: 'Variables' }).click();
+    await page.waitForURL(/\/variables$/);
+    for (const [key, value, secret] of [['warehouse_password', 's3cr3t-value', true], ['region', 'eu-west-1', false]] as const) {
+      await page.getByLabel('Key').fill(key);
+      if (secret) await page.getByLabel('Secret (write-only)').check();
+      await page.getByLabel('Value').fill(value);
+      await page.getByRole('button', { name: 'Set variable' }).click();
+      await page.locator(`tr[data-key="${key}"]`).waitFor();
+    }
+    assert.equal(await page.locator('tr[data-key="region"] td').nth(1).innerText(), 'eu-west-1');
+    assert.equal(await page.locator('tr[data-key="warehouse_password"] td').nth(1).innerText(), 'secret');
+    assert.ok(!(await page.content()).includes('s3cr3t-value'), 'a secret value never reaches the page');
+    await page.locator('tr[data-key="region"]').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.locator('tr[data-key="region"]').waitFor({ state: 'detached' });
+    assert.equal((await apiCall(d, 'GET', '/api/v1/variables/warehouse_password', admin.token)).json.secret, true);
     await page.close();
   });
 });

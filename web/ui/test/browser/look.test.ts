@@ -27,6 +27,8 @@ describe('every page, light and dark, desktop and phone', () => {
     await apiCall(d, 'POST', '/api/v1/jobs/hourly-rollup/runs');
     await Promise.all([waitRun(d, ok), waitRun(d, failed), waitRun(d, chatty)]);
     await apiCall(d, 'POST', '/api/v1/jobs/load-orders/runs', undefined, { params: { count: '1' } });
+    await apiCall(d, 'PUT', '/api/v1/variables/warehouse_password', undefined, { value: 'x', secret: true });
+    await apiCall(d, 'PUT', '/api/v1/variables/region', undefined, { value: 'eu-west-1' });
     pages.push(
       ['jobs', '/jobs'],
       ['job', '/jobs/load-orders'],
@@ -39,6 +41,7 @@ describe('every page, light and dark, desktop and phone', () => {
       ['events', '/events?kind=audit'],
       ['backfills', '/backfills'],
       ['new-backfill', '/jobs/rebuild-views/backfill'],
+      ['variables', '/variables'],
     );
   });
   after(async () => {
