@@ -171,17 +171,22 @@ bool check_time_zone(decode_context& ctx, const node& n, const std::string& zone
     if (core::find_time_zone(zone)) {
         return true;
     }
+    // The zone a city or a case slip names first ("Berlin"), then a typo ("Europe/Berln").
     std::string hint;
-    std::vector<std::string_view> names;
-    try {
-        const auto& db = date::get_tzdb();
-        for (const auto& z : db.zones) {
-            names.push_back(z.name());
+    if (const auto meant = core::suggest_time_zone(zone)) {
+        hint = "; did you mean '" + *meant + "'?";
+    } else {
+        try {
+            std::vector<std::string_view> names;
+            const auto& db = date::get_tzdb();
+            for (const auto& z : db.zones) {
+                names.push_back(z.name());
+            }
+            hint = did_you_mean(zone, names);
+        } catch (const std::runtime_error&) {
+            // No readable tz database: the error below stands without a suggestion.
+            hint.clear();
         }
-        hint = did_you_mean(zone, names);
-    } catch (const std::runtime_error&) {
-        // No readable tz database: the error below stands without a suggestion.
-        hint.clear();
     }
     ctx.error(n.pos, "unknown time zone '" + zone + "'" + hint +
                          " (expected an IANA name such as UTC, Europe/Berlin or America/New_York)");

@@ -65,7 +65,9 @@ std::optional<std::string> check_param_value(param_type type, const std::string&
 
 namespace {
 
-param_spec decode_param(decode_context& ctx, const map_entry& e) {
+// A scheduled run takes every param from its default (docs/configuration.md "params"), so a job
+// with a schedule cannot require one.
+param_spec decode_param(decode_context& ctx, const map_entry& e, const job_spec& job) {
     param_spec p;
     p.name = e.key;
     if (!is_identifier(e.key)) {
@@ -86,6 +88,11 @@ param_spec decode_param(decode_context& ctx, const map_entry& e) {
     }
     if (const node* v = m.get("required")) {
         p.required = ctx.boolean(*v, "required").value_or(false);
+        if (p.required && job.schedule && !m.get("default")) {
+            ctx.error(v->pos, "param '" + p.name + "' is required, but job '" + job.name +
+                                  "' has a schedule: its scheduled runs would have no value for "
+                                  "it; give the param a default instead");
+        }
     }
     if (const node* v = m.get("description")) {
         p.description = ctx.string(*v, "description").value_or("");
@@ -319,7 +326,7 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     if (const node* v = m.get("params");
         v != nullptr && ctx.expect(*v, node_kind::mapping, "params")) {
         for (const auto& p : v->entries) {
-            job.params.push_back(decode_param(ctx, p));
+            job.params.push_back(decode_param(ctx, p, job));
         }
     }
     if (const map_entry* n = m.entry("notify")) {

@@ -1,5 +1,6 @@
 #include "config/spec.hpp"
 
+#include "config/decode_context.hpp"
 #include "config/enum_names.hpp"
 
 namespace sluice::config {
@@ -102,6 +103,18 @@ const job_spec* sluice_config::find_job(std::string_view job_name) const {
         }
     }
     return nullptr;
+}
+
+std::string sluice_config::unknown_job_message(std::string_view job_name) const {
+    std::vector<std::string> names;
+    for (const auto& j : jobs) {
+        names.push_back(j.name);
+    }
+    std::string hint = did_you_mean(job_name, names);
+    if (hint.empty()) {
+        hint = names.empty() ? "; no jobs are configured" : "; jobs: " + join_names(names);
+    }
+    return "no job named '" + std::string(job_name) + "'" + hint;
 }
 
 std::string redact_webhook_url(std::string_view url) {

@@ -329,6 +329,9 @@ struct sluice_config {
     std::filesystem::path base_dir;            // relative paths were resolved against this
 
     const job_spec* find_job(std::string_view job_name) const;
+    // "no job named 'x'; did you mean 'y'?", or with the configured jobs when none is close: what
+    // every command and API call says of a job name the configuration does not have.
+    std::string unknown_job_message(std::string_view job_name) const;
 
     bool operator==(const sluice_config&) const = default;
 };

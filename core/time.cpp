@@ -1,5 +1,6 @@
 #include "core/time.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 
@@ -131,9 +132,43 @@ result<const date::time_zone*> find_time_zone(std::string_view name) {
     try {
         return date::locate_zone(std::string(name));
     } catch (const std::runtime_error&) {
-        return error::permanent("unknown time zone '" + std::string(name) +
-                                "' (expected an IANA name such as UTC, Europe/Berlin or "
+        const auto meant = suggest_time_zone(name);
+        return error::permanent("unknown time zone '" + std::string(name) + "'" +
+                                (meant ? "; did you mean '" + *meant + "'?" : std::string()) +
+                                " (expected an IANA name such as UTC, Europe/Berlin or "
                                 "America/New_York)");
+    }
+}
+
+std::optional<std::string> suggest_time_zone(std::string_view name) {
+    // Folded for comparison: lower case, blanks as '_' (zone names spell "New_York").
+    auto fold = [](std::string_view text) {
+        std::string out;
+        for (const char c : text) {
+            out += c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        return out;
+    };
+    const std::string wanted = fold(name);
+    if (wanted.empty()) {
+        return std::nullopt;
+    }
+    try {
+        const auto& db = date::get_tzdb();
+        std::optional<std::string> by_city;
+        for (const auto& z : db.zones) {
+            const std::string folded = fold(z.name());
+            if (folded == wanted) {
+                return z.name();
+            }
+            const auto slash = folded.rfind('/');
+            if (!by_city && slash != std::string::npos && folded.substr(slash + 1) == wanted) {
+                by_city = z.name();
+            }
+        }
+        return by_city;
+    } catch (const std::runtime_error&) {
+        return std::nullopt;  // no readable tz database: no suggestion
     }
 }
 

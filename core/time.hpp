@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +26,13 @@ std::string format_rfc3339_utc(sys_seconds t);
 // offset prints "+00:00". A null zone means UTC.
 std::string format_rfc3339(sys_seconds t, const date::time_zone* zone);
 
-// Looks up an IANA zone name in the system tzdata; an error names the zone.
+// Looks up an IANA zone name in the system tzdata; an error names the zone, with the zone meant
+// when suggest_time_zone finds one.
 result<const date::time_zone*> find_time_zone(std::string_view name);
+
+// The zone a name that is not one probably means: the same name in other case
+// ("europe/berlin"), or the zone whose city it names ("Berlin" -> "Europe/Berlin", "new york"
+// -> "America/New_York"). nullopt when there is none (or no tz database).
+std::optional<std::string> suggest_time_zone(std::string_view name);
 
 }  // namespace sluice::core

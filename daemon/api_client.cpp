@@ -1,6 +1,8 @@
 #include "daemon/api_client.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -160,7 +162,10 @@ std::optional<api_client> api_client::connect(const client_options& options, api
     if (!options.token_file.empty()) {
         std::ifstream in(options.token_file);
         if (!in) {
-            failure = {exit_usage, "cannot read the token file " + options.token_file};
+            // The reason (no such file, permission denied) is what the operator acts on.
+            const std::string reason = std::strerror(errno);
+            failure = {exit_usage,
+                       "cannot read the token file " + options.token_file + ": " + reason};
             return std::nullopt;
         }
         std::stringstream content;

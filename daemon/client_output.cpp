@@ -18,6 +18,19 @@ int report_failure(const api_failure& failure) {
     return failure.exit_code;
 }
 
+std::optional<nlohmann::json> params_object(const std::vector<std::string>& options) {
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& p : options) {
+        const auto eq = p.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            std::cerr << "sluice: --param takes NAME=VALUE, got '" << p << "'\n";
+            return std::nullopt;
+        }
+        params[p.substr(0, eq)] = p.substr(eq + 1);
+    }
+    return params;
+}
+
 std::string cell(const nlohmann::json& value) {
     if (value.is_null()) {
         return "-";

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ class api_client;
 
 // Prints "sluice: MESSAGE" on stderr and returns the failure's exit code.
 int report_failure(const api_failure& failure);
+
+// `--param NAME=VALUE` options as the JSON object of a trigger or backfill body; nullopt, after
+// saying why on stderr, when one has no '='.
+std::optional<nlohmann::json> params_object(const std::vector<std::string>& options);
 
 // A JSON value as table text: strings bare, null as "-", others dumped.
 std::string cell(const nlohmann::json& value);

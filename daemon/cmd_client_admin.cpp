@@ -23,8 +23,10 @@ int run_jobs_list(const client_options& client) {
         std::cout << jobs->body.dump(2) << "\n";
         return exit_ok;
     }
-    print_table(jobs->body.value("jobs", nlohmann::json::array()),
-                {"name", "schedule", "timezone", "paused", "next_fire", "active_runs"}, std::cout);
+    print_table(
+        jobs->body.value("jobs", nlohmann::json::array()),
+        {"name", "schedule", "timezone", "paused", "next_fire", "active_runs", "waiting_runs"},
+        std::cout);
     return exit_ok;
 }
 

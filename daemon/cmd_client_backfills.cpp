@@ -33,15 +33,31 @@ void print_backfill(const nlohmann::json& b, std::ostream& out) {
         << cell(counts.value("queued", nlohmann::json(0))) << " queued, "
         << cell(counts.value("canceled", nlohmann::json(0))) << " canceled\n"
         << "  cursor      " << cell(b.value("cursor", nlohmann::json(nullptr))) << "\n";
+    if (const auto params = b.value("params", nlohmann::json::object()); !params.empty()) {
+        out << "  params      ";
+        const char* separator = "";
+        for (const auto& [name, value] : params.items()) {
+            out << separator << name << "=" << cell(value);
+            separator = " ";
+        }
+        out << "\n";
+    }
 }
 
 }  // namespace
 
 int run_backfill(const client_options& client, const backfill_options& options) {
-    nlohmann::json body{
-        {"start", options.from},          {"end", options.to},
-        {"order", options.order},         {"max_active_runs", options.max_active_runs},
-        {"reprocess", options.reprocess}, {"dry_run", options.dry_run}};
+    auto params = params_object(options.params);
+    if (!params) {
+        return exit_usage;
+    }
+    nlohmann::json body{{"start", options.from},
+                        {"end", options.to},
+                        {"order", options.order},
+                        {"max_active_runs", options.max_active_runs},
+                        {"reprocess", options.reprocess},
+                        {"dry_run", options.dry_run},
+                        {"params", *params}};
     api_failure failure;
     auto api = api_client::connect(client, failure);
     if (!api) {

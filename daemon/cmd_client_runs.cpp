@@ -13,14 +13,9 @@ namespace sluice::daemon {
 namespace {}  // namespace
 
 int run_trigger(const client_options& client, const trigger_options& options) {
-    nlohmann::json params = nlohmann::json::object();
-    for (const auto& p : options.params) {
-        const auto eq = p.find('=');
-        if (eq == std::string::npos || eq == 0) {
-            std::cerr << "sluice: --param takes NAME=VALUE, got '" << p << "'\n";
-            return exit_usage;
-        }
-        params[p.substr(0, eq)] = p.substr(eq + 1);
+    auto params = params_object(options.params);
+    if (!params) {
+        return exit_usage;
     }
     api_failure failure;
     auto api = api_client::connect(client, failure);
@@ -32,7 +27,7 @@ int run_trigger(const client_options& client, const trigger_options& options) {
         headers.emplace_back("Idempotency-Key", options.idempotency_key);
     }
     auto created = api->call("POST", "/api/v1/jobs/" + encode_segment(options.job) + "/runs",
-                             nlohmann::json{{"params", params}}, failure, headers);
+                             nlohmann::json{{"params", *params}}, failure, headers);
     if (!created) {
         return report_failure(failure);
     }

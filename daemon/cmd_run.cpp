@@ -24,7 +24,8 @@ int run_once(const run_options& options) {
         return exit_invalid;
     }
     if (cfg->find_job(options.job) == nullptr) {
-        std::cerr << "sluice: no job '" << options.job << "' in " << options.config_file << "\n";
+        std::cerr << "sluice: " << cfg->unknown_job_message(options.job) << " in "
+                  << options.config_file << "\n";
         return exit_usage;
     }
     std::map<std::string, std::string> params;

@@ -79,8 +79,10 @@ int run_runs_show(const runs_options& options) {
         return exit_invalid;
     }
     if (!*run) {
-        std::cerr << "sluice: no run " << options.run_id << "\n";
-        return exit_invalid;
+        // The exit code the API's 404 gives `runs show --server`: the same question, the same
+        // answer.
+        std::cerr << "sluice: no run with id " << options.run_id << "\n";
+        return exit_refused;
     }
     if (options.json) {
         auto j = run_json(**run);

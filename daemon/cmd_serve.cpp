@@ -287,8 +287,8 @@ int run_serve(const serve_options& options) {
             log->info("systemd watchdog: pinging every {}ms",
                       std::chrono::duration_cast<std::chrono::milliseconds>(every).count());
         }
-        log->info("sluice serving {} job(s) from {} (store {})", cfg->jobs.size(),
-                  options.config_file,
+        log->info("sluice serving {} job{} from {} (store {})", cfg->jobs.size(),
+                  cfg->jobs.size() == 1 ? "" : "s", options.config_file,
                   cfg->store.kind == config::store_kind::sqlite ? cfg->store.sqlite_path.string()
                                                                 : std::string("postgresql"));
     });

@@ -1,5 +1,8 @@
 #include <chrono>
 #include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include <date/tz.h>
 
@@ -12,6 +15,29 @@
 namespace sluice::daemon {
 namespace {
 
+// The whitespace-separated fields of a schedule.
+std::vector<std::string> fields_of(const std::string& schedule) {
+    std::istringstream in(schedule);
+    std::vector<std::string> out;
+    for (std::string field; in >> field;) {
+        out.push_back(field);
+    }
+    return out;
+}
+
+// "0 3 * * * *" is valid, but whoever wrote it likely meant 03:00 with a stray field: six
+// fields start with seconds (docs/cron.md). A fixed second in the first field is what such a
+// slip looks like, so the schedule is spelled out for them to check.
+void note_seconds_field(const std::string& schedule, const scheduler::cron_expression& expression) {
+    const auto fields = fields_of(schedule);
+    if (fields.size() != 6 || fields.front().find_first_not_of("0123456789") != std::string::npos) {
+        return;
+    }
+    std::cout << "      note: six fields, so the first (" << fields.front()
+              << ") is seconds: it fires " << expression.describe()
+              << "; five fields are minute hour day month weekday\n";
+}
+
 void print_job_summary(const config::job_spec& job, int next_runs) {
     std::cout << "  " << job.name;
     if (!job.schedule) {
@@ -22,6 +48,7 @@ void print_job_summary(const config::job_spec& job, int next_runs) {
               << (job.paused ? " (paused)" : "") << "\n";
     // The config was validated with the same parser, so both lookups succeed here.
     const auto expression = scheduler::cron_expression::parse(*job.schedule).value();
+    note_seconds_field(*job.schedule, expression);
     const auto* zone = core::find_time_zone(job.timezone).value();
     auto t = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     for (int i = 0; i < next_runs; ++i) {

@@ -108,6 +108,7 @@ struct backfill_options {
     std::string order = "oldest_first";
     int max_active_runs = 1;
     std::string reprocess = "none";
+    std::vector<std::string> params;  // NAME=VALUE, passed to every run
     bool dry_run = false;
     bool wait = false;  // poll until the backfill finishes; exit 0 only on success
     int poll_ms = 500;

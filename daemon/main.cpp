@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
                      "Intervals that already have a run: none (default: skip them), failed "
                      "(rerun failed ones), all")
         ->check(CLI::IsMember({"none", "failed", "all"}));
+    backfill_cmd->add_option("-p,--param", backfill.params,
+                             "A parameter of every run, NAME=VALUE (repeatable)");
     backfill_cmd->add_flag("--dry-run", backfill.dry_run,
                            "List the runs it would create; create nothing");
     backfill_cmd->add_flag("--wait", backfill.wait,

@@ -156,6 +156,8 @@ struct backfill_request {
     int max_active_runs = 1;  // 1..max_backfill_active_runs
     reprocess_mode reprocess = reprocess_mode::none;
     bool dry_run = false;  // list the runs it would create; create nothing
+    // Passed to every run, checked like a trigger's (trigger_params.hpp).
+    std::map<std::string, std::string> params;
     std::string actor = "api";
 };
 

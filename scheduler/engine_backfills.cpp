@@ -133,6 +133,11 @@ void engine::impl::create_backfill(backfill_request request,
             "max_active_runs must be 1-" + std::to_string(max_backfill_active_runs)});
         return;
     }
+    // Checked now, so a bad param is a 400 rather than a backfill of failing runs.
+    if (auto checked = resolve_params(*job.spec, request.params); !checked) {
+        done(backfill_error{backfill_errc::bad_request, checked.error().message});
+        return;
+    }
     auto intervals = plan_backfill_intervals(next_of(job), request.from, request.to, request.order);
     if (!intervals) {
         done(backfill_error{backfill_errc::bad_request,
@@ -187,6 +192,7 @@ void engine::impl::create_backfill(backfill_request request,
     nb.max_active_runs = request.max_active_runs;
     nb.reprocess = request.reprocess;
     nb.planned = static_cast<std::int64_t>(intervals->size());
+    nb.params_json = params_to_json(request.params);
     nb.actor = request.actor;
     nb.created_at = now();
     on_store([self = shared_from_this(), nb]() { return self->deps_.store.create_backfill(nb); },
@@ -208,6 +214,7 @@ void engine::impl::create_backfill(backfill_request request,
                  rec.reprocess = nb.reprocess;
                  rec.state = backfill_state::running;
                  rec.planned = nb.planned;
+                 rec.params_json = nb.params_json;
                  rec.actor = nb.actor;
                  rec.created_at = nb.created_at;
                  rec.updated_at = nb.created_at;
@@ -245,7 +252,20 @@ void engine::impl::pump_backfill(live_backfill& bf) {
     }
     const backfill_interval iv = bf.intervals[bf.next];
     const job_entry& job = *bf.job;
-    auto params = std::make_shared<param_values>(default_params(*job.spec));
+    // Resolved per run against the job as configured now: a reload may have changed its params.
+    auto given = params_from_json(bf.record.params_json);
+    auto resolved =
+        given ? resolve_params(*job.spec, *given) : core::result<param_values>(given.error());
+    if (!resolved) {
+        log_->error(
+            "job={} backfill={}: cannot create the run of {}: {}; fix the job's params "
+            "or cancel the backfill",
+            bf.record.job, bf.record.id.value, core::format_rfc3339_utc(iv.logical_time),
+            resolved.error().message);
+        retry_backfill_later(bf);
+        return;
+    }
+    auto params = std::make_shared<param_values>(std::move(*resolved));
     new_run nr;
     nr.job = job.spec->name;
     nr.run_key = backfill_run_key(bf.record.id, iv.logical_time);

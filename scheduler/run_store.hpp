@@ -323,7 +323,8 @@ struct new_backfill {
     backfill_order order = backfill_order::oldest_first;
     int max_active_runs = 1;
     reprocess_mode reprocess = reprocess_mode::none;
-    std::int64_t planned = 0;  // intervals in the range when the backfill was created
+    std::int64_t planned = 0;        // intervals in the range when the backfill was created
+    std::string params_json = "{}";  // the params given to every run, as passed (JSON object)
     std::string actor;
     core::time_point created_at;
 };
@@ -354,6 +355,9 @@ struct backfill_record {
     std::int64_t skipped = 0;
     // The logical time of the newest step: where the backfill continues after a restart.
     std::optional<core::time_point> cursor;
+    // The params given to every run, as passed (a JSON object of strings); each run resolves
+    // them against the job's params when it is created, so defaults follow a reload.
+    std::string params_json = "{}";
     std::string actor;
     core::time_point created_at;
     core::time_point updated_at;

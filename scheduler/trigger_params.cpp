@@ -37,6 +37,11 @@ bool is_date(const std::string& text) {
     return core::parse_rfc3339(text + "T00:00:00Z").has_value();
 }
 
+// "an integer", "a date".
+std::string article(config::param_type type) {
+    return type == config::param_type::integer ? "an " : "a ";
+}
+
 bool has_type(config::param_type type, const std::string& value) {
     switch (type) {
         case config::param_type::string:
@@ -83,9 +88,9 @@ core::result<param_values> resolve_params(const config::job_spec& job, const par
             continue;
         }
         if (!has_type(p.type, it->second)) {
-            return core::error::permanent("job " + job.name + ": parameter '" + p.name +
-                                          "' must be a " + std::string(config::to_string(p.type)) +
-                                          ", got '" + it->second + "'");
+            return core::error::permanent(
+                "job " + job.name + ": parameter '" + p.name + "' must be " + article(p.type) +
+                std::string(config::to_string(p.type)) + ", got '" + it->second + "'");
         }
         if (!p.values.empty() &&
             std::find(p.values.begin(), p.values.end(), it->second) == p.values.end()) {

@@ -215,6 +215,12 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         v6.statements.emplace_back("ALTER TABLE task_instances SET (fillfactor = 40)");
     }
     all.push_back(std::move(v6));
+    // The params a backfill passes to each of its runs (docs/api.md "Backfills"), kept with it so
+    // that runs created after a restart get them too.
+    all.push_back(migration{
+        7,
+        "backfill params",
+        {spell("ALTER TABLE backfills ADD COLUMN params {json} NOT NULL DEFAULT '{}'", dialect)}});
     return all;
 }
 

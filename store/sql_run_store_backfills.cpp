@@ -18,7 +18,7 @@ constexpr std::size_t max_backfill_rows = 1000;
 
 constexpr std::string_view backfill_columns =
     "id, job, range_start, range_end, run_order, max_active_runs, reprocess_mode, state, "
-    "planned, steps, skipped, cursor_time, actor, created_at, updated_at";
+    "planned, steps, skipped, cursor_time, actor, created_at, updated_at, params";
 
 template <class Enum>
 Enum parse_or_throw(std::optional<Enum> parsed, const std::string& text, const char* what) {
@@ -50,6 +50,7 @@ backfill_record read_backfill(const sql_row& row) {
     b.actor = r.text();
     b.created_at = r.time();
     b.updated_at = r.time();
+    b.params_json = r.text();
     return b;
 }
 
@@ -115,12 +116,13 @@ core::result<core::backfill_id> sql_run_store::create_backfill(const new_backfil
         auto r = tx.exec(
             "INSERT INTO backfills (job, range_start, range_end, run_order, max_active_runs, "
             "reprocess, reprocess_mode, state, progress, planned, steps, skipped, actor, "
-            "created_at, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', '{}', $8, 0, 0, $9, $10, $10) "
+            "created_at, updated_at, params) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', '{}', $8, 0, 0, $9, $10, $10, $11) "
             "RETURNING id",
             {b.job, to_micros(b.range_start), to_micros(b.range_end), text(to_string(b.order)),
              std::int64_t{b.max_active_runs}, flag(b.reprocess != reprocess_mode::none),
-             text(to_string(b.reprocess)), b.planned, b.actor, to_micros(b.created_at)});
+             text(to_string(b.reprocess)), b.planned, b.actor, to_micros(b.created_at),
+             b.params_json});
         return core::backfill_id{row_reader(r.rows.at(0)).integer()};
     });
 }

@@ -47,6 +47,30 @@ std::optional<nlohmann::json> body_object(const http_request& request, http_resp
     return j;
 }
 
+std::optional<std::map<std::string, std::string>> params_member(const nlohmann::json& body,
+                                                                std::string& problem) {
+    std::map<std::string, std::string> out;
+    auto params = body.find("params");
+    if (params == body.end() || params->is_null()) {
+        return out;
+    }
+    if (!params->is_object()) {
+        problem = "'params' must be a JSON object of names to values";
+        return std::nullopt;
+    }
+    for (const auto& [k, v] : params->items()) {
+        if (v.is_string()) {
+            out[k] = v.get<std::string>();
+        } else if (v.is_number() || v.is_boolean()) {
+            out[k] = v.dump();
+        } else {
+            problem = "param '" + k + "' must be a string, number or boolean";
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
 nlohmann::json time_json(const std::optional<core::time_point>& t) {
     if (!t) {
         return nullptr;

@@ -14,6 +14,7 @@ constexpr std::size_t max_backfill_page = 500;
 nlohmann::json backfill_json(const scheduler::backfill_record& b) {
     const auto& c = b.runs;
     const std::int64_t done = b.steps;
+    const auto params = nlohmann::json::parse(b.params_json, nullptr, false);
     return {
         {"id", b.id.value},
         {"job", b.job},
@@ -23,6 +24,7 @@ nlohmann::json backfill_json(const scheduler::backfill_record& b) {
         {"order", scheduler::to_string(b.order)},
         {"max_active_runs", b.max_active_runs},
         {"reprocess", scheduler::to_string(b.reprocess)},
+        {"params", params.is_object() ? params : nlohmann::json::object()},
         {"created_by", b.actor},
         {"created_at", time_json(b.created_at)},
         {"updated_at", time_json(b.updated_at)},
@@ -85,14 +87,14 @@ bool optional_string(const nlohmann::json& body, const char* name, std::optional
 // The request body as a backfill_request; nullopt with `error` set to a 400 when malformed.
 std::optional<scheduler::backfill_request> parse_request(const nlohmann::json& body,
                                                          http_response& error) {
-    static const std::set<std::string> known{"start",           "end",       "order",
-                                             "max_active_runs", "reprocess", "dry_run"};
+    static const std::set<std::string> known{"start",     "end",     "order", "max_active_runs",
+                                             "reprocess", "dry_run", "params"};
     for (const auto& [key, value] : body.items()) {
         if (!known.contains(key)) {
             error = error_response(400, "bad_request",
                                    "unknown field '" + key +
                                        "'; a backfill takes start, end, order, max_active_runs, "
-                                       "reprocess, dry_run");
+                                       "reprocess, dry_run, params");
             return std::nullopt;
         }
     }
@@ -156,6 +158,13 @@ std::optional<scheduler::backfill_request> parse_request(const nlohmann::json& b
         }
         r.dry_run = it->get<bool>();
     }
+    std::string problem;
+    auto params = params_member(body, problem);
+    if (!params) {
+        error = error_response(400, "bad_request", problem);
+        return std::nullopt;
+    }
+    r.params = std::move(*params);
     return r;
 }
 
@@ -175,6 +184,10 @@ void api::impl::add_backfill_routes() {
                 return done(std::move(bad));
             }
             request->job = ctx.params.at("job");
+            if (jobs_config().find_job(request->job) == nullptr) {
+                return done(error_response(404, "job_not_found",
+                                           jobs_config().unknown_job_message(request->job)));
+            }
             request->actor = ctx.actor;
             const bool dry_run = request->dry_run;
             deps.engine->async_create_backfill(

@@ -31,6 +31,10 @@ http_response store_error(const core::error& e);
 // The request body as a JSON object (an empty body is an empty object); nullopt with `error`
 // set to a 400 response when it is not.
 std::optional<nlohmann::json> body_object(const http_request& request, http_response& error);
+// The `params` member of a trigger or backfill body: a JSON object of scalars, passed on as text
+// (absent: none). nullopt with `problem` set when it is not.
+std::optional<std::map<std::string, std::string>> params_member(const nlohmann::json& body,
+                                                                std::string& problem);
 // An optional instant as RFC 3339 (UTC, seconds) or null.
 nlohmann::json time_json(const std::optional<core::time_point>& t);
 nlohmann::json run_json(const scheduler::run_record& r);

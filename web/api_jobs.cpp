@@ -126,24 +126,9 @@ void add_schedule(nlohmann::json& j, const config::job_spec& job) {
 // Trigger params: a JSON object of scalars, passed on as text.
 std::optional<std::map<std::string, std::string>> trigger_params(const nlohmann::json& body,
                                                                  std::string& problem) {
-    std::map<std::string, std::string> out;
-    if (!body.contains("params")) {
-        return out;
-    }
-    const auto& params = body["params"];
-    if (!params.is_object()) {
-        problem = "'params' must be a JSON object of names to values";
+    auto out = params_member(body, problem);
+    if (!out) {
         return std::nullopt;
-    }
-    for (const auto& [k, v] : params.items()) {
-        if (v.is_string()) {
-            out[k] = v.get<std::string>();
-        } else if (v.is_number() || v.is_boolean()) {
-            out[k] = v.dump();
-        } else {
-            problem = "param '" + k + "' must be a string, number or boolean";
-            return std::nullopt;
-        }
     }
     for (const auto& [k, v] : body.items()) {
         if (k != "params") {
@@ -178,7 +163,8 @@ void api::impl::add_job_routes() {
             const std::string name = ctx.params.at("job");
             const config::job_spec* spec = jobs_config().find_job(name);
             if (spec == nullptr) {
-                return done(error_response(404, "job_not_found", "no job named " + name));
+                return done(
+                    error_response(404, "job_not_found", jobs_config().unknown_job_message(name)));
             }
             deps.engine->async_jobs(
                 [self = shared_from_this(), spec, keep = jobs_keep_alive(), name,
@@ -217,13 +203,13 @@ void api::impl::add_job_routes() {
                        const std::string name = ctx.params.at("job");
                        deps.engine->async_set_paused(
                            name, pause, ctx.actor,
-                           [name, pause, done = std::move(done)](core::result<bool> r) {
+                           [name, pause, unknown = jobs_config().unknown_job_message(name),
+                            done = std::move(done)](core::result<bool> r) {
                                if (!r) {
                                    return done(store_error(r.error()));
                                }
                                if (!*r) {
-                                   return done(error_response(404, "job_not_found",
-                                                              "no job named " + name));
+                                   return done(error_response(404, "job_not_found", unknown));
                                }
                                done(json_response(200, {{"job", name}, {"paused", pause}}));
                            });
@@ -258,7 +244,11 @@ void api::impl::add_job_routes() {
                 request.idempotency_key = *key;
             }
             const config::job_spec* spec = jobs_config().find_job(request.job);
-            if (spec != nullptr && spec->concurrency == config::concurrency_policy::forbid &&
+            if (spec == nullptr) {
+                return done(error_response(404, "job_not_found",
+                                           jobs_config().unknown_job_message(request.job)));
+            }
+            if (spec->concurrency == config::concurrency_policy::forbid &&
                 !request.idempotency_key) {
                 // `concurrency: forbid` refuses a manual run beside an active one. (With an
                 // Idempotency-Key the engine decides, so a retried request finds its run.)

@@ -31,7 +31,7 @@ TEST_CASE("config: job fields are parsed into the job spec", "[config][jobs]") {
     timeout: 2h
     sla: 45m
     params:
-      day: {type: date, required: true, description: Day to rebuild}
+      day: {type: date, default: "2026-01-01", description: Day to rebuild}
       mode: {type: string, values: [fast, full], default: fast}
       limit: {type: integer, default: "10"}
       dry: {type: boolean, default: "false"}
@@ -64,7 +64,9 @@ TEST_CASE("config: job fields are parsed into the job spec", "[config][jobs]") {
     REQUIRE(j.params.size() == 7);
     CHECK(j.params[0].name == "day");
     CHECK(j.params[0].type == param_type::date);
-    CHECK(j.params[0].required);
+    CHECK_FALSE(j.params[0].required);
+    CHECK(j.params[0].default_value == "2026-01-01");
+    CHECK(j.params[0].description == "Day to rebuild");
     CHECK(j.params[1].values == std::vector<std::string>{"fast", "full"});
     CHECK(j.params[1].default_value == "fast");
     CHECK(j.params[6].name == "note");
@@ -177,6 +179,27 @@ TEST_CASE("config: params are checked against their type", "[config][jobs]") {
               "test.yaml:9:7: error: invalid param name 'bad-name': use letters, digits and '_' "
               "(it becomes SLUICE_PARAM_bad-name and :param_bad-name)",
           });
+}
+
+TEST_CASE("config: a scheduled job cannot require a param without a default", "[config][jobs]") {
+    CHECK(only_error(R"(jobs:
+  nightly:
+    schedule: "0 3 * * *"
+    params:
+      day: {type: date, required: true}
+    tasks: {t: {type: noop}}
+)") == "test.yaml:5:35: error: param 'day' is required, but job 'nightly' has a schedule: its "
+       "scheduled runs would have no value for it; give the param a default instead");
+    // A manual job may require it: every trigger passes it.
+    CHECK(require_config(load_yaml(R"(jobs:
+  manual:
+    params:
+      day: {type: date, required: true}
+    tasks: {t: {type: noop}}
+)"))
+              .jobs.front()
+              .params.front()
+              .required);
 }
 
 TEST_CASE("config: depends_on must name tasks of the same job", "[config][jobs]") {
