@@ -1,5 +1,6 @@
 #include <utility>
 
+#include "config/sql_parameters.hpp"
 #include "config/task_body.hpp"
 
 namespace sluice::config {
@@ -46,7 +47,7 @@ std::vector<column_spec> decode_columns(decode_context& ctx, const node& n) {
 }
 
 copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const std::string& task,
-                               const decode_scope& scope) {
+                               const decode_scope& scope, const job_spec& job) {
     copy_source_spec s;
     map_reader m(ctx, e.value, "the source of task '" + task + "'", e.key_pos);
     if (!m.valid()) {
@@ -95,6 +96,9 @@ copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const st
                       "use either 'table' or 'query' in a source, not both");
         } else if (!table && !query) {
             ctx.error(e.key_pos, "the source of task '" + task + "' needs 'table' or 'query'");
+        } else if (query && s.query) {
+            check_sql_parameters(ctx, *m.get("query"), *s.query, *type, job,
+                                 "the source query of task '" + task + "'", /*script=*/false);
         }
         const std::string why = "applies only to file and http sources, not to " + kind;
         reject_key(ctx, m, "path", why + "; use 'table' or 'query'");
@@ -232,7 +236,7 @@ copy_spec decode_copy(const task_body_context& b) {
     b.m.require("source");
     b.m.require("sink");
     if (source != nullptr) {
-        c.source = decode_source(ctx, *source, task, b.scope);
+        c.source = decode_source(ctx, *source, task, b.scope, b.job);
     }
     if (sink != nullptr) {
         c.sink = decode_sink(ctx, *sink, task, b.scope);

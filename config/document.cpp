@@ -488,13 +488,60 @@ std::optional<std::size_t> file_offset(const std::string& s, std::size_t begin, 
     return j;
 }
 
+// The position of decoded byte `offset` of a literal block scalar (`|`, `|-`, `|+`) whose
+// header starts at `begin`: its lines are the file's lines after the header with their
+// indentation removed. nullopt for a folded one (`>` joins lines) or an explicit indentation
+// indicator.
+std::optional<position> literal_block_position(const std::string& s, const node& scalar,
+                                               std::size_t offset) {
+    const std::size_t begin = scalar.pos.offset;
+    if (s[begin] != '|') {
+        return std::nullopt;
+    }
+    const auto header_end = s.find('\n', begin);
+    if (header_end == std::string::npos) {
+        return std::nullopt;
+    }
+    const auto header = std::string_view(s).substr(begin, header_end - begin);
+    if (header.find_first_of("123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    // The indentation of the first line that is not blank.
+    std::size_t indent = 0;
+    for (std::size_t line = header_end + 1; line < s.size();) {
+        const auto text = s.find_first_not_of(' ', line);
+        if (text == std::string::npos) {
+            return std::nullopt;
+        }
+        if (s[text] != '\n' && s[text] != '\r') {
+            indent = text - line;
+            break;
+        }
+        line = text + 1;
+    }
+    const auto before = std::string_view(scalar.text).substr(0, offset);
+    const auto lines = std::count(before.begin(), before.end(), '\n');
+    const auto eol = before.rfind('\n');
+    const std::size_t column = offset - (eol == std::string_view::npos ? 0 : eol + 1);
+    position pos = scalar.pos;
+    pos.line += 1 + static_cast<int>(lines);
+    pos.column = static_cast<int>(indent + column) + 1;
+    return pos;
+}
+
 }  // namespace
 
 position position_in_scalar(const std::vector<source_file>& files, const node& scalar,
                             std::size_t offset) {
     const auto index = static_cast<std::size_t>(scalar.pos.file);
-    if (!scalar.is_scalar() || index >= files.size() || scalar.style == scalar_style::block) {
+    if (!scalar.is_scalar() || index >= files.size()) {
         return scalar.pos;
+    }
+    if (scalar.style == scalar_style::block) {
+        if (scalar.pos.offset >= files[index].text.size() || offset > scalar.text.size()) {
+            return scalar.pos;
+        }
+        return literal_block_position(files[index].text, scalar, offset).value_or(scalar.pos);
     }
     const std::string& text = files[index].text;
     if (scalar.pos.offset >= text.size()) {

@@ -97,8 +97,9 @@ std::optional<node> parse_document(const source_file& file, int file_index, diag
 void merge_into(node& base, const node& overlay);
 
 // The position of byte `offset` of a scalar's decoded text, mapped through quotes and escapes
-// back to the file. Falls back to the scalar's start where the mapping is not exact (block
-// scalars, multi-line scalars).
+// back to the file, and through the indentation of a literal block scalar (`|`). Falls back to
+// the scalar's start where the mapping is not exact (folded `>` blocks, multi-line flow
+// scalars).
 position position_in_scalar(const std::vector<source_file>& files, const node& scalar,
                             std::size_t offset);
 

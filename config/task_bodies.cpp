@@ -3,6 +3,7 @@
 #include <cctype>
 #include <utility>
 
+#include "config/sql_parameters.hpp"
 #include "config/task_body.hpp"
 
 namespace sluice::config {
@@ -264,10 +265,11 @@ shell_spec decode_shell(const task_body_context& b) {
 sql_spec decode_sql(const task_body_context& b) {
     sql_spec s;
     decode_context& ctx = b.ctx;
+    std::optional<connection_type> type;
     if (const node* v = b.m.require("connection")) {
         if (auto name = ctx.nonempty_string(*v, "connection")) {
             s.connection = *name;
-            const auto type = check_connection_ref(ctx, *v, *name, b.scope);
+            type = check_connection_ref(ctx, *v, *name, b.scope);
             if (type && !is_database(*type)) {
                 ctx.error(v->pos,
                           "sql tasks run on database connections (postgres, mysql, "
@@ -291,6 +293,13 @@ sql_spec decode_sql(const task_body_context& b) {
     } else if (sql == nullptr && file == nullptr) {
         ctx.error(b.m.owner(), "sql task '" + b.task.spec.name +
                                    "' needs 'sql' (the statements) or 'file' (a .sql file)");
+    } else if (type) {
+        const std::string what = "task '" + b.task.spec.name + "'";
+        if (sql != nullptr && s.sql) {
+            check_sql_parameters(ctx, *sql, *s.sql, *type, b.job, what, /*script=*/true);
+        } else if (file != nullptr && s.file) {
+            check_sql_file_parameters(ctx, *file, s.file->string(), *type, b.job, what);
+        }
     }
     return s;
 }

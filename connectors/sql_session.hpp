@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "config/spec.hpp"
+#include "config/sql_text.hpp"
 #include "core/error.hpp"
 
 namespace sluice::connectors {
 
-// The SQL engines a statement can run on.
-enum class sql_dialect { postgres, mysql, sqlite, clickhouse };
+// The SQL engines a statement can run on (config/sql_text.hpp reads their text).
+using sql_dialect = config::sql_dialect;
 
 // The dialect of a connection type; nullopt for types that are not (yet) SQL sessions.
 std::optional<sql_dialect> dialect_of(config::connection_type type);

@@ -1,6 +1,6 @@
 #include "etl/copy_request.hpp"
 
-#include <cctype>
+#include "config/sql_text.hpp"
 
 namespace sluice::etl {
 
@@ -22,72 +22,38 @@ std::string literal(std::string_view text, config::connection_type engine) {
     return out + "'";
 }
 
-bool name_start(char c) {
-    return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
-bool name_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
 }  // namespace
 
 core::result<std::string> bind_query_text(
     std::string_view q, const std::map<std::string, std::optional<std::string>>& values,
     config::connection_type engine) {
+    const auto dialect = config::sql_dialect_of(engine);
+    if (!dialect) {
+        return std::string(q);  // not a SQL source: nothing to bind
+    }
+    // The lexer of sql tasks and of validation, so the three agree on what is a parameter.
+    auto found = config::find_sql_placeholders(q, *dialect);
+    if (!found) {
+        return core::error::permanent("the source query: " + found.error().message);
+    }
     std::string out;
     out.reserve(q.size());
-    std::size_t i = 0;
-    while (i < q.size()) {
-        const char c = q[i];
-        // Quoted text and identifiers are copied as they are.
-        if (c == '\'' || c == '"' || c == '`') {
-            const std::size_t end = q.find(c, i + 1);
-            const std::size_t stop = end == std::string_view::npos ? q.size() : end + 1;
-            out.append(q.substr(i, stop - i));
-            i = stop;
-            continue;
-        }
-        if (c == '-' && i + 1 < q.size() && q[i + 1] == '-') {
-            const std::size_t end = q.find('\n', i);
-            const std::size_t stop = end == std::string_view::npos ? q.size() : end;
-            out.append(q.substr(i, stop - i));
-            i = stop;
-            continue;
-        }
-        if (c == '/' && i + 1 < q.size() && q[i + 1] == '*') {
-            const std::size_t end = q.find("*/", i + 2);
-            const std::size_t stop = end == std::string_view::npos ? q.size() : end + 2;
-            out.append(q.substr(i, stop - i));
-            i = stop;
-            continue;
-        }
-        const bool after_colon = i > 0 && q[i - 1] == ':';
-        if (c == ':' && !after_colon && i + 1 < q.size() && name_start(q[i + 1])) {
-            std::size_t end = i + 1;
-            while (end < q.size() && name_char(q[end])) {
-                ++end;
+    std::size_t copied = 0;
+    for (const config::sql_placeholder& p : *found) {
+        const auto it = values.find(p.name);
+        if (it == values.end()) {
+            std::string known;
+            for (const auto& [k, v] : values) {
+                known += (known.empty() ? "" : ", ") + (":" + k);
             }
-            std::string name(q.substr(i + 1, end - i - 1));
-            for (char& ch : name) {
-                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            }
-            const auto it = values.find(name);
-            if (it == values.end()) {
-                std::string known;
-                for (const auto& [k, v] : values) {
-                    known += (known.empty() ? "" : ", ") + (":" + k);
-                }
-                return core::error::permanent("the source query uses :" + name +
-                                              ", which is not a task value (known: " + known + ")");
-            }
-            out += it->second ? literal(*it->second, engine) : "NULL";
-            i = end;
-            continue;
+            return core::error::permanent("the source query uses :" + p.name +
+                                          ", which is not a task value (known: " + known + ")");
         }
-        out += c;
-        ++i;
+        out.append(q.substr(copied, p.offset - copied));
+        out += it->second ? literal(*it->second, engine) : "NULL";
+        copied = p.offset + p.length;
     }
+    out.append(q.substr(copied));
     return out;
 }
 

@@ -1,6 +1,7 @@
 // `type: sql` on the ClickHouse 18.16 server of scripts/test-servers.sh
 // (SLUICE_TEST_CLICKHOUSE_URL): statements over HTTP, parameters spliced in as escaped literals,
 // errors classified by the server's exception code, and KILL QUERY on stop.
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -44,7 +45,8 @@ std::string query(const std::string& sql) {
 std::string sql_yaml(const std::string& script, const std::string& url_settings = "") {
     std::string out = "connections:\n  ch: {type: clickhouse, url: \"" + clickhouse_url() +
                       url_settings +
-                      "\"}\njobs:\n  j:\n    tasks:\n      t:\n        type: sql\n"
+                      "\"}\njobs:\n  j:\n    params: {day: {}, name: {}}\n    tasks:\n      t:\n"
+                      "        type: sql\n"
                       "        connection: ch\n        sql: |\n";
     std::istringstream lines(script);
     for (std::string line; std::getline(lines, line);) {
@@ -104,7 +106,12 @@ TEST_CASE("clickhouse sql: parameters are spliced as literals, never as SQL",
     CHECK_FALSE(connectors::splice_clickhouse_params("SELECT ?", {}).has_value());
     CHECK_FALSE(connectors::splice_clickhouse_params("SELECT 1", {std::string("x")}).has_value());
     // A bare '?' (the ternary operator) is refused in scripts: it would read as a parameter.
-    test::attempt_fixture f(sql_yaml("SELECT 1 ? 2 : 3;"));
+    // Validation refuses it in the config (tests/e2e/validate_hints_test.cpp); a sql file is
+    // read when the task runs, and refused then.
+    test::attempt_fixture f("connections:\n  ch: {type: clickhouse, url: \"" + clickhouse_url() +
+                            "\"}\njobs:\n  j:\n    tasks:\n      t: {type: sql, connection: ch, "
+                            "file: ternary.sql}\n");
+    std::ofstream(f.base_dir() / "ternary.sql") << "SELECT 1 ? 2 : 3;\n";
     etl::sql_task runner;
     const auto outcome = f.run(runner);
     CHECK(outcome.result == status::failed);
