@@ -83,9 +83,11 @@ task_outcome copy_attempt::finish(core::result<void> done) {
     }
     progress_.report(true);
     const auto p = progress_.snapshot();
-    const std::string summary = std::to_string(p.rows_read) + " row(s) read, " +
-                                std::to_string(p.rows_written) + " written in " +
-                                std::to_string(p.batches) + " batch(es)";
+    const std::string summary =
+        std::to_string(p.rows_read) + " row(s) read" +
+        (p.rows_reread > 0 ? " (and " + std::to_string(p.rows_reread) + " read again)" : "") +
+        ", " + std::to_string(p.rows_written) + " written in " + std::to_string(p.batches) +
+        " batch(es)";
     if (!cause) {
         cause = pending_stop(context_);
     }
@@ -93,12 +95,14 @@ task_outcome copy_attempt::finish(core::result<void> done) {
         if (sink_) {
             (void)sink_->rollback();  // best effort: closing the connection rolls back too
         }
+        note_open_batch("was stopped");
         return stop_outcome(*cause, summary + "; the mark stays at the last committed batch");
     }
     if (!done) {
         if (sink_) {
             (void)sink_->rollback();
         }
+        note_open_batch("failed: " + done.error().message);
         return task_outcome::failure(done.error().cls, done.error().message);
     }
     log_system(context_, summary + (p.mark ? "; mark " + *p.mark : ""));
@@ -335,6 +339,28 @@ std::optional<double> copy_attempt::measure_lag(const cursor_values& from, bool 
     return std::max(0.0, *secs);
 }
 
+std::uint64_t copy_attempt::count_reread(const extracted_batch& batch) {
+    if (!reread_until_) {
+        return 0;
+    }
+    // Rows come in cursor order: the re-read ones are a prefix.
+    std::uint64_t again = 0;
+    for (const connectors::row_batch& chunk : batch.chunks) {
+        for (std::size_t row = 0; row < chunk.row_count(); ++row) {
+            cursor_values at;
+            for (const std::size_t k : cursor_index_) {
+                at.emplace_back(chunk.at(row, k));
+            }
+            if (compare_cursor(cursor_types_, at, *reread_until_) > 0) {
+                reread_until_.reset();
+                return again;
+            }
+            ++again;
+        }
+    }
+    return again;
+}
+
 core::result<std::optional<extracted_batch>> copy_attempt::next_batch() {
     if (drained_ || (spec_.max_batches_per_run &&
                      batches_read_ >= static_cast<std::uint64_t>(*spec_.max_batches_per_run))) {
@@ -369,7 +395,10 @@ core::result<std::optional<extracted_batch>> copy_attempt::next_batch() {
         batch.chunks.push_back(std::move(chunk));
     }
     reader->reset();
-    progress_.read(batch.rows, batch.bytes);
+    const std::uint64_t again = count_reread(batch);
+    const std::uint64_t again_bytes = batch.rows > 0 ? batch.bytes * again / batch.rows : 0;
+    progress_.read(batch.rows - again, batch.bytes - again_bytes);
+    progress_.reread(again, again_bytes);
     drained_ = batch.rows < static_cast<std::uint64_t>(spec_.batch_rows);
     if (batch.rows == 0) {
         if (lag_reference_) {
@@ -407,6 +436,7 @@ core::result<void> copy_attempt::copy_incremental() {
                 return back.error();
             }
             position_ = connectors::cursor_bound{{spec_.source.cursor.front()}, {*back}, true};
+            reread_until_ = checkpoint_.mark;
         } else {
             position_ = connectors::cursor_bound{spec_.source.cursor, *checkpoint_.mark, false};
         }

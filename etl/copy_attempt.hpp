@@ -44,6 +44,8 @@ private:
 
     // Incremental: reads the next batch after `position_` (extract thread).
     core::result<std::optional<extracted_batch>> next_batch();
+    // How many rows of `batch` are at or before reread_until_ (extract thread).
+    std::uint64_t count_reread(const extracted_batch& batch);
     // Incremental: writes one batch and commits its mark (load thread).
     core::result<void> load_batch(const extracted_batch& batch);
     // Writes every chunk of `rows`.
@@ -62,6 +64,10 @@ private:
 
     std::string location() const;
     scheduler::task_outcome finish(core::result<void> done);
+    // copy_exactly_once.cpp: records in the store that this attempt leaves its open batch
+    // uncommitted, and why; and what the replay should say of an open batch.
+    void note_open_batch(const std::string& why);
+    std::string open_batch_origin(const batch_bounds& bounds);
 
     const scheduler::task_context& context_;
     const config::copy_spec& spec_;
@@ -82,8 +88,14 @@ private:
     std::optional<connectors::cursor_bound> position_;  // extract thread only
     bool drained_ = false;                              // extract thread only
     std::optional<cursor_values> lag_reference_;        // extract thread only: the newest row read
-    std::uint64_t batches_read_ = 0;                    // extract thread only
+    // Extract thread only: rows up to this cursor were copied before (the mark when a lookback
+    // window starts before it); reading them again is a re-read.
+    std::optional<cursor_values> reread_until_;
+    std::uint64_t batches_read_ = 0;  // extract thread only
     std::uint64_t batches_loaded_ = 0;
+    // The open intent is in the sink's ledger (written by this attempt): if the attempt ends
+    // without committing it, the store is told why, so the next attempt's replay can say so.
+    bool intent_written_ = false;
     std::optional<std::chrono::steady_clock::time_point> last_lag_;
     copy_progress progress_;
     std::unique_ptr<copy_stop_watch> watch_;

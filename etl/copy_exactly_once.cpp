@@ -2,9 +2,43 @@
 // commit in one sink transaction, or go through the batch ledger (intent, insert, mark) on
 // sinks without transactions, whose open intent the next attempt replays with the same bounds.
 
+#include <nlohmann/json.hpp>
+
 #include "etl/copy_attempt.hpp"
 
 namespace sluice::etl {
+
+namespace {
+
+// The store checkpoint (beside the mirrored mark) that says why an attempt left its open batch
+// uncommitted; absent or stale, the attempt did not get to say it: the process died.
+constexpr const char* open_batch_key = "open_batch";
+
+}  // namespace
+
+void copy_attempt::note_open_batch(const std::string& why) {
+    if (!intent_written_ || !checkpoint_.intent || context_.checkpoints == nullptr) {
+        return;
+    }
+    const nlohmann::json note{
+        {"hi", values_json(checkpoint_.intent->hi)}, {"try", context_.try_number}, {"why", why}};
+    (void)context_.checkpoints->put(open_batch_key, note.dump());
+}
+
+std::string copy_attempt::open_batch_origin(const batch_bounds& bounds) {
+    if (context_.checkpoints == nullptr) {
+        return "left open by an earlier attempt that did not finish";
+    }
+    auto stored = context_.checkpoints->get(open_batch_key);
+    if (stored && *stored) {
+        const auto note = nlohmann::json::parse(**stored, nullptr, false);
+        if (note.is_object() && note.value("hi", "") == values_json(bounds.hi)) {
+            return "left open by an earlier attempt (try " + std::to_string(note.value("try", 0)) +
+                   "), which " + note.value("why", std::string("did not finish"));
+        }
+    }
+    return "after a crash";
+}
 
 core::result<bool> copy_attempt::intent_landed(const batch_bounds& bounds) {
     if (sink_conn_->type != config::connection_type::clickhouse ||
@@ -38,6 +72,7 @@ core::result<void> copy_attempt::replay_intent() {
         return {};
     }
     const batch_bounds bounds = *checkpoint_.intent;
+    const std::string origin = open_batch_origin(bounds);
     const std::string token = batch_token(context_.job.name, context_.task.name, bounds);
     bool landed = false;
     if (mode_ == connectors::write_mode::append) {
@@ -70,7 +105,7 @@ core::result<void> copy_attempt::replay_intent() {
                 break;
             }
             rows += chunk.front().row_count();
-            progress_.read(chunk.front().row_count(), chunk.front().byte_size());
+            progress_.reread(chunk.front().row_count(), chunk.front().byte_size());
             auto w = write_rows(chunk, token);
             if (!w) {
                 return w;
@@ -86,9 +121,13 @@ core::result<void> copy_attempt::replay_intent() {
         return marked;
     }
     log_system(context_, landed ? "the open batch up to " + values_json(bounds.hi) +
-                                      " had landed before the crash; its mark is committed"
+                                      " had landed; its mark is committed (" + origin + ")"
                                 : "replayed the open batch up to " + values_json(bounds.hi) + " (" +
-                                      std::to_string(rows) + " row(s)) after a crash");
+                                      std::to_string(rows) + " row(s)) " + origin);
+    if (context_.checkpoints != nullptr) {
+        // Replayed: the note of why it was open is spent.
+        (void)context_.checkpoints->put(open_batch_key, "{}");
+    }
     return {};
 }
 
@@ -124,6 +163,7 @@ core::result<void> copy_attempt::load_batch(const extracted_batch& batch) {
         if (auto m = write_mark(false); !m) {
             return m;
         }
+        intent_written_ = true;
         const std::string token = batch_token(context_.job.name, context_.task.name, bounds);
         if (auto w = write_rows(batch.chunks, token); !w) {
             return w;
@@ -136,6 +176,7 @@ core::result<void> copy_attempt::load_batch(const extracted_batch& batch) {
         if (auto m = write_mark(false); !m) {
             return m;
         }
+        intent_written_ = false;
     }
     ++batches_loaded_;
     progress_.batch_done(values_json(*checkpoint_.mark), batch.lag_seconds);

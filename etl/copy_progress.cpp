@@ -14,6 +14,12 @@ void copy_progress::read(std::uint64_t rows, std::uint64_t bytes) {
     state_.bytes += bytes;
 }
 
+void copy_progress::reread(std::uint64_t rows, std::uint64_t bytes) {
+    std::lock_guard lock(mutex_);
+    state_.rows_reread += rows;
+    state_.bytes += bytes;
+}
+
 void copy_progress::written(std::uint64_t rows) {
     std::lock_guard lock(mutex_);
     state_.rows_written += rows;

@@ -17,7 +17,10 @@ public:
     explicit copy_progress(const scheduler::task_context& context,
                            std::chrono::milliseconds interval = std::chrono::seconds(1));
 
+    // Rows read for the first time, and rows read again (inside the lookback window before the
+    // mark, or of a replayed batch): counted apart so that a re-read row is never counted twice.
     void read(std::uint64_t rows, std::uint64_t bytes);
+    void reread(std::uint64_t rows, std::uint64_t bytes);
     void written(std::uint64_t rows);
     // A batch committed with its mark (JSON array) and, when measured, the lag behind the
     // source.

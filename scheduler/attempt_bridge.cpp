@@ -67,9 +67,13 @@ private:
 };
 
 std::string progress_json(const task_progress& p) {
-    nlohmann::json j{
-        {"rows_read", p.rows_read}, {"rows_written", p.rows_written},       {"bytes", p.bytes},
-        {"batches", p.batches},     {"rows_per_second", p.rows_per_second}, {"done", p.done}};
+    nlohmann::json j{{"rows_read", p.rows_read},
+                     {"rows_reread", p.rows_reread},
+                     {"rows_written", p.rows_written},
+                     {"bytes", p.bytes},
+                     {"batches", p.batches},
+                     {"rows_per_second", p.rows_per_second},
+                     {"done", p.done}};
     if (p.mark) {
         j["mark"] = nlohmann::json::parse(*p.mark, nullptr, false);
     }

@@ -62,7 +62,8 @@ public:
 // The engine stores the last one on the task instance (metrics) and publishes each as a
 // `task.progress` event.
 struct task_progress {
-    std::uint64_t rows_read = 0;
+    std::uint64_t rows_read = 0;    // rows read for the first time (after the mark)
+    std::uint64_t rows_reread = 0;  // rows read again: the lookback window, a replayed batch
     std::uint64_t rows_written = 0;
     std::uint64_t bytes = 0;  // cell bytes read
     std::uint64_t batches = 0;

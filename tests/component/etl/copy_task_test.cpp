@@ -412,6 +412,15 @@ TEST_CASE("copy: PostgreSQL -> ClickHouse upsert through the batch ledger, repla
     CHECK(open["intent"]["hi"] == nlohmann::json({"2024-01-01 00:00:11", "6"}));
     attempt rerun(yaml, store);
     REQUIRE_SUCCESS(rerun.run());
+    // The attempt that failed said so in the store: the replay does not claim a crash, and its
+    // three rows are read again, not new.
+    const auto system = rerun.fixture.texts(scheduler::output_line::stream::system);
+    CHECK_THAT(system, Catch::VectorContains(std::string(
+                           "replayed the open batch up to [\"2024-01-01 00:00:11\",\"6\"] (3 row(s)) "
+                           "left open by an earlier attempt (try 1), which failed: simulated crash "
+                           "after the insert of batch 2 (test hook)")));
+    CHECK(rerun.last().rows_reread == 3);
+    CHECK(rerun.last().rows_read == 4);
     // The replayed batch leaves no visible duplicate.
     CHECK(ids(ch, d, " FINAL") == range(1, 10));
     const auto mark = nlohmann::json::parse(*store.get("mark").value());
@@ -438,8 +447,16 @@ TEST_CASE("copy: ClickHouse append replays an open intent only when its insert d
     attempt a(yaml, store);
     CHECK(a.run(crash).result == status::failed);
     CHECK(ids(ch, d) == range(1, 3));
+    // A process that dies never gets to note why its batch was open: without the note the
+    // replay says it follows a crash.
+    REQUIRE(store.get("open_batch").value().has_value());
+    REQUIRE_OK(store.put("open_batch", "{}"));
     attempt rerun(yaml, store);
     REQUIRE_SUCCESS(rerun.run());
+    CHECK_THAT(rerun.fixture.texts(scheduler::output_line::stream::system),
+               Catch::VectorContains(std::string(
+                   "the open batch up to [\"2024-01-01 00:00:10\",\"3\"] had landed; its mark is "
+                   "committed (after a crash)")));
     // Without FINAL and without a ReplacingMergeTree: exactly once.
     CHECK(ids(ch, d) == range(1, 9));
 }
