@@ -437,3 +437,69 @@ TEST_CASE("postgres_manifest imports each backfilled interval and refreshes ever
     execute(f, engine::postgres, "DROP DATABASE " + app_db + " WITH (FORCE)");
     execute(f, engine::postgres, "DROP DATABASE " + wh_db + " WITH (FORCE)");
 }
+
+TEST_CASE("daily_orders (the Airflow DAG translated) totals each backfilled day by its start",
+          "[e2e][examples]") {
+    connector_fixture f;
+    const std::string db = "sluice_orders_" + f.table(engine::postgres, "x");
+    execute(f, engine::postgres, "CREATE DATABASE " + db);
+    const std::string pg = env_or_fail("SLUICE_TEST_PG_URL");
+    auto spec = f.spec(engine::postgres);
+    spec.url = pg.substr(0, pg.rfind('/') + 1) + db;
+    auto exec = [&](const std::string& sql) {
+        auto session = connectors::open_sql_session(spec);
+        REQUIRE_OK(session);
+        INFO(sql);
+        REQUIRE_OK((*session)->execute(sql, {}));
+    };
+    // Orders of 1-3 January 2026: n orders of 10.00 on day n in region 'us', one in 'eu'.
+    exec(
+        "CREATE TABLE orders (id serial PRIMARY KEY, region text NOT NULL, "
+        "amount numeric(10,2) NOT NULL, created_at timestamptz NOT NULL)");
+    exec(
+        "INSERT INTO orders (region, amount, created_at) SELECT 'us', 10, "
+        "timestamptz '2026-01-01T12:00:00Z' + (d - 1) * interval '1 day' "
+        "FROM generate_series(1, 3) d, generate_series(1, 3) k WHERE k <= d");
+    exec(
+        "INSERT INTO orders (region, amount, created_at) VALUES ('eu', 5, "
+        "'2026-01-02T08:00:00Z')");
+    exec(
+        "CREATE TABLE daily_totals (day date, region text, orders bigint, revenue numeric, "
+        "PRIMARY KEY (day, region))");
+
+    std::ifstream in(examples + "daily_orders.yaml");
+    std::stringstream yaml;
+    yaml << "server: {listen: \"127.0.0.1:0\"}\n" << in.rdbuf();
+    sluice::test::http_daemon d(yaml.str(), {"WAREHOUSE_PG_URL=" + spec.url});
+    INFO(d.log());
+    REQUIRE(d.port() != 0);
+    // `sluice backfill daily_orders --from 2026-01-01 --to 2026-01-04 --param region=us`.
+    const std::string url = "http://127.0.0.1:" + std::to_string(d.port());
+    auto backfill =
+        run_sluice({"backfill", "daily_orders", "--from", "2026-01-01T00:00:00Z", "--to",
+                    "2026-01-04T00:00:00Z", "--param", "region=us", "--wait", "--output", "json"},
+                   {"SLUICE_SERVER=" + url});
+    INFO(backfill.out << backfill.err);
+    REQUIRE(backfill.exit_code == 0);
+    CHECK(nlohmann::json::parse(backfill.out)["counts"]["succeeded"] == 3);
+    // Each run totals the day its data interval starts on, as Airflow's {{ ds }} does.
+    auto source = f.registry().open_source(spec);
+    REQUIRE_OK(source);
+    CHECK(query(**source,
+                "SELECT day || ' ' || region || ' ' || orders || ' ' || revenue FROM "
+                "daily_totals ORDER BY day") ==
+          std::vector<std::vector<std::string>>{
+              {"2026-01-01 us 1 10.00"}, {"2026-01-02 us 2 20.00"}, {"2026-01-03 us 3 30.00"}});
+    auto runs = nlohmann::json::parse(
+        sluice::test::http_call(d.port(), "GET", "/api/v1/runs?job=daily_orders").body)["runs"];
+    REQUIRE(runs.size() == 3);
+    const auto newest = runs[0]["id"].get<std::int64_t>();
+    CHECK(runs[0]["logical_time"] == "2026-01-04T00:00:00Z");
+    CHECK(runs[0]["data_interval_start"] == "2026-01-03T00:00:00Z");
+    CHECK_THAT(sluice::test::http_call(
+                   d.port(), "GET", "/api/v1/runs/" + std::to_string(newest) + "/tasks/report/logs")
+                   .body,
+               Contains("totals of 2026-01-03 for us done"));
+    CHECK(d.stop() == 0);
+    execute(f, engine::postgres, "DROP DATABASE " + db + " WITH (FORCE)");
+}
