@@ -39,7 +39,9 @@ int run_once(const run_options& options) {
     }
 
     // The same engine and store as `serve`, without the schedule timers: only this run executes.
-    auto svc = service::open(*cfg, service_options{.run_schedules = false, .instance_id = {}});
+    auto svc = service::open(
+        *cfg, service_options{
+                  .run_schedules = false, .role = "sluice run " + options.job, .instance_id = {}});
     if (!svc) {
         log->critical("cannot open the store: {}", svc.error().message);
         return exit_invalid;

@@ -175,7 +175,8 @@ int run_serve(const serve_options& options) {
         log->critical("{}", policy.error().message);
         return exit_invalid;
     }
-    auto svc = service::open(*cfg, service_options{.run_schedules = true, .instance_id = {}});
+    auto svc = service::open(
+        *cfg, service_options{.run_schedules = true, .role = "sluice serve", .instance_id = {}});
     if (!svc) {
         log->critical("cannot open the store: {}", svc.error().message);
         return exit_invalid;

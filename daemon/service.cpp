@@ -11,9 +11,12 @@
 #include "connectors/connector_registry.hpp"
 #include "core/clock.hpp"
 #include "core/logging.hpp"
+#include "core/time.hpp"
 #include "daemon/load_config.hpp"
+#include "daemon/process_identity.hpp"
 #include "etl/copy_bounds.hpp"
 #include "etl/registry.hpp"
+#include "store/engine_lock.hpp"
 #include "store/open_store.hpp"
 #include "store/store_writer.hpp"
 
@@ -23,14 +26,6 @@ namespace {
 // A database that is still starting gets this long before the daemon gives up.
 constexpr auto store_open_budget = std::chrono::seconds(30);
 constexpr auto store_open_first_delay = std::chrono::milliseconds(250);
-
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "sluice";
-    }
-    return buf;
-}
 
 core::result<std::unique_ptr<scheduler::run_store>> open_migrated_store(
     const config::store_spec& spec) {
@@ -62,6 +57,8 @@ core::result<std::unique_ptr<scheduler::run_store>> open_migrated_store(
 }  // namespace
 
 struct service::parts {
+    // First, so it is released last: after the store and every attempt are gone.
+    std::unique_ptr<store::engine_lock> lock;
     const config::sluice_config& config;
     core::system_clock clock;
     std::unique_ptr<scheduler::run_store> store;
@@ -95,6 +92,18 @@ struct service::parts {
 core::result<std::unique_ptr<service>> service::open(const config::sluice_config& config,
                                                      const service_options& options) {
     auto p = std::make_unique<parts>(config);
+    const process_identity& me = process_identity::self();
+    const std::string instance_id = options.instance_id.empty() ? me.id() : options.instance_id;
+    auto lock = store::engine_lock::acquire(
+        store_url(config.store),
+        options.role + " (pid " + std::to_string(me.pid) + " on " + me.host + ", since " +
+            core::format_rfc3339_utc(
+                std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())) +
+            ", instance " + instance_id + ")");
+    if (!lock) {
+        return lock.error();
+    }
+    p->lock = std::move(*lock);
     auto store = open_migrated_store(config.store);
     if (!store) {
         return store.error();
@@ -105,9 +114,20 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
     etl::register_builtin_task_kinds(p->kinds, &p->connectors);
 
     scheduler::engine_options engine_options;
-    engine_options.instance_id = options.instance_id.empty() ? host_name() : options.instance_id;
+    engine_options.instance_id = instance_id;
+    engine_options.instance_info_json = me.info_json();
+    if (p->lock) {
+        // The lock proves that no other process runs jobs on this store: whoever holds a lease
+        // in it has exited.
+        engine_options.lease_owner_gone = [](std::string_view, std::string_view) { return true; };
+    } else {
+        engine_options.lease_owner_gone = [](std::string_view, std::string_view info) {
+            return lease_owner_gone(info);
+        };
+    }
     engine_options.run_schedules = options.run_schedules;
     engine_options.run_backfills = options.run_schedules;
+    engine_options.reconcile_unfinished = options.run_schedules;
     parts* raw = p.get();
     scheduler::engine_dependencies deps{
         config,

@@ -18,17 +18,22 @@ class io_context;
 namespace sluice::daemon {
 
 struct service_options {
-    // Arm job schedules (serve) or only run what is asked for (run).
+    // Arm job schedules and drive the store's unfinished runs and backfills (serve), or only
+    // run what is asked for (run).
     bool run_schedules = true;
-    std::string instance_id;  // "" = the host name
+    // What this process is, for whoever is refused the store's lock ("sluice serve").
+    std::string role = "sluice serve";
+    std::string instance_id;  // "" = this process's unique identity (process_identity.hpp)
 };
 
-// Owns, in construction order: the store (opened and migrated), the group-commit writer, the
+// Owns, in construction order: the store's engine lock (SQLite: one process runs jobs on a
+// store), the store (opened and migrated), the group-commit writer, the
 // task-kind registry, the control loop and the engine. Destruction runs in reverse.
 class service {
 public:
-    // Opens and migrates the store; transient store errors are retried with backoff for a
-    // bounded time (a database that is still starting), permanent ones fail at once.
+    // Locks (SQLite), opens and migrates the store; transient store errors are retried with
+    // backoff for a bounded time (a database that is still starting), permanent ones, and a
+    // SQLite store another process runs jobs on, fail at once.
     static core::result<std::unique_ptr<service>> open(const config::sluice_config& config,
                                                        const service_options& options);
     ~service();

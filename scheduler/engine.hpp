@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/system/result.hpp>
@@ -63,9 +64,19 @@ struct engine_dependencies {
 };
 
 struct engine_options {
-    // The lease owner name of this process (stable across restarts of one deployment, e.g. the
-    // host name): reconciliation takes over leases it owns or that expired.
+    // The lease owner name of this process, unique to it (the daemon uses host:pid:nonce):
+    // reconciliation takes over the leases it owns, those that expired, and those whose owner
+    // lease_owner_gone proves dead; a live owner's attempts are never taken over.
     std::string instance_id = "sluice";
+    // What this process's instance row holds (JSON), for other processes' lease_owner_gone.
+    std::string instance_info_json = "{}";
+    // True when the process that owns a lease, described by its instance row's info ("" when it
+    // has no row), provably runs no more: its unexpired leases are taken over at once. Unset:
+    // never, and such attempts are left until their lease expires.
+    std::function<bool(std::string_view owner, std::string_view info_json)> lease_owner_gone;
+    // False: the runs left unfinished in the store are not touched. `sluice run` drives only the
+    // run it creates; the unfinished runs belong to a daemon that may be running them.
+    bool reconcile_unfinished = true;
     // How long a lease outlives its last heartbeat; a peer may rescue the attempt after that.
     std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
     // Leases and the instance row are renewed this often (well inside lease_duration).

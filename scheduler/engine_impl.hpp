@@ -180,6 +180,10 @@ public:
     struct loaded_state;
     core::result<void> adopt(loaded_state& loaded);
     void reconcile(const run_record& record, const std::vector<task_instance_record>& tasks);
+    // A run whose attempt another live process holds: looked at again once its lease expires.
+    void defer_reconcile(core::run_id id, core::time_point lease_expires_at);
+    void reconcile_again(core::run_id id);
+    bool lease_owner_gone(const std::string& owner) const;
     // A job's definition from its spec (graph, zone, cron); an error names the job.
     static core::result<std::shared_ptr<const job_definition>> define_job(
         std::shared_ptr<const config::sluice_config> owner, const config::sluice_config& config,
@@ -334,6 +338,10 @@ public:
     std::set<std::pair<core::sys_seconds, std::string>> timer_heap_;  // (next fire, job)
     std::unordered_map<core::run_id, std::unique_ptr<live_run>> runs_;
     std::map<core::backfill_id, live_backfill> backfills_;  // running or paused
+    // Unfinished runs left to the live process that leases one of their attempts, each with
+    // the timer that looks at it again when that lease expires (engine_startup.cpp).
+    std::map<core::run_id, std::unique_ptr<boost::asio::steady_timer>> deferred_;
+    std::map<std::string, std::string> instance_info_;  // instance id -> info, as last read
     std::unordered_map<core::run_id, std::vector<std::function<void(core::result<run_record>)>>>
         waiters_;
 

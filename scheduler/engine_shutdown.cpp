@@ -19,6 +19,9 @@ void engine::impl::shutdown(std::function<void()> done) {
     }
     shutting_down_ = true;
     schedule_timer_.cancel();
+    for (auto& [id, timer] : deferred_) {
+        timer->cancel();  // those runs stay with their owner, or go to the next start
+    }
     // Retry waits end here: those tasks stay up_for_retry with next_attempt_at in the store.
     for (auto& [id, run] : runs_) {
         for (live_task& t : run->tasks) {

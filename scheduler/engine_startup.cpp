@@ -98,7 +98,8 @@ struct engine::impl::loaded_state {
     };
     std::map<std::string, job_row> jobs;
     std::vector<std::pair<run_record, std::vector<task_instance_record>>> unfinished;
-    std::vector<backfill_record> backfills;  // running or paused
+    std::vector<backfill_record> backfills;            // running or paused
+    std::map<std::string, std::string> instance_info;  // instance id -> info
 };
 
 void engine::impl::start(std::function<void(core::result<void>)> done) {
@@ -124,10 +125,20 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             for (std::size_t i = 0; i < specs.size(); ++i) {
                 loaded->jobs[specs[i]->name] = {(*rows)[i].record, (*rows)[i].defined_since};
             }
-            auto registered =
-                store.register_instance(instance_record{self->options_.instance_id, "{}", t, t});
+            auto registered = store.register_instance(instance_record{
+                self->options_.instance_id, self->options_.instance_info_json, t, t});
             if (!registered) {
                 return registered.error();
+            }
+            if (!self->options_.reconcile_unfinished) {
+                return loaded;
+            }
+            auto instances = store.list_instances();
+            if (!instances) {
+                return instances.error();
+            }
+            for (instance_record& i : *instances) {
+                loaded->instance_info[i.id] = std::move(i.info_json);
             }
             auto backfills = store.list_unfinished_backfills();
             if (!backfills) {
@@ -219,6 +230,7 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
         }
         jobs_.emplace(spec.name, std::move(job));
     }
+    instance_info_ = std::move(loaded.instance_info);
     // Backfills first: reconciling their runs counts them against the backfill's limit.
     if (options_.run_backfills) {
         for (const backfill_record& b : loaded.backfills) {
@@ -262,14 +274,30 @@ void engine::impl::reconcile(const run_record& record,
     if (!orphan && tasks.size() != job_it->second.graph.nodes().size()) {
         orphan = true;
     }
+    // An attempt leased by another process is that process's to finish, unless the lease
+    // expired or its owner provably exited; the leases of exited owners are released in the
+    // batch below so that the retry can lease the task.
+    std::vector<transition> releases;
+    std::optional<core::time_point> live_until;
     for (const task_instance_record& ti : tasks) {
-        if (ti.state == task_state::running && ti.lease_owner &&
-            *ti.lease_owner != options_.instance_id && ti.lease_expires_at &&
-            *ti.lease_expires_at > t) {
-            log_->warn("job={} run={} task={}: leased by live instance {}; not taking it over",
-                       record.job, record.id.value, ti.task, *ti.lease_owner);
-            return;
+        if (ti.state != task_state::running || !ti.lease_owner ||
+            *ti.lease_owner == options_.instance_id || !ti.lease_expires_at ||
+            *ti.lease_expires_at <= t) {
+            continue;
         }
+        if (lease_owner_gone(*ti.lease_owner)) {
+            releases.push_back(lease_release{ti.id, ti.lease_epoch, *ti.lease_owner});
+            continue;
+        }
+        log_->warn(
+            "job={} run={} task={}: try {} is running in another live process ({}); leaving the "
+            "run to it, and looking again when its lease expires",
+            record.job, record.id.value, ti.task, ti.try_number, *ti.lease_owner);
+        live_until = std::max(live_until.value_or(*ti.lease_expires_at), *ti.lease_expires_at);
+    }
+    if (live_until) {
+        defer_reconcile(record.id, *live_until);
+        return;
     }
     if (orphan) {
         // The job or its tasks are no longer configured as they were: the run cannot continue.
@@ -287,6 +315,7 @@ void engine::impl::reconcile(const run_record& record,
             }
         }
         batch.push_back(run_transition{record.id, record.state, run_state::failed, t});
+        batch.insert(batch.end(), releases.begin(), releases.end());
         new_event e;
         e.at = t;
         e.kind = "run.state";
@@ -399,6 +428,7 @@ void engine::impl::reconcile(const run_record& record,
                 break;
         }
     }
+    batch.insert(batch.end(), releases.begin(), releases.end());
     write(std::move(batch), [self = shared_from_this(), id = r.id](
                                 bool ok, const std::vector<transition_outcome>& outcomes) {
         live_run* run = self->find_run(id);
@@ -418,6 +448,82 @@ void engine::impl::reconcile(const run_record& record,
         self->plan(*run);
         self->dispatch();
     });
+}
+
+bool engine::impl::lease_owner_gone(const std::string& owner) const {
+    if (!options_.lease_owner_gone) {
+        return false;
+    }
+    const auto it = instance_info_.find(owner);
+    return options_.lease_owner_gone(owner, it == instance_info_.end() ? "" : it->second);
+}
+
+void engine::impl::defer_reconcile(core::run_id id, core::time_point lease_expires_at) {
+    auto& timer = deferred_[id];
+    if (!timer) {
+        timer = std::make_unique<boost::asio::steady_timer>(loop_);
+    }
+    // A little past the expiry: the owner's clock wrote it, and a live owner renews well before.
+    timer->expires_after(until(lease_expires_at) + std::chrono::seconds(1));
+    timer->async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
+        if (!ec && !self->shutting_down_ && !self->stopped_) {
+            self->reconcile_again(id);
+        }
+    });
+}
+
+void engine::impl::reconcile_again(core::run_id id) {
+    struct reread {
+        std::optional<run_record> run;
+        std::vector<task_instance_record> tasks;
+        std::vector<instance_record> instances;
+    };
+    on_store(
+        [self = shared_from_this(), id]() -> core::result<reread> {
+            reread r;
+            auto run = self->deps_.store.get_run(id);
+            if (!run) {
+                return run.error();
+            }
+            r.run = std::move(*run);
+            if (!r.run || is_terminal(r.run->state)) {
+                return r;
+            }
+            auto tasks = self->deps_.store.list_task_instances(id);
+            if (!tasks) {
+                return tasks.error();
+            }
+            r.tasks = std::move(*tasks);
+            auto instances = self->deps_.store.list_instances();
+            if (!instances) {
+                return instances.error();
+            }
+            r.instances = std::move(*instances);
+            return r;
+        },
+        [self = shared_from_this(), id](core::result<reread> r) {
+            if (self->shutting_down_ || self->stopped_) {
+                return;
+            }
+            if (!r) {
+                self->log_->warn("run={}: cannot look at it again yet: {}", id.value,
+                                 r.error().message);
+                self->defer_reconcile(id, self->now() + self->options_.heartbeat_interval);
+                return;
+            }
+            self->deferred_.erase(id);
+            if (!r->run || is_terminal(r->run->state) || self->runs_.contains(id)) {
+                return;  // its owner finished it
+            }
+            for (instance_record& i : r->instances) {
+                self->instance_info_[i.id] = std::move(i.info_json);
+            }
+            self->reconcile(*r->run, r->tasks);
+            if (auto job = self->jobs_.find(r->run->job); job != self->jobs_.end()) {
+                self->admit_runs(job->second);
+            }
+            self->dispatch();
+        });
 }
 
 }  // namespace sluice::scheduler

@@ -575,7 +575,8 @@ public:
                                               std::string_view key, std::string_view value_json,
                                               core::time_point at) = 0;
 
-    // HA peers: an instance registers at startup and heartbeats while alive.
+    // Every process that runs the engine registers its instance (its lease owner name) at
+    // startup and heartbeats while alive; registering forgets instances silent for a week.
     virtual core::result<void> register_instance(const instance_record& instance) = 0;
     // False when the instance is not registered.
     virtual core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) = 0;

@@ -221,6 +221,10 @@ core::result<void> sql_run_store::register_instance(const instance_record& i) {
             "VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET info = excluded.info, "
             "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at",
             {i.id, i.info_json, to_micros(i.started_at), to_micros(i.heartbeat_at)});
+        // Every process registers under an identity of its own, so rows of processes long gone
+        // would pile up: a week without a heartbeat is far past any lease they held.
+        tx.exec("DELETE FROM instances WHERE heartbeat_at < $1",
+                {to_micros(i.heartbeat_at - std::chrono::hours(24 * 7))});
     });
 }
 

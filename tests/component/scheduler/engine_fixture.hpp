@@ -38,6 +38,8 @@ public:
     void use_runner(config::task_type type, std::shared_ptr<scheduler::task_runner> runner) {
         runners_[type] = std::move(runner);
     }
+    // The options of the next start() (another process's identity, say).
+    scheduler::engine_options& options() { return options_; }
     // Replaces the configuration used by the next start() (a deploy between restarts).
     void reconfigure(const std::string& yaml) { config_ = load_config(yaml); }
 

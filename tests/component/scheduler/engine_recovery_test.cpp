@@ -134,6 +134,65 @@ TEMPLATE_TEST_CASE("reconciliation after an abrupt stop retries only the in-flig
     }
 }
 
+TEMPLATE_TEST_CASE("another process's live lease is left until it expires, then taken over",
+                   "[engine][recovery]", test::sqlite_database, test::postgres_database) {
+    TestType db;
+    auto options = test::engine_fixture::default_options();
+    options.lease_duration = 5s;
+    options.heartbeat_interval = 10s;  // the first process dies before it renews
+    test::engine_fixture f(db.url(), chain_yaml, options);
+    f.script().set("b", {fake_step::hang(), fake_step::ok()});
+    f.start();
+    core::run_id run = f.trigger("chain");
+    REQUIRE(test::engine_fixture::eventually([&] {
+        auto tasks = f.tasks(run);
+        return tasks["b"].state == task_state::running &&
+               tasks["side"].state == task_state::success;
+    }));
+    f.crash();
+    const auto lease = f.tasks(run)["b"].lease_expires_at;
+    REQUIRE(lease.has_value());
+    REQUIRE(*lease > std::chrono::system_clock::now() + 1s);
+    // Another process: it cannot prove the first one gone, so it waits out the lease.
+    f.options().instance_id = "another-process";
+    int asked = 0;
+    f.options().lease_owner_gone = [&](std::string_view owner, std::string_view) {
+        CHECK(owner == "test-instance");
+        ++asked;
+        return false;
+    };
+    f.start();
+    CHECK(f.wait(run).state == run_state::success);
+    CHECK(asked >= 1);
+    CHECK(f.tasks(run)["b"].try_number == 2);
+    CHECK(f.script().attempts_of("b").size() == 2);
+    // Not before the lease ran out.
+    CHECK(std::chrono::system_clock::now() >= *lease);
+}
+
+TEMPLATE_TEST_CASE("a lease whose owner is proven gone is taken over at once", "[engine][recovery]",
+                   test::sqlite_database, test::postgres_database) {
+    TestType db;
+    auto options = test::engine_fixture::default_options();
+    options.lease_duration = std::chrono::hours(1);
+    test::engine_fixture f(db.url(), chain_yaml, options);
+    f.script().set("b", {fake_step::hang(), fake_step::ok()});
+    f.start();
+    core::run_id run = f.trigger("chain");
+    REQUIRE(test::engine_fixture::eventually([&] {
+        auto tasks = f.tasks(run);
+        return tasks["b"].state == task_state::running &&
+               tasks["side"].state == task_state::success;
+    }));
+    f.crash();
+    f.options().instance_id = "another-process";
+    f.options().lease_owner_gone = [](std::string_view, std::string_view) { return true; };
+    f.start();
+    CHECK(f.wait(run).state == run_state::success);
+    CHECK(f.tasks(run)["b"].try_number == 2);
+    CHECK(f.script().attempts_of("b").size() == 2);
+}
+
 TEST_CASE("reconciliation fails an interrupted attempt without tries left", "[engine][recovery]") {
     test::sqlite_database db;
     test::engine_fixture f(db.url(), chain_yaml);
