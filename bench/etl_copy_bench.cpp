@@ -19,11 +19,11 @@
 #include <pqxx/transaction>
 
 #include "config/spec.hpp"
-#include "connectors/clickhouse_connector.hpp"
+#include "connectors/clickhouse/clickhouse_connector.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/http_client.hpp"
-#include "connectors/mysql_connector.hpp"
-#include "connectors/postgres_connector.hpp"
+#include "connectors/mysql/mysql_connector.hpp"
+#include "connectors/postgres/postgres_connector.hpp"
 #include "connectors/sql_session.hpp"
 
 namespace {

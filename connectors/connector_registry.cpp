@@ -2,12 +2,12 @@
 
 #include <stdexcept>
 
-#include "connectors/clickhouse_connector.hpp"
-#include "connectors/file_connector.hpp"
-#include "connectors/http_json_source.hpp"
-#include "connectors/mysql_connector.hpp"
-#include "connectors/postgres_connector.hpp"
-#include "connectors/sqlite_connector.hpp"
+#include "connectors/clickhouse/clickhouse_connector.hpp"
+#include "connectors/files/file_connector.hpp"
+#include "connectors/http/http_json_source.hpp"
+#include "connectors/mysql/mysql_connector.hpp"
+#include "connectors/postgres/postgres_connector.hpp"
+#include "connectors/sqlite/sqlite_connector.hpp"
 
 namespace sluice::connectors {
 

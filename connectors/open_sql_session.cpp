@@ -1,8 +1,8 @@
-#include "connectors/clickhouse_session.hpp"
-#include "connectors/mysql_session.hpp"
-#include "connectors/postgres_session.hpp"
+#include "connectors/clickhouse/clickhouse_session.hpp"
+#include "connectors/mysql/mysql_session.hpp"
+#include "connectors/postgres/postgres_session.hpp"
 #include "connectors/sql_session.hpp"
-#include "connectors/sqlite_session.hpp"
+#include "connectors/sqlite/sqlite_session.hpp"
 
 namespace sluice::connectors {
 

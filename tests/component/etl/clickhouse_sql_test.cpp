@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "connectors/clickhouse_session.hpp"
+#include "connectors/clickhouse/clickhouse_session.hpp"
 #include "connectors/http_client.hpp"
 #include "etl/sql_task.hpp"
 #include "tests/component/etl/attempt_fixture.hpp"

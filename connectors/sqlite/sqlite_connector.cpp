@@ -1,4 +1,4 @@
-#include "connectors/sqlite_connector.hpp"
+#include "connectors/sqlite/sqlite_connector.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,7 +9,7 @@
 
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"
-#include "connectors/sqlite_link.hpp"
+#include "connectors/sqlite/sqlite_link.hpp"
 #include "connectors/text_codec.hpp"
 
 namespace sluice::connectors {

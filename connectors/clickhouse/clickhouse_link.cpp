@@ -1,4 +1,4 @@
-#include "connectors/clickhouse_link.hpp"
+#include "connectors/clickhouse/clickhouse_link.hpp"
 
 #include <random>
 

@@ -2,8 +2,8 @@
 #include <cctype>
 #include <unordered_set>
 
-#include "connectors/postgres_connector.hpp"
-#include "connectors/postgres_link.hpp"
+#include "connectors/postgres/postgres_connector.hpp"
+#include "connectors/postgres/postgres_link.hpp"
 #include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {

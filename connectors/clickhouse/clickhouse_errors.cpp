@@ -1,4 +1,4 @@
-#include "connectors/clickhouse_errors.hpp"
+#include "connectors/clickhouse/clickhouse_errors.hpp"
 
 #include <algorithm>
 #include <array>

@@ -7,8 +7,8 @@
 
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"
-#include "connectors/sqlite_connector.hpp"
-#include "connectors/sqlite_link.hpp"
+#include "connectors/sqlite/sqlite_connector.hpp"
+#include "connectors/sqlite/sqlite_link.hpp"
 #include "connectors/text_codec.hpp"
 #include "connectors/write_modes.hpp"
 

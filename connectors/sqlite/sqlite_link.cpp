@@ -1,4 +1,4 @@
-#include "connectors/sqlite_link.hpp"
+#include "connectors/sqlite/sqlite_link.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "connectors/mysql_session.hpp"
+#include "connectors/mysql/mysql_session.hpp"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 
 #include "config/spec.hpp"
 #include "connectors/bounded_cancel.hpp"
-#include "connectors/mysql_link.hpp"
+#include "connectors/mysql/mysql_link.hpp"
 #include "connectors/sql_errors.hpp"
 
 namespace sluice::connectors {

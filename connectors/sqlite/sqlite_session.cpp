@@ -1,4 +1,4 @@
-#include "connectors/sqlite_session.hpp"
+#include "connectors/sqlite/sqlite_session.hpp"
 
 #include <sqlite3.h>
 

@@ -1,5 +1,5 @@
-#include "connectors/mysql_connector.hpp"
-#include "connectors/mysql_link.hpp"
+#include "connectors/mysql/mysql_connector.hpp"
+#include "connectors/mysql/mysql_link.hpp"
 
 namespace sluice::connectors {
 

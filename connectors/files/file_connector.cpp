@@ -1,4 +1,4 @@
-#include "connectors/file_connector.hpp"
+#include "connectors/files/file_connector.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/csv_format.hpp"
 #include "connectors/document_rows.hpp"
+#include "connectors/files/csv_format.hpp"
 #include "connectors/text_codec.hpp"
 
 namespace sluice::connectors {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/spec.hpp"
-#include "connectors/clickhouse_errors.hpp"
+#include "connectors/clickhouse/clickhouse_errors.hpp"
 #include "connectors/column_type.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/http_client.hpp"

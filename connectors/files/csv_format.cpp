@@ -1,4 +1,4 @@
-#include "connectors/csv_format.hpp"
+#include "connectors/files/csv_format.hpp"
 
 namespace sluice::connectors {
 

@@ -1,7 +1,7 @@
 #include <map>
 
-#include "connectors/clickhouse_connector.hpp"
-#include "connectors/clickhouse_link.hpp"
+#include "connectors/clickhouse/clickhouse_connector.hpp"
+#include "connectors/clickhouse/clickhouse_link.hpp"
 
 namespace sluice::connectors {
 

@@ -1,4 +1,4 @@
-#include "connectors/postgres_session.hpp"
+#include "connectors/postgres/postgres_session.hpp"
 
 #include <pqxx/connection>
 #include <pqxx/errorhandler>

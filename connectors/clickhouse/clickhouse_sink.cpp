@@ -1,7 +1,7 @@
 #include <algorithm>
 
-#include "connectors/clickhouse_connector.hpp"
-#include "connectors/clickhouse_link.hpp"
+#include "connectors/clickhouse/clickhouse_connector.hpp"
+#include "connectors/clickhouse/clickhouse_link.hpp"
 #include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {

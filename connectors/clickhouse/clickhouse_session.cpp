@@ -1,6 +1,6 @@
-#include "connectors/clickhouse_session.hpp"
+#include "connectors/clickhouse/clickhouse_session.hpp"
 
-#include "connectors/clickhouse_link.hpp"
+#include "connectors/clickhouse/clickhouse_link.hpp"
 
 namespace sluice::connectors {
 

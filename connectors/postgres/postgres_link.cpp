@@ -1,4 +1,4 @@
-#include "connectors/postgres_link.hpp"
+#include "connectors/postgres/postgres_link.hpp"
 
 namespace sluice::connectors::postgres_detail {
 

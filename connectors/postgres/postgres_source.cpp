@@ -1,5 +1,5 @@
-#include "connectors/postgres_connector.hpp"
-#include "connectors/postgres_link.hpp"
+#include "connectors/postgres/postgres_connector.hpp"
+#include "connectors/postgres/postgres_link.hpp"
 
 namespace sluice::connectors {
 

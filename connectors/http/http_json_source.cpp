@@ -1,4 +1,4 @@
-#include "connectors/http_json_source.hpp"
+#include "connectors/http/http_json_source.hpp"
 
 #include <nlohmann/json.hpp>
 

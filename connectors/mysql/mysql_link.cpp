@@ -1,4 +1,4 @@
-#include "connectors/mysql_link.hpp"
+#include "connectors/mysql/mysql_link.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -2,8 +2,8 @@
 #include <cctype>
 #include <functional>
 
-#include "connectors/mysql_connector.hpp"
-#include "connectors/mysql_link.hpp"
+#include "connectors/mysql/mysql_connector.hpp"
+#include "connectors/mysql/mysql_link.hpp"
 #include "connectors/write_modes.hpp"
 
 namespace sluice::connectors {
