@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 #include <date/tz.h>
 
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace {
 

@@ -9,6 +9,7 @@
 
 #include "config/decoders.hpp"
 #include "core/time.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace sluice::config {
 
@@ -268,17 +269,14 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
                 ctx.error(v->pos,
                           "the schedule is empty; remove 'schedule' for a job that only "
                           "runs when triggered");
-            } else if (ctx.options().check_schedule) {
-                if (auto problem = ctx.options().check_schedule(s->text)) {
-                    if (s->interpolated) {
-                        ctx.error(v->pos, "invalid schedule " + decode_context::show(*s) +
-                                              " (the expanded value is not shown)");
-                    } else {
-                        ctx.error_in(*v, problem->offset,
-                                     "invalid schedule '" + s->text + "': " + problem->message);
-                    }
+            } else if (auto parsed = scheduler::cron_expression::parse(s->text); !parsed) {
+                const auto& problem = parsed.error();
+                if (s->interpolated) {
+                    ctx.error(v->pos, "invalid schedule " + decode_context::show(*s) +
+                                          " (the expanded value is not shown)");
                 } else {
-                    job.schedule = s->text;
+                    ctx.error_in(*v, problem.offset,
+                                 "invalid schedule '" + s->text + "': " + problem.message);
                 }
             } else {
                 job.schedule = s->text;

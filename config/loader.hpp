@@ -13,23 +13,9 @@
 
 namespace sluice::config {
 
-// What a schedule checker found wrong with a schedule string: `offset` is the byte offset of the
-// offending field within the string, `length` its length.
-struct schedule_problem {
-    std::string message;
-    std::size_t offset = 0;
-    std::size_t length = 1;
-};
-
-// Injected by daemon/ (it wraps the scheduler's cron parser) so that config/ need not depend on
-// scheduler/. Returns the problem, or nullopt when the schedule is valid.
-using schedule_checker = std::function<std::optional<schedule_problem>(std::string_view)>;
-
 struct load_options {
     // "" = the base configuration only; otherwise the environment overlay to merge ("prod").
     std::string environment;
-    // Validates job schedules; when empty, schedules are accepted as written.
-    schedule_checker check_schedule;
     // Resolves ${env:NAME}; when empty, the process environment (::getenv) is used.
     std::function<std::optional<std::string>(const std::string&)> getenv;
 };

@@ -5,7 +5,7 @@
 
 #include "core/time.hpp"
 #include "daemon/commands.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace sluice::daemon {
 namespace {

@@ -12,7 +12,6 @@
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
 #include "daemon/notify/notifier.hpp"
-#include "daemon/schedule_checker.hpp"
 #include "daemon/service.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "web/api.hpp"
@@ -106,7 +105,6 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
     log->info("reload: SIGHUP received, loading {}", options.config_file);
     config::load_options load;
     load.environment = options.environment;
-    load.check_schedule = make_schedule_checker();
     config::load_result result = config::load_file(options.config_file, load);
     if (!result.config) {
         for (const auto& d : result.diagnostics) {

@@ -9,7 +9,7 @@
 #include "core/time.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 #include "web/auth.hpp"
 
 namespace sluice::daemon {

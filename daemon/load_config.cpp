@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "config/loader.hpp"
-#include "daemon/schedule_checker.hpp"
 
 namespace sluice::daemon {
 
@@ -11,7 +10,6 @@ std::optional<config::sluice_config> load_config_or_report(const std::string& fi
                                                            const std::string& environment) {
     config::load_options load;
     load.environment = environment;
-    load.check_schedule = make_schedule_checker();
     config::load_result result = config::load_file(file, load);
     for (const auto& d : result.diagnostics) {
         std::cerr << config::format_diagnostic(d) << "\n";

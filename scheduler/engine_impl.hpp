@@ -25,7 +25,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "scheduler/backfill.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 #include "scheduler/dispatch_queue.hpp"
 #include "scheduler/engine.hpp"
 #include "scheduler/job_launcher.hpp"

@@ -3,7 +3,7 @@
 
 #include "core/duration.hpp"
 #include "core/time.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 #include "web/api_impl.hpp"
 
 namespace sluice::web {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include <date/tz.h>
 
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -15,12 +15,17 @@ using test::fake_step;
 namespace {
 
 core::result<scheduler::reload_summary> reconfigure(test::engine_fixture& f,
-                                                    const std::string& yaml) {
+                                                    config::sluice_config config) {
     std::promise<core::result<scheduler::reload_summary>> p;
-    auto next = std::make_shared<const config::sluice_config>(test::load_config(yaml));
+    auto next = std::make_shared<const config::sluice_config>(std::move(config));
     f.engine().async_reconfigure(
         next, [&](core::result<scheduler::reload_summary> r) { p.set_value(std::move(r)); });
     return p.get_future().get();
+}
+
+core::result<scheduler::reload_summary> reconfigure(test::engine_fixture& f,
+                                                    const std::string& yaml) {
+    return reconfigure(f, test::load_config(yaml));
 }
 
 std::vector<std::string> job_names(test::engine_fixture& f) {
@@ -117,14 +122,16 @@ TEST_CASE("a reload with an invalid job changes nothing", "[engine][reload]") {
     test::sqlite_database db;
     test::engine_fixture f(db.url(), before);
     f.start();
-    // The daemon validates schedules before it reloads; the test loader checks none, so the
-    // engine's own check is what refuses this one.
-    auto summary = reconfigure(f, R"(
+    // The configuration loader refuses such a schedule before any reload; set on the spec behind
+    // its back, the engine's own check is what refuses this one.
+    config::sluice_config next = test::load_config(R"(
 jobs:
   keep:
-    schedule: "61 * * * *"
+    schedule: "0 * * * *"
     tasks: {a: {type: noop}}
 )");
+    next.jobs.at(0).schedule = "61 * * * *";
+    auto summary = reconfigure(f, std::move(next));
     REQUIRE_FALSE(summary.has_value());
     CHECK(summary.error().message.find("keep") != std::string::npos);
     CHECK(job_names(f) == std::vector<std::string>{"gone", "keep", "same"});

@@ -29,9 +29,7 @@ fixture_env full_env(const std::string& environment) {
 
 TEST_CASE("config: examples/quickstart.yaml is valid and runs on SQLite only",
           "[config][examples]") {
-    auto options = make_options();
-    options.check_schedule = {};  // a 6-field schedule; the e2e test validates with the real one
-    const auto r = load_file(examples + "quickstart.yaml", options);
+    const auto r = load_file(examples + "quickstart.yaml", make_options());
     const auto& cfg = require_config(r);
     CHECK(cfg.store.kind == store_kind::sqlite);
     CHECK(cfg.server.listen == "127.0.0.1:8080");
@@ -108,11 +106,9 @@ TEST_CASE("config: the ETL examples are valid with their connection URLs from th
         CHECK(task.type == task_type::trigger_job);
     }
 
-    // Quartz syntax (SUN#1) is beyond the fake cron checker; `sluice validate` checks it with the
-    // real one (tests/e2e/examples_test.cpp).
-    auto quartz = make_options(env);
-    quartz.check_schedule = {};
-    const auto& manifest = require_config(load_file(examples + "postgres_manifest.yaml", quartz));
+    // Quartz syntax (SUN#1).
+    const auto& manifest =
+        require_config(load_file(examples + "postgres_manifest.yaml", make_options(env)));
     CHECK(manifest.find_job("full-refresh")->schedule == "0 4 ? * SUN#1");
     const auto& refresh = std::get<copy_spec>(manifest.find_job("full-refresh")->tasks[0].kind);
     CHECK(refresh.sink.mode == sink_mode::replace);

@@ -252,7 +252,7 @@ TEST_CASE("config: every error of a broken file is reported, sorted by position"
                   "UTC, Europe/Berlin or America/New_York)",
               f + "8:15: error: invalid value 'mysqll' for 'type': expected one of postgres, "
                   "postgresql, mysql, clickhouse, sqlite, file, http; did you mean 'mysql'?",
-              f + "12:18: error: invalid schedule '0 99 * * *': value 99 is out of range",
+              f + "12:18: error: invalid schedule '0 99 * * *': hour: 99 is out of range 0-23",
               f + "13:5: error: unknown key 'shedule' in job 'ingest'; did you mean "
                   "'schedule'?",
               f + "14:14: error: invalid duration '5x' for 'timeout': expected a duration such "

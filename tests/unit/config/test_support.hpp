@@ -12,44 +12,6 @@
 
 namespace sluice::config::testing {
 
-// A stand-in for the scheduler's cron parser: five space-separated fields of digits and
-// "*/,-", each value at most 59; "@..." macros pass. Problems carry the field's offset.
-inline std::optional<schedule_problem> fake_cron(std::string_view s) {
-    if (!s.empty() && s[0] == '@') {
-        return std::nullopt;
-    }
-    std::vector<std::pair<std::size_t, std::string_view>> fields;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && s[i] == ' ') {
-            ++i;
-        }
-        const std::size_t start = i;
-        while (i < s.size() && s[i] != ' ') {
-            ++i;
-        }
-        if (i > start) {
-            fields.emplace_back(start, s.substr(start, i - start));
-        }
-    }
-    if (fields.size() != 5) {
-        return schedule_problem{"expected 5 fields, got " + std::to_string(fields.size()), 0,
-                                s.size()};
-    }
-    for (const auto& [offset, field] : fields) {
-        if (field.find_first_not_of("0123456789*/,-") != std::string_view::npos) {
-            return schedule_problem{"invalid field '" + std::string(field) + "'", offset,
-                                    field.size()};
-        }
-        if (field.find_first_not_of("0123456789") == std::string_view::npos &&
-            std::stoi(std::string(field)) > 59) {
-            return schedule_problem{"value " + std::string(field) + " is out of range", offset,
-                                    field.size()};
-        }
-    }
-    return std::nullopt;
-}
-
 struct fixture_env {
     std::map<std::string, std::string> vars;
     std::string environment;
@@ -58,7 +20,6 @@ struct fixture_env {
 inline load_options make_options(const fixture_env& env = {}) {
     load_options options;
     options.environment = env.environment;
-    options.check_schedule = fake_cron;
     options.getenv = [vars = env.vars](const std::string& name) -> std::optional<std::string> {
         const auto it = vars.find(name);
         return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);

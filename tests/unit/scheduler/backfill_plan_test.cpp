@@ -2,7 +2,7 @@
 
 #include "core/time.hpp"
 #include "scheduler/backfill.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;

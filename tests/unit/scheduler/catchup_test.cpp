@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/time.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/unit/scheduler/cron_test_support.hpp"
+#include "tests/unit/cron/cron_test_support.hpp"
 
 using sluice::scheduler::testing::fires;
 

@@ -1,4 +1,4 @@
-#include "tests/unit/scheduler/cron_reference.hpp"
+#include "tests/unit/cron/cron_reference.hpp"
 
 #include <algorithm>
 #include <cctype>

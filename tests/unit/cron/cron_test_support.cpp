@@ -1,4 +1,4 @@
-#include "tests/unit/scheduler/cron_test_support.hpp"
+#include "tests/unit/cron/cron_test_support.hpp"
 
 #include <cstdio>
 

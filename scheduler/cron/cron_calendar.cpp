@@ -1,4 +1,4 @@
-#include "scheduler/cron_calendar.hpp"
+#include "scheduler/cron/cron_calendar.hpp"
 
 #include <bit>
 

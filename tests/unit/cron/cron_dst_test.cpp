@@ -14,8 +14,8 @@
 #include <catch2/catch.hpp>
 #include <date/tz.h>
 
-#include "scheduler/cron_expression.hpp"
-#include "tests/unit/scheduler/cron_test_support.hpp"
+#include "scheduler/cron/cron_expression.hpp"
+#include "tests/unit/cron/cron_test_support.hpp"
 
 using sluice::scheduler::testing::fires;
 using strings = std::vector<std::string>;

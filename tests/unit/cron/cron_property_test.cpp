@@ -10,8 +10,8 @@
 #include <date/tz.h>
 
 #include "core/zone_offsets.hpp"
-#include "tests/unit/scheduler/cron_reference.hpp"
-#include "tests/unit/scheduler/cron_test_support.hpp"
+#include "tests/unit/cron/cron_reference.hpp"
+#include "tests/unit/cron/cron_test_support.hpp"
 
 using namespace std::chrono_literals;
 using sluice::core::offset_at;

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "core/zone_offsets.hpp"
-#include "scheduler/cron_calendar.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_calendar.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace sluice::scheduler {
 namespace {

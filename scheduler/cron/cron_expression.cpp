@@ -1,4 +1,4 @@
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/duration.hpp"
-#include "scheduler/cron_field_parser.hpp"
+#include "scheduler/cron/cron_field_parser.hpp"
 
 namespace sluice::scheduler {
 namespace {

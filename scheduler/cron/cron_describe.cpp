@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/duration.hpp"
-#include "scheduler/cron_expression.hpp"
+#include "scheduler/cron/cron_expression.hpp"
 
 namespace sluice::scheduler {
 namespace {

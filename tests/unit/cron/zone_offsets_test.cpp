@@ -4,7 +4,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
-#include "tests/unit/scheduler/cron_test_support.hpp"
+#include "tests/unit/cron/cron_test_support.hpp"
 
 using namespace std::chrono_literals;
 using sluice::core::local_resolution;

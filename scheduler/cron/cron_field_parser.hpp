@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include "scheduler/cron_expression.hpp"
-#include "scheduler/cron_fields.hpp"
+#include "scheduler/cron/cron_expression.hpp"
+#include "scheduler/cron/cron_fields.hpp"
 
 namespace sluice::scheduler {
 

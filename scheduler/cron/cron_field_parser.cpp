@@ -1,4 +1,4 @@
-#include "scheduler/cron_field_parser.hpp"
+#include "scheduler/cron/cron_field_parser.hpp"
 
 #include <algorithm>
 #include <array>

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "scheduler/cron_fields.hpp"
+#include "scheduler/cron/cron_fields.hpp"
 
 namespace sluice::scheduler {
 

@@ -8,7 +8,7 @@
 
 #include <boost/system/result.hpp>
 
-#include "scheduler/cron_fields.hpp"
+#include "scheduler/cron/cron_fields.hpp"
 
 namespace date {
 class time_zone;
