@@ -1,4 +1,4 @@
-// Durable dispatch throughput (issue 3 "Done when"): the real engine, store, group-commit writer
+// Durable dispatch throughput (docs/benchmarks.md): the real engine, store, group-commit writer
 // and `noop` task kind, as `sluice serve` composes them, on SQLite or PostgreSQL.
 //
 //   backlog: N single-task runs are written to the store as queued (setup, not timed), then the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ETL speed against the tools our users would otherwise reach for (issue 5, item 7): the same
+# ETL speed against the tools our users would otherwise reach for (docs/benchmarks.md): the same
 # 12-column table of ROWS rows copied
 #   PostgreSQL -> PostgreSQL  by `psql COPY TO STDOUT | psql COPY FROM STDIN`  and by sluice,
 #   PostgreSQL -> ClickHouse  by `psql COPY TO STDOUT | clickhouse-client INSERT FORMAT TSV`

@@ -4,9 +4,9 @@
 
 #include "core/error.hpp"
 
-// Which database errors are worth retrying (issue 3): connection loss, deadlock, serialization
-// failure, lock or statement timeout and server shutdown are transient; syntax errors, denied
-// permissions, missing objects and anything not known to be transient are permanent.
+// Which database errors are worth retrying (docs/etl.md#errors): connection loss, deadlock,
+// serialization failure, lock or statement timeout and server shutdown are transient; syntax
+// errors, denied permissions, missing objects and anything not known to be transient are permanent.
 namespace sluice::connectors {
 
 // By PostgreSQL SQLSTATE: class 08 (connection), 40001, 40P01, 55P03, 57014 (query canceled:

@@ -64,7 +64,7 @@ struct service::parts {
     std::unique_ptr<scheduler::run_store> store;
     std::unique_ptr<store::store_writer> writer;
     etl::registry kinds;
-    // Sources and sinks by connection type, for the copy task kind (issue 5).
+    // Sources and sinks by connection type, for the copy task kind (docs/etl.md).
     connectors::connector_registry connectors;
     // One runner per task kind: runners are thread-safe and stateless between attempts.
     std::mutex runners_mutex;

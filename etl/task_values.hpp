@@ -9,9 +9,9 @@
 
 #include "scheduler/task_runner.hpp"
 
-// The values every task receives (issue 3): the run's identity, its logical time and data
-// interval (RFC 3339 UTC), its trigger params and the store's variables. Shell tasks get them as
-// environment variables, SQL tasks as named bind parameters.
+// The values every task receives (docs/task-kinds.md#values-every-task-receives): the run's
+// identity, its logical time and data interval (RFC 3339 UTC), its trigger params and the store's
+// variables. Shell tasks get them as environment variables, SQL tasks as named bind parameters.
 namespace sluice::etl {
 
 // A param or variable name as an environment variable suffix: upper-cased, every character that

@@ -1,7 +1,7 @@
 #pragma once
 
-// Backfills (issue 5, item 3): one run per schedule interval of a time range, created lazily
-// under the backfill's own max_active_runs, below scheduled and manual runs in priority. The
+// Backfills (docs/operations.md#backfills): one run per schedule interval of a time range, created
+// lazily under the backfill's own max_active_runs, below scheduled and manual runs in priority. The
 // vocabulary and the pure planning decisions live here; the engine drives them
 // (engine_backfills.cpp) and the store persists them (run_store's backfill calls and records).
 //

@@ -1,7 +1,7 @@
 #pragma once
 
-// Which schedule ticks fire (issue 3, "catchup"). Pure: the schedule comes in as a next-tick
-// function, the time as arguments.
+// Which schedule ticks fire (docs/configuration.md#jobs, `catchup`). Pure: the schedule comes in as
+// a next-tick function, the time as arguments.
 //
 // The rule: a job only fires ticks strictly after its `since` point, which is the later of the
 // newest tick recorded in the store and the moment the job's schedule (expression and timezone)

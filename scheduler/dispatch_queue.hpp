@@ -1,8 +1,8 @@
 #pragma once
 
-// Dispatcher admission (issue 3, "Dispatcher"): queued task instances wait here until a worker
-// slot, their job's max_active_tasks and their pool's slots allow them to start. Scheduled and
-// manual runs go before backfill runs; FIFO within a class. A blocked entry (its pool or job is
+// Dispatcher admission (docs/architecture.md#states): queued task instances wait here until a
+// worker slot, their job's max_active_tasks and their pool's slots allow them to start. Scheduled
+// and manual runs go before backfill runs; FIFO within a class. A blocked entry (its pool or job is
 // full) does not hold back the entries behind it. Pure bookkeeping: not thread-safe, used on the
 // control loop only.
 

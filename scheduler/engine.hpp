@@ -1,6 +1,6 @@
 #pragma once
 
-// The scheduler engine (ARCHITECTURE.md sections 2-4, issue 3 items 2 and 4): the timer heap over
+// The scheduler engine (docs/architecture.md: Threads, States, Durability): the timer heap over
 // job schedules, catch-up, concurrency policies, manual triggers, the planner and dispatcher,
 // retries, timeouts, cancel, startup reconciliation and graceful shutdown, all driven on the
 // control loop (the io_context the daemon runs). Task bodies and store calls run on the

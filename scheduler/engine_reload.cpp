@@ -1,7 +1,7 @@
-// Reload (SIGHUP, issue 4 item 8): apply a new configuration's added, changed and removed jobs
-// without disturbing runs. A run keeps the job_definition it was created with (its spec, graph
-// and the configuration its connections come from), so only runs created afterwards see a
-// change; limits (max_active_runs, the waiting list) stay on the job's entry across versions.
+// Reload (SIGHUP, docs/operations.md#reload): apply a new configuration's added, changed and
+// removed jobs without disturbing runs. A run keeps the job_definition it was created with (its
+// spec, graph and the configuration its connections come from), so only runs created afterwards see
+// a change; limits (max_active_runs, the waiting list) stay on the job's entry across versions.
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
-// Graceful shutdown (issue 3 item 4): stop intake, let running attempts finish for up to the
-// grace period, then stop them and record them interrupted; and the abrupt path the destructor
-// takes when the loop is already gone.
+// Graceful shutdown (docs/architecture.md#recovery-at-startup): stop intake, let running attempts
+// finish for up to the grace period, then stop them and record them interrupted; and the abrupt
+// path the destructor takes when the loop is already gone.
 
 #include <spdlog/spdlog.h>
 

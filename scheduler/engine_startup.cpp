@@ -1,5 +1,5 @@
-// Startup: register jobs in the store, reconcile the runs left unfinished (ARCHITECTURE.md
-// section 4), fire catch-up ticks, arm the timers.
+// Startup: register jobs in the store, reconcile the runs left unfinished
+// (docs/architecture.md#recovery-at-startup), fire catch-up ticks, arm the timers.
 
 #include <cstdio>
 #include <unordered_map>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The run planner (ARCHITECTURE.md section 3): which pending task instances become queued,
+// The run planner (docs/architecture.md#states): which pending task instances become queued,
 // skipped or upstream_failed given the states of their upstream tasks, and the final state of a
 // run once every task instance has finished. Pure: no I/O, no clock.
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// Retry decisions (issue 3, "Retries"): how long to wait before the next try and what state an
-// attempt leaves its task instance in. Pure: randomness comes in as a number the caller draws.
+// Retry decisions (docs/configuration.md#retries): the wait before the next try and the state
+// an attempt leaves its task instance in. Pure: randomness comes in as a number the caller draws.
 
 #include <optional>
 #include <random>

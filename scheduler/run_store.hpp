@@ -1,6 +1,6 @@
 #pragma once
 
-// What the scheduler needs persisted (ARCHITECTURE.md sections 3-5). The scheduler owns this
+// What the scheduler needs persisted (docs/architecture.md#durability). The scheduler owns this
 // interface; store/ implements it for SQLite and PostgreSQL and both pass one conformance suite.
 // Every call is blocking (it may do disk or network I/O): call it from the blocking pool, never
 // from the control loop. Implementations are safe to call from several threads at once.
@@ -22,7 +22,7 @@
 
 namespace sluice::scheduler {
 
-// ---- states (ARCHITECTURE.md section 3) ----
+// ---- states (docs/architecture.md#states) ----
 
 enum class run_state { queued, running, success, failed, canceled, timed_out };
 

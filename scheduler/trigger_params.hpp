@@ -1,6 +1,6 @@
 #pragma once
 
-// Trigger parameters (issue 3, "manual triggers with params"): the values a run is started with,
+// Trigger parameters (docs/configuration.md#params): the values a run is started with,
 // checked against the params the job declares (type, allowed values, default, required). Values
 // travel as text, as they arrive from the CLI (--param K=V) and from the HTTP layer.
 

@@ -23,10 +23,10 @@ for bench in "$build_dir"/bench/*_bench; do
     "$bench" --benchmark_out="$out/$name.json" --benchmark_out_format=json
 done
 
-# Durable dispatch (issue 3): 20,000 queued single-task noop runs (with the default 8 workers and
-# 256 active runs, and with as many workers as active runs, where every task starts in the commit
-# that queues it) and a 1,000-task noop chain, each on a fresh store: a new PostgreSQL database,
-# and a new SQLite file.
+# Durable dispatch (docs/benchmarks.md): 20,000 queued single-task noop runs (with the default 8
+# workers and 256 active runs, and with as many workers as active runs, where every task starts
+# in the commit that queues it) and a 1,000-task noop chain, each on a fresh store: a new
+# PostgreSQL database, and a new SQLite file.
 echo "== dispatch_bench"
 stamp=$(date +%s)
 pg_base=${SLUICE_TEST_PG_URL%/*}

@@ -15,9 +15,9 @@
 
 namespace sluice::store {
 
-// Group commit (ARCHITECTURE.md section 2): many callers submit transitions; one writer thread
-// commits whatever arrived while the previous commit was in flight as the next single apply()
-// batch, so durable throughput is not one commit per transition.
+// Group commit (docs/architecture.md#group-commit): many callers submit transitions; one writer
+// thread commits whatever arrived while the previous commit was in flight as the next single
+// apply() batch, so durable throughput is not one commit per transition.
 //
 // Thread-safety: submit() may be called from any thread. Completions run on the writer thread,
 // in submission order within a batch; they must be quick, must not throw, and must not call

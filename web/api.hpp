@@ -1,9 +1,9 @@
 #pragma once
 
-// The HTTP API v1 (ARCHITECTURE.md section 6, docs/api.md): routing, auth, limits on content,
-// JSON errors, audit records, and the handlers for probes, metrics, jobs, runs, logs, events and
-// variables. Handlers run on the control loop; every store read or write goes to the API's own
-// blocking pool and its result is posted back, so the loop never waits on the database.
+// The HTTP API v1 (docs/api.md): routing, auth, limits on content, JSON errors, audit records,
+// and the handlers for probes, metrics, jobs, runs, logs, events and variables. Handlers run on
+// the control loop; every store read or write goes to the API's own blocking pool and its result
+// is posted back, so the loop never waits on the database.
 //
 // Lifecycle: construct on the composition root after the engine; route the engine's event
 // observer to publish(); hand handle() to http_server; destroy before the loop's io_context.

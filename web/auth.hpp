@@ -1,6 +1,6 @@
 #pragma once
 
-// Bearer tokens from `server.tokens` (ARCHITECTURE.md section 6): the config holds only the
+// Bearer tokens from `server.tokens` (docs/api.md#authentication): the config holds only the
 // SHA-256 of each token; a request's token is hashed and compared in constant time with every
 // configured hash, so the time taken reveals neither which token nor how much of it matched.
 

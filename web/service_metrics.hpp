@@ -1,6 +1,6 @@
 #pragma once
 
-// The metrics `GET /metrics` exports (issue 4 item 3), fed by engine events on the loop and by
+// The metrics `GET /metrics` exports (docs/api.md), fed by engine events on the loop and by
 // the store writer's commit hook on its thread, rendered in the Prometheus text format 0.0.4.
 
 #include <map>

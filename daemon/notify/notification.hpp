@@ -1,9 +1,9 @@
 #pragma once
 
-// What one notification says (issue 4 item 6) and its two renderings: the JSON body of a webhook
-// POST (Slack incoming-webhook compatible: a `text` summary and `blocks`, plus structured
-// fields Slack ignores) and a plain-text mail for `sendmail -t -i`. Pure functions: the store
-// reads that fill a notification live in run_summary.hpp, delivery in delivery.hpp.
+// What one notification says (docs/operations.md#notifications) and its two renderings: the JSON
+// body of a webhook POST (Slack incoming-webhook compatible: a `text` summary and `blocks`, plus
+// structured fields Slack ignores) and a plain-text mail for `sendmail -t -i`. Pure functions: the
+// store reads that fill a notification live in run_summary.hpp, delivery in delivery.hpp.
 
 #include <cstddef>
 #include <optional>

@@ -1,6 +1,6 @@
 #pragma once
 
-// Notifications (issue 4 item 6, docs/operations.md#notifications): turns the engine's events
+// Notifications (docs/operations.md#notifications): turns the engine's events
 // into `failure`, `success`, `retry` and `sla_miss` notifications for the jobs whose `notify`
 // asks for them, and delivers each one to the job's webhook and/or mail address.
 //

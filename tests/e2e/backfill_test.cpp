@@ -1,6 +1,6 @@
-// End-to-end: backfills on the real `sluice serve` over HTTP and through the CLI (issue 5 item
-// 3): both orders, dry runs, pause/resume/cancel, errors, and a kill -9 in the middle of a
-// backfill after which a restarted daemon completes it with each interval run exactly once.
+// End-to-end: backfills on the real `sluice serve` over HTTP and through the CLI: both orders,
+// dry runs, pause/resume/cancel, errors, and a kill -9 in the middle of a backfill after which a
+// restarted daemon completes it with each interval run exactly once.
 #include <algorithm>
 #include <csignal>
 #include <filesystem>

@@ -1,5 +1,5 @@
 // End-to-end: the CLI client commands (trigger, runs, logs, jobs, vars) against a real
-// `sluice serve` on port 0, with viewer, operator and admin tokens (issue 4 item 7).
+// `sluice serve` on port 0, with viewer, operator and admin tokens.
 #include <fstream>
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // End-to-end: `sluice serve` killed with -9 at 20+ random moments while a copy task moves a
 // 1-million-row table, for PostgreSQL -> PostgreSQL, MySQL -> PostgreSQL and PostgreSQL ->
-// ClickHouse (issue 5, item 6). After the restarts the run succeeds and the sink equals the
-// source exactly: row count, distinct keys and a checksum over every column (ClickHouse read
+// ClickHouse (docs/etl.md#exactly-once). After the restarts the run succeeds and the sink equals
+// the source exactly: row count, distinct keys and a checksum over every column (ClickHouse read
 // with FINAL). Every kill lands while rows are moving: the loop waits until the sink's row count
 // changed since the daemon (re)started, then kills after a random 0-200 ms. Batches are small
 // and paced (2,000 rows, 40 ms apart: about 25 s for the table) so 22 kills land mid-copy.

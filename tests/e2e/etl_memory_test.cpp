@@ -1,7 +1,7 @@
 // End-to-end: the real binary copies 5 million rows PostgreSQL -> PostgreSQL with a peak RSS
-// under 64 MiB (issue 5, item 6): memory follows the batch size, not the table. The peak is the
-// kernel's (getrusage of the waited-for child). Named "peak RSS" so `make sanitize` leaves it out
-// (ASan's shadow memory makes RSS meaningless there).
+// under 64 MiB (docs/etl.md#batches-and-memory): memory follows the batch size, not the table. The
+// peak is the kernel's (getrusage of the waited-for child). Named "peak RSS" so `make sanitize`
+// leaves it out (ASan's shadow memory makes RSS meaningless there).
 #include <fstream>
 #include <sys/resource.h>
 

@@ -1,5 +1,5 @@
 // End-to-end: every file in examples/ is valid for the real binary (real cron parser, real
-// interpolation), and the examples run against the test servers (issue 5, item 5): the
+// interpolation), and the examples run against the test servers: the
 // quickstart on SQLite alone, the CDC example on PostgreSQL.
 #include <filesystem>
 #include <fstream>

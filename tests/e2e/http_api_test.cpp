@@ -1,4 +1,4 @@
-// End-to-end: the real `sluice serve` on port 0, driven over HTTP (issue 4 items 1-3, 9, 10):
+// End-to-end: the real `sluice serve` on port 0, driven over HTTP (docs/api.md):
 // probes, jobs, runs, events, logs, variables, metrics.
 #include <cstdlib>
 #include <ctime>

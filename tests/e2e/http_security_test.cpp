@@ -1,5 +1,5 @@
-// End-to-end: the real `sluice serve` on port 0 under the HTTP API's security rules (issue 4
-// items 4, 5, 10): auth, limits, slowloris, stalled event streams, a PostgreSQL store, SIGTERM.
+// End-to-end: the real `sluice serve` on port 0 under the HTTP API's security rules
+// (docs/api.md): auth, limits, slowloris, stalled event streams, a PostgreSQL store, SIGTERM.
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -212,7 +212,7 @@ TEST_CASE(
         worst = std::max(worst, took);
         CHECK(live.status == 200);
     }
-    // The issue's bound is 100 ms; on a shared CI machine we assert a generous 1 s and report
+    // The target is 100 ms; on a shared CI machine we assert a generous 1 s and report
     // the figure.
     WARN("worst /livez latency under attack (" << fuzzed << " fuzzed requests): " << worst.count()
                                                << " ms");

@@ -1,7 +1,7 @@
 // End-to-end: a sql task whose server hangs (SIGSTOP) mid-statement. The statement and the
 // cancel request (libpq's, or MySQL's KILL QUERY from a second connection) both wait for the
 // server without a timeout of their own, so only the bound on the cancel (connectors/
-// bounded_cancel) ends the attempt at its task timeout (issue 5, the sink outage's hang case).
+// bounded_cancel) ends the attempt at its task timeout (the sink outage's hang case).
 #include <chrono>
 #include <string>
 #include <thread>

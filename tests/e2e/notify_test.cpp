@@ -1,7 +1,7 @@
-// End-to-end: notifications (issue 4 item 6) from the real `sluice serve`: webhooks received by a
-// real HTTP server in the test (Beast on 127.0.0.1), mail handed to a sendmail-interface program
-// (a script that keeps its arguments and standard input), retries of failed deliveries, SLA
-// misses, and a receiver that is down while scheduling goes on.
+// End-to-end: notifications (docs/operations.md#notifications) from the real `sluice serve`:
+// webhooks received by a real HTTP server in the test (Beast on 127.0.0.1), mail handed to a
+// sendmail-interface program (a script that keeps its arguments and standard input), retries of
+// failed deliveries, SLA misses, and a receiver that is down while scheduling goes on.
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>

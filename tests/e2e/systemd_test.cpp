@@ -1,6 +1,6 @@
 // End-to-end: `sluice serve` under a fake systemd: sd_notify messages on a NOTIFY_SOCKET the
 // test owns (READY=1, WATCHDOG=1 pings, RELOADING=1/READY=1 around SIGHUP, STOPPING=1), and a
-// SIGHUP with a good and a broken config (issue 4 items 8 and 10).
+// SIGHUP with a good and a broken config (docs/operations.md#reload).
 #include <chrono>
 #include <csignal>
 #include <cstring>

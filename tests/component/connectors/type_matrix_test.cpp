@@ -1,5 +1,5 @@
 // Every source x sink pair moves the golden table (every portable type, NULLs, extremes,
-// unicode, control characters, bytes with zeros) and the rows compare equal (issue 5).
+// unicode, control characters, bytes with zeros) and the rows compare equal.
 
 #include <catch2/catch.hpp>
 

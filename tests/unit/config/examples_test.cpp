@@ -106,7 +106,7 @@ TEST_CASE("config: the ETL examples are valid with their connection URLs from th
         CHECK(task.type == task_type::trigger_job);
     }
 
-    // Quartz syntax (SUN#1).
+    // Quartz syntax: the first Sunday of the month.
     const auto& manifest =
         require_config(load_file(examples + "postgres_manifest.yaml", make_options(env)));
     CHECK(manifest.find_job("full-refresh")->schedule == "0 4 ? * SUN#1");

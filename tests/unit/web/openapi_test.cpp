@@ -1,4 +1,4 @@
-// docs/openapi.yaml documents exactly the routes the server serves (issue 4 item 9).
+// docs/openapi.yaml documents exactly the routes the server serves.
 #include <algorithm>
 #include <set>
 
