@@ -87,7 +87,7 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     await page.getByRole('button', { name: 'Trigger run' }).click();
     const fieldError = page.locator('#param-count-error');
     await fieldError.waitFor();
-    assert.match(await fieldError.innerText(), /parameter 'count' must be a integer/);
+    assert.match(await fieldError.innerText(), /parameter 'count' must be an integer/);
     await page.getByLabel(/^count/).fill('3');
     await page.getByLabel(/^who/).fill('browser');
     await page.getByRole('button', { name: 'Trigger run' }).click();

@@ -52,6 +52,6 @@ test('the DAG layout puts each task right of everything it depends on', () => {
 });
 
 test('a server message names the param it is about', () => {
-  assert.equal(fieldOfMessage("job greet: parameter 'count' must be a integer, got 'x'"), 'count');
+  assert.equal(fieldOfMessage("job greet: parameter 'count' must be an integer, got 'x'"), 'count');
   assert.equal(fieldOfMessage('job greet is paused'), null);
 });
