@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -39,6 +40,86 @@ struct exec_plan {
 // The signal the kernel sends the keeper when the daemon dies (PR_SET_PDEATHSIG). Any signal
 // only makes the keeper look at getppid(), so a task that signals its own group cannot fool it.
 constexpr int parent_death_signal = SIGUSR2;
+
+// The first descriptor the keeper keeps above the standard three: its report pipe.
+constexpr int report_fd = 3;
+
+// Closes every descriptor from `first` up, async-signal-safely. A keeper never execs, so
+// close-on-exec does not help it: without this it holds every descriptor the daemon had open at
+// fork time, among them other tasks' pipe ends (whose readers then wait for this task to end
+// before they see end-of-file) and, through its command, Asio's sockets, which are not
+// close-on-exec at all (a detached grandchild would keep the API port bound).
+void close_descriptors_from(int first) {
+#ifdef SYS_close_range
+    if (::syscall(SYS_close_range, static_cast<unsigned>(first), ~0U, 0U) == 0) {
+        return;
+    }
+#endif
+    // Kernels before 5.9: list /proc/self/fd with getdents64 (opendir allocates), closing
+    // entries as they are listed; the directory is read again until a pass closes nothing.
+    const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+        rlimit limit{};
+        const rlim_t top =
+            ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+                ? limit.rlim_cur
+                : 65536;
+        for (rlim_t fd = static_cast<rlim_t>(first); fd < top; ++fd) {
+            ::close(static_cast<int>(fd));
+        }
+        return;
+    }
+    alignas(8) char buf[4096];
+    bool closed_any = true;
+    while (closed_any) {
+        closed_any = false;
+        ::lseek(dir, 0, SEEK_SET);
+        for (;;) {
+            const long n = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+            if (n <= 0) {
+                break;
+            }
+            for (long at = 0; at < n;) {
+                const auto* entry = reinterpret_cast<const dirent64*>(buf + at);
+                at += entry->d_reclen;
+                int fd = 0;
+                bool number = entry->d_name[0] != '\0';
+                for (const char* c = entry->d_name; *c != '\0'; ++c) {
+                    number = number && *c >= '0' && *c <= '9';
+                    fd = fd * 10 + (*c - '0');
+                }
+                if (number && fd >= first && fd != dir) {
+                    ::close(fd);
+                    closed_any = true;
+                }
+            }
+        }
+    }
+    ::close(dir);
+}
+
+// Moves the keeper's own descriptors where it wants them: the null device and the two pipes on
+// 0-2, the report pipe on `report_fd` (close-on-exec, so only the keeper keeps it), every other
+// descriptor closed. They are first lifted above `report_fd`, since any of them may sit on 0-3 in
+// a daemon started with closed standard descriptors.
+bool arrange_descriptors(int null_fd, int out_w, int err_w, int report_w) {
+    int* mine[] = {&null_fd, &out_w, &err_w, &report_w};
+    for (int* fd : mine) {
+        if (*fd <= report_fd) {
+            const int lifted = ::fcntl(*fd, F_DUPFD_CLOEXEC, report_fd + 1);
+            if (lifted < 0) {
+                return false;
+            }
+            *fd = lifted;
+        }
+    }
+    if (::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(out_w, STDOUT_FILENO) < 0 ||
+        ::dup2(err_w, STDERR_FILENO) < 0 || ::dup3(report_w, report_fd, O_CLOEXEC) < 0) {
+        return false;
+    }
+    close_descriptors_from(report_fd + 1);
+    return true;
+}
 
 // Mirrors the command's wait status as the keeper's own, so the daemon sees "exit 3" or "killed by
 // SIGTERM" exactly as if it had started the command itself.
@@ -95,6 +176,11 @@ constexpr int parent_death_signal = SIGUSR2;
         [[maybe_unused]] const auto n = ::write(report_w, &failure, sizeof failure);
         ::_exit(127);
     };
+    // First of all, before another thread's descriptors can matter to anyone.
+    if (!arrange_descriptors(null_fd, out_w, err_w, report_w)) {
+        fail(3);
+    }
+    report_w = report_fd;
     ::setpgid(0, 0);
     // Every signal blocked and waited for below; dispositions back to default so neither the
     // keeper nor the command inherits the daemon's (SIG_IGN survives exec).
@@ -114,10 +200,6 @@ constexpr int parent_death_signal = SIGUSR2;
     // The parent may have died between fork and prctl: then nobody will ever kill us.
     if (::getppid() != parent) {
         ::_exit(127);
-    }
-    if (::dup2(null_fd, STDIN_FILENO) < 0 || ::dup2(out_w, STDOUT_FILENO) < 0 ||
-        ::dup2(err_w, STDERR_FILENO) < 0) {
-        fail(3);
     }
     if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) {
         fail(1);
