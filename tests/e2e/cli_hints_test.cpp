@@ -155,7 +155,8 @@ TEST_CASE("validate notes that the first of six fields is seconds", "[e2e][cli][
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Contains("3 jobs"));
-    CHECK_THAT(r.out, Contains("note: six fields, so the first (0) is seconds: it fires at minute 3; "));
+    CHECK_THAT(r.out,
+               Contains("note: six fields, so the first (0) is seconds: it fires at minute 3; "));
     CHECK_THAT(r.out, Contains("; five fields are minute hour day month weekday"));
     // Only the one that looks like a slip: a seconds step and five fields get no note.
     std::size_t notes = 0;

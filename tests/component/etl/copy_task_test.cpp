@@ -415,10 +415,11 @@ TEST_CASE("copy: PostgreSQL -> ClickHouse upsert through the batch ledger, repla
     // The attempt that failed said so in the store: the replay does not claim a crash, and its
     // three rows are read again, not new.
     const auto system = rerun.fixture.texts(scheduler::output_line::stream::system);
-    CHECK_THAT(system, Catch::VectorContains(std::string(
-                           "replayed the open batch up to [\"2024-01-01 00:00:11\",\"6\"] (3 row(s)) "
-                           "left open by an earlier attempt (try 1), which failed: simulated crash "
-                           "after the insert of batch 2 (test hook)")));
+    CHECK_THAT(system,
+               Catch::VectorContains(std::string(
+                   "replayed the open batch up to [\"2024-01-01 00:00:11\",\"6\"] (3 row(s)) "
+                   "left open by an earlier attempt (try 1), which failed: simulated crash "
+                   "after the insert of batch 2 (test hook)")));
     CHECK(rerun.last().rows_reread == 3);
     CHECK(rerun.last().rows_read == 4);
     // The replayed batch leaves no visible duplicate.
