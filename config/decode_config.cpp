@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "config/decoders.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::config {
 namespace {
@@ -220,7 +221,7 @@ store_spec decode_store(decode_context& ctx, const map_entry& e) {
                                       ": expected sqlite://PATH, postgresql://... or "
                                       "postgres://...");
             }
-            store.url_is_secret = url->interpolated || redact_url(text) != text;
+            store.url_is_secret = url->interpolated || core::redact_url(text) != text;
         }
     }
     if (const node* v = m.get("pool_size")) {
@@ -267,6 +268,27 @@ void decode_defaults(decode_context& ctx, const map_entry& e, decode_scope& scop
     }
 }
 
+namespace {
+
+retention_spec decode_retention(decode_context& ctx, const map_entry& e) {
+    retention_spec r;
+    map_reader m(ctx, e.value, "'retention'", e.key_pos);
+    m.allow({"runs", "logs", "events"});
+    const auto age = [&](std::string_view key, core::duration& out) {
+        if (const node* v = m.get(key)) {
+            // A bare 0 (keep forever) reads as YAML's integer, not a duration.
+            out = v->is_scalar() && v->text == "0" ? core::duration{0}
+                                                   : ctx.duration(*v, key).value_or(out);
+        }
+    };
+    age("runs", r.runs);
+    age("logs", r.logs);
+    age("events", r.events);
+    return r;
+}
+
+}  // namespace
+
 sluice_config decode_config(decode_context& ctx, const node& root) {
     sluice_config cfg;
     map_reader top(ctx, root, "the configuration", root.pos);
@@ -274,7 +296,7 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
         return cfg;
     }
     top.allow({"server", "store", "workers", "shutdown_grace", "pools", "defaults", "connections",
-               "jobs", "notifications"});
+               "jobs", "notifications", "retention"});
     if (const map_entry* e = top.entry("server")) {
         cfg.server = decode_server(ctx, *e);
     }
@@ -288,6 +310,9 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
     }
     if (const node* v = top.get("shutdown_grace")) {
         cfg.shutdown_grace = ctx.duration(*v, "shutdown_grace").value_or(cfg.shutdown_grace);
+    }
+    if (const map_entry* e = top.entry("retention")) {
+        cfg.retention = decode_retention(ctx, *e);
     }
     decode_scope scope;
     if (const map_entry* e = top.entry("pools")) {

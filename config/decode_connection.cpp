@@ -5,6 +5,7 @@
 #include <date/tz.h>
 
 #include "config/decoders.hpp"
+#include "core/redact.hpp"
 #include "core/time.hpp"
 
 namespace sluice::config {
@@ -203,6 +204,7 @@ std::vector<std::string_view> connection_keys(connection_type t) {
                                        common_connection_keys.end());
     if (t == connection_type::http) {
         keys.push_back("headers");
+        keys.push_back("allow_cross_origin");
     }
     if (t == connection_type::file) {
         keys.push_back("format");
@@ -272,23 +274,24 @@ connection_spec decode_connection(decode_context& ctx, const map_entry& e, decod
         std::vector<std::string_view> all(common_connection_keys.begin(),
                                           common_connection_keys.end());
         all.push_back("headers");
+        all.push_back("allow_cross_origin");
         all.push_back("format");
         m.allow(all);
     }
     if (const node* v = m.require("url")) {
         if (auto url = ctx.scalar(*v, "url")) {
             c.url = url->text;
-            c.url_is_secret = url->interpolated || redact_url(c.url) != c.url;
+            c.url_is_secret = url->interpolated || core::redact_url(c.url) != c.url;
             if (type) {
                 const auto schemes = schemes_of(*type);
                 const auto scheme = std::find_if(schemes.begin(), schemes.end(),
                                                  [&](auto s) { return c.url.rfind(s, 0) == 0; });
                 if (scheme == schemes.end()) {
-                    ctx.error(v->pos, "the url of " + std::string(to_string(*type)) +
-                                          " connection '" + e.key + "' must start with " +
-                                          join_names(schemes) + ", got " +
-                                          (url->interpolated ? decode_context::show(*url)
-                                                             : "'" + redact_url(c.url) + "'"));
+                    ctx.error(v->pos,
+                              "the url of " + std::string(to_string(*type)) + " connection '" +
+                                  e.key + "' must start with " + join_names(schemes) + ", got " +
+                                  (url->interpolated ? decode_context::show(*url)
+                                                     : "'" + core::redact_url(c.url) + "'"));
                 } else if (*type == connection_type::sqlite || *type == connection_type::file) {
                     const std::string path = c.url.substr(scheme->size());
                     if (path.empty()) {
@@ -321,6 +324,10 @@ connection_spec decode_connection(decode_context& ctx, const map_entry& e, decod
                 c.headers.emplace_back(h.key, std::move(h.value));
             }
         }
+    }
+    if (const node* v = m.get("allow_cross_origin");
+        v != nullptr && c.type == connection_type::http) {
+        c.allow_cross_origin = ctx.boolean(*v, "allow_cross_origin").value_or(false);
     }
     if (const node* v = m.get("format"); v != nullptr && c.type == connection_type::file) {
         c.format = ctx.enumeration(*v, "format", file_format_names);

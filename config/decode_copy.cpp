@@ -22,6 +22,17 @@ std::optional<std::string> optional_name(decode_context& ctx, const map_reader& 
     return std::nullopt;
 }
 
+// The `path` of a file source or sink, refused where it would leave the connection's directory.
+void check_file_path(decode_context& ctx, const map_reader& m,
+                     const std::optional<std::string>& path) {
+    if (!path) {
+        return;
+    }
+    if (auto problem = file_path_problem(*path)) {
+        ctx.error(m.get("path")->pos, "this file path is refused: " + *problem);
+    }
+}
+
 // `columns`: a sequence of names (kept as they are) or a mapping sink name -> source expression.
 std::vector<column_spec> decode_columns(decode_context& ctx, const node& n) {
     std::vector<column_spec> columns;
@@ -115,6 +126,7 @@ copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const st
             ctx.error(e.key_pos, "the file source of task '" + task +
                                      "' needs 'path' (relative to the connection's directory)");
         }
+        check_file_path(ctx, m, s.path);
         reject_key(ctx, m, "records", "applies only to http sources");
         reject_key(ctx, m, "next_page", "applies only to http sources");
     } else {
@@ -206,6 +218,7 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
         if (m.get("path") == nullptr) {
             ctx.error(e.key_pos, "the file sink of task '" + task + "' needs 'path'");
         }
+        check_file_path(ctx, m, s.path);
         reject_key(ctx, m, "table", "does not apply to a file sink; use 'path'");
         if (mode_ok && s.mode != sink_mode::append && s.mode != sink_mode::replace) {
             ctx.error(m.get("mode")->pos, "a file sink supports mode append or replace, not " +

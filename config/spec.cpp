@@ -1,5 +1,7 @@
 #include "config/spec.hpp"
 
+#include <algorithm>
+
 #include "config/decode_context.hpp"
 #include "config/enum_names.hpp"
 
@@ -42,49 +44,32 @@ std::string_view to_string(store_kind v) {
     return name_of(store_kind_names, v);
 }
 
+std::optional<std::string> file_path_problem(std::string_view path) {
+    if (path.empty()) {
+        return "it is empty";
+    }
+    if (path.front() == '/') {
+        return "it is absolute; paths are relative to the connection's directory";
+    }
+    for (const char c : path) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            return "it holds a control character";
+        }
+    }
+    std::size_t begin = 0;
+    while (begin <= path.size()) {
+        const auto end = std::min(path.find('/', begin), path.size());
+        if (path.substr(begin, end - begin) == "..") {
+            return "it holds a '..' component; paths stay inside the connection's directory";
+        }
+        begin = end + 1;
+    }
+    return std::nullopt;
+}
+
 bool is_database(connection_type t) {
     return t == connection_type::postgres || t == connection_type::mysql ||
            t == connection_type::clickhouse || t == connection_type::sqlite;
-}
-
-std::string redact_url(std::string_view url) {
-    std::string out(url);
-    // scheme://user:password@host -> scheme://user:***@host
-    const auto scheme_end = out.find("://");
-    if (scheme_end != std::string::npos) {
-        const auto authority_begin = scheme_end + 3;
-        auto authority_end = out.find_first_of("/?#", authority_begin);
-        if (authority_end == std::string::npos) {
-            authority_end = out.size();
-        }
-        // The last '@' ends the userinfo: an unescaped '@' inside a password is common.
-        const auto at = out.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
-        if (at != std::string::npos && at >= authority_begin) {
-            const auto colon = out.find(':', authority_begin);
-            if (colon != std::string::npos && colon < at) {
-                out.replace(colon + 1, at - colon - 1, "***");
-            }
-        }
-    }
-    // ?password=secret&... (ClickHouse's HTTP interface accepts credentials this way)
-    const auto query = out.find('?');
-    if (query != std::string::npos) {
-        std::size_t pos = query + 1;
-        while (pos < out.size()) {
-            auto end = out.find('&', pos);
-            if (end == std::string::npos) {
-                end = out.size();
-            }
-            const std::string_view param(out.data() + pos, end - pos);
-            constexpr std::string_view key = "password=";
-            if (param.size() > key.size() && param.substr(0, key.size()) == key) {
-                out.replace(pos + key.size(), end - pos - key.size(), "***");
-                end = pos + key.size() + 3;
-            }
-            pos = end + 1;
-        }
-    }
-    return out;
 }
 
 const task_spec* job_spec::find_task(std::string_view task_name) const {

@@ -54,9 +54,11 @@ std::string_view to_string(store_kind v);
 // True for connection types a SQL statement can run on.
 bool is_database(connection_type t);
 
-// Replaces the password of "scheme://user:password@host/..." and the value of a `password=`
-// query parameter with "***"; anything else is returned unchanged.
-std::string redact_url(std::string_view url);
+// Why `path` may not name a file of a file connection, or nullopt when it may: a path is
+// relative to the connection's directory and stays inside it (no absolute path, no '..'
+// component, no control characters), so a configuration cannot make a copy read or write
+// anywhere else (docs/etl.md).
+std::optional<std::string> file_path_problem(std::string_view path);
 
 // "https://hooks.example.com/***": what logs and the API show of a notification webhook URL,
 // whose path and query often hold a secret token (Slack's do). User info is dropped too.
@@ -154,13 +156,16 @@ struct connection_spec {
     std::string description;
     connection_type type = connection_type::postgres;
     std::string url;
-    bool url_is_secret = false;        // holds a password or interpolated text: use redact_url
+    bool url_is_secret = false;        // holds a password or interpolated text: core::redact_url
     std::filesystem::path local_path;  // sqlite: the database file; file: the directory
     int pool_size = 4;
     core::duration connect_timeout = 10s;
     std::vector<std::pair<std::string, std::string>> headers;  // http only
     std::set<std::string> secret_headers;                      // names of interpolated headers
-    std::optional<file_format> format;                         // file only
+    // http only: follow next-page links to another origin (scheme, host, port), without the
+    // url's credentials or the configured headers (docs/etl.md, http).
+    bool allow_cross_origin = false;
+    std::optional<file_format> format;  // file only
 
     bool operator==(const connection_spec&) const = default;
 };
@@ -314,6 +319,17 @@ struct job_spec {
     bool operator==(const job_spec&) const = default;
 };
 
+// How long the store keeps history (docs/operations.md, "Retention"); zero keeps that kind
+// forever. Runs: finished runs with their tasks, logs and events; logs: task log lines of
+// finished runs; events: events not of an active run.
+struct retention_spec {
+    core::duration runs = std::chrono::hours(24 * 90);
+    core::duration logs = std::chrono::hours(24 * 30);
+    core::duration events = std::chrono::hours(24 * 30);
+
+    bool operator==(const retention_spec&) const = default;
+};
+
 struct sluice_config {
     server_spec server;
     store_spec store;
@@ -322,6 +338,7 @@ struct sluice_config {
     std::map<std::string, int> pools;  // name -> slots
     defaults_spec defaults;
     notifications_spec notifications;
+    retention_spec retention;
     std::map<std::string, connection_spec> connections;
     std::vector<job_spec> jobs;                // in file order
     std::string environment;                   // the overlay merged, "" = none

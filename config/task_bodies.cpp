@@ -5,6 +5,7 @@
 
 #include "config/sql_parameters.hpp"
 #include "config/task_body.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::config {
 
@@ -325,12 +326,13 @@ http_spec decode_http(const task_body_context& b) {
     if (const node* v = b.m.require("url")) {
         if (auto url = ctx.scalar(*v, "url")) {
             if (!is_http_url(url->text)) {
-                ctx.error(v->pos, "'url' must start with http:// or https://, got " +
-                                      (url->interpolated ? decode_context::show(*url)
-                                                         : "'" + redact_url(url->text) + "'"));
+                ctx.error(v->pos,
+                          "'url' must start with http:// or https://, got " +
+                              (url->interpolated ? decode_context::show(*url)
+                                                 : "'" + core::redact_url(url->text) + "'"));
             } else {
                 h.url = url->text;
-                h.url_is_secret = url->interpolated || redact_url(url->text) != url->text;
+                h.url_is_secret = url->interpolated || core::redact_url(url->text) != url->text;
             }
         }
     }

@@ -6,6 +6,7 @@
 
 #include "config/spec.hpp"
 #include "core/hex.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors {
 
@@ -43,7 +44,7 @@ std::optional<std::string> connection_url::query_value(std::string_view key) con
 
 core::result<connection_url> parse_connection_url(std::string_view url) {
     auto bad = [&](const std::string& why) {
-        return core::error::permanent("invalid database url '" + config::redact_url(url) +
+        return core::error::permanent("invalid database url '" + core::redact_url(url) +
                                       "': " + why);
     };
     connection_url out;
@@ -58,6 +59,21 @@ core::result<connection_url> parse_connection_url(std::string_view url) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     std::string_view rest = url.substr(scheme_end + 3);
     const auto authority_end = rest.find_first_of("/?#");
+    // An '@' after the authority, in a URL whose userinfo (what is before its '@', or the whole
+    // authority when it has none) holds a ':', is a password holding '/', '?', '#' or '@'
+    // unescaped: read as written, part of it would become a host name, a path or a query, and
+    // drivers echo those in their errors.
+    if (const auto last_at = rest.rfind('@'); authority_end != std::string_view::npos &&
+                                              last_at != std::string_view::npos &&
+                                              last_at > authority_end) {
+        const std::string_view head = rest.substr(0, authority_end);
+        const std::string_view userinfo = head.substr(0, std::min(head.rfind('@'), head.size()));
+        if (userinfo.find(':') != std::string_view::npos) {
+            return bad(
+                "the user name or password holds '/', '?', '#' or '@' (or the url holds another "
+                "'@'); percent-encode them in the url: %2F, %3F, %23, %40");
+        }
+    }
     std::string_view authority = rest.substr(0, authority_end);
     rest =
         authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);

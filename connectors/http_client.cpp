@@ -15,6 +15,7 @@
 #include "config/spec.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/text_codec.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors {
 
@@ -255,7 +256,7 @@ core::result<http_location> locate_http_url(const std::string& url) {
         return parsed.error();
     }
     if (parsed->scheme != "http" && parsed->scheme != "https") {
-        return core::error::permanent("not an http(s) url: " + config::redact_url(url));
+        return core::error::permanent("not an http(s) url: " + core::redact_url(url));
     }
     http_location out;
     out.endpoint.tls = parsed->scheme == "https";

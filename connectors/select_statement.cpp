@@ -36,6 +36,18 @@ std::string quote_standard_literal(std::string_view text) {
     return out;
 }
 
+std::string quote_escape_literal(std::string_view text) {
+    std::string out = "E'";
+    for (const char c : text) {
+        if (c == '\'' || c == '\\') {
+            out += c;
+        }
+        out += c;
+    }
+    out += '\'';
+    return out;
+}
+
 std::string build_from(const read_request& request, const sql_quoting& q) {
     if (request.query) {
         return "(" + *request.query + ") AS sluice_q";

@@ -22,6 +22,9 @@ struct sql_quoting {
 std::string quote_dotted(std::string_view name, char open, char close);
 // 'text' with single quotes doubled (standard SQL; not for MySQL, which also escapes '\').
 std::string quote_standard_literal(std::string_view text);
+// E'text' with quotes doubled and backslashes escaped: PostgreSQL reads it the same whether
+// standard_conforming_strings is on or off, so a value cannot end the literal early.
+std::string quote_escape_literal(std::string_view text);
 
 // SELECT <columns> FROM <table | (query) AS sluice_q> [WHERE <after> AND <where>]
 // [ORDER BY ...] [LIMIT n]: the statement a database source runs for `request`.

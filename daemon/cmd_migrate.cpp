@@ -1,9 +1,9 @@
 #include <iostream>
 
+#include "core/redact.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
 #include "store/open_store.hpp"
-#include "store/url.hpp"
 
 namespace sluice::daemon {
 
@@ -13,7 +13,7 @@ int run_migrate(const migrate_options& options) {
         return exit_invalid;
     }
     const std::string url = store_url(cfg->store);
-    const std::string shown = store::redact_url(url);
+    const std::string shown = core::redact_url(url);
     auto store = store::open_store(url);
     if (!store) {
         std::cerr << "sluice: cannot open the store " << shown << ": " << store.error().message

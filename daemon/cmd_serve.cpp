@@ -12,6 +12,8 @@
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
 #include "daemon/notify/notifier.hpp"
+#include "daemon/process_identity.hpp"
+#include "daemon/pruner.hpp"
 #include "daemon/service.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "web/api.hpp"
@@ -68,6 +70,9 @@ std::vector<std::string> restart_only_changes(const config::sluice_config& runni
     }
     if (running.notifications != next.notifications) {
         changed.emplace_back("notifications");
+    }
+    if (running.retention != next.retention) {
+        changed.emplace_back("retention");
     }
     return changed;
 }
@@ -148,8 +153,7 @@ std::string link_base(const config::server_spec& server, std::uint16_t port) {
     if (base.empty()) {
         std::string host = server.host;
         if (host == "0.0.0.0" || host == "::") {
-            char buf[256] = {};
-            host = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0' ? buf : "localhost";
+            host = host_name();
         } else if (host.find(':') != std::string::npos) {
             host = "[" + host + "]";
         }
@@ -222,6 +226,9 @@ int run_serve(const serve_options& options) {
         log->critical("cannot write the port file {}", options.port_file);
         return exit_invalid;
     }
+
+    // Before the service in destruction order: its thread stops before the store closes.
+    pruner history_pruner((*svc)->store(), cfg->retention);
 
     systemd_notifier notifier(loop);
     bool start_failed = false;

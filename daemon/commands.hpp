@@ -52,6 +52,12 @@ struct migrate_options {
     std::string environment;
 };
 
+struct prune_options {
+    std::string config_file;
+    std::string environment;
+    bool dry_run = false;
+};
+
 struct run_options {
     std::string config_file;
     std::string environment;
@@ -161,6 +167,10 @@ int run_serve(const serve_options& options);
 
 // `sluice migrate`: applies the store migrations not yet applied and reports the versions.
 int run_migrate(const migrate_options& options);
+
+// `sluice prune`: removes the history older than the configuration's retention now (or, with
+// --dry-run, counts it); safe while a daemon serves the same store.
+int run_prune(const prune_options& options);
 
 // `sluice run`: one run of one job in the foreground; exit 0 when it succeeded, 1 otherwise.
 int run_once(const run_options& options);

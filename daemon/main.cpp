@@ -87,6 +87,13 @@ int main(int argc, char** argv) {
     migrate_cmd->add_option("-c,--config", migrate.config_file, "Config file (YAML)")->required();
     migrate_cmd->add_option("-e,--env", migrate.environment, "Environment overlay to merge");
 
+    prune_options prune;
+    auto* prune_cmd = app.add_subcommand(
+        "prune", "Remove history older than the configured retention (runs, logs, events)");
+    prune_cmd->add_option("-c,--config", prune.config_file, "Config file (YAML)")->required();
+    prune_cmd->add_option("-e,--env", prune.environment, "Environment overlay to merge");
+    prune_cmd->add_flag("--dry-run", prune.dry_run, "Count what would be removed; remove nothing");
+
     run_options run;
     auto* run_cmd = app.add_subcommand("run", "Run one job once in the foreground");
     run_cmd->add_option("-c,--config", run.config_file, "Config file (YAML)")->required();
@@ -276,6 +283,9 @@ int main(int argc, char** argv) {
     }
     if (migrate_cmd->parsed()) {
         return run_migrate(migrate);
+    }
+    if (prune_cmd->parsed()) {
+        return run_prune(prune);
     }
     if (run_cmd->parsed()) {
         return run_once(run);

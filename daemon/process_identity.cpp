@@ -11,15 +11,16 @@
 #include <nlohmann/json.hpp>
 
 namespace sluice::daemon {
-namespace {
 
 std::string host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "sluice";
+        return "localhost";
     }
     return buf;
 }
+
+namespace {
 
 std::string first_line(const std::string& path) {
     std::ifstream in(path);

@@ -10,6 +10,10 @@
 
 namespace sluice::daemon {
 
+// This machine's host name, "localhost" when it has none: the identity's host, the default
+// notification sender's domain and the host in links when the API listens on every address.
+std::string host_name();
+
 struct process_identity {
     std::string host;
     long pid = 0;

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "connectors/http_client.hpp"
+#include "core/redact.hpp"
 #include "etl/attempt_stop.hpp"
 #include "etl/output_lines.hpp"
 
@@ -37,7 +38,7 @@ std::string describe(const config::http_spec& spec, const connectors::http_locat
                where.endpoint.host + ":" + std::to_string(where.endpoint.port) +
                "/... (url is secret)";
     }
-    return spec.method + " " + config::redact_url(spec.url);
+    return spec.method + " " + core::redact_url(spec.url);
 }
 
 // True for statuses worth retrying: the server is overloaded, down or asked to come back.

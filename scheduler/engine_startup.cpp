@@ -254,10 +254,12 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
     }
     arm_schedule_timer();
     start_heartbeat();
+    const auto s = [](std::size_t n) { return n == 1 ? "" : "s"; };
     log_->info(
-        "scheduler started: {} jobs, {} unfinished runs reconciled, {} backfills continued, "
+        "scheduler started: {} job{}, {} unfinished run{} reconciled, {} backfill{} continued, "
         "instance={}",
-        jobs_.size(), loaded.unfinished.size(), backfills_.size(), options_.instance_id);
+        jobs_.size(), s(jobs_.size()), loaded.unfinished.size(), s(loaded.unfinished.size()),
+        backfills_.size(), s(backfills_.size()), options_.instance_id);
     return {};
 }
 

@@ -44,6 +44,10 @@ for scenario in "--runs 20000 --chain 0" "--runs 20000 --chain 0 --workers 256 -
     rm -rf "$sqlite_dir"
 done
 
+# The store's size per 100,000 finished runs, with and without log lines (docs/operations.md).
+echo "== store_size"
+"$here/../bench/store_size.sh" "$build_dir" | tee "$out/store_size.jsonl"
+
 # ETL against its peers (psql COPY pipe, clickhouse-client, pgloader) on a 5-million-row table.
 echo "== etl_peers"
 "$here/../bench/etl_peers.sh" "$build_dir" "${SLUICE_BENCH_PEER_ROWS:-5000000}" |

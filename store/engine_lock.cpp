@@ -9,6 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "store/sqlite/private_files.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace sluice::store {
@@ -37,8 +38,7 @@ core::result<std::unique_ptr<engine_lock>> engine_lock::acquire(
     }
     const std::string path = *database + ".lock";
     if (const auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
+        sqlite::create_private_directories(dir);  // a failure shows in the open below
     }
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {

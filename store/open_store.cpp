@@ -2,9 +2,9 @@
 
 #include <string>
 
+#include "core/redact.hpp"
 #include "store/postgres_store.hpp"
 #include "store/sqlite_store.hpp"
-#include "store/url.hpp"
 
 namespace sluice::store {
 
@@ -15,7 +15,7 @@ core::result<std::unique_ptr<scheduler::run_store>> open_store(std::string_view 
     if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
         return open_postgres_store(url);
     }
-    return core::error::permanent("store url '" + redact_url(url) +
+    return core::error::permanent("store url '" + core::redact_url(url) +
                                   "': unsupported scheme; use sqlite://PATH or "
                                   "postgresql://USER@HOST:PORT/DB");
 }

@@ -2,10 +2,10 @@
 
 #include <pqxx/pqxx>
 
+#include "core/redact.hpp"
 #include "store/postgres/connection_pool.hpp"
 #include "store/postgres/pipeline_connection.hpp"
 #include "store/sql_run_store.hpp"
-#include "store/url.hpp"
 
 namespace sluice::store {
 
@@ -180,8 +180,8 @@ postgres_engine::~postgres_engine() = default;
 
 core::result<std::unique_ptr<postgres_engine>> postgres_engine::open(std::string_view url,
                                                                      std::size_t pool_size) {
-    auto pool =
-        std::make_unique<postgres::connection_pool>(std::string(url), redact_url(url), pool_size);
+    auto pool = std::make_unique<postgres::connection_pool>(std::string(url), core::redact_url(url),
+                                                            pool_size);
     {
         auto first = pool->acquire();  // back to the pool at the end of this scope
         if (!first) {

@@ -92,6 +92,12 @@ public:
     core::result<std::vector<scheduler::run_record>> list_runs_by_logical_time(
         std::string_view job, core::time_point first, core::time_point last) override;
 
+    // sql_run_store_retention.cpp
+    core::result<scheduler::prune_counts> prune_batch(const scheduler::retention_cutoffs& cutoffs,
+                                                      std::int64_t limit) override;
+    core::result<scheduler::prune_counts> count_prunable(
+        const scheduler::retention_cutoffs& cutoffs) override;
+
 private:
     // Runs body in one transaction and returns what it produced.
     template <class T, class Body>

@@ -8,6 +8,7 @@
 
 #include "store/sql_run_store.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/private_files.hpp"
 
 namespace sluice::store {
 
@@ -58,11 +59,15 @@ sqlite_engine::~sqlite_engine() = default;
 core::result<std::unique_ptr<sqlite_engine>> sqlite_engine::open(const std::string& path) {
     std::filesystem::path file(path);
     if (file.has_parent_path()) {
-        std::error_code ec;
-        std::filesystem::create_directories(file.parent_path(), ec);
-        if (ec) {
+        if (const auto ec = sqlite::create_private_directories(file.parent_path())) {
             return core::error::permanent("sqlite store: cannot create directory '" +
                                           file.parent_path().string() + "': " + ec.message());
+        }
+    }
+    if (path != ":memory:") {
+        if (const auto ec = sqlite::create_private_file(file)) {
+            return core::error::permanent("sqlite store: cannot create '" + path +
+                                          "': " + ec.message());
         }
     }
     auto conn = sqlite::connection::open(path);

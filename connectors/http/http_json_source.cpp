@@ -15,6 +15,15 @@ using json = nlohmann::ordered_json;
 
 // One page is parsed whole: this bounds its size.
 constexpr std::size_t max_page_bytes = 64 * 1024 * 1024;
+
+bool same_origin(const http_endpoint& a, const http_endpoint& b) {
+    return a.tls == b.tls && a.port == b.port && a.host == b.host;
+}
+
+std::string origin_of(const http_endpoint& e) {
+    return std::string(e.tls ? "https://" : "http://") + e.host + ":" + std::to_string(e.port);
+}
+
 // A server that keeps handing out next links is stopped here.
 constexpr int max_pages = 1000000;
 constexpr std::chrono::milliseconds io_timeout{60000};
@@ -128,10 +137,16 @@ private:
                 std::chrono::duration_cast<std::chrono::milliseconds>(spec_.connect_timeout),
                 io_timeout);
         }
-        std::vector<std::pair<std::string, std::string>> headers = spec_.headers;
+        // The connection's headers and credentials go to its own origin only: a next link may
+        // lead elsewhere (allow_cross_origin), and that server gets neither.
+        const bool home = same_origin(location_.endpoint, first_.endpoint);
+        std::vector<std::pair<std::string, std::string>> headers;
+        if (home) {
+            headers = spec_.headers;
+        }
         headers.emplace_back("Accept", "application/json");
-        if (location_.authorization) {
-            headers.emplace_back("Authorization", *location_.authorization);
+        if (home && first_.authorization) {
+            headers.emplace_back("Authorization", *first_.authorization);
         }
         const std::string where = "connection '" + spec_.name + "': GET " +
                                   (location_.endpoint.tls ? "https://" : "http://") +
@@ -192,12 +207,29 @@ private:
         return {};
     }
 
-    // A next link (absolute url or path) or a cursor token for the first page's url.
+    // A next link (absolute url or path) or a cursor token for the first page's url. The server
+    // writes it: a control character or space (which would split the request line or add a
+    // header) is refused, and so is another origin unless the connection allows it.
     core::result<std::string> resolve_next(const std::string& next) {
+        for (const char c : next) {
+            if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+                return core::error::permanent("connection '" + spec_.name +
+                                              "': the next-page link holds a control character "
+                                              "or a space; refused");
+            }
+        }
         if (next.rfind("http://", 0) == 0 || next.rfind("https://", 0) == 0) {
             auto loc = locate_http_url(next);
             if (!loc) {
                 return loc.error();
+            }
+            if (!same_origin(loc->endpoint, first_.endpoint) && !spec_.allow_cross_origin) {
+                return core::error::permanent(
+                    "connection '" + spec_.name +
+                    "': the next-page link leads to another origin (" + origin_of(loc->endpoint) +
+                    ", not " + origin_of(first_.endpoint) +
+                    "); set allow_cross_origin: true on the connection to follow it (its headers "
+                    "and credentials are not sent there)");
             }
             location_.endpoint = loc->endpoint;
             return loc->target;
@@ -206,8 +238,10 @@ private:
             return next;
         }
         if (next.front() == '?') {
+            location_.endpoint = first_.endpoint;
             return first_.target.substr(0, first_.target.find('?')) + next;
         }
+        location_.endpoint = first_.endpoint;
         return with_parameter(first_.target, request_.cursor_parameter, next);
     }
 

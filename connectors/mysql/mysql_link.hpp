@@ -20,6 +20,7 @@
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"
 #include "connectors/text_codec.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors::mysql_detail {
 
@@ -60,7 +61,7 @@ public:
         auto link = std::unique_ptr<mysql_link>(new mysql_link());
         link->url_ = *parsed;
         link->name_ = spec.name;
-        link->shown_url_ = config::redact_url(spec.url);
+        link->shown_url_ = core::redact_url(spec.url);
         link->timeout_ = spec.connect_timeout;
         auto conn = connect(link->url_, link->name_, link->shown_url_, spec.connect_timeout);
         if (!conn) {

@@ -8,6 +8,7 @@
 #include "connectors/bounded_cancel.hpp"
 #include "connectors/mysql/mysql_link.hpp"
 #include "connectors/sql_errors.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors {
 
@@ -48,7 +49,7 @@ core::result<std::unique_ptr<mysql_session>> mysql_session::open(const std::stri
     if (!parsed) {
         return parsed.error();
     }
-    const std::string shown = config::redact_url(url);
+    const std::string shown = core::redact_url(url);
     auto conn = connect(*parsed, connect_timeout, shown);
     if (!conn) {
         return conn.error();

@@ -11,7 +11,7 @@ std::string trimmed(std::string text) {
 
 const sql_quoting& pg_quoting() {
     static const sql_quoting q{[](std::string_view n) { return quote_dotted(n, '"', '"'); },
-                               [](std::string_view v) { return quote_standard_literal(v); },
+                               [](std::string_view v) { return quote_escape_literal(v); },
                                {}};
     return q;
 }

@@ -20,6 +20,7 @@
 #include "connectors/select_statement.hpp"
 #include "connectors/sql_errors.hpp"
 #include "connectors/text_codec.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors::postgres_detail {
 
@@ -81,7 +82,7 @@ public:
                               message.find("does not exist") != std::string::npos;
             return core::error{auth ? core::error_class::permanent : core::error_class::transient,
                                "connection '" + spec.name + "': cannot connect to PostgreSQL at " +
-                                   config::redact_url(spec.url) + ": " + message};
+                                   core::redact_url(spec.url) + ": " + message};
         }
         PQsetNoticeProcessor(
             link->conn_, [](void*, const char*) {}, nullptr);

@@ -9,6 +9,7 @@
 #include "connectors/bounded_cancel.hpp"
 #include "connectors/connection_url.hpp"
 #include "connectors/sql_errors.hpp"
+#include "core/redact.hpp"
 
 namespace sluice::connectors {
 
@@ -116,9 +117,9 @@ core::result<std::unique_ptr<postgres_session>> postgres_session::open(
                           message.find("does not exist") != std::string::npos;
         return core::error{
             auth ? core::error_class::permanent : core::error_class::transient,
-            "cannot connect to PostgreSQL at " + config::redact_url(url) + ": " + message};
+            "cannot connect to PostgreSQL at " + core::redact_url(url) + ": " + message};
     } catch (const std::exception& e) {
-        return core::error::permanent("cannot connect to PostgreSQL at " + config::redact_url(url) +
+        return core::error::permanent("cannot connect to PostgreSQL at " + core::redact_url(url) +
                                       ": " +
                                       trim_message(scrub_secret(e.what(), parsed->password)));
     }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -17,6 +16,7 @@
 #include "core/time.hpp"
 #include "daemon/notify/delivery.hpp"
 #include "daemon/notify/run_summary.hpp"
+#include "daemon/process_identity.hpp"
 
 namespace sluice::daemon::notify {
 
@@ -30,14 +30,6 @@ constexpr std::string_view email_channel = "email";
 bool wants(const config::job_spec& job, config::notify_event event) {
     return job.notify &&
            std::find(job.notify->on.begin(), job.notify->on.end(), event) != job.notify->on.end();
-}
-
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "localhost";
-    }
-    return buf;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "http_client.hpp"
 #include "http_daemon.hpp"
 #include "process.hpp"
+#include "scratch_dir.hpp"
 
 using Catch::Matchers::Contains;
 using nlohmann::json;
@@ -22,29 +23,6 @@ using namespace sluice::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A temporary directory the task writes into, outside the daemon's own (which a restart
-// replaces).
-struct scratch_dir {
-    std::filesystem::path path;
-    scratch_dir() {
-        char tmpl[] = "/tmp/sluice-backfill-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~scratch_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::vector<std::string> lines_of(const std::string& name) const {
-        std::ifstream in(path / name);
-        std::vector<std::string> out;
-        for (std::string line; std::getline(in, line);) {
-            out.push_back(line);
-        }
-        return out;
-    }
-};
 
 // `hourly` appends its logical time and data interval to DIR/done.txt after `pause` seconds.
 std::string config(const scratch_dir& dir, const std::string& store_url,

@@ -110,4 +110,33 @@ TEST_CASE("a missing file fails naming it", "[connectors][files]") {
     CHECK(reader.error().message.find("nowhere.csv") != std::string::npos);
 }
 
+TEST_CASE("a file path that leaves the connection's directory is refused, read or written",
+          "[connectors][files]") {
+    connector_fixture fx;
+    // A file outside the connection's directory that a read would find and a write would touch.
+    std::ofstream(fx.dir() / "outside.csv", std::ios::binary) << "id\n1\n";
+    auto src = fx.source(engine::csv);
+    auto snk = fx.sink(engine::csv);
+    for (const std::string name : {"../outside.csv", "/etc/passwd", "a/../../outside.csv"}) {
+        INFO(name);
+        connectors::read_request r;
+        r.table = name;
+        auto reader = src->read(r);
+        REQUIRE(!reader);
+        CHECK(reader.error().message.find("a file path is refused") != std::string::npos);
+        auto described = snk->describe_table(name);
+        REQUIRE(!described);
+        connectors::schema columns;
+        connectors::column id;
+        id.name = "id";
+        id.type = connectors::column_type::int64;
+        columns.columns.push_back(id);
+        CHECK(!snk->create_table(name, columns, {}));
+        CHECK(!snk->begin_replace(name, columns, {}));
+    }
+    std::ifstream in(fx.dir() / "outside.csv", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text == "id\n1\n");
+}
+
 }  // namespace sluice::test

@@ -224,4 +224,80 @@ TEST_CASE("https: the certificate is verified against the trusted CAs and the ho
     CHECK(b.at(0, 8) == "plain");
 }
 
+namespace {
+
+// Reads every record of `table` through `spec`, as JSON text per row.
+core::result<std::vector<std::string>> read_records(connector_fixture& fx,
+                                                    const config::connection_spec& spec,
+                                                    const std::string& table) {
+    auto src = fx.registry().open_source(spec);
+    REQUIRE_OK(src);
+    connectors::read_request r;
+    r.table = table;
+    r.records_field = "data";
+    r.next_page_field = "next";
+    auto reader = (*src)->read(r);
+    if (!reader) {
+        return reader.error();
+    }
+    std::vector<std::string> out;
+    connectors::row_batch batch;
+    for (;;) {
+        auto more = (*reader)->next(batch);
+        if (!more) {
+            return more.error();
+        }
+        if (!*more) {
+            return out;
+        }
+        for (std::size_t i = 0; i < batch.row_count(); ++i) {
+            std::string row;
+            for (std::size_t c = 0; c < batch.column_count(); ++c) {
+                row += (c == 0 ? "" : "|") + batch.value(i, c).value_or("NULL");
+            }
+            out.push_back(row);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("http json source: next links stay on the origin unless allowed, then bare",
+          "[connectors][http][security]") {
+    connector_fixture fx;
+    const auto pages = fx.dir() / "pages";
+    std::filesystem::create_directories(pages);
+    page_server home(pages);
+    const auto other_pages = fx.dir() / "other_pages";  // its own port file
+    std::filesystem::create_directories(other_pages);
+    page_server other(other_pages);
+    REQUIRE(other.port() != home.port());
+    const std::string elsewhere = "http://127.0.0.1:" + std::to_string(other.port()) + "/headers";
+    std::ofstream(pages / "start.json")
+        << R"({"data": [{"api_key": "first", "authorization": "x"}], "next": ")" + elsewhere +
+               "\"}";
+    auto spec = http_spec(home.port());
+    spec.url = "http://reader:s3cret@127.0.0.1:" + std::to_string(home.port()) + "/";
+
+    // By default the link to another port (another origin) is refused before it is requested.
+    auto refused = read_records(fx, spec, "start");
+    REQUIRE(!refused);
+    CHECK(refused.error().cls == core::error_class::permanent);
+    CHECK(refused.error().message.find("another origin") != std::string::npos);
+    CHECK(refused.error().message.find("allow_cross_origin") != std::string::npos);
+
+    // Allowed: followed, without the connection's X-Api-Key and without its credentials.
+    spec.allow_cross_origin = true;
+    auto followed = read_records(fx, spec, "start");
+    REQUIRE_OK(followed);
+    CHECK(*followed == std::vector<std::string>{"first|x", "NULL|NULL"});
+
+    // A link holding a line break would add a header to the request: refused.
+    std::ofstream(pages / "start.json", std::ios::trunc)
+        << R"({"data": [], "next": "/items\r\nX-Injected: 1"})";
+    auto injected = read_records(fx, spec, "start");
+    REQUIRE(!injected);
+    CHECK(injected.error().message.find("control character") != std::string::npos);
+}
+
 }  // namespace sluice::test

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Serves JSON pages for the HTTP source tests: GET /NAME?K=V answers DIR/NAME__K=V.json
 (DIR/NAME.json without a query). Requires the header X-Api-Key: test-key (401 otherwise);
-/unavailable answers 503. Binds 127.0.0.1 on a free port and writes the port to PORT_FILE;
+/unavailable answers 503; /headers (no key needed) answers one record naming the X-Api-Key
+and Authorization headers it received. Binds 127.0.0.1 on a free port and writes the port to PORT_FILE;
 serves https with CERT_PEM (certificate and key) when given.
 Usage: json_pages_server.py DIR PORT_FILE [CERT_PEM]"""
 import http.server
+import json
 import os
 import ssl
 import sys
@@ -25,6 +27,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/headers":
+            # What this request carried, as one record: cross-origin tests check that the
+            # connection's headers and credentials did not come along.
+            seen = {"api_key": self.headers.get("X-Api-Key"),
+                    "authorization": self.headers.get("Authorization")}
+            return self.send(200, json.dumps({"data": [seen], "next": None}).encode())
         if self.headers.get("X-Api-Key") != "test-key":
             return self.send(401, b'{"error":"missing api key"}')
         if url.path == "/unavailable":

@@ -5,7 +5,9 @@
 // maybe uninitialized (they have initializers: a known -O2 false positive).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <filesystem>
 #include <set>
+#include <sys/stat.h>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -14,7 +16,6 @@
 
 #include "store/open_store.hpp"
 #include "store/postgres_store.hpp"
-#include "store/url.hpp"
 #include "tests/component/store/conformance.hpp"
 
 namespace sluice::test {
@@ -284,13 +285,27 @@ TEST_CASE("open_store rejects unknown schemes without echoing passwords", "[stor
     CHECK_FALSE(store::open_store("sqlite://").has_value());
 }
 
-TEST_CASE("redact_url hides the password of any URL", "[store]") {
-    CHECK(store::redact_url("postgresql://etl:s3cret@db:5432/x") ==
-          "postgresql://etl:***@db:5432/x");
-    CHECK(store::redact_url("postgresql://etl@db/x") == "postgresql://etl@db/x");
-    CHECK(store::redact_url("postgres://u:p/w@ss@h/db?sslmode=require") ==
-          "postgres://u:***@h/db?sslmode=require");
-    CHECK(store::redact_url("sqlite://var/x.db") == "sqlite://var/x.db");
+TEST_CASE("a new SQLite store, its WAL and its directories are the daemon user's alone",
+          "[store]") {
+    sqlite_database db;  // for its temporary directory only
+    const auto base =
+        std::filesystem::path(db.url().substr(std::string("sqlite://").size())).parent_path();
+    const auto dir = base / "state" / "nested";
+    const auto file = dir / "private.db";
+    const mode_t old_mask = ::umask(0);  // the loosest umask: modes come from the store alone
+    auto store = open_migrated("sqlite://" + file.string());
+    ::umask(old_mask);
+    ok(store->create_run(make_run("etl", "wal")));  // the WAL exists while the store is open
+    const auto mode_of = [](const std::filesystem::path& p) {
+        struct stat st {};
+        REQUIRE(::stat(p.c_str(), &st) == 0);
+        return st.st_mode & 0777;
+    };
+    CHECK(mode_of(base / "state") == 0700);
+    CHECK(mode_of(dir) == 0700);
+    CHECK(mode_of(file) == 0600);
+    CHECK(mode_of(file.string() + "-wal") == 0600);
+    CHECK(mode_of(file.string() + "-shm") == 0600);
 }
 
 TEST_CASE("PostgreSQL SQLSTATEs classify transient or permanent", "[store]") {

@@ -14,7 +14,6 @@
 
 #include "store/open_store.hpp"
 #include "store/postgres_store.hpp"
-#include "store/url.hpp"
 #include "tests/component/store/conformance.hpp"
 
 namespace sluice::test {

@@ -294,3 +294,28 @@ TEST_CASE("config: http tasks: method, url, headers, JSON body, statuses", "[con
               tasks("      t: {type: http, url: \"http://x\", headers: {\"Bad Name\": x}}\n")) ==
           "test.yaml:14:50: error: invalid HTTP header name 'Bad Name'");
 }
+
+TEST_CASE("config: copy tasks: file paths stay inside the connection's directory",
+          "[config][tasks]") {
+    const auto r = load_yaml(tasks(R"(      a:
+        type: copy
+        source: {connection: files, path: ../../etc/passwd}
+        sink: {connection: files, path: /etc/cron.d/x.csv}
+      b:
+        type: copy
+        source: {connection: files, path: "in/../../x.csv"}
+        sink: {connection: files, path: "out/ok.csv"}
+)"));
+    CHECK(formatted(r) ==
+          std::vector<std::string>{
+              "test.yaml:16:43: error: this file path is refused: it holds a '..' component; "
+              "paths stay inside the connection's directory",
+              "test.yaml:17:41: error: this file path is refused: it is absolute; paths are "
+              "relative to the connection's directory",
+              "test.yaml:20:43: error: this file path is refused: it holds a '..' component; "
+              "paths stay inside the connection's directory",
+          });
+    CHECK(sluice::config::file_path_problem("a/b..c/d.csv") == std::nullopt);
+    CHECK(sluice::config::file_path_problem("x\ny.csv").has_value());
+    CHECK(sluice::config::file_path_problem("").has_value());
+}

@@ -23,6 +23,8 @@ TEST_CASE("names and literals are quoted per part and doubled inside", "[connect
     CHECK(quote_dotted(R"(we"ird)", '"', '"') == R"("we""ird")");
     CHECK(quote_dotted("a`b", '`', '`') == "`a``b`");
     CHECK(quote_standard_literal("it's") == "'it''s'");
+    CHECK(quote_escape_literal("it's a \\ path") == "E'it''s a \\\\ path'");
+    CHECK(quote_escape_literal("a\\'") == "E'a\\\\'''");
 }
 
 TEST_CASE("an incremental read selects after the cursor tuple in cursor order",

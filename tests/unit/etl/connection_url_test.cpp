@@ -72,3 +72,27 @@ TEST_CASE("sql errors: retryable errors are transient and the rest permanent", "
     CHECK(connectors::classify_sqlite_code(517) == error_class::transient);  // BUSY_SNAPSHOT
     CHECK(connectors::classify_sqlite_code(1) == error_class::permanent);    // SQLITE_ERROR
 }
+
+TEST_CASE("connection url: a password with an unescaped '/', '?' or '#' is refused, unshown",
+          "[etl][url]") {
+    for (const char* url :
+         {"postgresql://etl:hun/ter2@db/app", "mysql://etl:hun?ter2@db/app",
+          "postgresql://etl:hun#ter2@db:5432/app", "mysql://etl:hu@n/ter2@db/x"}) {
+        INFO(url);
+        auto u = connectors::parse_connection_url(url);
+        REQUIRE_FALSE(u.has_value());
+        CHECK_THAT(u.error().message, Catch::Contains("percent-encode"));
+        for (const char* fragment : {"hun", "ter2"}) {
+            CHECK_THAT(u.error().message, !Catch::Contains(fragment));
+        }
+    }
+    auto u = connectors::parse_connection_url("postgresql://etl:hun%2Fter%3F2%23@db/app");
+    REQUIRE(u.has_value());
+    CHECK(u->password == "hun/ter?2#");
+    CHECK(u->host == "db");
+    // Without a password an '@' later in the url is no ambiguity.
+    u = connectors::parse_connection_url("postgresql://etl@db:5432/app?application_name=a@b");
+    REQUIRE(u.has_value());
+    CHECK(u->host == "db");
+    CHECK(u->query_value("application_name") == "a@b");
+}
