@@ -15,7 +15,9 @@ build_pkgs=(
 # openssl makes their TLS certificate. chromium: the admin page's browser tests (Playwright
 # drives Debian's build; it cannot download its own here).
 # node and npm (in build_pkgs) bundle the admin page (web/ui) that the binary embeds.
-test_pkgs=(chromium postgresql mariadb-server prometheus clickhouse-server curl python3 openssl)
+# systemd: `systemd-analyze verify` and `security` check deploy/sluice.service offline.
+test_pkgs=(chromium postgresql mariadb-server prometheus clickhouse-server curl python3 openssl
+    systemd)
 # The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use;
 # the service benchmark (bench/service_bench.sh) loads the HTTP API with wrk and reads the
 # SQLite store with sqlite3.
