@@ -44,7 +44,8 @@ psql "$pg_url" -qc 'VACUUM' >/dev/null
 pg_runs=$(psql "$pg_url" -Atc 'SELECT pg_database_size(current_database())')
 psql "$pg_url" -qc "INSERT INTO task_logs (task_instance_id, try_number, logged_at, stream, line)
   SELECT t.id, 1, 0, 'stdout', lpad(n::text, 80, '0') FROM task_instances t,
-  generate_series(1, 100) n WHERE t.id % 10 = 0; VACUUM" >/dev/null
+  generate_series(1, 100) n WHERE t.id % 10 = 0" >/dev/null
+psql "$pg_url" -qc 'VACUUM' >/dev/null
 pg_lines=$(psql "$pg_url" -Atc 'SELECT count(*) FROM task_logs')
 pg_with_logs=$(psql "$pg_url" -Atc 'SELECT pg_database_size(current_database())')
 echo "{\"store\":\"postgresql\",\"runs\":$runs,\"bytes\":$pg_runs,\"log_lines\":$pg_lines," \
