@@ -3,8 +3,21 @@
 #include <charconv>
 
 #include "connectors/text_codec.hpp"
+#include "core/json_depth.hpp"
 
 namespace sluice::connectors {
+
+core::result<nlohmann::ordered_json> parse_document(std::string_view text) {
+    if (!core::json_depth_within(text)) {
+        return core::error::permanent("the JSON nests arrays or objects deeper than " +
+                                      std::to_string(core::max_json_depth) + " levels");
+    }
+    auto parsed = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded()) {
+        return core::error::permanent("not valid JSON");
+    }
+    return core::result<nlohmann::ordered_json>(boost::system::in_place_value, std::move(parsed));
+}
 
 void add_document_text(row_batch& out, std::string_view text, column_type type) {
     switch (type) {
@@ -78,9 +91,8 @@ nlohmann::ordered_json json_value_of(std::string_view cell, column_type type) {
             return encoded;
         }
         case column_type::json: {
-            auto parsed = nlohmann::ordered_json::parse(cell, nullptr, false);
-            if (!parsed.is_discarded()) {
-                return parsed;
+            if (auto parsed = parse_document(cell)) {
+                return std::move(*parsed);
             }
             break;
         }

@@ -8,10 +8,16 @@
 #include "connectors/column_type.hpp"
 #include "connectors/row_batch.hpp"
 #include "connectors/source.hpp"
+#include "core/error.hpp"
 
 // Rows of untyped documents (CSV fields, JSON values) to and from canonical cells: shared by the
 // file connector and the HTTP JSON source.
 namespace sluice::connectors {
+
+// A JSON document read from a source (an HTTP page, a JSON-lines record, a json cell). Refused
+// when it nests deeper than core::max_json_depth: copying or dumping a value recurses once per
+// level, so a hostile API or file could otherwise crash the daemon. The error says which.
+core::result<nlohmann::ordered_json> parse_document(std::string_view text);
 
 // Appends a cell from the text a file holds for a `type` column: base64 for bytes, any boolean
 // spelling, timestamps with 'T'/'Z'. Text that does not decode (bad base64) is kept as is.
@@ -22,7 +28,8 @@ void add_document_text(row_batch& out, std::string_view text, column_type type);
 void add_json_value(row_batch& out, const nlohmann::ordered_json& value, column_type type);
 
 // The JSON value of a cell: integers, finite floats and booleans as JSON numbers/booleans,
-// decimals as strings (exact), bytes base64, json columns as nested values, the rest strings.
+// decimals as strings (exact), bytes base64, json columns as nested values (as a string when
+// the text is not JSON or nests too deep), the rest strings.
 nlohmann::ordered_json json_value_of(std::string_view cell, column_type type);
 
 // The columns of a JSON object: its keys in order, typed by `expected` when it names them, else

@@ -7,6 +7,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include "core/range_bound.hpp"
 #include "core/zone_offsets.hpp"
 
 namespace sluice::core {
@@ -57,8 +58,11 @@ std::string offset_suffix(std::chrono::seconds offset) {
 
 result<sys_seconds> parse_rfc3339(std::string_view s) {
     const auto bad = [&](const char* why) {
+        // Cut: the text may come from a request body.
+        const std::string shown =
+            s.size() > 64 ? std::string(s.substr(0, 64)) + "..." : std::string(s);
         return error::permanent(
-            "invalid RFC 3339 timestamp '" + std::string(s) + "': " + why +
+            "invalid RFC 3339 timestamp '" + shown + "': " + why +
             " (expected e.g. 2026-03-29T01:30:00Z or 2026-03-29T03:00:00+02:00)");
     };
     std::size_t pos = 0;
@@ -113,6 +117,32 @@ result<sys_seconds> parse_rfc3339(std::string_view s) {
     const sys_seconds local = date::sys_days{ymd} + std::chrono::hours{h} +
                               std::chrono::minutes{mi} + std::chrono::seconds{sec};
     return local - std::chrono::seconds{offset_seconds};
+}
+
+result<sys_seconds> parse_instant_or_date(std::string_view text, const date::time_zone* zone) {
+    std::size_t pos = 0;
+    int y = 0, mo = 0, d = 0;
+    if (text.size() != 10 || !read_digits(text, pos, 4, y) || !expect(text, pos, '-') ||
+        !read_digits(text, pos, 2, mo) || !expect(text, pos, '-') ||
+        !read_digits(text, pos, 2, d)) {
+        return parse_rfc3339(text);
+    }
+    const date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
+                                   date::day{static_cast<unsigned>(d)}};
+    if (!ymd.ok()) {
+        return error::permanent("invalid date '" + std::string(text) +
+                                "': no such calendar date (expected e.g. 2026-12-06)");
+    }
+    const sys_seconds midnight = date::sys_days{ymd};
+    if (zone == nullptr) {
+        return midnight;
+    }
+    const std::int64_t local = midnight.time_since_epoch().count();
+    const local_resolution r = resolve_local(zone, local, offset_at(zone, midnight));
+    if (r.what == local_resolution::kind::nonexistent) {
+        return r.second.begin;
+    }
+    return midnight - r.first.offset;
 }
 
 std::string format_rfc3339_utc(sys_seconds t) {

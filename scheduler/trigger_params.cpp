@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <regex>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -13,9 +13,22 @@ namespace sluice::scheduler {
 
 namespace {
 
+// Hand-written scanners, not std::regex: libstdc++'s regex matcher recurses once per character,
+// so a parameter of a few hundred KiB from a trigger body overflowed the stack.
+bool all_digits(std::string_view text) {
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view without_sign(std::string_view text) {
+    if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
+        text.remove_prefix(1);
+    }
+    return text;
+}
+
 bool is_integer(const std::string& text) {
-    static const std::regex pattern(R"([+-]?[0-9]+)");
-    if (!std::regex_match(text, pattern)) {
+    if (!all_digits(without_sign(text))) {
         return false;
     }
     errno = 0;
@@ -24,17 +37,43 @@ bool is_integer(const std::string& text) {
     return errno != ERANGE;
 }
 
+// [+-]?(DIGITS(.DIGITS?)?|.DIGITS)([eE][+-]?DIGITS)?
 bool is_number(const std::string& text) {
-    static const std::regex pattern(R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?)");
-    return std::regex_match(text, pattern);
+    std::string_view rest = without_sign(text);
+    const auto exponent = rest.find_first_of("eE");
+    if (exponent != std::string_view::npos &&
+        !all_digits(without_sign(rest.substr(exponent + 1)))) {
+        return false;
+    }
+    const std::string_view mantissa = rest.substr(0, exponent);
+    const auto dot = mantissa.find('.');
+    if (dot == std::string_view::npos) {
+        return all_digits(mantissa);
+    }
+    const std::string_view whole = mantissa.substr(0, dot);
+    const std::string_view fraction = mantissa.substr(dot + 1);
+    if (whole.empty()) {
+        return all_digits(fraction);
+    }
+    return all_digits(whole) && (fraction.empty() || all_digits(fraction));
 }
 
 bool is_date(const std::string& text) {
-    static const std::regex pattern(R"([0-9]{4}-[0-9]{2}-[0-9]{2})");
-    if (!std::regex_match(text, pattern)) {
+    const std::string_view t = text;
+    if (t.size() != 10 || t[4] != '-' || t[7] != '-' || !all_digits(t.substr(0, 4)) ||
+        !all_digits(t.substr(5, 2)) || !all_digits(t.substr(8, 2))) {
         return false;
     }
     return core::parse_rfc3339(text + "T00:00:00Z").has_value();
+}
+
+// A value quoted in an error message: long ones are cut (a message is read by a person).
+std::string quoted(const std::string& value) {
+    constexpr std::size_t shown = 64;
+    if (value.size() <= shown) {
+        return "'" + value + "'";
+    }
+    return "'" + value.substr(0, shown) + "...' (" + std::to_string(value.size()) + " bytes)";
 }
 
 // "an integer", "a date".
@@ -90,7 +129,7 @@ core::result<param_values> resolve_params(const config::job_spec& job, const par
         if (!has_type(p.type, it->second)) {
             return core::error::permanent(
                 "job " + job.name + ": parameter '" + p.name + "' must be " + article(p.type) +
-                std::string(config::to_string(p.type)) + ", got '" + it->second + "'");
+                std::string(config::to_string(p.type)) + ", got " + quoted(it->second));
         }
         if (!p.values.empty() &&
             std::find(p.values.begin(), p.values.end(), it->second) == p.values.end()) {
@@ -99,8 +138,8 @@ core::result<param_values> resolve_params(const config::job_spec& job, const par
                 allowed += (allowed.empty() ? "" : ", ") + v;
             }
             return core::error::permanent("job " + job.name + ": parameter '" + p.name +
-                                          "' must be one of " + allowed + ", got '" + it->second +
-                                          "'");
+                                          "' must be one of " + allowed + ", got " +
+                                          quoted(it->second));
         }
         out[p.name] = it->second;
     }
@@ -128,7 +167,8 @@ std::string params_to_json(const param_values& values) {
 core::result<param_values> params_from_json(std::string_view json) {
     nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_object()) {
-        return core::error::permanent("run params are not a JSON object: " + std::string(json));
+        return core::error::permanent("run params are not a JSON object: " +
+                                      quoted(std::string(json.substr(0, 100))));
     }
     param_values out;
     for (const auto& [name, value] : parsed.items()) {

@@ -196,11 +196,13 @@ private:
             if (line.find_first_not_of(" \t\r") == std::string::npos) {
                 continue;
             }
-            object_ = json::parse(line, nullptr, false);
-            if (object_.is_discarded() || !object_.is_object()) {
-                return with_path(core::error::permanent("line " + std::to_string(line_) +
-                                                        " is not a JSON object"));
+            auto parsed = parse_document(line);
+            if (!parsed || !parsed->is_object()) {
+                return with_path(core::error::permanent(
+                    "line " + std::to_string(line_) + " is not a JSON object" +
+                    (parsed ? std::string() : ": " + parsed.error().message)));
             }
+            object_ = std::move(*parsed);
             return true;
         }
         if (in_.bad()) {

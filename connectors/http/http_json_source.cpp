@@ -167,10 +167,12 @@ private:
                                where + ": HTTP status " + std::to_string(head->status) + ": " +
                                    body->substr(0, 512)};
         }
-        json page = json::parse(*body, nullptr, false);
-        if (page.is_discarded()) {
-            return core::error::permanent(where + ": the response is not JSON");
+        auto parsed = parse_document(*body);
+        if (!parsed) {
+            return core::error::permanent(
+                where + ": the response is not usable JSON: " + parsed.error().message);
         }
+        json page = std::move(*parsed);
         json rows;
         if (request_.records_field) {
             const auto it = page.find(*request_.records_field);

@@ -71,3 +71,42 @@ TEST_CASE("default params of a scheduled run", "[params]") {
     auto d = scheduler::default_params(job_with_params());
     CHECK(d == scheduler::param_values{{"limit", "100"}, {"mode", "delta"}});
 }
+
+// std::regex recursed once per character: a 1 MiB value crashed the daemon (stack overflow).
+TEST_CASE("params of 1 MiB are checked without recursion and quoted cut", "[params]") {
+    auto job = job_with_params();
+    config::param_spec ratio;
+    ratio.name = "ratio";
+    ratio.type = config::param_type::number;
+    job.params.push_back(ratio);
+    const std::string digits(1024 * 1024, '7');
+    auto too_big = scheduler::resolve_params(job, {{"day", "2026-03-01"}, {"limit", digits}});
+    REQUIRE_FALSE(too_big.has_value());  // out of range for a 64-bit integer
+    CHECK(too_big.error().message.size() < 300);
+    CHECK_THAT(too_big.error().message, Catch::Contains("1048576 bytes"));
+    CHECK(scheduler::resolve_params(job, {{"day", "2026-03-01"}, {"ratio", digits}}).has_value());
+    CHECK(scheduler::resolve_params(job, {{"day", "2026-03-01"}, {"ratio", "1." + digits + "e-5"}})
+              .has_value());
+    CHECK_FALSE(scheduler::resolve_params(job, {{"day", "2026-03-01"}, {"ratio", digits + "x"}})
+                    .has_value());
+    CHECK_FALSE(scheduler::resolve_params(job, {{"day", digits}}).has_value());
+    CHECK_FALSE(
+        scheduler::resolve_params(job, {{"day", "2026-03-01"}, {"mode", digits}}).has_value());
+}
+
+TEST_CASE("number params follow the decimal grammar", "[params]") {
+    config::job_spec job;
+    job.name = "n";
+    config::param_spec ratio;
+    ratio.name = "ratio";
+    ratio.type = config::param_type::number;
+    job.params = {ratio};
+    for (const char* ok : {"1", "-1", "+2.5", "3.", ".5", "1e9", "1.5E-3", "0"}) {
+        INFO(ok);
+        CHECK(scheduler::resolve_params(job, {{"ratio", ok}}).has_value());
+    }
+    for (const char* bad : {"", ".", "+", "1e", "e5", "1.2.3", "1e+", "--1", "0x10", " 1"}) {
+        INFO(bad);
+        CHECK_FALSE(scheduler::resolve_params(job, {{"ratio", bad}}).has_value());
+    }
+}
