@@ -5,6 +5,24 @@ import { layoutDag, nodeHeight, nodeWidth } from '../lib/dag';
 import type { TaskSpec } from '../lib/types';
 import { stateLabel } from './common';
 
+const minScale = 0.75;
+
+// Curves between columns, straight lines through the columns an edge crosses (lib/dag.ts).
+function edgePath(points: [number, number][]): string {
+  let d = `M${points[0][0]},${points[0][1]}`;
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1];
+    const [x, y] = points[i];
+    if (i % 2 === 1) {
+      const mx = (x0 + x) / 2;
+      d += ` C${mx},${y0} ${mx},${y} ${x},${y}`;
+    } else {
+      d += ` L${x},${y}`;
+    }
+  }
+  return d;
+}
+
 export function Dag(props: {
   tasks: TaskSpec[];
   states?: Record<string, string>;
@@ -14,15 +32,18 @@ export function Dag(props: {
   const layout = useMemo(() => layoutDag(props.tasks), [props.tasks]);
   const spec = useMemo(() => new Map(props.tasks.map((t) => [t.name, t])), [props.tasks]);
   const pad = 8;
+  const width = layout.width + pad * 2;
+  const height = layout.height + pad * 2;
+  // Shrinks to the panel's width, down to minScale of its natural size (names stay readable);
+  // a wider graph scrolls instead.
+  const style = { width: '100%', maxWidth: `${width}px`, minWidth: `${Math.round(width * minScale)}px`, height: 'auto' };
   return (
     <div class="dag-wrap">
-      <svg class="dag" width={layout.width + pad * 2} height={layout.height + pad * 2} role="group" aria-label="task graph">
+      <svg class="dag" viewBox={`0 0 ${width} ${height}`} width={width} height={height} style={style} role="group" aria-label="task graph">
         <g transform={`translate(${pad},${pad})`}>
-          {layout.edges.map((e) => {
-            const [[x1, y1], [x2, y2]] = e.points;
-            const mx = (x1 + x2) / 2;
-            return <path key={e.from + '>' + e.to} class="edge" d={`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} />;
-          })}
+          {layout.edges.map((e) => (
+            <path key={e.from + '>' + e.to} class="edge" d={edgePath(e.points)} />
+          ))}
           {layout.nodes.map((n) => {
             const t = spec.get(n.name)!;
             const state = props.states?.[n.name] ?? 'none';

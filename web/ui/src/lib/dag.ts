@@ -1,6 +1,8 @@
 // A layered left-to-right layout of a job's task graph: each task in the column of its longest
 // path from a root, rows ordered by the mean row of their upstream tasks (two sweeps) to keep
-// edges short. Small and synchronous: job graphs are tens of tasks, not thousands.
+// edges short. An edge that skips columns gets a waypoint in each column it crosses, a thin row
+// of its own, so it runs between boxes instead of under them. Small and synchronous: job graphs
+// are tens of tasks, not thousands.
 
 export interface DagInput {
   name: string;
@@ -18,6 +20,8 @@ export interface DagNode {
 export interface DagEdge {
   from: string;
   to: string;
+  // The start (right of `from`), an entry and an exit point per column crossed, the end (left
+  // of `to`): a curve joins each exit to the next entry, a straight line each entry to its exit.
   points: [number, number][];
 }
 
@@ -32,6 +36,8 @@ export const nodeWidth = 176;
 export const nodeHeight = 40;
 const layerGap = 56;
 const rowGap = 14;
+const waypointHeight = 8;
+const isWaypoint = (name: string) => name.startsWith('\u0000');
 
 export function layoutDag(tasks: DagInput[]): DagLayout {
   const byName = new Map(tasks.map((t) => [t.name, t]));
@@ -52,26 +58,50 @@ export function layoutDag(tasks: DagInput[]): DagLayout {
   tasks.forEach((t) => depth(t.name));
   const layers: string[][] = [];
   for (const t of tasks) (layers[layer.get(t.name)!] ??= []).push(t.name);
+  // Waypoints: "\0from>to#layer", upstream of each the previous one (or `from`).
+  const upstream = new Map<string, string[]>(tasks.map((t) => [t.name, t.depends_on.filter((u) => byName.has(u))]));
+  const route = new Map<string, string[]>(); // "from>to" -> its waypoints, left to right
+  for (const t of tasks) {
+    for (const up of upstream.get(t.name)!) {
+      const via: string[] = [];
+      let prev = up;
+      for (let l = layer.get(up)! + 1; l < layer.get(t.name)!; l++) {
+        const w = `\u0000${up}>${t.name}#${l}`;
+        upstream.set(w, [prev]);
+        layers[l].push(w);
+        via.push(w);
+        prev = w;
+      }
+      route.set(`${up}>${t.name}`, via);
+    }
+  }
   const rowOf = new Map<string, number>();
   layers.forEach((names) => names.forEach((n, i) => rowOf.set(n, i)));
   for (let sweep = 0; sweep < 2; sweep++) {
     for (let l = 1; l < layers.length; l++) {
       const score = (n: string) => {
-        const ups = (byName.get(n)?.depends_on ?? []).filter((u) => rowOf.has(u));
+        const ups = (upstream.get(n) ?? []).filter((u) => rowOf.has(u));
         return ups.length ? ups.reduce((s, u) => s + rowOf.get(u)!, 0) / ups.length : rowOf.get(n)!;
       };
       layers[l].sort((a, b) => score(a) - score(b));
       layers[l].forEach((n, i) => rowOf.set(n, i));
     }
   }
-  const tallest = Math.max(1, ...layers.map((l) => l.length));
-  const height = tallest * nodeHeight + (tallest - 1) * rowGap;
+  const heightOf = (name: string) => (isWaypoint(name) ? waypointHeight : nodeHeight);
+  const columnHeight = (names: string[]) =>
+    names.reduce((h, n) => h + heightOf(n), 0) + Math.max(0, names.length - 1) * rowGap;
+  const height = Math.max(nodeHeight, ...layers.map(columnHeight));
   const nodes: DagNode[] = [];
+  const waypointY = new Map<string, number>();
   layers.forEach((names, l) => {
-    const columnHeight = names.length * nodeHeight + (names.length - 1) * rowGap;
-    const top = (height - columnHeight) / 2;
+    let y = (height - columnHeight(names)) / 2;
     names.forEach((name, row) => {
-      nodes.push({ name, layer: l, row, x: l * (nodeWidth + layerGap), y: top + row * (nodeHeight + rowGap) });
+      if (isWaypoint(name)) {
+        waypointY.set(name, y + waypointHeight / 2);
+      } else {
+        nodes.push({ name, layer: l, row, x: l * (nodeWidth + layerGap), y });
+      }
+      y += heightOf(name) + rowGap;
     });
   });
   const at = new Map(nodes.map((n) => [n.name, n]));
@@ -81,11 +111,14 @@ export function layoutDag(tasks: DagInput[]): DagLayout {
       const a = at.get(up);
       const b = at.get(t.name);
       if (!a || !b) continue;
-      edges.push({
-        from: up,
-        to: t.name,
-        points: [[a.x + nodeWidth, a.y + nodeHeight / 2], [b.x, b.y + nodeHeight / 2]],
+      const points: [number, number][] = [[a.x + nodeWidth, a.y + nodeHeight / 2]];
+      (route.get(`${up}>${t.name}`) ?? []).forEach((w, i) => {
+        const x = (a.layer + 1 + i) * (nodeWidth + layerGap);
+        const y = waypointY.get(w)!;
+        points.push([x, y], [x + nodeWidth, y]);
       });
+      points.push([b.x, b.y + nodeHeight / 2]);
+      edges.push({ from: up, to: t.name, points });
     }
   }
   const width = layers.length * nodeWidth + Math.max(0, layers.length - 1) * layerGap;

@@ -51,6 +51,30 @@ test('the DAG layout puts each task right of everything it depends on', () => {
   assert.notEqual(ys[0], ys[1], 'two roots do not overlap');
 });
 
+test('an edge that skips a column runs between the boxes of that column, not under them', () => {
+  const tasks = [
+    { name: 'extract', depends_on: [] },
+    { name: 'transform', depends_on: ['extract'] },
+    { name: 'check', depends_on: ['extract'] },
+    { name: 'load', depends_on: ['transform'] },
+    { name: 'publish', depends_on: ['load', 'check'] },
+  ];
+  const l = layoutDag(tasks);
+  const at = new Map(l.nodes.map((n) => [n.name, n]));
+  const long = l.edges.find((e) => e.from === 'check' && e.to === 'publish')!;
+  assert.equal(long.points.length, 4, 'start, entry and exit of the crossed column, end');
+  const [, entry, exit] = long.points;
+  const load = at.get('load')!;
+  assert.equal(entry[0], load.x);
+  assert.equal(exit[0], load.x + nodeWidth);
+  assert.equal(entry[1], exit[1]);
+  const inside = entry[1] >= load.y && entry[1] <= load.y + 40;
+  assert.ok(!inside, `the edge at y=${entry[1]} does not cross load's box (${load.y}..${load.y + 40})`);
+  const short = l.edges.find((e) => e.from === 'load')!;
+  assert.equal(short.points.length, 2);
+  assert.equal(l.nodes.length, 5, 'waypoints are not nodes');
+});
+
 test('a server message names the param it is about', () => {
   assert.equal(fieldOfMessage("job greet: parameter 'count' must be an integer, got 'x'"), 'count');
   assert.equal(fieldOfMessage('job greet is paused'), null);
