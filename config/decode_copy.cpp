@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <utility>
 
 #include "config/sql_parameters.hpp"
@@ -238,6 +239,51 @@ copy_sink_spec decode_sink(decode_context& ctx, const map_entry& e, const std::s
     return s;
 }
 
+// `deletes: detect` compares the keys of source and sink in key order (docs/etl.md, "Deleted
+// rows"): it needs an upsert sink with a key, a source that can order and bound its keys (a
+// database), and the keys under their own names. Reported at the `deletes` value.
+void check_delete_detection(decode_context& ctx, const node& at, const copy_spec& c,
+                            const decode_scope& scope) {
+    if (c.sink.mode != sink_mode::upsert) {
+        ctx.error(at.pos, "'deletes: detect' applies only to mode: upsert (this sink uses " +
+                              std::string(to_string(c.sink.mode)) +
+                              "); it deletes the sink rows whose key left the source");
+        return;
+    }
+    if (c.sink.key.empty()) {
+        ctx.error(at.pos, "'deletes: detect' needs the sink's 'key': rows are matched by it");
+        return;
+    }
+    if (c.sink.operation) {
+        ctx.error(at.pos,
+                  "'deletes: detect' cannot be combined with 'operation': a change stream "
+                  "carries its deletes as events, and its keys are not the source's rows");
+        return;
+    }
+    const auto type = scope.connection_types.find(c.source.connection);
+    if (type != scope.connection_types.end() && !is_database(type->second)) {
+        ctx.error(at.pos, "'deletes: detect' reads the source's keys in key order, which a " +
+                              std::string(to_string(type->second)) +
+                              " source cannot do; use a postgres, mysql, clickhouse or sqlite "
+                              "source");
+        return;
+    }
+    if (!c.source.table) {
+        return;  // a query's output names are what the key compares, expressions included
+    }
+    for (const column_spec& col : c.source.columns) {
+        const bool key =
+            std::find(c.sink.key.begin(), c.sink.key.end(), col.name) != c.sink.key.end();
+        if (key && col.expression != col.name) {
+            ctx.error(at.pos, "'deletes: detect' compares the key column '" + col.name +
+                                  "' of table '" + *c.source.table +
+                                  "' under its own name, but the source computes it ('" +
+                                  col.expression + "'); compute it in a source 'query' instead");
+            return;
+        }
+    }
+}
+
 }  // namespace
 
 copy_spec decode_copy(const task_body_context& b) {
@@ -267,6 +313,13 @@ copy_spec decode_copy(const task_body_context& b) {
     if (const node* v = b.m.get("create_table")) {
         c.create_table =
             ctx.enumeration(*v, "create_table", create_table_names).value_or(c.create_table);
+    }
+    if (const node* v = b.m.get("deletes")) {
+        const auto policy = ctx.enumeration(*v, "deletes", deletes_names);
+        c.deletes = policy.value_or(c.deletes);
+        if (policy == deletes_policy::detect) {
+            check_delete_detection(ctx, *v, c, b.scope);
+        }
     }
     // Cross checks between source and sink, reported at the source key that conflicts.
     if (source != nullptr && sink != nullptr && source->value.is_mapping()) {

@@ -22,9 +22,13 @@ std::vector<std::string_view> kind_keys(task_type t) {
         case task_type::sql:
             return {"connection", "sql", "file"};
         case task_type::copy:
-            return {
-                "source",      "sink", "batch_rows", "sleep_between_batches", "max_batches_per_run",
-                "create_table"};
+            return {"source",
+                    "sink",
+                    "batch_rows",
+                    "sleep_between_batches",
+                    "max_batches_per_run",
+                    "create_table",
+                    "deletes"};
         case task_type::http:
             return {"method", "url", "headers", "body", "expected_status"};
         case task_type::trigger_job:

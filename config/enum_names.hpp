@@ -88,6 +88,11 @@ inline constexpr name_table<create_table_policy, 2> create_table_names{{
     {"if_missing", create_table_policy::if_missing},
 }};
 
+inline constexpr name_table<deletes_policy, 2> deletes_names{{
+    {"ignore", deletes_policy::ignore},
+    {"detect", deletes_policy::detect},
+}};
+
 inline constexpr name_table<file_format, 2> file_format_names{{
     {"csv", file_format::csv},
     {"jsonl", file_format::jsonl},

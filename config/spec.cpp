@@ -37,6 +37,9 @@ std::string_view to_string(notify_event v) {
 std::string_view to_string(create_table_policy v) {
     return name_of(create_table_names, v);
 }
+std::string_view to_string(deletes_policy v) {
+    return name_of(deletes_names, v);
+}
 std::string_view to_string(file_format v) {
     return name_of(file_format_names, v);
 }

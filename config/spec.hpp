@@ -34,6 +34,8 @@ enum class token_role { viewer, operator_, admin };
 enum class param_type { string, integer, number, boolean, date, timestamp };
 enum class notify_event { failure, success, retry, sla_miss };
 enum class create_table_policy { never, if_missing };
+// `deletes` of a copy task: leave sink rows alone, or delete those whose key left the source.
+enum class deletes_policy { ignore, detect };
 enum class file_format { csv, jsonl };
 enum class store_kind { sqlite, postgres };
 
@@ -48,6 +50,7 @@ std::string_view to_string(token_role v);
 std::string_view to_string(param_type v);
 std::string_view to_string(notify_event v);
 std::string_view to_string(create_table_policy v);
+std::string_view to_string(deletes_policy v);
 std::string_view to_string(file_format v);
 std::string_view to_string(store_kind v);
 
@@ -251,6 +254,9 @@ struct copy_spec {
     core::duration sleep_between_batches = 0s;
     std::optional<int> max_batches_per_run;
     create_table_policy create_table = create_table_policy::never;
+    // detect: after the copy, sink rows whose key is gone from the source are deleted
+    // (docs/etl.md, "Deleted rows"); upsert with a key only.
+    deletes_policy deletes = deletes_policy::ignore;
 
     bool operator==(const copy_spec&) const = default;
 };

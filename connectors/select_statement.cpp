@@ -52,7 +52,7 @@ std::string build_from(const read_request& request, const sql_quoting& q) {
     if (request.query) {
         return "(" + *request.query + ") AS sluice_q";
     }
-    return q.identifier(request.table.value_or(""));
+    return q.identifier(request.table.value_or("")) + (request.final ? " FINAL" : "");
 }
 
 namespace {

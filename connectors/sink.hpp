@@ -111,6 +111,20 @@ public:
         (void)table;
         return core::error::permanent("this sink does not support mode: replace");
     }
+    // `deletes: detect` (docs/etl.md, "Deleted rows"): removes the rows of `table` whose key
+    // (the columns of `key`, with their types) equals one of the rows of `keys`, and returns
+    // how many rows went. Transactional sinks DELETE inside the open transaction; a key that is
+    // not there is no error, so a repeated call changes nothing. ClickHouse inserts a deletion
+    // version of each live row (a copy with `_deleted` = 1), which FINAL and merges keep over
+    // the row it copies; a key whose row is deleted already gets none.
+    virtual core::result<std::uint64_t> delete_keys(const std::string& table, const schema& key,
+                                                    const row_batch& keys) {
+        (void)table;
+        (void)key;
+        (void)keys;
+        return core::error::permanent("this sink does not support deletes: detect");
+    }
+
     // Drops the staging table of an abandoned replace (best effort).
     virtual core::result<void> abandon_replace(const std::string& staging) {
         (void)staging;

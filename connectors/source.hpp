@@ -34,7 +34,10 @@ struct read_request {
     // Incremental upper bound: rows whose cursor tuple compares less than (or, when
     // `inclusive`, equal to) it. Database sources only (a ledger replay re-reads lo..hi).
     std::optional<cursor_bound> until;
-    std::optional<std::string> where;    // extra predicate in the source's dialect
+    std::optional<std::string> where;  // extra predicate in the source's dialect
+    // ClickHouse only (never set for another engine): read `table` FINAL, the rows a
+    // ReplacingMergeTree collapses to, so a superseded version is never seen.
+    bool final = false;
     std::vector<std::string> order_by;   // columns, ascending (the cursor for incremental reads)
     std::optional<std::uint64_t> limit;  // rows in all
     // For sources without declared types (CSV, JSON Lines, HTTP): the types to decode columns

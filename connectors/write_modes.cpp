@@ -335,6 +335,29 @@ std::string key_match_sql(const std::vector<std::string>& key,
     return match;
 }
 
+std::string key_list_predicate(
+    const std::vector<std::string>& key,
+    const std::function<std::string(std::string_view)>& identifier,
+    const std::function<std::string(std::size_t column, std::string_view value)>& literal,
+    const row_batch& keys, std::size_t from, std::size_t to) {
+    std::string out;
+    if (key.size() == 1) {
+        out = identifier(key.front()) + " IN (";
+        for (std::size_t r = from; r < to; ++r) {
+            out += (r == from ? "" : ", ") + literal(0, keys.at(r, 0));
+        }
+        return out + ")";
+    }
+    for (std::size_t r = from; r < to; ++r) {
+        out += r == from ? "(" : " OR (";
+        for (std::size_t c = 0; c < key.size(); ++c) {
+            out += (c == 0 ? "" : " AND ") + identifier(key[c]) + " = " + literal(c, keys.at(r, c));
+        }
+        out += ")";
+    }
+    return out;
+}
+
 std::string unqualified(const std::string& table) {
     const auto dot = table.rfind('.');
     return dot == std::string::npos ? table : table.substr(dot + 1);

@@ -103,4 +103,17 @@ std::string key_match_sql(const std::vector<std::string>& key,
                           const std::function<std::string(std::string_view)>& identifier,
                           const std::string& left, const std::string& right);
 
+// deletes: detect: the most keys one DELETE (or ClickHouse deletion INSERT) names, so a
+// statement stays far below every engine's statement and packet limits.
+constexpr std::size_t delete_statement_keys = 1000;
+
+// "k IN (l1, l2)" for a one-column key, else "(k1 = l AND k2 = l) OR (...)" (every engine's
+// planner turns this into key lookups): rows `from` to `to` (exclusive) of `keys`, whose
+// columns are the key's in order; `literal(column, value)` spells one value.
+std::string key_list_predicate(
+    const std::vector<std::string>& key,
+    const std::function<std::string(std::string_view)>& identifier,
+    const std::function<std::string(std::size_t column, std::string_view value)>& literal,
+    const row_batch& keys, std::size_t from, std::size_t to);
+
 }  // namespace sluice::connectors

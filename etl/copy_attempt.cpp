@@ -57,6 +57,9 @@ task_outcome copy_attempt::run() {
     watch_ = std::make_unique<copy_stop_watch>(context_, [this] {
         source_->cancel();
         sink_->cancel();
+        if (sink_keys_) {
+            sink_keys_->cancel();
+        }
     });
     core::result<void> done = prepare_sink_table();
     if (done) {
@@ -66,11 +69,18 @@ task_outcome copy_attempt::run() {
         done = replay_intent();
     }
     if (done) {
+        done = prepare_deletes();
+    }
+    if (done) {
         if (spec_.source.cursor.empty()) {
             done = copy_full();
         } else {
             done = copy_incremental();
         }
+    }
+    if (done && spec_.deletes == config::deletes_policy::detect && !watch_->cause() &&
+        !pending_stop(context_)) {
+        done = detect_deletes();
     }
     return finish(std::move(done));
 }
@@ -87,7 +97,10 @@ task_outcome copy_attempt::finish(core::result<void> done) {
         std::to_string(p.rows_read) + " row(s) read" +
         (p.rows_reread > 0 ? " (and " + std::to_string(p.rows_reread) + " read again)" : "") +
         ", " + std::to_string(p.rows_written) + " written in " + std::to_string(p.batches) +
-        " batch(es)";
+        " batch(es)" +
+        (spec_.deletes == config::deletes_policy::detect
+             ? ", " + std::to_string(p.rows_deleted) + " deleted"
+             : std::string());
     if (!cause) {
         cause = pending_stop(context_);
     }
@@ -141,6 +154,15 @@ core::result<void> copy_attempt::open() {
         return with_context(sink.error(), "opening sink '" + spec_.sink.connection + "'");
     }
     sink_ = std::move(*sink);
+    if (spec_.deletes == config::deletes_policy::detect &&
+        connectors_.has_source(sink_conn_->type)) {
+        auto keys = connectors_.open_source(*sink_conn_);
+        if (!keys) {
+            return with_context(keys.error(),
+                                "opening sink '" + spec_.sink.connection + "' to read its keys");
+        }
+        sink_keys_ = std::move(*keys);
+    }
     // replace is refused by begin_replace where unsupported.
     if (spec_.sink.mode != config::sink_mode::replace && !sink_->supports(mode_)) {
         return core::error::permanent(
@@ -197,6 +219,17 @@ core::result<void> copy_attempt::prepare_sink_table() {
     if (!table_schema) {
         return table_schema.error();
     }
+    if (spec_.deletes == config::deletes_policy::detect &&
+        sink_conn_->type == config::connection_type::clickhouse &&
+        !table_schema->index_of(connectors::deleted_column)) {
+        // ClickHouse keeps a deleted row as a version with _deleted = 1 (docs/etl.md, "Deleted
+        // rows"); the copy's own rows leave it at its default, 0.
+        connectors::column d;
+        d.name = connectors::deleted_column;
+        d.type = connectors::column_type::boolean;
+        d.nullable = false;
+        table_schema->columns.push_back(d);
+    }
     connectors::create_options options = connectors::sink_create_options(w);
     if (spec_.sink.version_column) {
         options.version_column = spec_.sink.version_column;
@@ -229,7 +262,8 @@ core::result<void> copy_attempt::prepare_sink_table() {
 
 core::result<void> copy_attempt::load_checkpoint() {
     checkpoint_.cursor = spec_.source.cursor;
-    if (spec_.source.cursor.empty()) {
+    const bool deletes = spec_.deletes == config::deletes_policy::detect;
+    if (spec_.source.cursor.empty() && !deletes) {
         return {};
     }
     const auto param = context_.params.find("full_refresh");
@@ -249,12 +283,16 @@ core::result<void> copy_attempt::load_checkpoint() {
     if (!parsed) {
         return parsed.error();
     }
-    if (parsed->cursor != spec_.source.cursor) {
+    if (parsed->cursor != spec_.source.cursor && (parsed->mark || parsed->intent)) {
         return core::error::permanent("the stored mark of " + checkpoint_key_ +
                                       " belongs to another cursor (" + values_json(parsed->cursor) +
                                       "); trigger a run with full_refresh: true to start over");
     }
     checkpoint_ = std::move(*parsed);
+    checkpoint_.cursor = spec_.source.cursor;
+    if (spec_.source.cursor.empty()) {
+        return {};  // a full copy keeps only the position of a delete pass here
+    }
     // The store's copy may lag the sink's: the last commit can land without the attempt knowing
     // (the sink went away while answering the COMMIT, or kill -9 before the mirror). Without
     // this, a run with nothing new to copy would leave the stale mark in the API for good.

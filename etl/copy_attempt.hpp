@@ -23,6 +23,10 @@ inline core::error with_context(core::error e, const std::string& what) {
 // One attempt of a copy task: opens the connections, prepares the sink table, reads the mark,
 // replays an open ledger intent, then moves batches until the source is drained, the batch
 // budget is spent, or a stop arrives. Lives on the worker thread for the attempt's duration.
+// deletes: detect reads keys in pages of `batch_rows`, at most this many: two pages of keys are
+// in memory at once.
+constexpr std::size_t max_key_page_rows = 100'000;
+
 class copy_attempt {
 public:
     copy_attempt(const scheduler::task_context& context, const config::copy_spec& spec,
@@ -37,6 +41,10 @@ private:
     core::result<void> prepare_sink_table();
     core::result<void> load_checkpoint();
     core::result<void> replay_intent();
+    // copy_deletes.cpp (`deletes: detect`): checks the key before anything is copied, then
+    // runs the pass after the copy.
+    core::result<void> prepare_deletes();
+    core::result<void> detect_deletes();
 
     // The two ways to move rows.
     core::result<void> copy_incremental();
@@ -62,6 +70,15 @@ private:
     // Source max cursor minus `from` in seconds (time cursors), at most every lag_interval.
     std::optional<double> measure_lag(const cursor_values& from, bool force);
 
+    // copy_deletes.cpp: the source's keys (the key columns, their expressions, in key order);
+    // the keys of a sink page that the source no longer has; and one page's commit: deletes
+    // `missing` and stores `position` (none: the pass is complete) as the pass's restart point.
+    connectors::read_request source_keys_request() const;
+    core::result<std::vector<cursor_values>> missing_keys(
+        const std::vector<cursor_values>& sink_keys);
+    core::result<std::uint64_t> delete_page(const std::vector<cursor_values>& missing,
+                                            std::optional<cursor_values> position);
+
     std::string location() const;
     scheduler::task_outcome finish(core::result<void> done);
     // copy_exactly_once.cpp: records in the store that this attempt leaves its open batch
@@ -77,6 +94,12 @@ private:
     const config::connection_spec* sink_conn_ = nullptr;
     std::unique_ptr<connectors::source> source_;
     std::unique_ptr<connectors::sink> sink_;
+    // deletes: detect: a source on the sink's connection, which reads the sink table's keys.
+    std::unique_ptr<connectors::source> sink_keys_;
+    connectors::schema key_schema_;  // the key columns, typed as the source reads them
+    std::vector<connectors::column_type> key_types_;
+    std::size_t key_page_rows_ = 0;
+    std::uint64_t delete_pages_ = 0;  // pages with deletions, this attempt (test hook)
     connectors::read_request base_;
     connectors::schema schema_;
     std::string sink_table_;

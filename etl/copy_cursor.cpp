@@ -129,6 +129,9 @@ std::string to_json(const copy_checkpoint& checkpoint) {
         }
         j["intent"] = intent;
     }
+    if (checkpoint.deletes_after) {
+        j["deletes_after"] = *checkpoint.deletes_after;
+    }
     return j.dump();
 }
 
@@ -148,6 +151,9 @@ core::result<copy_checkpoint> checkpoint_from_json(std::string_view text) {
         }
         if (j.contains("mark") && !j.at("mark").is_null()) {
             c.mark = j.at("mark").get<cursor_values>();
+        }
+        if (j.contains("deletes_after") && !j.at("deletes_after").is_null()) {
+            c.deletes_after = j.at("deletes_after").get<cursor_values>();
         }
         if (j.contains("intent") && !j.at("intent").is_null()) {
             const json& i = j.at("intent");

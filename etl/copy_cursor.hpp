@@ -27,11 +27,15 @@ struct batch_bounds {
 };
 
 // The checkpoint of one copy task, stored as JSON in the sink (sluice_checkpoints) and mirrored
-// to the run-state store: {"cursor": [...], "mark": [...] | null, "intent": {...} | null}.
+// to the run-state store: {"cursor": [...], "mark": [...] | null, "intent": {...} | null},
+// plus "deletes_after": [...] while a delete pass is in progress.
 struct copy_checkpoint {
     std::vector<std::string> cursor;     // the cursor columns the mark belongs to
     std::optional<cursor_values> mark;   // everything up to here is loaded
     std::optional<batch_bounds> intent;  // a batch whose insert may or may not have landed
+    // deletes: detect: a pass in progress has compared every sink key up to here (JSON
+    // "deletes_after", absent when no pass is in progress).
+    std::optional<cursor_values> deletes_after;
 };
 
 std::string to_json(const copy_checkpoint& checkpoint);

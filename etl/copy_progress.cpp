@@ -25,6 +25,14 @@ void copy_progress::written(std::uint64_t rows) {
     state_.rows_written += rows;
 }
 
+void copy_progress::deleted(std::uint64_t rows) {
+    {
+        std::lock_guard lock(mutex_);
+        state_.rows_deleted += rows;
+    }
+    report();
+}
+
 void copy_progress::batch_done(std::optional<std::string> mark_json,
                                std::optional<double> lag_seconds) {
     {

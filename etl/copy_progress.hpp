@@ -22,6 +22,8 @@ public:
     void read(std::uint64_t rows, std::uint64_t bytes);
     void reread(std::uint64_t rows, std::uint64_t bytes);
     void written(std::uint64_t rows);
+    // Sink rows deleted because their key is gone from the source (deletes: detect).
+    void deleted(std::uint64_t rows);
     // A batch committed with its mark (JSON array) and, when measured, the lag behind the
     // source.
     void batch_done(std::optional<std::string> mark_json, std::optional<double> lag_seconds);

@@ -19,6 +19,10 @@ struct copy_task_options {
     // inserted and before its mark is written; returning true ends the attempt there with a
     // transient error, as a crash would, leaving the intent open.
     std::function<bool(std::uint64_t batch)> crash_after_insert;
+    // The same for `deletes: detect` on a non-transactional sink: called after the deletion
+    // versions of page `page` (1-based, pages with deletions, this attempt) were inserted and
+    // before the pass's position is written.
+    std::function<bool(std::uint64_t page)> crash_after_delete;
 };
 
 // `type: copy` (docs/etl.md): moves rows from a source connection to a sink connection.

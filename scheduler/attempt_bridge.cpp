@@ -70,6 +70,7 @@ std::string progress_json(const task_progress& p) {
     nlohmann::json j{{"rows_read", p.rows_read},
                      {"rows_reread", p.rows_reread},
                      {"rows_written", p.rows_written},
+                     {"rows_deleted", p.rows_deleted},
                      {"bytes", p.bytes},
                      {"batches", p.batches},
                      {"rows_per_second", p.rows_per_second},

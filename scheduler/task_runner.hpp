@@ -65,7 +65,8 @@ struct task_progress {
     std::uint64_t rows_read = 0;    // rows read for the first time (after the mark)
     std::uint64_t rows_reread = 0;  // rows read again: the lookback window, a replayed batch
     std::uint64_t rows_written = 0;
-    std::uint64_t bytes = 0;  // cell bytes read
+    std::uint64_t rows_deleted = 0;  // sink rows whose key left the source (deletes: detect)
+    std::uint64_t bytes = 0;         // cell bytes read
     std::uint64_t batches = 0;
     std::optional<std::string> mark;    // the high-water mark, JSON text
     double rows_per_second = 0;         // written, over the attempt so far

@@ -53,6 +53,10 @@ echo "== etl_peers"
 "$here/../bench/etl_peers.sh" "$build_dir" "${SLUICE_BENCH_PEER_ROWS:-5000000}" |
     tee "$out/etl_peers.jsonl"
 
+# The cost of `deletes: detect` on a 1-million-row table (docs/etl.md, "Deleted rows").
+echo "== etl_deletes"
+"$here/../bench/etl_deletes_bench.sh" "$build_dir" | tee "$out/etl_deletes.jsonl"
+
 # The service from outside: the real `sluice serve` over HTTP, on a PostgreSQL of its own with
 # stock durability (fsync on) and on SQLite (docs/benchmarks.md, "Service").
 echo "== service_bench"

@@ -116,14 +116,18 @@ void service_metrics::observe_progress(const scheduler::new_event& e,
     const std::pair<std::int64_t, std::string> key{e.run ? e.run->value : 0, task};
     const auto read = payload.value("rows_read", std::uint64_t{0});
     const auto written = payload.value("rows_written", std::uint64_t{0});
+    const auto deleted = payload.value("rows_deleted", std::uint64_t{0});
     auto& last = etl_reported_[key];
     // A new attempt starts counting from zero again.
-    if (read < last.first || written < last.second) {
-        last = {0, 0};
+    if (read < last.read || written < last.written || deleted < last.deleted) {
+        last = {};
     }
-    etl_rows_total_.at({job, task, "read"}).add(read - last.first);
-    etl_rows_total_.at({job, task, "written"}).add(written - last.second);
-    last = {read, written};
+    etl_rows_total_.at({job, task, "read"}).add(read - last.read);
+    etl_rows_total_.at({job, task, "written"}).add(written - last.written);
+    if (deleted > last.deleted) {
+        etl_rows_total_.at({job, task, "deleted"}).add(deleted - last.deleted);
+    }
+    last = {read, written, deleted};
     if (payload.contains("lag_seconds") && payload["lag_seconds"].is_number()) {
         etl_lag_seconds_.at({job, task})
             .set(static_cast<std::int64_t>(payload["lag_seconds"].get<double>()));

@@ -55,12 +55,16 @@ private:
     core::family<core::counter> http_requests_total_;  // method, route, status
     core::gauge open_streams_;
     // Copy tasks (task.progress events): rows moved and lag behind the source.
-    core::family<core::counter> etl_rows_total_;  // job, task, direction (read | written)
+    core::family<core::counter> etl_rows_total_;  // job, task, direction (read|written|deleted)
     core::family<core::gauge> etl_lag_seconds_;   // job, task
     // What the last progress report of each running copy attempt counted, keyed by
     // (run, task): reports are cumulative per attempt, the counters add the difference.
-    std::map<std::pair<std::int64_t, std::string>, std::pair<std::uint64_t, std::uint64_t>>
-        etl_reported_;
+    struct etl_counts {
+        std::uint64_t read = 0;
+        std::uint64_t written = 0;
+        std::uint64_t deleted = 0;
+    };
+    std::map<std::pair<std::int64_t, std::string>, etl_counts> etl_reported_;
     core::family<core::counter> notifications_total_;  // channel, event, result
     core::family<core::counter> sla_misses_total_;     // job
     // When each running attempt started, keyed by (run, task); loop thread only.

@@ -245,6 +245,54 @@ public:
         return {};
     }
 
+    // 18.16 has no DELETE: a deletion version is a copy of the live row with _deleted = 1,
+    // inserted after it, so it wins the ReplacingMergeTree's choice (the highest version, the
+    // last inserted among equal ones) at merges and in FINAL. Reading FINAL WHERE _deleted = 0
+    // means a key whose deletion landed already is copied no more: a repeated call adds nothing.
+    core::result<std::uint64_t> delete_keys(const std::string& table, const schema& key,
+                                            const row_batch& keys) override {
+        const auto& q = ch_quoting();
+        auto described = describe_table(table);
+        if (!described) {
+            return described.error();
+        }
+        if (!*described || !(*described)->index_of(deleted_column)) {
+            return core::error::permanent(
+                "connection '" + link_->name() + "': deletes: detect on " + table +
+                " needs a column _deleted UInt8 (1 = deleted) that readers filter with FINAL "
+                "WHERE _deleted = 0; add it (ALTER TABLE " +
+                table +
+                " ADD COLUMN _deleted UInt8 DEFAULT 0) or let create_table: if_missing make it");
+        }
+        std::string names;
+        for (const auto& c : (*described)->columns) {
+            if (c.name != deleted_column) {
+                names += (names.empty() ? "" : ", ") + q.identifier(c.name);
+            }
+        }
+        std::vector<std::string> key_names;
+        for (const auto& c : key.columns) {
+            key_names.push_back(c.name);
+        }
+        const auto literal = [&key](std::size_t column, std::string_view v) {
+            return key_literal(key.columns[column].type, v);
+        };
+        for (std::size_t from = 0; from < keys.row_count(); from += delete_statement_keys) {
+            const std::size_t to = std::min(keys.row_count(), from + delete_statement_keys);
+            auto done = link_->run(
+                "INSERT INTO " + q.identifier(table) + " (" + names + ", " +
+                q.identifier(deleted_column) + ") SELECT " + names + ", 1 FROM " +
+                q.identifier(table) + " FINAL WHERE " + q.identifier(deleted_column) +
+                " = 0 AND (" +
+                key_list_predicate(key_names, q.identifier, literal, keys, from, to) + ")");
+            if (!done) {
+                return done.error();
+            }
+        }
+        // The keys come from a FINAL read of the live rows just before: each has one.
+        return keys.row_count();
+    }
+
     core::result<void> write_checkpoint(const checkpoint& mark) override {
         auto made = link_->run(
             "CREATE TABLE IF NOT EXISTS sluice_checkpoints (key String, value String, updated_at "
@@ -332,6 +380,31 @@ private:
             default:
                 append_tsv_escaped(out, v, true);
         }
+    }
+
+    // A key value as a literal its column compares with: numbers bare (an Int64 never equals a
+    // string), DateTime through toDateTime in UTC (whole seconds), Date through toDate.
+    static std::string key_literal(column_type type, std::string_view v) {
+        switch (type) {
+            case column_type::int16:
+            case column_type::int32:
+            case column_type::int64:
+            case column_type::decimal:
+            case column_type::float32:
+            case column_type::float64:
+                if (parse_float(v)) {
+                    return std::string(v);
+                }
+                break;
+            case column_type::timestamp:
+            case column_type::timestamp_tz:
+                return "toDateTime(" + ch_literal(v.substr(0, v.find('.', 10))) + ", 'UTC')";
+            case column_type::date:
+                return "toDate(" + ch_literal(v) + ")";
+            default:
+                break;
+        }
+        return ch_literal(v);
     }
 
     // A sequenced upsert relies on the table's version column: anything else would let an

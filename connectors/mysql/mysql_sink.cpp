@@ -214,6 +214,28 @@ public:
         return link_->exec("DROP TABLE IF EXISTS " + link_->quoting().identifier(staging));
     }
 
+    core::result<std::uint64_t> delete_keys(const std::string& table, const schema& key,
+                                            const row_batch& keys) override {
+        const sql_quoting q = link_->quoting();
+        std::vector<std::string> names;
+        for (const auto& c : key.columns) {
+            names.push_back(c.name);
+        }
+        const auto literal = [this](std::size_t, std::string_view v) { return link_->literal(v); };
+        std::uint64_t deleted = 0;
+        for (std::size_t from = 0; from < keys.row_count(); from += delete_statement_keys) {
+            const std::size_t to = std::min(keys.row_count(), from + delete_statement_keys);
+            auto done =
+                link_->exec("DELETE FROM " + q.identifier(table) + " WHERE " +
+                            key_list_predicate(names, q.identifier, literal, keys, from, to));
+            if (!done) {
+                return done.error();
+            }
+            deleted += mysql_affected_rows(link_->conn());
+        }
+        return deleted;
+    }
+
     core::result<void> write_checkpoint(const checkpoint& mark) override {
         return link_->exec(
             "INSERT INTO sluice_checkpoints (`key`, value, updated_at) VALUES (" +

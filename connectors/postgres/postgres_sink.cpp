@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <unordered_set>
 
 #include "connectors/postgres/postgres_connector.hpp"
@@ -271,6 +272,31 @@ public:
 
     core::result<void> abandon_replace(const std::string& staging) override {
         return link_->exec("DROP TABLE IF EXISTS " + pg_quoting().identifier(staging));
+    }
+
+    core::result<std::uint64_t> delete_keys(const std::string& table, const schema& key,
+                                            const row_batch& keys) override {
+        const auto& q = pg_quoting();
+        std::vector<std::string> names;
+        for (const auto& c : key.columns) {
+            names.push_back(c.name);
+        }
+        // Untyped literals take the key column's type, as in the cursor bounds.
+        const auto literal = [&q](std::size_t, std::string_view v) { return q.literal(v); };
+        std::uint64_t deleted = 0;
+        for (std::size_t from = 0; from < keys.row_count(); from += delete_statement_keys) {
+            const std::size_t to = std::min(keys.row_count(), from + delete_statement_keys);
+            auto res =
+                link_->query("DELETE FROM " + q.identifier(table) + " WHERE " +
+                                 key_list_predicate(names, q.identifier, literal, keys, from, to),
+                             {});
+            if (!res) {
+                return res.error();
+            }
+            deleted += std::strtoull(PQcmdTuples(*res), nullptr, 10);
+            PQclear(*res);
+        }
+        return deleted;
     }
 
     core::result<void> write_checkpoint(const checkpoint& mark) override {

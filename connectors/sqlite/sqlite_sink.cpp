@@ -180,6 +180,30 @@ public:
         return link_->exec("DROP TABLE IF EXISTS " + sqlite_quoting().identifier(staging));
     }
 
+    core::result<std::uint64_t> delete_keys(const std::string& table, const schema& key,
+                                            const row_batch& keys) override {
+        const auto& q = sqlite_quoting();
+        std::vector<std::string> names;
+        for (const auto& c : key.columns) {
+            names.push_back(c.name);
+        }
+        // A literal has no affinity, so it takes the key column's (an INTEGER key compares
+        // '42' as 42).
+        const auto literal = [&q](std::size_t, std::string_view v) { return q.literal(v); };
+        std::uint64_t deleted = 0;
+        for (std::size_t from = 0; from < keys.row_count(); from += delete_statement_keys) {
+            const std::size_t to = std::min(keys.row_count(), from + delete_statement_keys);
+            auto done =
+                link_->exec("DELETE FROM " + q.identifier(table) + " WHERE " +
+                            key_list_predicate(names, q.identifier, literal, keys, from, to));
+            if (!done) {
+                return done.error();
+            }
+            deleted += static_cast<std::uint64_t>(sqlite3_changes(link_->db()));
+        }
+        return deleted;
+    }
+
     core::result<void> write_checkpoint(const checkpoint& mark) override {
         auto made = link_->exec(
             "CREATE TABLE IF NOT EXISTS sluice_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT "
