@@ -3,9 +3,11 @@
 #include <chrono>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "core/range_bound.hpp"
 #include "daemon/api_client.hpp"
 #include "daemon/client_output.hpp"
 #include "daemon/commands.hpp"
@@ -50,6 +52,15 @@ int run_backfill(const client_options& client, const backfill_options& options) 
     auto params = params_object(options.params);
     if (!params) {
         return exit_usage;
+    }
+    // Checked here for the syntax only (a malformed argument is a usage error, exit 2); the
+    // daemon resolves a date alone to midnight in the job's time zone (docs/cli.md).
+    for (const auto& [flag, text] : {std::pair{"--from", &options.from}, {"--to", &options.to}}) {
+        if (auto t = core::parse_instant_or_date(*text, nullptr); !t) {
+            std::cerr << "sluice: " << flag << ": " << t.error().message
+                      << " or a date alone (2026-12-06)\n";
+            return exit_usage;
+        }
     }
     nlohmann::json body{{"start", options.from},
                         {"end", options.to},

@@ -92,8 +92,10 @@ std::string joined(const std::vector<std::string>& names) {
 // is over either way (only after the start completed: before that there is no READY=1 to
 // repeat). The file is small and local; reading it on the loop once per SIGHUP is a bounded
 // stall. `running` is the configuration in effect, replaced on success.
-void reload_config(const serve_options& options, systemd_notifier& notifier, bool announce,
-                   scheduler::engine& engine, web::api& api, notify::notifier& runs_notifier,
+// `bound_host` is the address the listener holds until a restart.
+void reload_config(const serve_options& options, const std::string& bound_host,
+                   systemd_notifier& notifier, bool announce, scheduler::engine& engine,
+                   web::api& api, notify::notifier& runs_notifier,
                    std::shared_ptr<const config::sluice_config>& running) {
     const auto log = core::component_logger("daemon");
     if (announce) {
@@ -121,6 +123,10 @@ void reload_config(const serve_options& options, systemd_notifier& notifier, boo
     }
     auto next = std::make_shared<const config::sluice_config>(std::move(*result.config));
     if (auto policy = web::check_listen_policy(next->server); !policy) {
+        log->error("reload: {}; keeping the running config", policy.error().message);
+        return finish(false);
+    }
+    if (auto policy = web::check_reload_policy(next->server, bound_host); !policy) {
         log->error("reload: {}; keeping the running config", policy.error().message);
         return finish(false);
     }
@@ -201,6 +207,7 @@ int run_serve(const serve_options& options) {
         return exit_invalid;
     }
     log->info("listening on {}", *bound);
+    const std::string bound_host = server.bound_address();
     if (!web::page_files().empty()) {
         log->info("admin page: {}/", link_base(cfg->server, server.port()));
     }
@@ -267,7 +274,7 @@ int run_serve(const serve_options& options) {
                 return;
             }
             if (!draining) {
-                reload_config(options, notifier, serving, engine, api, notifier_of_runs,
+                reload_config(options, bound_host, notifier, serving, engine, api, notifier_of_runs,
                               running_config);
             } else {
                 log->warn("reload: SIGHUP ignored: shutting down");

@@ -150,9 +150,14 @@ int main(int argc, char** argv) {
         "backfill", "Start a backfill: one run per schedule interval in [--from, --to)");
     add_client(backfill_cmd, true);
     backfill_cmd->add_option("job", backfill.job, "The job to backfill")->required();
-    backfill_cmd->add_option("--from", backfill.from, "Range start, RFC 3339 (inclusive)")
+    backfill_cmd
+        ->add_option("--from", backfill.from,
+                     "Range start, RFC 3339 or a date (midnight in the job's zone; inclusive)")
         ->required();
-    backfill_cmd->add_option("--to", backfill.to, "Range end, RFC 3339 (exclusive)")->required();
+    backfill_cmd
+        ->add_option("--to", backfill.to,
+                     "Range end, RFC 3339 or a date (midnight in the job's zone; exclusive)")
+        ->required();
     backfill_cmd->add_option("--order", backfill.order, "oldest_first (default) or newest_first")
         ->check(CLI::IsMember({"oldest_first", "newest_first"}));
     backfill_cmd

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/json_depth.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "web/api_impl.hpp"
@@ -31,9 +32,17 @@ http_response store_error(const core::error& e) {
     return r;
 }
 
-std::optional<nlohmann::json> body_object(const http_request& request, http_response& error) {
+std::optional<nlohmann::json> body_object(const http_request& request, http_response& error,
+                                          std::initializer_list<std::string_view> fields) {
     if (request.body.empty()) {
         return nlohmann::json::object();
+    }
+    // Before parsing: copying or dumping a value recurses once per level.
+    if (!core::json_depth_within(request.body)) {
+        error = error_response(400, "json_too_deep",
+                               "the request body nests arrays or objects deeper than " +
+                                   std::to_string(core::max_json_depth) + " levels");
+        return std::nullopt;
     }
     auto j = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
@@ -43,6 +52,20 @@ std::optional<nlohmann::json> body_object(const http_request& request, http_resp
     if (!j.is_object()) {
         error = error_response(400, "malformed_json", "the request body must be a JSON object");
         return std::nullopt;
+    }
+    for (const auto& [key, value] : j.items()) {
+        if (std::find(fields.begin(), fields.end(), key) == fields.end()) {
+            std::string taken;
+            for (const std::string_view f : fields) {
+                taken += (taken.empty() ? "" : ", ") + std::string(f);
+            }
+            const std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
+            error = error_response(
+                400, "bad_request",
+                "unknown field '" + shown + "'; " +
+                    (taken.empty() ? "this call takes no body" : "this call takes " + taken));
+            return std::nullopt;
+        }
     }
     return j;
 }
@@ -243,6 +266,7 @@ void api::impl::handle(http_request request, responder done) {
     ctx->actor = "api:anonymous";
     ctx->request.method = request.method;
     ctx->request.path = request.path;
+    ctx->request.remote = request.remote;
     ctx->params = m.params;
     if (route.audited) {
         // Every mutating call is audited, refused ones (401, 403, 4xx) included.
@@ -287,6 +311,12 @@ void api::impl::handle(http_request request, responder done) {
 }
 
 void api::impl::audit(const request_context& ctx, int status) {
+    const auto now = std::chrono::steady_clock::now();
+    flush_refusals(now);
+    if (status >= 400 && !refusals.admit(ctx.request.remote, ctx.request.method, ctx.request.path,
+                                         status, ctx.actor, now)) {
+        return;  // a repeat: counted, recorded in the minute's summary
+    }
     scheduler::new_event e;
     e.at = std::chrono::system_clock::now();
     e.kind = "audit";
@@ -302,14 +332,36 @@ void api::impl::audit(const request_context& ctx, int status) {
     if (auto it = ctx.params.values.find("task"); it != ctx.params.values.end()) {
         e.task = it->second;
     }
-    e.payload_json = nlohmann::json{
-        {"method", ctx.request.method},
-        {"path", ctx.request.path},
-        {"status",
-         status}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    log->info("audit: {} {} {} -> {}", ctx.actor, ctx.request.method, ctx.request.path, status);
+    const std::string path = refusal_audit::cut_path(ctx.request.path);
+    e.payload_json =
+        nlohmann::json{{"method", ctx.request.method}, {"path", path}, {"status", status}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    log->info("audit: {} {} {} -> {}", ctx.actor, ctx.request.method, path, status);
+    record_audit(std::move(e));
+}
+
+void api::impl::flush_refusals(std::chrono::steady_clock::time_point now) {
+    for (auto& s : refusals.take_finished(now)) {
+        scheduler::new_event e;
+        e.at = std::chrono::system_clock::now();
+        e.kind = "audit";
+        e.actor = s.actor;
+        e.payload_json = nlohmann::json{
+            {"method", s.method},
+            {"path", s.path},
+            {"status", s.status},
+            {"client", s.client},
+            {"repeats",
+             s.repeats}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        log->info("audit: {} {} {} -> {}: {} more refused from {} in the last minute", s.actor,
+                  s.method, s.path, s.status, s.repeats, s.client);
+        record_audit(std::move(e));
+    }
+}
+
+void api::impl::record_audit(scheduler::new_event e) {
     hub.publish(e);
-    boost::asio::post(audit_strand, [self = shared_from_this(), e] {
+    boost::asio::post(audit_strand, [self = shared_from_this(), e = std::move(e)] {
         auto r = self->deps.store->append_event(e);
         if (!r) {
             self->log->error("could not record an audit event ({} {}): {}", e.actor, e.kind,
@@ -369,6 +421,9 @@ void api::impl::arm_keepalive() {
                 s->push(": keepalive\n\n");
             }
         }
+        // Summaries of refused calls are written when their minute is over, even if no
+        // request comes after it.
+        self->flush_refusals(std::chrono::steady_clock::now());
         self->arm_keepalive();
     });
 }

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "core/range_bound.hpp"
 #include "core/time.hpp"
 #include "web/api_impl.hpp"
 
@@ -85,19 +86,10 @@ bool optional_string(const nlohmann::json& body, const char* name, std::optional
 }
 
 // The request body as a backfill_request; nullopt with `error` set to a 400 when malformed.
+// `zone` is the job's: a date alone means midnight there.
 std::optional<scheduler::backfill_request> parse_request(const nlohmann::json& body,
+                                                         const date::time_zone* zone,
                                                          http_response& error) {
-    static const std::set<std::string> known{"start",     "end",     "order", "max_active_runs",
-                                             "reprocess", "dry_run", "params"};
-    for (const auto& [key, value] : body.items()) {
-        if (!known.contains(key)) {
-            error = error_response(400, "bad_request",
-                                   "unknown field '" + key +
-                                       "'; a backfill takes start, end, order, max_active_runs, "
-                                       "reprocess, dry_run, params");
-            return std::nullopt;
-        }
-    }
     scheduler::backfill_request r;
     for (const char* name : {"start", "end"}) {
         std::optional<std::string> text;
@@ -107,10 +99,12 @@ std::optional<scheduler::backfill_request> parse_request(const nlohmann::json& b
         if (!text) {
             error = error_response(
                 400, "bad_request",
-                std::string(name) + " is required (RFC 3339, e.g. " + "2026-01-01T00:00:00Z)");
+                std::string(name) +
+                    " is required (RFC 3339, e.g. 2026-01-01T00:00:00Z, or a date alone, "
+                    "2026-01-01, midnight in the job's time zone)");
             return std::nullopt;
         }
-        auto t = core::parse_rfc3339(*text);
+        auto t = core::parse_instant_or_date(*text, zone);
         if (!t) {
             error =
                 error_response(400, "bad_request", std::string(name) + ": " + t.error().message);
@@ -175,19 +169,25 @@ void api::impl::add_backfill_routes() {
         "POST", "/api/v1/jobs/{job}/backfills", access::operator_,
         [this](request_context& ctx, responder done) {
             http_response bad;
-            auto body = body_object(ctx.request, bad);
+            auto body = body_object(
+                ctx.request, bad,
+                {"start", "end", "order", "max_active_runs", "reprocess", "dry_run", "params"});
             if (!body) {
                 return done(std::move(bad));
             }
-            auto request = parse_request(*body, bad);
+            const std::string job = ctx.params.at("job");
+            const config::job_spec* spec = jobs_config().find_job(job);
+            if (spec == nullptr) {
+                return done(
+                    error_response(404, "job_not_found", jobs_config().unknown_job_message(job)));
+            }
+            // The config loader checked the zone; UTC stands in should it vanish from tzdata.
+            auto zone = core::find_time_zone(spec->timezone);
+            auto request = parse_request(*body, zone ? *zone : nullptr, bad);
             if (!request) {
                 return done(std::move(bad));
             }
-            request->job = ctx.params.at("job");
-            if (jobs_config().find_job(request->job) == nullptr) {
-                return done(error_response(404, "job_not_found",
-                                           jobs_config().unknown_job_message(request->job)));
-            }
+            request->job = job;
             request->actor = ctx.actor;
             const bool dry_run = request->dry_run;
             deps.engine->async_create_backfill(
@@ -294,6 +294,10 @@ void api::impl::add_backfill_routes() {
                 if (!id) {
                     return done(
                         error_response(400, "bad_request", "a backfill id is a positive integer"));
+                }
+                http_response bad;
+                if (!body_object(ctx.request, bad, {})) {
+                    return done(std::move(bad));
                 }
                 deps.engine->async_backfill_action(
                     core::backfill_id{*id}, a.action, ctx.actor,

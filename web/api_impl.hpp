@@ -16,6 +16,7 @@
 #include "web/api.hpp"
 #include "web/auth.hpp"
 #include "web/event_hub.hpp"
+#include "web/refusal_audit.hpp"
 #include "web/service_metrics.hpp"
 
 namespace spdlog {
@@ -28,9 +29,12 @@ http_response json_response(int status, const nlohmann::json& body);
 http_response error_response(int status, std::string_view code, std::string_view message);
 // A store failure: 503 (the database is unreachable or refused; retry later).
 http_response store_error(const core::error& e);
-// The request body as a JSON object (an empty body is an empty object); nullopt with `error`
-// set to a 400 response when it is not.
-std::optional<nlohmann::json> body_object(const http_request& request, http_response& error);
+// The request body as a JSON object (an empty body is an empty object) whose members are all in
+// `fields`; nullopt with `error` set to a 400 response when it is not JSON, not an object, nests
+// deeper than core::max_json_depth (docs/api.md#requests) or has a member the call does not take
+// (named in the message: the API is strict, docs/api.md#requests).
+std::optional<nlohmann::json> body_object(const http_request& request, http_response& error,
+                                          std::initializer_list<std::string_view> fields);
 // The `params` member of a trigger or backfill body: a JSON object of scalars, passed on as text
 // (absent: none). nullopt with `problem` set when it is not.
 std::optional<std::map<std::string, std::string>> params_member(const nlohmann::json& body,
@@ -72,6 +76,10 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
 
     void handle(http_request request, responder done);
     void audit(const request_context& ctx, int status);
+    // Writes the summaries of refused calls whose minute is over (refusal_audit.hpp).
+    void flush_refusals(std::chrono::steady_clock::time_point now);
+    // Publishes an audit event and appends it to the store on the audit strand.
+    void record_audit(scheduler::new_event e);
     // A new event stream, or nullopt when at max_streams.
     std::shared_ptr<sse_stream> open_stream();
 
@@ -100,6 +108,7 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     store_pool pool;
     std::shared_ptr<spdlog::logger> log;
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
+    refusal_audit refusals;                          // repeats of refused calls, per minute
     bool started = false;                            // the scheduler finished starting
     std::int64_t reloads = 0;                        // SIGHUP reloads finished
     std::optional<bool> last_reload_applied;         // nullopt until the first one

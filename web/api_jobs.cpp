@@ -123,22 +123,6 @@ void add_schedule(nlohmann::json& j, const config::job_spec& job) {
     }
 }
 
-// Trigger params: a JSON object of scalars, passed on as text.
-std::optional<std::map<std::string, std::string>> trigger_params(const nlohmann::json& body,
-                                                                 std::string& problem) {
-    auto out = params_member(body, problem);
-    if (!out) {
-        return std::nullopt;
-    }
-    for (const auto& [k, v] : body.items()) {
-        if (k != "params") {
-            problem = "unknown field '" + k + "'; the body is {\"params\":{...}}";
-            return std::nullopt;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 void api::impl::add_job_routes() {
@@ -200,6 +184,10 @@ void api::impl::add_job_routes() {
     for (const bool pause : {true, false}) {
         routes.add("POST", pause ? "/api/v1/jobs/{job}/pause" : "/api/v1/jobs/{job}/unpause",
                    access::operator_, [this, pause](request_context& ctx, responder done) {
+                       http_response bad;
+                       if (!body_object(ctx.request, bad, {})) {
+                           return done(std::move(bad));
+                       }
                        const std::string name = ctx.params.at("job");
                        deps.engine->async_set_paused(
                            name, pause, ctx.actor,
@@ -220,12 +208,12 @@ void api::impl::add_job_routes() {
         "POST", "/api/v1/jobs/{job}/runs", access::operator_,
         [this](request_context& ctx, responder done) {
             http_response bad;
-            auto body = body_object(ctx.request, bad);
+            auto body = body_object(ctx.request, bad, {"params"});
             if (!body) {
                 return done(std::move(bad));
             }
             std::string problem;
-            auto params = trigger_params(*body, problem);
+            auto params = params_member(*body, problem);
             if (!params) {
                 return done(error_response(400, "bad_params", problem));
             }

@@ -137,6 +137,10 @@ void api::impl::add_run_routes() {
             if (!id) {
                 return done(error_response(400, "bad_request", "a run id is a positive integer"));
             }
+            http_response bad;
+            if (!body_object(ctx.request, bad, {})) {
+                return done(std::move(bad));
+            }
             deps.engine->async_cancel(
                 core::run_id{*id}, ctx.actor,
                 [self = shared_from_this(), id = *id,
@@ -177,6 +181,10 @@ void api::impl::add_run_routes() {
             if (!id) {
                 return done(error_response(400, "bad_request", "a run id is a positive integer"));
             }
+            http_response bad;
+            if (!body_object(ctx.request, bad, {})) {
+                return done(std::move(bad));
+            }
             deps.engine->async_retry_run(
                 core::run_id{*id}, ctx.actor,
                 [id = *id, done = std::move(done)](core::result<scheduler::run_op_status> r) {
@@ -192,7 +200,7 @@ void api::impl::add_run_routes() {
                 return done(error_response(400, "bad_request", "a run id is a positive integer"));
             }
             http_response bad;
-            auto body = body_object(ctx.request, bad);
+            auto body = body_object(ctx.request, bad, {"state"});
             if (!body) {
                 return done(std::move(bad));
             }

@@ -1,5 +1,9 @@
 // Task logs (text, or followed as server-sent events) and the event stream / audit log.
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+
 #include <boost/asio/steady_timer.hpp>
 
 #include "web/api_impl.hpp"
@@ -9,8 +13,10 @@ namespace sluice::web {
 namespace {
 
 constexpr std::size_t log_page = 1000;
-// A plain-text log answer holds at most this many lines (follow has no such bound).
+// A plain-text log answer holds at most this many lines and bytes (follow has no such bound:
+// it is paced by the client); beyond them it ends with a note saying so.
 constexpr std::size_t max_text_log_lines = 100000;
+constexpr std::size_t max_text_log_bytes = 16 * 1024 * 1024;
 constexpr std::size_t max_event_page = 1000;
 
 std::string sse_chunk(std::string_view event, const nlohmann::json& data) {
@@ -75,18 +81,24 @@ struct log_follower : std::enable_shared_from_this<log_follower> {
             stream->close();
             return;
         }
+        bool backlog = false;
         for (const auto& l : r->lines) {
+            std::string chunk = sse_chunk("line", {{"seq", l.seq},
+                                                   {"try", l.try_number},
+                                                   {"stream", l.line.stream},
+                                                   {"at", time_json(l.line.at)},
+                                                   {"text", l.line.text}});
+            if (!stream->has_room(chunk.size())) {
+                backlog = true;  // the client reads slowly: the rest is read again later
+                break;
+            }
             after = l.seq;
-            stream->push(sse_chunk("line", {{"seq", l.seq},
-                                            {"try", l.try_number},
-                                            {"stream", l.line.stream},
-                                            {"at", time_json(l.line.at)},
-                                            {"text", l.line.text}}));
+            stream->push(std::move(chunk));
         }
-        if (r->lines.size() == log_page) {
+        if (!backlog && r->lines.size() == log_page) {
             return poll();  // more waiting: no pause
         }
-        if (!r->task || attempt_over(*r->task)) {
+        if (!backlog && (!r->task || attempt_over(*r->task))) {
             stream->push(sse_chunk(
                 "end", {{"state", r->task ? nlohmann::json(scheduler::to_string(r->task->state))
                                           : nlohmann::json(nullptr)}}));
@@ -106,9 +118,18 @@ struct task_lookup {
     std::optional<scheduler::run_record> run;
     std::optional<scheduler::task_instance_record> task;
     std::vector<scheduler::stored_log_line> lines;  // text mode only
+    bool truncated = false;  // text mode: more lines than max_text_log_lines/bytes
 };
 
 }  // namespace
+
+// Every event kind there is (docs/api.md#requests): what the engine writes
+// (scheduler/engine_*.cpp), task progress (live only) and the API's own audit records. A filter
+// naming anything else is a typo, answered with this list rather than an empty page.
+constexpr std::array<std::string_view, 13> event_kinds{
+    "run.state",      "task.state",      "task.progress", "run.cancel", "run.timeout",
+    "run.retry",      "run.skipped",     "task.mark",     "job.paused", "job.unpaused",
+    "backfill.state", "config.reloaded", "audit"};
 
 void api::impl::add_stream_routes() {
     routes.add(
@@ -119,8 +140,10 @@ void api::impl::add_stream_routes() {
                 return done(error_response(400, "bad_request", "a run id is a positive integer"));
             }
             const auto& q = ctx.request.query;
-            const bool follow =
-                q.contains("follow") && q.at("follow") != "0" && q.at("follow") != "false";
+            if (q.contains("follow") && q.at("follow") != "0" && q.at("follow") != "1") {
+                return done(error_response(400, "bad_request", "follow must be one of 0, 1"));
+            }
+            const bool follow = q.contains("follow") && q.at("follow") == "1";
             const std::string task_name = ctx.params.at("task");
             // ?try=N: only that try's lines (text only; a follower gets every try, each line
             // names its own).
@@ -159,7 +182,8 @@ void api::impl::add_stream_routes() {
                         return out;
                     }
                     std::int64_t after = 0;
-                    while (out.lines.size() < max_text_log_lines) {
+                    std::size_t bytes = 0;
+                    while (out.lines.size() < max_text_log_lines && !out.truncated) {
                         auto page = self->deps.store->read_task_log(out.task->id, after, log_page);
                         if (!page) {
                             return page.error();
@@ -169,9 +193,16 @@ void api::impl::add_stream_routes() {
                         }
                         after = page->back().seq;
                         for (auto& l : *page) {
-                            if (!only_try || l.try_number == *only_try) {
-                                out.lines.push_back(std::move(l));
+                            if (only_try && l.try_number != *only_try) {
+                                continue;
                             }
+                            bytes += l.line.text.size() + 1;
+                            if (bytes > max_text_log_bytes ||
+                                out.lines.size() >= max_text_log_lines) {
+                                out.truncated = true;
+                                break;
+                            }
+                            out.lines.push_back(std::move(l));
                         }
                     }
                     return out;
@@ -197,6 +228,13 @@ void api::impl::add_stream_routes() {
                             res.body += l.line.text;
                             res.body += '\n';
                         }
+                        if (r->truncated) {
+                            res.body += "[sluice: the log is longer than " +
+                                        std::to_string(max_text_log_lines) + " lines or " +
+                                        std::to_string(max_text_log_bytes / (1024 * 1024)) +
+                                        " MiB; the rest is not shown (follow it with "
+                                        "?follow=1, or ask for one try with ?try=N)]\n";
+                        }
                         return done(std::move(res));
                     }
                     auto stream = self->open_stream();
@@ -219,6 +257,14 @@ void api::impl::add_stream_routes() {
             const auto& q = ctx.request.query;
             std::optional<std::string> kind;
             if (auto it = q.find("kind"); it != q.end() && !it->second.empty()) {
+                if (std::find(event_kinds.begin(), event_kinds.end(), it->second) ==
+                    event_kinds.end()) {
+                    std::string valid;
+                    for (const std::string_view k : event_kinds) {
+                        valid += (valid.empty() ? "" : ", ") + std::string(k);
+                    }
+                    return done(error_response(400, "bad_request", "kind must be one of " + valid));
+                }
                 kind = it->second;
             }
             const std::string* accept = ctx.request.header("accept");

@@ -55,7 +55,7 @@ void api::impl::add_variable_routes() {
                     "a variable key is 1-128 characters of letters, digits, '_', '-' and '.'"));
             }
             http_response bad;
-            auto body = body_object(ctx.request, bad);
+            auto body = body_object(ctx.request, bad, {"value", "secret"});
             if (!body) {
                 return done(std::move(bad));
             }
@@ -64,11 +64,6 @@ void api::impl::add_variable_routes() {
             if (!value.is_string() || !secret.is_boolean()) {
                 return done(error_response(400, "bad_request",
                                            R"(the body is {"value":"TEXT","secret":false|true})"));
-            }
-            for (const auto& [k, v] : body->items()) {
-                if (k != "value" && k != "secret") {
-                    return done(error_response(400, "bad_request", "unknown field '" + k + "'"));
-                }
             }
             if (value.get<std::string>().size() > max_value) {
                 return done(

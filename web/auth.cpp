@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "core/hex.hpp"
 
 namespace sluice::web {
@@ -115,13 +117,30 @@ std::optional<principal> token_auth::authenticate(const std::string* authorizati
     return principal{found->name, found->role};
 }
 
+bool is_loopback_address(std::string_view host) {
+    if (host == "localhost") {
+        return true;
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(std::string(host), ec);
+    if (ec) {
+        return false;
+    }
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+            .is_loopback();
+    }
+    return address.is_loopback();
+}
+
 core::result<void> check_listen_policy(const config::server_spec& server) {
     if (!server.tokens.empty()) {
         return {};
     }
-    const std::string& h = server.host;
-    const bool loopback = h == "localhost" || h == "::1" || h.starts_with("127.");
-    if (!loopback) {
+    if (!is_loopback_address(server.host)) {
         return core::error::permanent(
             "server.listen is " + server.listen +
             " but no server.tokens are configured: refusing to serve the API without "
@@ -129,6 +148,18 @@ core::result<void> check_listen_policy(const config::server_spec& server) {
             "admin` prints one) or listen on 127.0.0.1");
     }
     return {};
+}
+
+core::result<void> check_reload_policy(const config::server_spec& next,
+                                       std::string_view bound_host) {
+    if (!next.tokens.empty() || is_loopback_address(bound_host)) {
+        return {};
+    }
+    return core::error::permanent(
+        "the new config has no server.tokens but the API stays bound to " +
+        std::string(bound_host) +
+        " (not loopback) until a restart: refusing a reload that would serve it without "
+        "authentication. Keep at least one token, or change server.listen and restart");
 }
 
 }  // namespace sluice::web

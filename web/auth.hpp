@@ -49,7 +49,18 @@ private:
     std::vector<entry> tokens_;
 };
 
+// True for `localhost` and any loopback IP address (127.0.0.0/8, ::1, ::ffff:127.x): the
+// address a socket is bound to (host_check.hpp judges Host headers).
+bool is_loopback_address(std::string_view host);
+
 // Refuses a non-loopback listen address without tokens (an open API on the network).
 core::result<void> check_listen_policy(const config::server_spec& server);
+
+// A reload keeps the socket bound at startup (server.listen needs a restart), so a reloaded
+// configuration without tokens is refused while `bound_host` (the address actually bound, not
+// the one in the new file) is not loopback: otherwise a reload could open the API to the network
+// (docs/operations.md#reload).
+core::result<void> check_reload_policy(const config::server_spec& next,
+                                       std::string_view bound_host);
 
 }  // namespace sluice::web

@@ -31,27 +31,42 @@ struct http_request {
 };
 
 // A server-sent-events body: the handler pushes formatted events on the loop, the connection
-// writes them. Bounded: a client that falls behind by more than `limit` chunks is dropped,
+// writes them. Bounded: a client that falls behind by more than `limit` chunks or `max_bytes`
+// bytes (whichever comes first: a few long log lines weigh more than many events) is dropped,
 // never allowed to grow memory or block the loop. Loop thread only.
 class sse_stream {
 public:
-    explicit sse_stream(std::size_t limit) : limit_(limit) {}
+    // Bytes one stream may queue (docs/api.md#limits-config-server).
+    static constexpr std::size_t default_max_bytes = 1024 * 1024;
+
+    explicit sse_stream(std::size_t limit, std::size_t max_bytes = default_max_bytes)
+        : limit_(limit), max_bytes_(max_bytes) {}
 
     // Queues one chunk ("event: ...\ndata: ...\n\n"); false once closed or dropped.
     bool push(std::string chunk) {
         if (closed_ || detached_) {
             return false;
         }
-        if (queue_.size() >= limit_) {
+        // One chunk larger than the byte bound still goes out alone, so no single event can
+        // make a stream unusable.
+        if (queue_.size() >= limit_ || (!queue_.empty() && bytes_ + chunk.size() > max_bytes_)) {
             overflowed_ = true;
             closed_ = true;
             queue_.clear();
+            bytes_ = 0;
             wake();
             return false;
         }
+        bytes_ += chunk.size();
         queue_.push_back(std::move(chunk));
         wake();
         return true;
+    }
+    // True when `bytes` more fit within half of both bounds (or nothing is queued): producers
+    // that can wait (a log follower reading the store) push only then, so a slow reader slows
+    // them down instead of being dropped.
+    bool has_room(std::size_t bytes) const {
+        return queue_.empty() || (queue_.size() < limit_ / 2 && bytes_ + bytes <= max_bytes_ / 2);
     }
     // Ends the stream once the queued chunks are written.
     void close() {
@@ -65,7 +80,10 @@ public:
 
     // ---- connection side ----
     void set_wakeup(std::function<void()> f) { wakeup_ = std::move(f); }
-    std::deque<std::string> take() { return std::exchange(queue_, {}); }
+    std::deque<std::string> take() {
+        bytes_ = 0;
+        return std::exchange(queue_, {});
+    }
     bool empty() const { return queue_.empty(); }
     void detach() {
         detached_ = true;
@@ -86,6 +104,8 @@ private:
     }
 
     std::size_t limit_;
+    std::size_t max_bytes_;
+    std::size_t bytes_ = 0;  // queued, not yet taken
     std::deque<std::string> queue_;
     bool closed_ = false;
     bool overflowed_ = false;

@@ -45,6 +45,11 @@ namespace {
 
 // SO_SNDBUF for event-stream connections (Linux doubles it for bookkeeping).
 constexpr int sse_send_buffer_bytes = 64 * 1024;
+// Room in a connection's read buffer beyond the header and body limits, for what neither
+// counts: chunk-size lines, chunk extensions and framing. Beast bounds the header (trailers
+// included) and the body, but not those, so without a maximum on the buffer an endless chunk
+// extension grew memory until the read deadline.
+constexpr std::size_t request_buffer_slack = 16 * 1024;
 
 // A fixed JSON error for failures found before a request reached the API (parse errors, limits).
 std::string error_json(std::string_view code, std::string_view message) {
@@ -59,7 +64,10 @@ std::string error_json(std::string_view code, std::string_view message) {
 class session : public std::enable_shared_from_this<session> {
 public:
     session(tcp::socket&& socket, std::shared_ptr<http_server::state> server)
-        : stream_(std::move(socket)), server_(std::move(server)) {
+        : stream_(std::move(socket)),
+          server_(std::move(server)),
+          buffer_(server_->limits.max_header_bytes + server_->limits.max_body_bytes +
+                  request_buffer_slack) {
         ++server_->open;
     }
     ~session() {
@@ -124,6 +132,14 @@ private:
             return reject(413, "body_too_large",
                           "the request body exceeds " +
                               std::to_string(server_->limits.max_body_bytes) + " bytes");
+        }
+        if (ec == http::error::buffer_overflow) {
+            return reject(
+                413, "request_too_large",
+                "the request (header, body and chunk framing) exceeds " +
+                    std::to_string(server_->limits.max_header_bytes +
+                                   server_->limits.max_body_bytes + request_buffer_slack) +
+                    " bytes");
         }
         if (ec == http::error::header_limit) {
             return reject(431, "headers_too_large",
@@ -399,6 +415,12 @@ std::uint16_t http_server::port() const {
     beast::error_code ec;
     const auto ep = state_->acceptor.local_endpoint(ec);
     return ec ? 0 : ep.port();
+}
+
+std::string http_server::bound_address() const {
+    beast::error_code ec;
+    const auto ep = state_->acceptor.local_endpoint(ec);
+    return ec ? std::string() : ep.address().to_string();
 }
 
 void http_server::stop() {

@@ -45,6 +45,8 @@ public:
     // Binds and starts accepting; port 0 picks a free port. Returns "HOST:PORT" as bound.
     core::result<std::string> listen(const std::string& host, std::uint16_t port);
     std::uint16_t port() const;
+    // The IP address actually bound ("0.0.0.0", "127.0.0.1", "::"), empty before listen().
+    std::string bound_address() const;
     // Stops accepting; open connections finish their current exchange and close.
     void stop();
     // Open connections right now.

@@ -1,5 +1,6 @@
 // End-to-end: the real `sluice serve` on port 0 under the HTTP API's security rules
 // (docs/api.md): auth, limits, slowloris, stalled event streams, a PostgreSQL store, SIGTERM.
+#include <csignal>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -99,6 +100,48 @@ TEST_CASE("a non-loopback listen address without tokens is refused at startup",
         {"serve", "-c", std::string(SLUICE_SOURCE_DIR) + "/tests/e2e/data/open_listen.yaml"});
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.err + r.out, Contains("no server.tokens are configured"));
+}
+
+// A reload cannot move the socket (server.listen needs a restart): a new file that listens on
+// loopback and drops every token must not open the API bound to 0.0.0.0
+// (docs/operations.md#reload).
+TEST_CASE("a reload that removes every token while bound to a non-loopback address is refused",
+          "[e2e][http][auth][reload]") {
+    auto r = run_sluice({"token", "new", "ops", "--role", "admin"});
+    REQUIRE(r.exit_code == 0);
+    const auto out = lines(r.out);
+    REQUIRE(out.size() >= 3);
+    const std::string token = out[0].substr(7);
+    const std::string with_token = "server:\n  listen: \"0.0.0.0:0\"\n  tokens:\n  " + out.back() +
+                                   "\nstore:\n  url: \"sqlite://var/e2e.db\"\n" + jobs_yaml;
+    http_daemon d(with_token);
+    REQUIRE(d.port() != 0);
+    const header_list as_ops{{"Authorization", "Bearer " + token}};
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs").status == 401);
+
+    auto reloads = [&] {
+        const json live = body_of(http_call(d.port(), "GET", "/livez"));
+        return live["config"]["reloads"].get<int>();
+    };
+    auto reload_with = [&](const std::string& yaml) {
+        const int before = reloads();
+        std::ofstream(d.dir() / "sluice.yaml", std::ios::trunc) << yaml;
+        REQUIRE(::kill(d.pid(), SIGHUP) == 0);
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (reloads() == before && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        return body_of(http_call(d.port(), "GET", "/livez"))["config"]["last_reload"];
+    };
+    // The new file alone would pass the startup check (loopback, no tokens).
+    CHECK(reload_with(sqlite_config()) == "rejected");
+    CHECK_THAT(d.log(), Contains("stays bound to 0.0.0.0"));
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs").status == 401);
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs", "", as_ops).status == 200);
+    // Keeping a token, the same reload applies.
+    CHECK(reload_with(with_token) == "applied");
+    CHECK(http_call(d.port(), "GET", "/api/v1/jobs").status == 401);
+    CHECK(d.log().find(token) == std::string::npos);
 }
 
 TEST_CASE("oversized bodies get 413 and oversized headers 431", "[e2e][http][limits]") {

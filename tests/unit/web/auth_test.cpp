@@ -68,3 +68,23 @@ TEST_CASE("without tokens only a loopback listen address is accepted", "[web][au
     s.tokens.push_back({"ops", sha256_hex("x"), config::token_role::viewer});
     CHECK(check_listen_policy(s).has_value());
 }
+
+TEST_CASE("loopback hosts and the reload policy checked against the bound address", "[web][auth]") {
+    for (const char* host :
+         {"localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"}) {
+        INFO(host);
+        CHECK(sluice::web::is_loopback_address(host));
+    }
+    for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "127.example.com", "", "localhost.x"}) {
+        INFO(host);
+        CHECK_FALSE(sluice::web::is_loopback_address(host));
+    }
+    sluice::config::server_spec next;
+    next.host = "127.0.0.1";  // the new file says loopback; the socket stays where it is
+    CHECK(sluice::web::check_reload_policy(next, "127.0.0.1").has_value());
+    const auto refused = sluice::web::check_reload_policy(next, "0.0.0.0");
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(refused.error().message, Catch::Contains("stays bound to 0.0.0.0"));
+    next.tokens.push_back(sluice::config::token_spec{});
+    CHECK(sluice::web::check_reload_policy(next, "0.0.0.0").has_value());
+}

@@ -90,3 +90,23 @@ TEST_CASE("metrics count finished runs and task attempts from engine events", "[
     CHECK_THAT(text, Catch::Matchers::Contains("sluice_task_duration_seconds_count 1"));
     CHECK_THAT(text, Catch::Matchers::Contains("# TYPE sluice_store_commit_seconds histogram"));
 }
+
+// Counting messages alone let 1024 log lines of 64 KiB each queue 64 MiB per slow client.
+TEST_CASE("an event stream drops a client whose queue outgrows its byte bound", "[web][sse]") {
+    sse_stream s(1000, 100);
+    CHECK(s.push(std::string(60, 'a')));
+    CHECK(s.push(std::string(40, 'b')));
+    CHECK_FALSE(s.push("c"));
+    CHECK(s.overflowed());
+    CHECK(s.empty());
+
+    sse_stream drained(1000, 100);
+    CHECK(drained.push(std::string(90, 'a')));
+    CHECK(drained.take().size() == 1);  // written out: the bound counts what is queued
+    CHECK(drained.push(std::string(90, 'b')));
+    CHECK_FALSE(drained.overflowed());
+    // One chunk over the bound still goes out alone.
+    sse_stream big(1000, 100);
+    CHECK(big.push(std::string(500, 'x')));
+    CHECK_FALSE(big.push("y"));
+}
