@@ -390,6 +390,9 @@ api::~api() {
     if (impl_->keepalive) {
         impl_->keepalive->cancel();
     }
+    // Refusals counted in a window that has not ended yet get their summary now, so the repeats
+    // of the last minute are audited too (the loop has stopped: nothing else touches them).
+    impl_->flush_refusals(std::chrono::steady_clock::now() + std::chrono::hours(24));
     // Audit records queued before the shutdown are written first (bounded: a store that hangs
     // does not hold the exit; the log line of each call was written already).
     auto drained = std::make_shared<std::promise<void>>();

@@ -144,10 +144,12 @@ TEMPLATE_TEST_CASE("another process's live lease is left until it expires, then 
     f.script().set("b", {fake_step::hang(), fake_step::ok()});
     f.start();
     core::run_id run = f.trigger("chain");
+    // The store says running before the runner thread reaches the script: wait for both, or a
+    // loaded machine crashes the first process before its attempt of b began.
     REQUIRE(test::engine_fixture::eventually([&] {
         auto tasks = f.tasks(run);
         return tasks["b"].state == task_state::running &&
-               tasks["side"].state == task_state::success;
+               tasks["side"].state == task_state::success && f.script().running() == 1;
     }));
     f.crash();
     const auto lease = f.tasks(run)["b"].lease_expires_at;
