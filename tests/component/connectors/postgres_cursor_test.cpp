@@ -9,9 +9,10 @@
 
 namespace sluice::test {
 
-TEST_CASE("postgres cursor literals hold quotes and backslashes with standard_conforming_strings "
-          "off",
-          "[connectors][postgres][security]") {
+TEST_CASE(
+    "postgres cursor literals hold quotes and backslashes with standard_conforming_strings "
+    "off",
+    "[connectors][postgres][security]") {
     connector_fixture fx;
     const std::string table = fx.table(engine::postgres, "cursor_quotes");
     connectors::column id;
