@@ -124,6 +124,21 @@ struct run_page {
     std::optional<core::run_id> next_cursor;  // absent on the last page
 };
 
+// A page of a job's runs × tasks grid (the admin page's grid view, docs/api.md): the runs newest
+// first, and the state and try of each of their task instances.
+struct grid_task {
+    core::run_id run;
+    std::string task;
+    task_state state = task_state::pending;
+    int try_number = 0;
+};
+
+struct grid_page {
+    std::vector<run_record> runs;
+    std::vector<grid_task> tasks;             // by run (newest first), then task instance id
+    std::optional<core::run_id> next_cursor;  // absent on the last page
+};
+
 struct log_line {
     core::time_point at;
     std::string stream;  // "stdout" | "stderr" | "sluice"
@@ -375,6 +390,10 @@ public:
         core::task_instance_id id) = 0;
     // The superseded attempts of a run's tasks (attempt_archive), by task instance then try.
     virtual core::result<std::vector<attempt_record>> list_task_attempts(core::run_id run) = 0;
+    // The runs of `job` older than `before` (newest first, at most `limit`) with their task
+    // instances' states and tries: two indexed reads, whatever the history's length.
+    virtual core::result<grid_page> job_grid(std::string_view job, std::size_t limit,
+                                             std::optional<core::run_id> before) = 0;
     // Runs still queued or running, oldest first: what startup reconciliation looks at.
     virtual core::result<std::vector<run_record>> list_unfinished_runs() = 0;
     // Every task instance (finished ones too) of the runs still queued or running, ordered by run
@@ -408,6 +427,9 @@ public:
     // Events with id > after_id, oldest first, optionally of one kind, at most `limit`.
     virtual core::result<std::vector<event_record>> read_events(
         std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) = 0;
+    // The newest event's id (0 when there is none): where a reader that wants only what comes
+    // next starts. Events become visible in id order, so nothing older appears after it.
+    virtual core::result<std::int64_t> last_event_id() = 0;
 
     virtual core::result<std::optional<variable_record>> get_variable(std::string_view key) = 0;
     virtual core::result<void> put_variable(const variable_record& variable) = 0;

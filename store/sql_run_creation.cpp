@@ -9,6 +9,7 @@
 // the same statement. SQLite: the same rows through prepared single-row statements of one
 // transaction (in process, there is no round trip to save).
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -198,7 +199,15 @@ core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_crea
     if (engine_->dialect() == sql_dialect::postgresql) {
         compiled_batch compiled = compile_transitions(batch);
         std::vector<sql_statement> statements;
-        statements.reserve(compiled.statements.size() + 1);
+        statements.reserve(compiled.statements.size() + 2);
+        // Events become visible in id order (events_order_lock_sql): the lock goes first.
+        const bool events = has_events(batch) ||
+                            std::any_of(creations.begin(), creations.end(),
+                                        [](const run_creation& c) { return !c.events.empty(); });
+        const std::size_t offset = events ? 1 : 0;
+        if (events) {
+            statements.push_back(sql_statement{events_order_lock_sql, {}});
+        }
         statements.push_back(creation_statement(creations, firsts));
         std::move(compiled.statements.begin(), compiled.statements.end(),
                   std::back_inserter(statements));
@@ -207,7 +216,7 @@ core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_crea
             return results.error();
         }
         try {
-            unresolved = read_creation_rows(creations, firsts, results->front().rows, out.runs);
+            unresolved = read_creation_rows(creations, firsts, results->at(offset).rows, out.runs);
         } catch (const store_failure& f) {
             return f.err();
         }
@@ -215,7 +224,7 @@ core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_crea
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const bool applied = std::holds_alternative<new_event>(batch[i]) ||
                                  std::holds_alternative<attempt_archive>(batch[i]) ||
-                                 results->at(compiled.statement_of[i] + 1).affected > 0;
+                                 results->at(compiled.statement_of[i] + offset + 1).affected > 0;
             out.transitions.push_back(applied ? transition_outcome::applied
                                               : transition_outcome::conflict);
         }

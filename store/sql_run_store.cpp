@@ -393,10 +393,16 @@ core::result<std::vector<task_instance_record>> sql_run_store::list_tasks_of_unf
 core::result<std::vector<transition_outcome>> sql_run_store::apply(
     std::span<const transition> batch) {
     // Fenced transitions as few statements as their fences allow, then the batch's events.
-    const compiled_batch compiled = compile_transitions(batch);
-    const auto& statements = compiled.statements;
+    compiled_batch compiled = compile_transitions(batch);
+    // Events become visible in id order (events_order_lock_sql): the lock goes first.
+    const std::size_t offset =
+        engine_->dialect() == sql_dialect::postgresql && has_events(batch) ? 1 : 0;
+    if (offset != 0) {
+        compiled.statements.insert(compiled.statements.begin(),
+                                   sql_statement{events_order_lock_sql, {}});
+    }
     const auto& statement_of = compiled.statement_of;
-    auto affected = engine_->transact_batch(statements);
+    auto affected = engine_->transact_batch(compiled.statements);
     if (!affected) {
         return affected.error();
     }
@@ -406,7 +412,7 @@ core::result<std::vector<transition_outcome>> sql_run_store::apply(
         // Events and attempt_archive carry no fence: they are always applied.
         const bool applied = std::holds_alternative<new_event>(batch[i]) ||
                              std::holds_alternative<attempt_archive>(batch[i]) ||
-                             affected->at(statement_of[i]).affected > 0;
+                             affected->at(statement_of[i] + offset).affected > 0;
         outcomes.push_back(applied ? transition_outcome::applied : transition_outcome::conflict);
     }
     return outcomes;

@@ -36,6 +36,9 @@ public:
         core::run_id run) override;
     core::result<std::optional<scheduler::task_instance_record>> get_task_instance(
         core::task_instance_id id) override;
+    // sql_run_store_grid.cpp
+    core::result<scheduler::grid_page> job_grid(std::string_view job, std::size_t limit,
+                                                std::optional<core::run_id> before) override;
     core::result<std::vector<scheduler::run_record>> list_unfinished_runs() override;
     core::result<std::vector<scheduler::task_instance_record>> list_tasks_of_unfinished_runs()
         override;
@@ -58,6 +61,7 @@ public:
     core::result<std::int64_t> append_event(const scheduler::new_event& event) override;
     core::result<std::vector<scheduler::event_record>> read_events(
         std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) override;
+    core::result<std::int64_t> last_event_id() override;
 
     core::result<std::optional<scheduler::variable_record>> get_variable(
         std::string_view key) override;

@@ -6,6 +6,7 @@
 #include "store/migrations.hpp"
 #include "store/sql/row_reader.hpp"
 #include "store/sql_run_store.hpp"
+#include "store/sql_transitions.hpp"
 
 namespace sluice::store {
 
@@ -121,8 +122,20 @@ core::result<std::vector<stored_log_line>> sql_run_store::read_task_log(core::ta
 // ---- events ----
 
 core::result<std::int64_t> sql_run_store::append_event(const new_event& event) {
-    return transact<std::int64_t>(tx_mode::write,
-                                  [&](sql_tx& tx) { return detail::insert_event(tx, event); });
+    const bool postgresql = engine_->dialect() == sql_dialect::postgresql;
+    return transact<std::int64_t>(tx_mode::write, [&](sql_tx& tx) {
+        if (postgresql) {
+            tx.exec(events_order_lock_sql);  // events become visible in id order
+        }
+        return detail::insert_event(tx, event);
+    });
+}
+
+core::result<std::int64_t> sql_run_store::last_event_id() {
+    return transact<std::int64_t>(tx_mode::read, [&](sql_tx& tx) {
+        auto r = tx.exec("SELECT COALESCE(MAX(id), 0) FROM events");
+        return row_reader(r.rows.at(0)).integer();
+    });
 }
 
 core::result<std::vector<event_record>> sql_run_store::read_events(

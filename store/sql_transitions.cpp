@@ -242,6 +242,11 @@ void append_events_inserts(std::span<const transition> batch,
 
 }  // namespace
 
+bool has_events(std::span<const transition> batch) {
+    return std::any_of(batch.begin(), batch.end(),
+                       [](const transition& t) { return std::holds_alternative<new_event>(t); });
+}
+
 compiled_batch compile_transitions(std::span<const transition> batch) {
     compiled_batch out;
     std::vector<sql_statement>& statements = out.statements;

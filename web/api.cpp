@@ -360,13 +360,15 @@ void api::impl::flush_refusals(std::chrono::steady_clock::time_point now) {
 }
 
 void api::impl::record_audit(scheduler::new_event e) {
-    hub.publish(e);
     boost::asio::post(audit_strand, [self = shared_from_this(), e = std::move(e)] {
         auto r = self->deps.store->append_event(e);
         if (!r) {
             self->log->error("could not record an audit event ({} {}): {}", e.actor, e.kind,
                              r.error().message);
+            return;
         }
+        // Streams get it from the store, with its id (api_event_feed.cpp).
+        boost::asio::post(self->deps.loop, [self] { self->event_committed(); });
     });
 }
 
@@ -427,6 +429,10 @@ void api::impl::arm_keepalive() {
         // Summaries of refused calls are written when their minute is over, even if no
         // request comes after it.
         self->flush_refusals(std::chrono::steady_clock::now());
+        // Events another process stored (a shared PostgreSQL store) reach the streams too.
+        if (self->hub.subscribers() > 0) {
+            self->event_committed();
+        }
         self->arm_keepalive();
     });
 }
@@ -449,7 +455,13 @@ void api::set_started() {
 
 void api::publish(const scheduler::new_event& e) {
     impl_->metrics.observe(e);
-    impl_->hub.publish(e);
+    // Progress is not stored (docs/api.md): it goes out live, without an id. Everything else
+    // reaches the streams from the store with its id (api_event_feed.cpp).
+    if (e.kind == "task.progress") {
+        impl_->hub.deliver_unstored(e);
+    } else {
+        impl_->event_committed();
+    }
 }
 
 void api::observe_store_commit(double seconds) {

@@ -2,6 +2,7 @@
 
 // Internal to web/: the API's state and the helpers its handler files share.
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -82,6 +83,13 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     void record_audit(scheduler::new_event e);
     // A new event stream, or nullopt when at max_streams.
     std::shared_ptr<sse_stream> open_stream();
+    // api_event_feed.cpp: stored events may have been committed; read them for the streams.
+    void event_committed();
+    // Replays the stored events after `last_event_id` into a stream the hub holds (not live),
+    // then makes it live; without an id it goes live at once.
+    void start_event_stream(const std::shared_ptr<sse_stream>& stream, event_filter filter,
+                            std::optional<std::int64_t> last_event_id);
+    void read_tail();
 
     void add_probe_routes();         // api_probes.cpp: livez, healthz, readyz, metrics
     void add_job_routes();           // api_jobs.cpp
@@ -104,6 +112,13 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     token_auth auth;
     router routes;
     event_hub hub;
+    // Where the event streams stand in the store's events table (api_event_feed.cpp).
+    struct event_tail {
+        std::optional<std::int64_t> cursor;  // the newest id delivered; unknown while unheard
+        bool reading = false;                // one read at a time, in id order
+        bool again = false;                  // more was committed while reading
+        std::vector<std::function<void()>> waiting;  // run after the next read completes
+    } tail;
     service_metrics metrics;
     store_pool pool;
     std::shared_ptr<spdlog::logger> log;

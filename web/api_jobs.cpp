@@ -1,5 +1,5 @@
-// Jobs: list, detail (spec, schedule in words, next fire times, recent runs), pause, unpause,
-// trigger.
+// Jobs: list, detail (spec, schedule in words, next fire times, recent runs), the runs × tasks
+// grid, pause, unpause, trigger.
 
 #include "core/duration.hpp"
 #include "core/time.hpp"
@@ -12,6 +12,9 @@ namespace {
 
 constexpr int next_fire_count = 5;
 constexpr std::size_t recent_run_count = 10;
+// Runs in one page of the grid: 25 by default (the page's grid), at most 100.
+constexpr std::size_t default_grid_runs = 25;
+constexpr std::size_t max_grid_runs = 100;
 // Idempotency keys end up in run keys: bounded and printable.
 constexpr std::size_t max_idempotency_key = 200;
 
@@ -178,6 +181,73 @@ void api::impl::add_job_routes() {
                             }
                             done(json_response(200, j));
                         });
+                });
+        });
+
+    // The runs × tasks grid (docs/api.md#jobs): a page of runs with every task's state and try
+    // in one call, so the page's grid costs one request whatever its width.
+    routes.add(
+        "GET", "/api/v1/jobs/{job}/grid", access::viewer,
+        [this](request_context& ctx, responder done) {
+            const std::string name = ctx.params.at("job");
+            const config::job_spec* spec = jobs_config().find_job(name);
+            if (spec == nullptr) {
+                return done(
+                    error_response(404, "job_not_found", jobs_config().unknown_job_message(name)));
+            }
+            const auto& q = ctx.request.query;
+            std::size_t limit = default_grid_runs;
+            if (auto it = q.find("limit"); it != q.end()) {
+                auto l = parse_id(it->second);
+                if (!l || *l > static_cast<std::int64_t>(max_grid_runs)) {
+                    return done(error_response(400, "bad_request",
+                                               "limit must be 1-" + std::to_string(max_grid_runs)));
+                }
+                limit = static_cast<std::size_t>(*l);
+            }
+            std::optional<core::run_id> before;
+            if (auto it = q.find("cursor"); it != q.end() && !it->second.empty()) {
+                auto cursor = parse_id(it->second);
+                if (!cursor) {
+                    return done(error_response(
+                        400, "bad_request", "cursor must be the next_cursor of a previous page"));
+                }
+                before = core::run_id{*cursor};
+            }
+            nlohmann::json tasks = nlohmann::json::array();
+            for (const auto& t : spec->tasks) {
+                tasks.push_back(t.name);
+            }
+            blocking(
+                [self = shared_from_this(), name, limit, before] {
+                    return self->deps.store->job_grid(name, limit, before);
+                },
+                [name, tasks = std::move(tasks),
+                 done = std::move(done)](core::result<scheduler::grid_page> page) {
+                    if (!page) {
+                        return done(store_error(page.error()));
+                    }
+                    nlohmann::json runs = nlohmann::json::array();
+                    auto t = page->tasks.begin();
+                    for (const auto& r : page->runs) {
+                        nlohmann::json run = run_json(r);
+                        nlohmann::json cells = nlohmann::json::array();
+                        // Both lists are ordered by run, newest first.
+                        for (; t != page->tasks.end() && t->run == r.id; ++t) {
+                            cells.push_back({{"task", t->task},
+                                             {"state", scheduler::to_string(t->state)},
+                                             {"try_number", t->try_number}});
+                        }
+                        run["tasks"] = std::move(cells);
+                        runs.push_back(std::move(run));
+                    }
+                    done(json_response(
+                        200, {{"job", name},
+                              {"tasks", tasks},
+                              {"runs", runs},
+                              {"next_cursor", page->next_cursor
+                                                  ? nlohmann::json(page->next_cursor->to_string())
+                                                  : nlohmann::json(nullptr)}}));
                 });
         });
 

@@ -279,17 +279,38 @@ void api::impl::add_stream_routes() {
                         return done(error_response(400, "bad_request", "run must be a run id"));
                     }
                 }
+                // A reconnecting client names the last event it got: the stored events after
+                // it are replayed before the stream goes live.
+                std::optional<std::int64_t> last_event_id;
+                if (const std::string* h = ctx.request.header("last-event-id");
+                    h != nullptr && !h->empty()) {
+                    last_event_id = parse_id(*h);
+                    if (!last_event_id && *h != "0") {
+                        return done(error_response(
+                            400, "bad_request",
+                            "Last-Event-ID must be the id of an event this stream sent"));
+                    }
+                    last_event_id = last_event_id.value_or(0);
+                }
                 if (!open_stream()) {
                     return done(error_response(429, "too_many_streams",
                                                "too many event streams are open; retry later"));
                 }
                 streams.pop_back();  // open_stream only checked the bound; the hub makes the stream
-                auto stream = hub.subscribe(deps.config.server.sse_queue_limit, kind, run);
+                event_filter filter{kind, run};
+                // Live at once when the hub knows where it stands and nothing is to replay.
+                const bool live = !last_event_id && tail.cursor.has_value();
+                auto stream = hub.subscribe(deps.config.server.sse_queue_limit, filter,
+                                            tail.cursor.value_or(0), live);
                 streams.push_back(stream);
                 http_response res;
                 res.content_type = "text/event-stream";
                 res.stream = stream;
-                return done(std::move(res));
+                done(std::move(res));
+                if (!live) {
+                    start_event_stream(stream, std::move(filter), last_event_id);
+                }
+                return;
             }
             std::int64_t after = 0;
             std::size_t limit = 100;

@@ -226,7 +226,7 @@ std::optional<sse_event> sse_reader::next(std::chrono::milliseconds wait) {
         if (end != std::string::npos) {
             const std::string block = buffer_.substr(0, end);
             buffer_.erase(0, end + 2);
-            sse_event e{"message", ""};
+            sse_event e{"message", "", ""};
             bool any = false;
             std::size_t pos = 0;
             while (pos <= block.size()) {
@@ -235,6 +235,8 @@ std::optional<sse_event> sse_reader::next(std::chrono::milliseconds wait) {
                 if (line.starts_with("event: ")) {
                     e.event = line.substr(7);
                     any = true;
+                } else if (line.starts_with("id: ")) {
+                    e.id = line.substr(4);
                 } else if (line.starts_with("data: ")) {
                     e.data += (e.data.empty() ? "" : "\n") + line.substr(6);
                     any = true;

@@ -47,6 +47,7 @@ private:
 struct sse_event {
     std::string event;  // "message" when the stream did not name it
     std::string data;
+    std::string id;  // the event's own `id:` line, empty when it had none
 };
 
 // Opens an event stream; next() returns events in order until the stream ends.

@@ -126,6 +126,11 @@ public:
         std::int64_t a, std::optional<std::string_view> k, std::size_t l) override {
         return inner_.read_events(a, k, l);
     }
+    core::result<std::int64_t> last_event_id() override { return inner_.last_event_id(); }
+    core::result<scheduler::grid_page> job_grid(std::string_view j, std::size_t l,
+                                                std::optional<core::run_id> b) override {
+        return inner_.job_grid(j, l, b);
+    }
     core::result<std::optional<scheduler::variable_record>> get_variable(
         std::string_view k) override {
         return inner_.get_variable(k);

@@ -29,30 +29,70 @@ TEST_CASE("an event stream stops producers once the client is gone", "[web][sse]
 
 TEST_CASE("the event hub filters by kind and run and forgets dropped clients", "[web][sse]") {
     event_hub hub;
-    auto all = hub.subscribe(100, std::nullopt, std::nullopt);
-    auto audits = hub.subscribe(100, std::string("audit"), std::nullopt);
-    auto run7 = hub.subscribe(100, std::nullopt, 7);
+    auto all = hub.subscribe(100, {}, 0, true);
+    auto audits = hub.subscribe(100, {std::string("audit"), std::nullopt}, 0, true);
+    auto run7 = hub.subscribe(100, {std::nullopt, 7}, 0, true);
     for (auto* s : {all.get(), audits.get(), run7.get()}) {
         s->take();  // the "subscribed" comment
     }
-    scheduler::new_event e;
+    scheduler::event_record e;
+    e.id = 1;
     e.kind = "run.state";
     e.run = core::run_id{7};
     e.payload_json = R"({"from":"queued","to":"running"})";
-    hub.publish(e);
+    hub.deliver(e);
+    e.id = 2;
     e.kind = "audit";
     e.run.reset();
-    hub.publish(e);
+    hub.deliver(e);
     CHECK(all->take().size() == 2);
     auto a = audits->take();
     REQUIRE(a.size() == 1);
-    CHECK_THAT(a.front(), Catch::Matchers::Contains("event: audit"));
+    CHECK_THAT(a.front(), Catch::Matchers::StartsWith("id: 2\nevent: audit\ndata: {"));
+    CHECK_THAT(a.front(), Catch::Matchers::Contains(R"("id":2)"));
     auto r = run7->take();
     REQUIRE(r.size() == 1);
     CHECK_THAT(r.front(), Catch::Matchers::Contains(R"("to":"running")"));
     all->detach();
-    hub.publish(e);
+    e.id = 3;
+    hub.deliver(e);
     CHECK(hub.subscribers() == 2);
+}
+
+TEST_CASE("the event hub delivers each stored event once, after a replaying stream goes live",
+          "[web][sse]") {
+    event_hub hub;
+    auto replaying = hub.subscribe(100, {}, 0, false);
+    auto live = hub.subscribe(100, {}, 5, true);
+    replaying->take();
+    live->take();
+    scheduler::event_record e;
+    e.kind = "run.state";
+    for (std::int64_t id : {4, 5, 6}) {
+        e.id = id;
+        hub.deliver(e);
+    }
+    CHECK(replaying->take().empty());  // not live yet
+    auto got = live->take();
+    REQUIRE(got.size() == 1);  // 4 and 5 are at or below its floor
+    CHECK_THAT(got.front(), Catch::Matchers::StartsWith("id: 6\n"));
+    // The replay read up to 7; the hub then delivers 7 again and 8: only 8 is new.
+    hub.go_live(*replaying, 7);
+    for (std::int64_t id : {6, 7, 8}) {
+        e.id = id;
+        hub.deliver(e);
+    }
+    got = replaying->take();
+    REQUIRE(got.size() == 1);
+    CHECK_THAT(got.front(), Catch::Matchers::StartsWith("id: 8\n"));
+    CHECK(live->take().size() == 2);  // 7 and 8
+    // Progress is not stored: it goes out without an id.
+    scheduler::new_event progress;
+    progress.kind = "task.progress";
+    hub.deliver_unstored(progress);
+    got = live->take();
+    REQUIRE(got.size() == 1);
+    CHECK_THAT(got.front(), Catch::Matchers::StartsWith("event: task.progress\ndata: {"));
 }
 
 TEST_CASE("histograms are cumulative with +Inf holding every observation", "[web][metrics]") {

@@ -92,6 +92,8 @@ export function useResource<T>(key: string, fn: () => Promise<T>, refreshOn?: (e
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const off = stream.subscribe((e) => {
+      // A reset: the server could not replay what this tab missed, so every view reads again.
+      if (e.kind === 'reset') return load();
       if (!filter.current || !filter.current(e)) return;
       if (timer === null) {
         timer = setTimeout(() => {
@@ -100,9 +102,10 @@ export function useResource<T>(key: string, fn: () => Promise<T>, refreshOn?: (e
         }, 250);
       }
     });
-    // Back on the stream after a drop: events may have been missed, so read again.
+    // Back on the stream after a drop: the server replays what was missed after the last event
+    // id; with none to resume from (dropped before the first event) read again.
     const offStatus = stream.onStatus((s) => {
-      if (s === 'open' && stream.connections > 1) load();
+      if (s === 'open' && stream.connections > 1 && stream.lastEventId === null) load();
     });
     return () => {
       off();

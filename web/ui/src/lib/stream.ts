@@ -1,7 +1,9 @@
 // One event stream per tab (GET /api/v1/events), read with fetch streaming so that the bearer
 // token goes in a header, never in a URL. Every view subscribes to this one connection. On a
-// drop it reconnects with capped exponential backoff and sends Last-Event-ID, so a server that
-// keeps events replays what the tab missed.
+// drop it reconnects with capped exponential backoff and sends Last-Event-ID (the store id of
+// the last event it got): the server replays what the tab missed, in order, before going live,
+// or sends a `reset` event when too much happened meanwhile (docs/api.md), which listeners take
+// as "read your views again". An event whose id it has already passed is never delivered twice.
 import { SseParser } from './sse';
 
 export interface ServerEvent {
@@ -36,6 +38,8 @@ export class EventStream {
   // Bumped by every start and stop: a loop from before a stop never continues after a restart.
   private generation = 0;
   lastEventId: string | null = null;
+  // The newest store id delivered: a replay that overlaps what was seen is dropped here.
+  private newest = 0;
   status: StreamStatus = 'stopped';
   // Connections made so far (the first one included).
   connections = 0;
@@ -109,13 +113,19 @@ export class EventStream {
       if (done) break;
       for (const ev of parser.feed(value)) {
         if (ev.id !== null) this.lastEventId = ev.id;
-        let body: Partial<ServerEvent> = {};
+        let body: Partial<Omit<ServerEvent, 'id'>> & { id?: unknown } = {};
         try {
-          body = JSON.parse(ev.data) as Partial<ServerEvent>;
+          body = JSON.parse(ev.data) as typeof body;
         } catch {
           continue;
         }
-        const e: ServerEvent = { ...body, id: ev.id, kind: body.kind ?? ev.event };
+        // Only stored events carry an id in their data (progress has none and is never replayed).
+        const stored = typeof body.id === 'number' ? body.id : null;
+        if (stored !== null) {
+          if (stored <= this.newest && ev.event !== 'reset') continue;
+          this.newest = stored;
+        }
+        const e: ServerEvent = { ...body, id: stored !== null ? String(stored) : null, kind: body.kind ?? ev.event };
         for (const fn of this.listeners) fn(e);
       }
     }

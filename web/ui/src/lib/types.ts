@@ -112,3 +112,11 @@ export interface Session {
   name: string;
   role: 'viewer' | 'operator' | 'admin';
 }
+
+// GET /api/v1/jobs/{job}/grid: a page of runs, newest first, with their tasks' states.
+export interface GridPage {
+  job: string;
+  tasks: string[];
+  runs: (Run & { tasks: { task: string; state: string; try_number: number }[] })[];
+  next_cursor: string | null;
+}

@@ -28,7 +28,7 @@ export function EventsView() {
   const [after, setAfter] = useState<number | null | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   useEvents((e) => {
-    if (e.kind === 'task.progress' || (kind && e.kind !== kind)) return;
+    if (e.kind === 'task.progress' || e.kind === 'reset' || (kind && e.kind !== kind)) return;
     setLive((l) => [...l.slice(-499), { ...e }]);
   }, [kind]);
   const next = after === undefined ? first.data?.next_after ?? null : after;

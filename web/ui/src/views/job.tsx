@@ -5,7 +5,7 @@ import { buildGrid, moveInGrid, type GridPos } from '../lib/grid';
 import { navigate } from '../lib/router';
 import { formatOffset, offsetMinutes } from '../lib/time';
 import { canOperate } from '../lib/state';
-import type { JobDetail, RunDetail, RunPage } from '../lib/types';
+import type { GridPage, JobDetail } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, StateBadge, Time, stateLabel, useResource } from '../components/common';
 import { Dag } from '../components/dag';
 
@@ -19,15 +19,25 @@ function offsetChange(prev: string, next: string, zone: string): string | null {
 }
 
 function Grid({ job }: { job: JobDetail }) {
-  const runs = useResource('grid:' + job.name, async () => {
-    const page = await get<RunPage>(`/api/v1/runs?job=${seg(job.name)}&limit=${gridRuns}`);
-    return Promise.all(page.runs.map((r) => get<RunDetail>(`/api/v1/runs/${r.id}`)));
-  }, (e) => e.job === job.name && (e.kind === 'run.state' || e.kind === 'task.state'));
+  // Older pages by cursor (null: the newest runs, which follow the event stream).
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.length ? cursors[cursors.length - 1] : null;
+  const grid = useResource(`grid:${job.name}:${cursor ?? ''}`,
+    () => get<GridPage>(`/api/v1/jobs/${seg(job.name)}/grid?limit=${gridRuns}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`),
+    (e) => cursor === null && e.job === job.name && (e.kind === 'run.state' || e.kind === 'task.state'));
+  const runs = { ...grid, data: grid.data?.runs ?? null };
   const model = useMemo(() => buildGrid(job.tasks.map((t) => t.name), runs.data ?? []), [job, runs.data]);
   const [pos, setPos] = useState<GridPos>({ row: 0, col: Math.max(0, model.runs.length - 1) });
   const table = useRef<HTMLTableElement>(null);
   if (runs.loading && !runs.data) return <Loading />;
-  if (model.runs.length === 0) return <p class="muted">No runs yet.</p>;
+  if (model.runs.length === 0 && cursor === null) return <p class="muted">No runs yet.</p>;
+  const older = grid.data?.next_cursor ?? null;
+  const pager = (older !== null || cursor !== null) && (
+    <div class="center">
+      <button class="btn" type="button" disabled={older === null} onClick={() => older && setCursors([...cursors, older])}>Older runs</button>
+      <button class="btn" type="button" disabled={cursor === null} onClick={() => setCursors(cursors.slice(0, -1))}>Newer runs</button>
+    </div>
+  );
   const focus = (p: GridPos) => {
     setPos(p);
     table.current?.querySelector<HTMLElement>(`[data-cell="${p.row}-${p.col}"]`)?.focus();
@@ -77,6 +87,7 @@ function Grid({ job }: { job: JobDetail }) {
           ))}
         </tbody>
       </table>
+      {pager}
     </div>
   );
 }

@@ -35,9 +35,10 @@ test('a dropped stream reconnects with Last-Event-ID and the listeners see every
   const calls: Record<string, string>[] = [];
   const sleeps: number[] = [];
   const replies = [
-    () => streamOf(['id: 1\nevent: run.state\ndata: {"kind":"run.state","run":1}\n\n', 'id: 2\nevent: run.state\ndata: {"kind":"run.state","run":2}\n\n']),
+    () => streamOf(['id: 1\nevent: run.state\ndata: {"id":1,"kind":"run.state","run":1}\n\n', 'id: 2\nevent: run.state\ndata: {"id":2,"kind":"run.state","run":2}\n\n']),
     () => Promise.reject(new TypeError('network down')),
-    () => streamOf(['id: 3\nevent: task.state\ndata: {"kind":"task.state","run":2,"task":"t"}\n\n']),
+    // The replay overlaps what was seen (2): it is not delivered again.
+    () => streamOf(['id: 2\nevent: run.state\ndata: {"id":2,"kind":"run.state","run":2}\n\n', 'id: 3\nevent: task.state\ndata: {"id":3,"kind":"task.state","run":2,"task":"t"}\n\n']),
   ];
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -90,4 +91,40 @@ test('a refused token stops the stream instead of retrying', async () => {
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(fetches, 1);
   assert.equal(s.status, 'denied');
+});
+
+test('progress carries no id and a reset reaches the listeners with the id to resume from', async () => {
+  const calls: Record<string, string>[] = [];
+  const replies = [
+    () => streamOf([
+      'id: 5\nevent: run.state\ndata: {"id":5,"kind":"run.state","run":1}\n\n',
+      'event: task.progress\ndata: {"kind":"task.progress","run":1,"payload":{"rows_read":10}}\n\n',
+    ]),
+    () => streamOf(['id: 9000\nevent: reset\ndata: {"kind":"reset","id":9000,"reason":"more than 10000 events"}\n\n',
+      'id: 9001\nevent: run.state\ndata: {"id":9001,"kind":"run.state","run":2}\n\n']),
+  ];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const s: EventStream = new EventStream({
+    fetch: (_url, init) => {
+      calls.push({ ...(init.headers as Record<string, string>) });
+      const next = replies.shift();
+      if (!next) {
+        s.stop();
+        done();
+        return new Promise<Response>(() => {});
+      }
+      return Promise.resolve(next());
+    },
+    sleep: async () => {},
+    headers: () => ({}),
+  });
+  const seen: ServerEvent[] = [];
+  s.subscribe((e) => seen.push(e));
+  s.start();
+  await finished;
+  assert.deepEqual(seen.map((e) => [e.id, e.kind]), [['5', 'run.state'], [null, 'task.progress'], ['9000', 'reset'], ['9001', 'run.state']]);
+  // The progress event did not move the position: the reconnect resumes after 5.
+  assert.equal(calls[1]['Last-Event-ID'], '5');
+  assert.equal(calls[2]['Last-Event-ID'], '9001');
 });
