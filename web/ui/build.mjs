@@ -17,8 +17,27 @@ const assetsDir = join(out, 'assets');
 rmSync(assetsDir, { recursive: true, force: true });
 mkdirSync(assetsDir, { recursive: true });
 
+// The DAG layout worker first (lib/dag_layout.ts): a classic script of its own, loaded only
+// when a graph is large, so it stays out of the first view; the main bundle gets its hashed URL.
+const worker = await build({
+  entryPoints: { 'dag-worker': 'src/worker/dag_worker.ts' },
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+  entryNames: '[name]-[hash]',
+  outdir: assetsDir,
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const workerOutput = Object.keys(worker.metafile.outputs).find((o) => o.endsWith('.js'));
+if (!workerOutput) throw new Error('esbuild produced no DAG layout worker');
+const workerPath = '/assets/' + basename(workerOutput);
+
 const result = await build({
   entryPoints: { main: 'src/main.tsx', style: 'src/style.css' },
+  define: { __DAG_WORKER_URL__: JSON.stringify(workerPath) },
   bundle: true,
   minify: true,
   format: 'esm',
@@ -46,6 +65,7 @@ for (const output of Object.keys(result.metafile.outputs)) {
   files.push({ path, type: types[ext], immutable: true, body: readFileSync(output) });
 }
 if (!scriptPath || !stylePath) throw new Error('esbuild produced no main script or style sheet');
+files.push({ path: workerPath, type: types['.js'], immutable: true, body: readFileSync(workerOutput) });
 
 const icon = readFileSync('src/icon.svg');
 const iconPath = `/assets/icon-${hash(icon).slice(0, 8)}.svg`;

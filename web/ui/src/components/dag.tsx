@@ -1,7 +1,8 @@
 // The task graph as SVG: boxes coloured by each task's state, edges left to right, trigger rules
 // other than all_success marked on the box. Clicking a task selects it.
-import { useMemo } from 'preact/hooks';
-import { layoutDag, nodeHeight, nodeWidth } from '../lib/dag';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { layoutDag, nodeHeight, nodeWidth, type DagLayout } from '../lib/dag';
+import { layoutInWorker, needsWorker } from '../lib/dag_layout';
 import type { TaskSpec } from '../lib/types';
 import { stateLabel } from './common';
 
@@ -29,16 +30,36 @@ export function Dag(props: {
   selected?: string | null;
   href?: (task: string) => string;
 }) {
-  const layout = useMemo(() => layoutDag(props.tasks), [props.tasks]);
+  // A large graph is laid out in a worker (lib/dag_layout.ts); a small one right here.
+  const large = needsWorker(props.tasks);
+  const small = useMemo(() => (large ? null : layoutDag(props.tasks)), [props.tasks, large]);
+  const [async, setAsync] = useState<{ tasks: TaskSpec[]; layout: DagLayout } | null>(null);
+  useEffect(() => {
+    if (!large) return;
+    let live = true;
+    void layoutInWorker(props.tasks).then((layout) => {
+      if (live) setAsync({ tasks: props.tasks, layout });
+    });
+    return () => {
+      live = false;
+    };
+  }, [props.tasks, large]);
   const spec = useMemo(() => new Map(props.tasks.map((t) => [t.name, t])), [props.tasks]);
+  const layout = small ?? (async && async.tasks === props.tasks ? async.layout : null);
+  if (!layout) {
+    return <div class="dag-wrap"><p class="muted" role="status">Laying out {props.tasks.length} tasks…</p></div>;
+  }
   const pad = 8;
   const width = layout.width + pad * 2;
   const height = layout.height + pad * 2;
   // Shrinks to the panel's width, down to minScale of its natural size (names stay readable);
   // a wider graph scrolls instead.
   const style = { width: '100%', maxWidth: `${width}px`, minWidth: `${Math.round(width * minScale)}px`, height: 'auto' };
+  // A graph wider than its panel scrolls: without links inside (the job page) the panel itself
+  // takes focus, so the keyboard can scroll it too.
+  const focusable = !props.href;
   return (
-    <div class="dag-wrap">
+    <div class="dag-wrap" tabIndex={focusable ? 0 : undefined} role={focusable ? 'region' : undefined} aria-label={focusable ? 'task graph' : undefined}>
       <svg class="dag" viewBox={`0 0 ${width} ${height}`} width={width} height={height} style={style} role="group" aria-label="task graph">
         <g transform={`translate(${pad},${pad})`}>
           {layout.edges.map((e) => (

@@ -1,8 +1,8 @@
 // A layered left-to-right layout of a job's task graph: each task in the column of its longest
 // path from a root, rows ordered by the mean row of their upstream tasks (two sweeps) to keep
 // edges short. An edge that skips columns gets a waypoint in each column it crosses, a thin row
-// of its own, so it runs between boxes instead of under them. Small and synchronous: job graphs
-// are tens of tasks, not thousands.
+// of its own, so it runs between boxes instead of under them. A pure function of the task list:
+// lib/dag_layout.ts runs it in a web worker for graphs of more than 50 tasks.
 
 export interface DagInput {
   name: string;

@@ -128,11 +128,12 @@ function postgresUrl(): { url: string; drop: () => void } {
   };
 }
 
-export async function startDaemon(serverExtra: string, store: 'sqlite' | 'postgres' = storeKind): Promise<Daemon> {
+// `extraJobs`: more jobs (YAML under `jobs:`, indented two spaces) after the usual ones.
+export async function startDaemon(serverExtra: string, store: 'sqlite' | 'postgres' = storeKind, extraJobs = ''): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-ui-'));
   const pg = store === 'postgres' ? postgresUrl() : null;
   const url = pg ? pg.url : 'sqlite://var/ui.db';
-  const config = `server:\n  listen: "127.0.0.1:0"\n${serverExtra}store:\n  url: "${url}"\nshutdown_grace: 1s\n${jobsYaml}`;
+  const config = `server:\n  listen: "127.0.0.1:0"\n${serverExtra}store:\n  url: "${url}"\nshutdown_grace: 1s\n${jobsYaml}${extraJobs}`;
   writeFileSync(join(dir, 'sluice.yaml'), config);
   const portFile = join(dir, 'port');
   const log: string[] = [];
