@@ -3,13 +3,14 @@
 
 BUILD_DIR     ?= build
 SANITIZE_DIR  ?= build-sanitize
+TSAN_DIR      ?= build-tsan
 FUZZ_DIR      ?= build-fuzz
 CONFIG        ?= examples/quickstart.yaml
 JOBS          ?= $(shell nproc)
 FUZZ_SECONDS  ?= 600
 CMAKE_FLAGS   ?=
 
-.PHONY: all deps build test run sanitize fuzz bench format clean
+.PHONY: all deps build test run sanitize tsan fuzz bench format clean
 
 all: build
 
@@ -44,6 +45,15 @@ sanitize:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp \
 		scripts/run-tests.sh $(SANITIZE_DIR) -E "peak RSS"
 
+# The suites under ThreadSanitizer: a data race fails the test that hit it. Suppressions are for
+# third-party code only, each explained in scripts/tsan.supp.
+tsan:
+	@scripts/install-deps.sh build test
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON $(CMAKE_FLAGS)
+	cmake --build $(TSAN_DIR) -j $(JOBS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/scripts/tsan.supp" \
+		scripts/run-tests.sh $(TSAN_DIR) -E "peak RSS"
+
 fuzz:
 	@scripts/install-deps.sh build fuzz
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -61,4 +71,4 @@ format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(TSAN_DIR) $(FUZZ_DIR)

@@ -134,7 +134,8 @@ server_spec decode_server(decode_context& ctx, const map_entry& e) {
     server_spec server;
     map_reader m(ctx, e.value, "'server'", e.key_pos);
     m.allow({"listen", "tokens", "metrics_auth", "max_body_size", "max_header_size", "read_timeout",
-             "max_connections", "sse_queue_limit", "public_url", "allowed_hosts"});
+             "max_connections", "sse_queue_limit", "public_url", "allowed_hosts", "tls",
+             "allow_plaintext_tokens"});
     if (const node* v = m.get("listen")) {
         decode_listen(ctx, *v, server);
     }
@@ -174,6 +175,29 @@ server_spec decode_server(decode_context& ctx, const map_entry& e) {
             }
         }
     }
+    if (const map_entry* t = m.entry("tls")) {
+        map_reader tm(ctx, t->value, "'server.tls'", t->key_pos);
+        tm.allow({"cert", "key"});
+        const node* cert = tm.require("cert");
+        const node* key = tm.require("key");
+        auto path = [&](const node* n,
+                        std::string_view what) -> std::optional<std::filesystem::path> {
+            if (n == nullptr) {
+                return std::nullopt;
+            }
+            auto text = ctx.nonempty_string(*n, what);
+            return text ? std::optional(ctx.base_dir(*n) / *text) : std::nullopt;
+        };
+        auto cert_path = path(cert, "cert");
+        auto key_path = path(key, "key");
+        if (cert_path && key_path) {
+            server.tls = tls_spec{*cert_path, *key_path};
+        }
+    }
+    if (const node* v = m.get("allow_plaintext_tokens")) {
+        server.allow_plaintext_tokens =
+            ctx.boolean(*v, "allow_plaintext_tokens").value_or(server.allow_plaintext_tokens);
+    }
     if (const node* v = m.get("allowed_hosts")) {
         if (auto hosts = ctx.string_list(*v, "allowed_hosts", /*allow_single=*/false)) {
             for (auto& h : *hosts) {
@@ -196,7 +220,7 @@ server_spec decode_server(decode_context& ctx, const map_entry& e) {
 store_spec decode_store(decode_context& ctx, const map_entry& e) {
     store_spec store;
     map_reader m(ctx, e.value, "'store'", e.key_pos);
-    m.allow({"url", "pool_size"});
+    m.allow({"url", "pool_size", "timeout"});
     if (const node* v = m.require("url")) {
         if (auto url = ctx.scalar(*v, "url")) {
             const std::string& text = url->text;
@@ -227,6 +251,9 @@ store_spec decode_store(decode_context& ctx, const map_entry& e) {
     if (const node* v = m.get("pool_size")) {
         store.pool_size = ctx.small_integer(*v, "pool_size", 1, 1000).value_or(store.pool_size);
     }
+    if (const node* v = m.get("timeout")) {
+        store.timeout = ctx.duration(*v, "timeout", std::chrono::seconds(1)).value_or(store.timeout);
+    }
     return store;
 }
 
@@ -250,7 +277,10 @@ std::map<std::string, int> decode_pools(decode_context& ctx, const map_entry& e)
 
 void decode_defaults(decode_context& ctx, const map_entry& e, decode_scope& scope) {
     map_reader m(ctx, e.value, "'defaults'", e.key_pos);
-    m.allow({"timezone", "retries", "notify"});
+    m.allow({"timezone", "retries", "notify", "inherit_env"});
+    if (const node* v = m.get("inherit_env")) {
+        scope.defaults.inherit_env = decode_inherit_env(ctx, *v);
+    }
     if (const node* v = m.get("timezone")) {
         if (auto zone = ctx.nonempty_string(*v, "timezone")) {
             scope.default_timezone_valid = check_time_zone(ctx, *v, *zone);

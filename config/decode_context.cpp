@@ -457,6 +457,13 @@ bool is_valid_name(std::string_view name) {
     });
 }
 
+bool is_variable_key(std::string_view key) {
+    return !key.empty() && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return std::isalnum(u) || c == '_' || c == '-' || c == '.';
+    });
+}
+
 bool is_identifier(std::string_view name) {
     if (name.empty() || name.size() > 128 || std::isdigit(static_cast<unsigned char>(name[0]))) {
         return false;

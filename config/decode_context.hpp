@@ -149,6 +149,8 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 // Names of jobs, tasks, pools, connections, params: letters, digits, '_', '-', '.'.
 bool is_valid_name(std::string_view name);
+// Store variable keys: 1-128 of letters, digits, '_', '-', '.' (as the variables API).
+bool is_variable_key(std::string_view key);
 // Parameter and environment names: [A-Za-z_][A-Za-z0-9_]*.
 bool is_identifier(std::string_view name);
 

@@ -13,6 +13,45 @@
 
 namespace sluice::config {
 
+std::vector<std::string> decode_inherit_env(decode_context& ctx, const node& n) {
+    std::vector<std::string> names;
+    if (!ctx.string_list(n, "inherit_env")) {
+        return names;  // reported
+    }
+    std::vector<const node*> items;
+    if (n.is_sequence()) {
+        for (const node& item : n.items) {
+            items.push_back(&item);
+        }
+    } else {
+        items.push_back(&n);
+    }
+    for (const node* item : items) {
+        const std::string& name = item->text;
+        const bool prefix = !name.empty() && name.back() == '*';
+        const std::string_view stem =
+            std::string_view(name).substr(0, name.size() - (prefix ? 1 : 0));
+        if (prefix && stem.empty()) {
+            // The daemon's environment holds the ${env:...} passwords of the config.
+            ctx.error(item->pos,
+                      "inherit_env: '*' would pass the daemon's whole environment, the "
+                      "passwords of the configuration included; name the variables, or a "
+                      "prefix such as 'AWS_*'");
+        } else if (!is_identifier(stem)) {
+            ctx.error(item->pos, "inherit_env: invalid variable name '" + name +
+                                     "': use letters, digits and '_', optionally ending in '*'");
+        } else if (stem.rfind("SLUICE_", 0) == 0) {
+            ctx.error(item->pos,
+                      "inherit_env: variables starting with SLUICE_ are set by "
+                      "Sluice itself ('" +
+                          name + "')");
+        } else if (std::find(names.begin(), names.end(), name) == names.end()) {
+            names.push_back(name);
+        }
+    }
+    return names;
+}
+
 std::optional<std::string> check_param_value(param_type type, const std::string& value) {
     switch (type) {
         case param_type::string:
@@ -250,13 +289,14 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     job.defined_at = ctx.where(e.key_pos);
     job.timezone = scope.defaults.timezone;
     job.notify = scope.defaults.notify;
+    job.inherit_env = scope.defaults.inherit_env;
     map_reader m(ctx, e.value, "job '" + e.key + "'", e.key_pos);
     if (!m.valid()) {
         return job;
     }
     m.allow({"description", "tags", "schedule", "timezone", "catchup", "max_catchup_runs",
              "concurrency", "max_active_runs", "max_active_tasks", "paused", "timeout", "sla",
-             "params", "notify", "retries", "tasks"});
+             "params", "notify", "retries", "inherit_env", "tasks"});
     if (const node* v = m.get("description")) {
         job.description = ctx.string(*v, "description").value_or("");
     }
@@ -329,6 +369,14 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     }
     if (const map_entry* n = m.entry("notify")) {
         job.notify = decode_notify(ctx, *n);
+    }
+    if (const node* v = m.get("inherit_env")) {
+        for (auto& name : decode_inherit_env(ctx, *v)) {
+            if (std::find(job.inherit_env.begin(), job.inherit_env.end(), name) ==
+                job.inherit_env.end()) {
+                job.inherit_env.push_back(std::move(name));
+            }
+        }
     }
     retry_overrides job_retries;
     if (const map_entry* r = m.entry("retries")) {

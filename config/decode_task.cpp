@@ -18,7 +18,8 @@ std::vector<std::string_view> kind_keys(task_type t) {
         case task_type::noop:
             return {};
         case task_type::shell:
-            return {"command", "argv", "env", "cwd", "kill_grace", "retry_on_exit_codes"};
+            return {
+                "command", "argv", "env", "secrets", "cwd", "kill_grace", "retry_on_exit_codes"};
         case task_type::sql:
             return {"connection", "sql", "file"};
         case task_type::copy:

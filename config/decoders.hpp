@@ -52,6 +52,8 @@ std::map<std::string, connection_spec> decode_connections(decode_context& ctx, c
 retry_overrides decode_retries(decode_context& ctx, const map_entry& e);
 notify_spec decode_notify(decode_context& ctx, const map_entry& e);
 notifications_spec decode_notifications(decode_context& ctx, const map_entry& e);
+// `inherit_env` (defaults, jobs): variable names, or prefixes ending in '*'.
+std::vector<std::string> decode_inherit_env(decode_context& ctx, const node& n);
 // Validates an IANA zone name; the error carries a did-you-mean over the tz database.
 bool check_time_zone(decode_context& ctx, const node& n, const std::string& zone);
 

@@ -84,6 +84,15 @@ struct token_spec {
     bool operator==(const token_spec&) const = default;
 };
 
+// HTTPS for the API and the page (docs/operations.md#tls): PEM files, read when the daemon
+// starts and again on every reload (certificate rotation).
+struct tls_spec {
+    std::filesystem::path cert;  // the certificate chain, leaf first
+    std::filesystem::path key;   // its private key, unencrypted
+
+    bool operator==(const tls_spec&) const = default;
+};
+
 struct server_spec {
     std::string listen = "127.0.0.1:8080";
     std::string host = "127.0.0.1";  // without IPv6 brackets
@@ -99,6 +108,9 @@ struct server_spec {
     // Host names the server answers to besides loopback and public_url's host ("*" = any);
     // empty with tokens = any (docs/configuration.md#server).
     std::vector<std::string> allowed_hosts;
+    std::optional<tls_spec> tls;
+    // Tokens over plain HTTP on a non-loopback address: only behind a TLS-terminating proxy.
+    bool allow_plaintext_tokens = false;
 
     bool operator==(const server_spec&) const = default;
 };
@@ -109,6 +121,8 @@ struct store_spec {
     store_kind kind = store_kind::sqlite;
     std::filesystem::path sqlite_path;  // resolved; set when kind == sqlite
     int pool_size = 4;                  // PostgreSQL connections
+    // PostgreSQL: bound on every store operation but migrations (docs/operations.md#store-outages)
+    core::duration timeout = 30s;
 
     bool operator==(const store_spec&) const = default;
 };
@@ -150,6 +164,7 @@ struct defaults_spec {
     std::string timezone = "UTC";
     retry_policy retries;
     std::optional<notify_spec> notify;
+    std::vector<std::string> inherit_env;  // see job_spec::inherit_env
 
     bool operator==(const defaults_spec&) const = default;
 };
@@ -193,6 +208,9 @@ struct shell_spec {
     std::vector<std::string> argv;       // run directly; exactly one of command/argv is set
     std::vector<std::pair<std::string, std::string>> env;
     std::set<std::string> secret_env;  // names of interpolated variables
+    // Secret store variables this task receives as SLUICE_VAR_<KEY>; the others never reach it
+    // (docs/task-kinds.md, environment).
+    std::vector<std::string> secrets;
     std::optional<std::filesystem::path> cwd;
     core::duration kill_grace = 10s;       // SIGTERM -> SIGKILL on timeout or cancel
     std::vector<int> retry_on_exit_codes;  // empty = every non-zero code is transient
@@ -318,7 +336,10 @@ struct job_spec {
     std::optional<core::duration> sla;
     std::vector<param_spec> params;
     std::optional<notify_spec> notify;  // the job's own, else defaults.notify
-    std::vector<task_spec> tasks;       // in file order
+    // Variables of the daemon's environment its shell tasks receive beyond the base set:
+    // defaults.inherit_env, then the job's own; a name, or a prefix ending in '*'.
+    std::vector<std::string> inherit_env;
+    std::vector<task_spec> tasks;  // in file order
 
     const task_spec* find_task(std::string_view task_name) const;
 

@@ -249,6 +249,28 @@ shell_spec decode_shell(const task_body_context& b) {
             }
         }
     }
+    if (const node* v = b.m.get("secrets"); v != nullptr && ctx.string_list(*v, "secrets")) {
+        std::vector<const node*> items;
+        if (v->is_sequence()) {
+            for (const node& item : v->items) {
+                items.push_back(&item);
+            }
+        } else {
+            items.push_back(v);
+        }
+        for (const node* item : items) {
+            if (!is_variable_key(item->text)) {
+                ctx.error(item->pos, "secrets: invalid variable key '" + item->text +
+                                         "': a key is 1-128 characters of letters, digits, "
+                                         "'_', '-' and '.'");
+            } else if (std::find(s.secrets.begin(), s.secrets.end(), item->text) !=
+                       s.secrets.end()) {
+                ctx.error(item->pos, "secrets: '" + item->text + "' is listed twice");
+            } else {
+                s.secrets.push_back(item->text);
+            }
+        }
+    }
     if (const node* v = b.m.get("cwd")) {
         if (auto dir = ctx.nonempty_string(*v, "cwd")) {
             s.cwd = ctx.base_dir(*v) / *dir;

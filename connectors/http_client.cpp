@@ -1,6 +1,8 @@
 #include "connectors/http_client.hpp"
 
 #include <mutex>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <optional>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -80,14 +82,34 @@ struct http_client::state {
     }
 };
 
+namespace {
+
+// Whether the peer's leaf certificate is the first certificate of `pem`.
+bool presents_certificate(beast::ssl_stream<beast::tcp_stream>& stream, const std::string& pem) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    if (!bio) {
+        return false;
+    }
+    std::unique_ptr<X509, decltype(&X509_free)> pinned(
+        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+    std::unique_ptr<X509, decltype(&X509_free)> peer(
+        SSL_get1_peer_certificate(stream.native_handle()), &X509_free);
+    return pinned && peer && X509_cmp(pinned.get(), peer.get()) == 0;
+}
+
+}  // namespace
+
 http_client::http_client(http_endpoint endpoint, std::chrono::milliseconds connect_timeout,
                          std::chrono::milliseconds io_timeout)
     : endpoint_(std::move(endpoint)), state_(std::make_unique<state>()) {
     state_->connect_timeout = connect_timeout;
     state_->io_timeout = io_timeout;
-    if (endpoint_.tls) {
+    if (endpoint_.tls && endpoint_.pinned_certificate_pem.empty()) {
         state_->tls.set_default_verify_paths();
         state_->tls.set_verify_mode(asio::ssl::verify_peer);
+    } else if (endpoint_.tls) {
+        state_->tls.set_verify_mode(asio::ssl::verify_none);  // checked against the pin instead
     }
 }
 
@@ -140,8 +162,18 @@ core::result<http_response_head> http_client::send(
                 if (!SSL_set_tlsext_host_name(s.secure->native_handle(), endpoint_.host.c_str())) {
                     return core::error::permanent("cannot set TLS server name " + endpoint_.host);
                 }
-                s.secure->set_verify_callback(asio::ssl::host_name_verification(endpoint_.host));
+                if (endpoint_.pinned_certificate_pem.empty()) {
+                    s.secure->set_verify_callback(
+                        asio::ssl::host_name_verification(endpoint_.host));
+                }
                 s.secure->handshake(asio::ssl::stream_base::client, ec);
+                if (!ec && !endpoint_.pinned_certificate_pem.empty() &&
+                    !presents_certificate(*s.secure, endpoint_.pinned_certificate_pem)) {
+                    s.close();
+                    return core::error::permanent(
+                        "TLS handshake with " + where +
+                        " failed: the server's certificate is not the pinned one");
+                }
                 if (ec) {
                     // An untrusted or mismatched certificate will not fix itself on a retry.
                     const long verify = SSL_get_verify_result(s.secure->native_handle());

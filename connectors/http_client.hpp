@@ -18,6 +18,10 @@ struct http_endpoint {
     bool tls = false;  // https: OpenSSL, system CA store, host name verified
     std::string host;
     int port = 80;
+    // https: when set (PEM), the server's certificate must be exactly this one, and the CA
+    // store and host name are not consulted: how the CLI trusts the daemon whose config names
+    // the certificate, whatever name it was issued for (docs/operations.md#tls).
+    std::string pinned_certificate_pem;
 };
 
 // The start of a response: status and the headers the connectors look at.

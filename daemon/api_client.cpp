@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -84,8 +85,10 @@ std::optional<parsed_url> parse_server_url(std::string url, std::string& problem
     return out;
 }
 
-// The address a client reaches a daemon on, from its config's server.listen.
-std::optional<std::string> server_from_config(const client_options& options, std::string& problem) {
+// The address a client reaches a daemon on, from its config's server.listen; over HTTPS the
+// configured certificate is the one the daemon must present (`pin_file`).
+std::optional<std::string> server_from_config(const client_options& options, std::string& problem,
+                                              std::filesystem::path& pin_file) {
     const auto cfg = load_config_or_report(options.config_file, options.environment);
     if (!cfg) {
         problem = "cannot take the server address from " + options.config_file +
@@ -106,7 +109,29 @@ std::optional<std::string> server_from_config(const client_options& options, std
     if (host.find(':') != std::string::npos) {
         host = "[" + host + "]";
     }
-    return "http://" + host + ":" + std::to_string(cfg->server.port);
+    if (cfg->server.tls) {
+        pin_file = cfg->server.tls->cert;
+    }
+    return (cfg->server.tls ? "https://" : "http://") + host + ":" +
+           std::to_string(cfg->server.port);
+}
+
+// The first certificate of the daemon's chain file, as PEM text.
+std::optional<std::string> read_pin(const std::filesystem::path& file, std::string& problem) {
+    std::ifstream in(file);
+    std::stringstream content;
+    if (in) {
+        content << in.rdbuf();
+    }
+    if (!in || content.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        problem = "cannot read the daemon's certificate " + file.string() +
+                  " (server.tls.cert) to verify it" +
+                  (in ? std::string(": no PEM certificate in it")
+                      : ": " + std::string(std::strerror(errno))) +
+                  "; pass --server https://NAME:PORT to verify it by the system's CAs instead";
+        return std::nullopt;
+    }
+    return content.str();
 }
 
 std::string trim(std::string s) {
@@ -142,8 +167,9 @@ std::optional<api_client> api_client::connect(const client_options& options, api
         }
     }
     std::string problem;
+    std::filesystem::path pin_file;
     if (url.empty() && !options.config_file.empty()) {
-        auto from_config = server_from_config(options, problem);
+        auto from_config = server_from_config(options, problem, pin_file);
         if (!from_config) {
             failure = {exit_usage, problem};
             return std::nullopt;
@@ -177,6 +203,14 @@ std::optional<api_client> api_client::connect(const client_options& options, api
         }
     } else if (const char* env = std::getenv("SLUICE_TOKEN"); env != nullptr) {
         client.token_ = trim(env);
+    }
+    if (!pin_file.empty()) {
+        auto pin = read_pin(pin_file, problem);
+        if (!pin) {
+            failure = {exit_usage, problem};
+            return std::nullopt;
+        }
+        parsed->endpoint.pinned_certificate_pem = std::move(*pin);
     }
     client.base_url_ = parsed->base;
     client.http_ =

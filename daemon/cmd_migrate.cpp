@@ -14,7 +14,7 @@ int run_migrate(const migrate_options& options) {
     }
     const std::string url = store_url(cfg->store);
     const std::string shown = core::redact_url(url);
-    auto store = store::open_store(url);
+    auto store = store::open_store(url, store_options_of(cfg->store));
     if (!store) {
         std::cerr << "sluice: cannot open the store " << shown << ": " << store.error().message
                   << "\n";

@@ -17,7 +17,7 @@ std::unique_ptr<scheduler::run_store> open_for_reading(const runs_options& optio
     if (!cfg) {
         return nullptr;
     }
-    auto store = store::open_store(store_url(cfg->store));
+    auto store = store::open_store(store_url(cfg->store), store_options_of(cfg->store));
     if (!store) {
         std::cerr << "sluice: cannot open the store: " << store.error().message << "\n";
         return nullptr;

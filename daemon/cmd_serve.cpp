@@ -59,6 +59,9 @@ std::vector<std::string> restart_only_changes(const config::sluice_config& runni
     if (a.listen != b.listen) {
         changed.emplace_back("server.listen");
     }
+    if (a.tls.has_value() != b.tls.has_value()) {
+        changed.emplace_back("server.tls (on or off)");
+    }
     if (a.max_body_bytes != b.max_body_bytes || a.max_header_bytes != b.max_header_bytes ||
         a.read_timeout != b.read_timeout || a.max_connections != b.max_connections ||
         a.sse_queue_limit != b.sse_queue_limit || a.metrics_auth != b.metrics_auth ||
@@ -92,10 +95,11 @@ std::string joined(const std::vector<std::string>& names) {
 // is over either way (only after the start completed: before that there is no READY=1 to
 // repeat). The file is small and local; reading it on the loop once per SIGHUP is a bounded
 // stall. `running` is the configuration in effect, replaced on success.
-// `bound_host` is the address the listener holds until a restart.
+// `bound_host` is the address the listener holds until a restart; over HTTPS the certificate
+// and key are read again (rotation) before anything else changes.
 void reload_config(const serve_options& options, const std::string& bound_host,
-                   systemd_notifier& notifier, bool announce, scheduler::engine& engine,
-                   web::api& api, notify::notifier& runs_notifier,
+                   web::http_server& server, systemd_notifier& notifier, bool announce,
+                   scheduler::engine& engine, web::api& api, notify::notifier& runs_notifier,
                    std::shared_ptr<const config::sluice_config>& running) {
     const auto log = core::component_logger("daemon");
     if (announce) {
@@ -126,9 +130,19 @@ void reload_config(const serve_options& options, const std::string& bound_host,
         log->error("reload: {}; keeping the running config", policy.error().message);
         return finish(false);
     }
-    if (auto policy = web::check_reload_policy(next->server, bound_host); !policy) {
+    if (auto policy = web::check_reload_policy(next->server, bound_host, server.tls()); !policy) {
         log->error("reload: {}; keeping the running config", policy.error().message);
         return finish(false);
+    }
+    if (server.tls() && next->server.tls) {
+        if (auto rotated = server.use_tls(next->server.tls->cert, next->server.tls->key);
+            !rotated) {
+            log->error("reload: {}; keeping the running config and certificate",
+                       rotated.error().message);
+            return finish(false);
+        }
+        log->info("reload: TLS certificate {} loaded for new connections",
+                  next->server.tls->cert.string());
     }
     engine.async_reconfigure(next, [log, next, finish, &api, &runs_notifier,
                                     &running](core::result<scheduler::reload_summary> r) {
@@ -163,7 +177,7 @@ std::string link_base(const config::server_spec& server, std::uint16_t port) {
         } else if (host.find(':') != std::string::npos) {
             host = "[" + host + "]";
         }
-        base = "http://" + host + ":" + std::to_string(port);
+        base = (server.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
     }
     while (base.ends_with('/')) {
         base.pop_back();
@@ -201,12 +215,18 @@ int run_serve(const serve_options& options) {
                             [&api](web::http_request r, web::responder done) {
                                 api.handle(std::move(r), std::move(done));
                             });
+    if (cfg->server.tls) {
+        if (auto tls = server.use_tls(cfg->server.tls->cert, cfg->server.tls->key); !tls) {
+            log->critical("{}", tls.error().message);
+            return exit_invalid;
+        }
+    }
     auto bound = server.listen(cfg->server.host, cfg->server.port);
     if (!bound) {
         log->critical("{}", bound.error().message);
         return exit_invalid;
     }
-    log->info("listening on {}", *bound);
+    log->info("listening on {}{}", *bound, server.tls() ? " (HTTPS)" : "");
     const std::string bound_host = server.bound_address();
     if (!web::page_files().empty()) {
         log->info("admin page: {}/", link_base(cfg->server, server.port()));
@@ -274,8 +294,8 @@ int run_serve(const serve_options& options) {
                 return;
             }
             if (!draining) {
-                reload_config(options, bound_host, notifier, serving, engine, api, notifier_of_runs,
-                              running_config);
+                reload_config(options, bound_host, server, notifier, serving, engine, api,
+                              notifier_of_runs, running_config);
             } else {
                 log->warn("reload: SIGHUP ignored: shutting down");
                 api.note_reload(false);

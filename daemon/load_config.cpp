@@ -29,4 +29,9 @@ std::string store_url(const config::store_spec& spec) {
     return spec.url;
 }
 
+store::store_options store_options_of(const config::store_spec& spec) {
+    return store::store_options{.pool_size = static_cast<std::size_t>(spec.pool_size),
+                                .timeout = spec.timeout};
+}
+
 }  // namespace sluice::daemon

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/spec.hpp"
+#include "store/open_store.hpp"
 
 namespace sluice::daemon {
 
@@ -14,5 +15,8 @@ std::optional<config::sluice_config> load_config_or_report(const std::string& fi
 
 // The store URL a config names ("sqlite://PATH" with the path resolved, or the PostgreSQL URL).
 std::string store_url(const config::store_spec& spec);
+
+// The store's pool size and operation timeout from `store:`.
+store::store_options store_options_of(const config::store_spec& spec);
 
 }  // namespace sluice::daemon

@@ -33,7 +33,7 @@ core::result<std::unique_ptr<scheduler::run_store>> open_migrated_store(
     const auto deadline = std::chrono::steady_clock::now() + store_open_budget;
     auto delay = std::chrono::milliseconds(store_open_first_delay);
     while (true) {
-        auto opened = store::open_store(store_url(spec));
+        auto opened = store::open_store(store_url(spec), store_options_of(spec));
         core::error failure;
         if (opened) {
             auto migrated = (*opened)->migrate();

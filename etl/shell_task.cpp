@@ -14,10 +14,9 @@
 
 #include "etl/attempt_stop.hpp"
 #include "etl/child_process.hpp"
+#include "etl/inherited_environment.hpp"
 #include "etl/output_lines.hpp"
 #include "etl/task_values.hpp"
-
-extern char** environ;
 
 namespace sluice::etl {
 
@@ -25,29 +24,18 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// The daemon's environment, then the task's `env`, then the SLUICE_* values; later wins.
+// The base variables and the job's `inherit_env` from the daemon's environment, then the task's
+// `env`, then the SLUICE_* values; later wins (docs/task-kinds.md#environment).
 std::vector<std::string> child_environment(const scheduler::task_context& context,
                                            const config::shell_spec& spec) {
-    std::map<std::string, std::string> vars;
-    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-        const std::string text(*entry);
-        const auto eq = text.find('=');
-        if (eq != std::string::npos && eq > 0) {
-            vars[text.substr(0, eq)] = text.substr(eq + 1);
-        }
-    }
+    auto vars = inherited_environment(context.job.inherit_env);
     for (const auto& [key, value] : spec.env) {
         vars[key] = value;
     }
     for (auto& [key, value] : task_environment(context)) {
         vars[key] = std::move(value);
     }
-    std::vector<std::string> out;
-    out.reserve(vars.size());
-    for (const auto& [key, value] : vars) {
-        out.push_back(key + "=" + value);
-    }
-    return out;
+    return environment_entries(vars);
 }
 
 std::string describe(const config::shell_spec& spec) {
@@ -140,6 +128,16 @@ scheduler::task_outcome shell_task::run(const scheduler::task_context& context) 
     }
     if (auto stopped = stopped_outcome(context)) {
         return *stopped;
+    }
+    for (const auto& key : spec->secrets) {
+        if (!context.variables.contains(key)) {
+            return scheduler::task_outcome::failure(
+                core::error_class::permanent,
+                "the variable '" + key +
+                    "' named in 'secrets' does not exist in the store (set it with sluice vars "
+                    "set, or PUT /api/v1/variables/" +
+                    key + ")");
+        }
     }
     child_spec what;
     if (spec->command) {

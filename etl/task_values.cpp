@@ -1,6 +1,8 @@
 #include "etl/task_values.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <variant>
 
 #include "core/time.hpp"
 
@@ -49,8 +51,16 @@ std::vector<std::pair<std::string, std::string>> task_environment(
     for (const auto& [name, value] : context.params) {
         env.emplace_back("SLUICE_PARAM_" + env_suffix(name), value);
     }
+    const auto* shell = std::get_if<config::shell_spec>(&context.task.kind);
     for (const auto& [key, value] : context.variables) {
-        env.emplace_back("SLUICE_VAR_" + env_suffix(key), value);
+        // A secret variable only where the task names it: a command's environment is easily
+        // dumped into its log (`env`, `set -x`), and children inherit it.
+        const bool named =
+            shell != nullptr &&
+            std::find(shell->secrets.begin(), shell->secrets.end(), key) != shell->secrets.end();
+        if (!context.secret_variables.contains(key) || named) {
+            env.emplace_back("SLUICE_VAR_" + env_suffix(key), value);
+        }
     }
     return env;
 }

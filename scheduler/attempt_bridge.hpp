@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,7 @@ struct attempt_request {
     std::optional<core::sys_seconds> data_interval_end;
     std::map<std::string, std::string> params;
     std::map<std::string, std::string> variables;
+    std::set<std::string> secret_variables;  // keys of `variables`
     std::optional<core::time_point> deadline;
     const core::clock* clock = nullptr;
     std::function<void(attempt_output)> on_output;

@@ -321,6 +321,9 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
             if (variables) {
                 for (const variable_record& v : *variables) {
                     request->variables[v.key] = v.value;
+                    if (v.secret) {
+                        request->secret_variables.insert(v.key);
+                    }
                 }
             } else {
                 // Running without them would hand the task empty SLUICE_VAR_ values.

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -87,6 +88,9 @@ struct task_context {
     std::optional<core::sys_seconds> data_interval_end;
     std::map<std::string, std::string> params;     // validated trigger params, as text
     std::map<std::string, std::string> variables;  // store variables, as text
+    // The keys of `variables` that are secret: a shell task receives them only when it names
+    // them in `secrets` (docs/task-kinds.md#environment).
+    std::set<std::string> secret_variables;
     // The attempt's deadline (task timeout); the runner stops work at this instant.
     std::optional<core::time_point> deadline;
     const stop_signal& stop;

@@ -10,7 +10,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 pids=()
-for name in cron_fuzz config_fuzz; do
+for name in cron_fuzz config_fuzz http_fuzz; do
     corpus="$build_dir/corpus/$name"
     mkdir -p "$corpus"
     if [[ -d "$root/tests/fuzz/seeds/$name" ]]; then
@@ -19,16 +19,25 @@ for name in cron_fuzz config_fuzz; do
     if [[ $name == config_fuzz ]]; then
         cp -n "$root"/examples/*.yaml "$corpus"/ 2>/dev/null || true
     fi
+    extra=()
+    if [[ -f "$root/tests/fuzz/${name%_fuzz}.dict" ]]; then
+        extra+=(-dict="$root/tests/fuzz/${name%_fuzz}.dict")
+    fi
+    if [[ $name == http_fuzz ]]; then
+        # One TCP exchange per input, answered by the server's own threads: a slow input is the
+        # server's 2 s read deadline, not a hang; -timeout catches real hangs.
+        extra+=(-timeout=30)
+    fi
     echo "fuzz: $name for ${seconds}s (log: $build_dir/$name.log)"
     "$build_dir/tests/fuzz/$name" -max_total_time="$seconds" -print_final_stats=1 \
-        -max_len=4096 "$corpus" >"$build_dir/$name.log" 2>&1 &
+        -max_len=4096 "${extra[@]}" "$corpus" >"$build_dir/$name.log" 2>&1 &
     pids+=($!)
 done
 status=0
 for pid in "${pids[@]}"; do
     wait "$pid" || status=1
 done
-for name in cron_fuzz config_fuzz; do
+for name in cron_fuzz config_fuzz http_fuzz; do
     echo "== $name"; grep -E "^(stat::|Done|==[0-9]+==ERROR|SUMMARY)" "$build_dir/$name.log" || true
 done
 exit $status

@@ -226,7 +226,7 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
 
 core::result<void> apply_migrations(sql_engine& engine) {
     for (const migration& m : migrations_for(engine.dialect())) {
-        auto applied = engine.transact(tx_mode::write, [&](sql_tx& tx) {
+        auto applied = engine.transact(tx_mode::schema, [&](sql_tx& tx) {
             if (engine.dialect() == sql_dialect::postgresql) {
                 tx.exec("SELECT pg_advisory_xact_lock($1)", {migration_lock_key});
             }

@@ -5,6 +5,7 @@
 #include "core/redact.hpp"
 #include "store/postgres/connection_pool.hpp"
 #include "store/postgres/pipeline_connection.hpp"
+#include "store/postgres/socket_watchdog.hpp"
 #include "store/sql_run_store.hpp"
 
 namespace sluice::store {
@@ -173,58 +174,89 @@ core::error_class classify_sqlstate(std::string_view sqlstate) {
 }
 
 postgres_engine::postgres_engine(std::unique_ptr<postgres::connection_pool> pool,
-                                 std::string conninfo)
-    : pool_(std::move(pool)), conninfo_(std::move(conninfo)) {}
+                                 std::string conninfo,
+                                 std::unique_ptr<postgres::socket_watchdog> watchdog)
+    : watchdog_(std::move(watchdog)), pool_(std::move(pool)), conninfo_(std::move(conninfo)) {}
 
 postgres_engine::~postgres_engine() = default;
 
-core::result<std::unique_ptr<postgres_engine>> postgres_engine::open(std::string_view url,
-                                                                     std::size_t pool_size) {
-    auto pool = std::make_unique<postgres::connection_pool>(std::string(url), core::redact_url(url),
-                                                            pool_size);
+core::result<std::unique_ptr<postgres_engine>> postgres_engine::open(
+    std::string_view url, std::size_t pool_size, std::chrono::milliseconds timeout) {
+    const std::string conninfo = postgres::bounded_conninfo(std::string(url), timeout);
+    auto pool =
+        std::make_unique<postgres::connection_pool>(conninfo, core::redact_url(url), pool_size);
     {
         auto first = pool->acquire();  // back to the pool at the end of this scope
         if (!first) {
             return first.error();
         }
     }
-    return std::unique_ptr<postgres_engine>(new postgres_engine(std::move(pool), std::string(url)));
+    return std::unique_ptr<postgres_engine>(new postgres_engine(
+        std::move(pool), conninfo, std::make_unique<postgres::socket_watchdog>(timeout)));
 }
 
 core::result<void> postgres_engine::transact(tx_mode mode,
                                              const std::function<void(sql_tx&)>& body) {
-    (void)mode;  // READ COMMITTED serves both; reads take one consistent statement each
     auto lease = pool_->acquire();
     if (!lease) {
         return lease.error();
     }
     const std::string where = "postgres store " + pool_->redacted() + ": ";
+    // READ COMMITTED serves reads and writes (reads take one consistent statement each); every
+    // mode but a migration's is bounded in time.
+    auto guard =
+        mode == tx_mode::schema ? watchdog_->watch(-1) : watchdog_->watch((*lease)->conn->sock());
+    // Released before any discard: the watchdog must never see the descriptor after it closed.
+    const auto timed_out = [&] {
+        if (guard.release()) {
+            lease->discard();
+            return true;
+        }
+        return false;
+    };
     try {
         pqxx::work work(*(*lease)->conn);
         postgres_tx tx(work, **lease);
         body(tx);
         work.commit();
+        // Committed; had the deadline passed just then, timed_out() drops the connection.
+        timed_out();
         return {};
     } catch (const pqxx::broken_connection& e) {
+        if (timed_out()) {
+            return core::error::transient(where + watchdog_->describe_limit());
+        }
         lease->discard();
         return core::error::transient(where + "connection lost: " + e.what());
     } catch (const pqxx::in_doubt_error& e) {
+        if (timed_out()) {
+            return core::error::transient(where + "commit outcome unknown (" +
+                                          watchdog_->describe_limit() + ")");
+        }
         lease->discard();
         return core::error::transient(where +
                                       "commit outcome unknown (connection lost): " + e.what());
     } catch (const pqxx::transaction_rollback& e) {
+        timed_out();
         return core::error::transient(where + "transaction rolled back, retry: " + e.what());
     } catch (const pqxx::sql_error& e) {
+        if (timed_out()) {
+            return core::error::transient(where + watchdog_->describe_limit());
+        }
         if (connection_lost(e.sqlstate())) {
             lease->discard();
         }
         return core::error{classify_sqlstate(e.sqlstate()),
                            where + e.what() + " (SQLSTATE " + e.sqlstate() + ")"};
     } catch (const store_failure& f) {
+        timed_out();
         core::error err = f.err();
         err.message = where + err.message;
         return err;
     } catch (const std::exception& e) {
+        if (timed_out()) {
+            return core::error::transient(where + watchdog_->describe_limit());
+        }
         if (!(*lease)->conn->is_open()) {
             lease->discard();
             return core::error::transient(where + "connection lost: " + e.what());
@@ -241,17 +273,29 @@ core::result<std::vector<sql_result>> postgres_engine::transact_batch(
     }
     if (!batch_conn_) {
         auto connected = postgres::pipeline_connection::connect(
-            conninfo_, "postgres store " + pool_->redacted() + ": ");
+            conninfo_, "postgres store " + pool_->redacted() + ": ", *watchdog_);
         if (!connected) {
             return connected.error();
         }
         batch_conn_ = std::move(*connected);
     }
-    return batch_conn_->run(statements);
+    auto guard = watchdog_->watch(batch_conn_->socket());
+    auto result = batch_conn_->run(statements);
+    if (guard.release()) {
+        // Shut down at the deadline: whatever the batch returned, the connection is gone.
+        batch_conn_.reset();
+        if (!result) {
+            return core::error::transient("postgres store " + pool_->redacted() +
+                                          ": commit outcome unknown (" +
+                                          watchdog_->describe_limit() + ")");
+        }
+    }
+    return result;
 }
 
-core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(std::string_view url) {
-    auto engine = postgres_engine::open(url);
+core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(
+    std::string_view url, std::size_t pool_size, std::chrono::milliseconds timeout) {
+    auto engine = postgres_engine::open(url, pool_size, timeout);
     if (!engine) {
         return engine.error();
     }

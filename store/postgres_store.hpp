@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@ namespace sluice::store {
 namespace postgres {
 class connection_pool;
 class pipeline_connection;
+class socket_watchdog;
 }  // namespace postgres
 
 // Transient SQLSTATEs: connection loss (class 08), serialization failure (40001), deadlock
@@ -31,8 +33,12 @@ public:
 
     // `url` is a libpq connection URL (postgresql:// or postgres://); the password may come from
     // the URL or PGPASSWORD. Connects once to report a bad URL or an unreachable server early.
+    // Every operation but schema changes (tx_mode::schema) is bounded by `timeout`
+    // (postgres/socket_watchdog.hpp).
     static core::result<std::unique_ptr<postgres_engine>> open(
-        std::string_view url, std::size_t pool_size = default_pool_size);
+        std::string_view url, std::size_t pool_size = default_pool_size,
+        std::chrono::milliseconds timeout = default_timeout);
+    static constexpr std::chrono::milliseconds default_timeout{30'000};
     ~postgres_engine() override;
 
     sql_dialect dialect() const override { return sql_dialect::postgresql; }
@@ -43,8 +49,11 @@ public:
         std::span<const sql_statement> statements) override;
 
 private:
-    postgres_engine(std::unique_ptr<postgres::connection_pool> pool, std::string conninfo);
+    postgres_engine(std::unique_ptr<postgres::connection_pool> pool, std::string conninfo,
+                    std::unique_ptr<postgres::socket_watchdog> watchdog);
 
+    // Before pool_ and batch_conn_: destroyed after them, it never outlives what it watches.
+    std::unique_ptr<postgres::socket_watchdog> watchdog_;
     std::unique_ptr<postgres::connection_pool> pool_;
     const std::string conninfo_;
     std::mutex batch_mutex_;
@@ -52,6 +61,8 @@ private:
 };
 
 // Opens the PostgreSQL store at a postgresql:// URL (not migrated yet: call migrate()).
-core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(std::string_view url);
+core::result<std::unique_ptr<scheduler::run_store>> open_postgres_store(
+    std::string_view url, std::size_t pool_size = postgres_engine::default_pool_size,
+    std::chrono::milliseconds timeout = postgres_engine::default_timeout);
 
 }  // namespace sluice::store

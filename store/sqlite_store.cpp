@@ -83,7 +83,7 @@ core::result<void> sqlite_engine::transact(tx_mode mode, const std::function<voi
     std::lock_guard lock(mutex_);
     // IMMEDIATE takes the write lock up front, so a writing transaction never fails half-way on
     // a lock upgrade; reads use a deferred transaction for a consistent snapshot.
-    const char* begin = mode == tx_mode::write ? "BEGIN IMMEDIATE" : "BEGIN";
+    const char* begin = mode == tx_mode::read ? "BEGIN" : "BEGIN IMMEDIATE";
     core::error failure;
     try {
         conn_->exec(begin);

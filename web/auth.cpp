@@ -136,30 +136,48 @@ bool is_loopback_address(std::string_view host) {
     return address.is_loopback();
 }
 
-core::result<void> check_listen_policy(const config::server_spec& server) {
-    if (!server.tokens.empty()) {
-        return {};
-    }
-    if (!is_loopback_address(server.host)) {
-        return core::error::permanent(
-            "server.listen is " + server.listen +
-            " but no server.tokens are configured: refusing to serve the API without "
-            "authentication on a non-loopback address. Add tokens (`sluice token new NAME --role "
-            "admin` prints one) or listen on 127.0.0.1");
-    }
-    return {};
-}
+namespace {
 
-core::result<void> check_reload_policy(const config::server_spec& next,
-                                       std::string_view bound_host) {
-    if (!next.tokens.empty() || is_loopback_address(bound_host)) {
+// Tokens in clear on a network, unless the operator says a TLS proxy sits in front.
+core::result<void> check_plaintext_tokens(const config::server_spec& server, std::string_view host,
+                                          bool tls) {
+    if (server.tokens.empty() || tls || server.allow_plaintext_tokens ||
+        is_loopback_address(host)) {
         return {};
     }
     return core::error::permanent(
-        "the new config has no server.tokens but the API stays bound to " +
-        std::string(bound_host) +
-        " (not loopback) until a restart: refusing a reload that would serve it without "
-        "authentication. Keep at least one token, or change server.listen and restart");
+        "the API is bound to " + std::string(host) +
+        " (not loopback) over plain HTTP with server.tokens: every token would cross the network "
+        "in clear. Configure server.tls {cert, key}, or set server.allow_plaintext_tokens: true "
+        "when a TLS-terminating proxy is the only way in (docs/operations.md#tls)");
+}
+
+}  // namespace
+
+core::result<void> check_listen_policy(const config::server_spec& server) {
+    if (server.tokens.empty()) {
+        if (!is_loopback_address(server.host)) {
+            return core::error::permanent(
+                "server.listen is " + server.listen +
+                " but no server.tokens are configured: refusing to serve the API without "
+                "authentication on a non-loopback address. Add tokens (`sluice token new NAME "
+                "--role admin` prints one) or listen on 127.0.0.1");
+        }
+        return {};
+    }
+    return check_plaintext_tokens(server, server.host, server.tls.has_value());
+}
+
+core::result<void> check_reload_policy(const config::server_spec& next, std::string_view bound_host,
+                                       bool bound_tls) {
+    if (next.tokens.empty() && !is_loopback_address(bound_host)) {
+        return core::error::permanent(
+            "the new config has no server.tokens but the API stays bound to " +
+            std::string(bound_host) +
+            " (not loopback) until a restart: refusing a reload that would serve it without "
+            "authentication. Keep at least one token, or change server.listen and restart");
+    }
+    return check_plaintext_tokens(next, bound_host, bound_tls);
 }
 
 }  // namespace sluice::web

@@ -53,14 +53,16 @@ private:
 // address a socket is bound to (host_check.hpp judges Host headers).
 bool is_loopback_address(std::string_view host);
 
-// Refuses a non-loopback listen address without tokens (an open API on the network).
+// Refuses a non-loopback listen address without tokens (an open API on the network), and one
+// with tokens over plain HTTP unless server.allow_plaintext_tokens (tokens in clear).
 core::result<void> check_listen_policy(const config::server_spec& server);
 
 // A reload keeps the socket bound at startup (server.listen needs a restart), so a reloaded
 // configuration without tokens is refused while `bound_host` (the address actually bound, not
 // the one in the new file) is not loopback: otherwise a reload could open the API to the network
-// (docs/operations.md#reload).
-core::result<void> check_reload_policy(const config::server_spec& next,
-                                       std::string_view bound_host);
+// (docs/operations.md#reload). Likewise tokens over the bound plain-HTTP socket (`bound_tls`
+// false) need server.allow_plaintext_tokens in the new file.
+core::result<void> check_reload_policy(const config::server_spec& next, std::string_view bound_host,
+                                       bool bound_tls);
 
 }  // namespace sluice::web

@@ -5,15 +5,21 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <mutex>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include <optional>
+#include <type_traits>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
@@ -32,12 +38,22 @@ struct http_server::state : std::enable_shared_from_this<http_server::state> {
     void do_accept();
     void on_accept(beast::error_code ec, tcp::socket socket);
 
+    std::shared_ptr<net::ssl::context> tls_context() {
+        std::lock_guard lock(tls_mutex);
+        return tls;
+    }
+
     net::io_context& loop;
     http_limits limits;
     request_handler handler;
     tcp::acceptor acceptor;
     std::atomic<int> open{0};
     bool stopped = false;
+    // Set before listen() for HTTPS; replaced by a reload (certificate rotation): connections
+    // accepted later use the new one, open ones keep theirs.
+    std::mutex tls_mutex;
+    std::shared_ptr<net::ssl::context> tls;
+    std::atomic<bool> https{false};
     std::shared_ptr<spdlog::logger> log = core::component_logger("web");
 };
 
@@ -61,10 +77,26 @@ std::string error_json(std::string_view code, std::string_view message) {
     return out;
 }
 
-class session : public std::enable_shared_from_this<session> {
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection over plain TCP or TLS; the two differ only in the handshake and the close.
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+    static constexpr bool secure = std::is_same_v<Stream, tls_stream>;
+
 public:
-    session(tcp::socket&& socket, std::shared_ptr<http_server::state> server)
+    session(tcp::socket&& socket, std::shared_ptr<http_server::state> server) requires(!secure)
         : stream_(std::move(socket)),
+          server_(std::move(server)),
+          buffer_(server_->limits.max_header_bytes + server_->limits.max_body_bytes +
+                  request_buffer_slack) {
+        ++server_->open;
+    }
+    session(tcp::socket&& socket, std::shared_ptr<http_server::state> server,
+            std::shared_ptr<net::ssl::context> tls) requires secure
+        : tls_(std::move(tls)),
+          stream_(std::move(socket), *tls_),
           server_(std::move(server)),
           buffer_(server_->limits.max_header_bytes + server_->limits.max_body_bytes +
                   request_buffer_slack) {
@@ -78,18 +110,38 @@ public:
     }
 
     void run() {
-        net::dispatch(stream_.get_executor(),
-                      beast::bind_front_handler(&session::do_read, shared_from_this()));
+        if constexpr (secure) {
+            // The handshake counts against the read deadline like a request would.
+            lowest().expires_after(server_->limits.read_timeout);
+            stream_.async_handshake(net::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        if (ec) {
+                                            // Plain HTTP to the HTTPS port, a scanner, an untrusted
+                                            // certificate.
+                                            self->server_->log->debug(
+                                                "TLS handshake with {} failed: {}", self->peer(),
+                                                ec.message());
+                                            return;
+                                        }
+                                        self->do_read();
+                                    });
+        } else {
+            net::dispatch(stream_.get_executor(),
+                          beast::bind_front_handler(&session::do_read, this->shared_from_this()));
+        }
     }
 
 private:
+    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
     void do_read() {
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
         parser_->body_limit(server_->limits.max_body_bytes);
-        stream_.expires_after(server_->limits.read_timeout);
-        http::async_read_header(stream_, buffer_, *parser_,
-                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+        lowest().expires_after(server_->limits.read_timeout);
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&session::on_header, this->shared_from_this()));
     }
 
     // The header is in (and within its limit; a Content-Length over the body limit already
@@ -104,7 +156,7 @@ private:
                 std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
             return http::async_write(
                 stream_, *go_ahead,
-                [self = shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
+                [self = this->shared_from_this(), go_ahead](beast::error_code ec, std::size_t) {
                     if (ec) {
                         return;
                     }
@@ -116,7 +168,7 @@ private:
 
     void read_body() {
         http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&session::on_read, shared_from_this()));
+                         beast::bind_front_handler(&session::on_read, this->shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -165,12 +217,12 @@ private:
         }
         r.body = std::move(req.body());
         beast::error_code ignored;
-        const auto peer = stream_.socket().remote_endpoint(ignored);
+        const auto peer = lowest().socket().remote_endpoint(ignored);
         r.remote = ignored ? "?" : peer.address().to_string();
         keep_alive_ = req.keep_alive();
-        stream_.expires_never();
+        lowest().expires_never();
         // The handler completes on the loop; hop back onto this connection's strand.
-        server_->handler(std::move(r), [self = shared_from_this()](http_response res) {
+        server_->handler(std::move(r), [self = this->shared_from_this()](http_response res) {
             net::dispatch(self->stream_.get_executor(),
                           [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
         });
@@ -198,11 +250,12 @@ private:
         msg->body() = std::move(res.body);
         msg->keep_alive(keep_alive_);
         msg->prepare_payload();
-        stream_.expires_after(server_->limits.write_timeout);
-        http::async_write(stream_, *msg,
-                          [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
-                              self->on_write(ec, msg->need_eof());
-                          });
+        lowest().expires_after(server_->limits.write_timeout);
+        http::async_write(
+            stream_, *msg,
+            [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                self->on_write(ec, msg->need_eof());
+            });
     }
 
     void on_write(beast::error_code ec, bool close) {
@@ -223,7 +276,7 @@ private:
         // Bound the kernel's buffering for a stream client too: one that stops reading then
         // overflows its queue after ~100 KiB of events, not after megabytes of socket buffer.
         beast::error_code ec;
-        stream_.socket().set_option(net::socket_base::send_buffer_size(sse_send_buffer_bytes), ec);
+        lowest().socket().set_option(net::socket_base::send_buffer_size(sse_send_buffer_bytes), ec);
         if (ec) {
             server_->log->debug("cannot bound the send buffer of an event stream ({}): {}", peer(),
                                 ec.message());
@@ -238,13 +291,14 @@ private:
         }
         msg->keep_alive(false);
         auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*msg);
-        stream_.expires_after(server_->limits.write_timeout);
+        lowest().expires_after(server_->limits.write_timeout);
         http::async_write_header(
-            stream_, *sr, [self = shared_from_this(), msg, sr](beast::error_code ec, std::size_t) {
+            stream_, *sr,
+            [self = this->shared_from_this(), msg, sr](beast::error_code ec, std::size_t) {
                 if (ec) {
                     return self->end_stream();
                 }
-                self->stream_.expires_never();
+                self->lowest().expires_never();
                 std::weak_ptr<session> weak = self;
                 self->sse_->set_wakeup([weak] {
                     if (auto s = weak.lock()) {
@@ -258,13 +312,13 @@ private:
 
     // Reads (and discards) from the client so that a disconnect is noticed while idle.
     void watch_peer() {
-        stream_.socket().async_read_some(
-            net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    return self->end_stream();
-                }
-                self->watch_peer();
-            });
+        stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](
+                                                           beast::error_code ec, std::size_t) {
+            if (ec) {
+                return self->end_stream();
+            }
+            self->watch_peer();
+        });
     }
 
     void pump() {
@@ -291,8 +345,8 @@ private:
             out_ += chunk;
         }
         writing_ = true;
-        net::async_write(stream_.socket(), net::buffer(out_),
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        net::async_write(stream_, net::buffer(out_),
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                              self->writing_ = false;
                              if (ec) {
                                  return self->end_stream();
@@ -310,22 +364,32 @@ private:
             sse_->detach();
         }
         beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.socket().close(ignored);
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
     }
 
     std::string peer() {
         beast::error_code ignored;
-        const auto ep = stream_.socket().remote_endpoint(ignored);
+        const auto ep = lowest().socket().remote_endpoint(ignored);
         return ignored ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
     }
 
     void do_close() {
-        beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        if constexpr (secure) {
+            // close_notify, bounded: a peer that never answers it is cut at the deadline.
+            lowest().expires_after(server_->limits.write_timeout);
+            stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+                beast::error_code ignored;
+                self->lowest().socket().close(ignored);
+            });
+        } else {
+            beast::error_code ignored;
+            lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+        }
     }
 
-    beast::tcp_stream stream_;
+    std::shared_ptr<net::ssl::context> tls_;  // before stream_, which refers to it
+    Stream stream_;
     std::shared_ptr<http_server::state> server_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -368,8 +432,11 @@ void http_server::state::on_accept(beast::error_code ec, tcp::socket socket) {
         log->warn("accept failed: {}", ec.message());
     } else if (open.load() >= limits.max_connections) {
         refuse(std::move(socket));
+    } else if (https) {
+        std::make_shared<session<tls_stream>>(std::move(socket), shared_from_this(), tls_context())
+            ->run();
     } else {
-        std::make_shared<session>(std::move(socket), shared_from_this())->run();
+        std::make_shared<session<plain_stream>>(std::move(socket), shared_from_this())->run();
     }
     do_accept();
 }
@@ -411,6 +478,46 @@ core::result<std::string> http_server::listen(const std::string& host, std::uint
     return shown + ":" + std::to_string(bound.port());
 }
 
+core::result<void> http_server::use_tls(const std::filesystem::path& cert,
+                                        const std::filesystem::path& key) {
+    auto context = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+    // TLS 1.2 and 1.3 only; no renegotiation, compression or session tickets keyed for life.
+    context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                         net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                         net::ssl::context::no_tlsv1_1 | net::ssl::context::no_compression |
+                         net::ssl::context::single_dh_use);
+    SSL_CTX_set_options(context->native_handle(), SSL_OP_NO_RENEGOTIATION);
+    beast::error_code ec;
+    context->use_certificate_chain_file(cert.string(), ec);
+    if (ec) {
+        return core::error::permanent("server.tls.cert: cannot use " + cert.string() + ": " +
+                                      ec.message());
+    }
+    context->use_private_key_file(key.string(), net::ssl::context::pem, ec);
+    if (ec &&
+        ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+        return core::error::permanent("server.tls: the key " + key.string() +
+                                      " does not belong to the certificate " + cert.string());
+    }
+    if (ec) {
+        // The key file's content never appears in the message, only OpenSSL's reason.
+        return core::error::permanent("server.tls.key: cannot use " + key.string() + ": " +
+                                      ec.message());
+    }
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+        return core::error::permanent("server.tls: the key " + key.string() +
+                                      " does not belong to the certificate " + cert.string());
+    }
+    std::lock_guard lock(state_->tls_mutex);
+    state_->tls = std::move(context);
+    state_->https = true;
+    return {};
+}
+
+bool http_server::tls() const {
+    return state_->https;
+}
+
 std::uint16_t http_server::port() const {
     beast::error_code ec;
     const auto ep = state_->acceptor.local_endpoint(ec);
@@ -431,75 +538,6 @@ void http_server::stop() {
 
 int http_server::connections() const {
     return state_->open.load();
-}
-
-bool parse_target(std::string_view target, std::string& path,
-                  std::map<std::string, std::string>& query) {
-    if (target.empty() || target.front() != '/') {
-        return false;
-    }
-    auto decode = [](std::string_view in, bool plus_is_space, std::string& out) {
-        out.clear();
-        for (std::size_t i = 0; i < in.size(); ++i) {
-            const char c = in[i];
-            if (c == '%') {
-                auto hex = [](char h) -> int {
-                    if (h >= '0' && h <= '9') {
-                        return h - '0';
-                    }
-                    if (h >= 'a' && h <= 'f') {
-                        return h - 'a' + 10;
-                    }
-                    if (h >= 'A' && h <= 'F') {
-                        return h - 'A' + 10;
-                    }
-                    return -1;
-                };
-                if (i + 2 >= in.size()) {
-                    return false;
-                }
-                const int hi = hex(in[i + 1]);
-                const int lo = hex(in[i + 2]);
-                if (hi < 0 || lo < 0) {
-                    return false;
-                }
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-            } else if (c == '+' && plus_is_space) {
-                out += ' ';
-            } else {
-                out += c;
-            }
-        }
-        return true;
-    };
-    const auto q = target.find('?');
-    if (!decode(target.substr(0, q), false, path)) {
-        return false;
-    }
-    query.clear();
-    if (q == std::string_view::npos) {
-        return true;
-    }
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const std::string_view pair = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        if (pair.empty()) {
-            continue;
-        }
-        const auto eq = pair.find('=');
-        std::string key;
-        std::string value;
-        if (!decode(pair.substr(0, eq), true, key) ||
-            !decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true,
-                    value)) {
-            return false;
-        }
-        query[key] = value;
-    }
-    return true;
 }
 
 }  // namespace sluice::web

@@ -10,12 +10,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "core/error.hpp"
 #include "web/http_message.hpp"
+#include "web/request_target.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -42,6 +44,12 @@ public:
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
+    // HTTPS (docs/operations.md#tls): call before listen(). Called again on a running HTTPS
+    // server it replaces the certificate for connections accepted from then on (rotation). PEM
+    // files; an unreadable file or a key that does not match the certificate is an error and
+    // changes nothing.
+    core::result<void> use_tls(const std::filesystem::path& cert, const std::filesystem::path& key);
+    bool tls() const;
     // Binds and starts accepting; port 0 picks a free port. Returns "HOST:PORT" as bound.
     core::result<std::string> listen(const std::string& host, std::uint16_t port);
     std::uint16_t port() const;
@@ -57,10 +65,5 @@ public:
 private:
     std::shared_ptr<state> state_;
 };
-
-// Splits a request target into its percent-decoded path and query parameters; false when the
-// target is not origin-form ("/...") or holds a malformed percent escape.
-bool parse_target(std::string_view target, std::string& path,
-                  std::map<std::string, std::string>& query);
 
 }  // namespace sluice::web

@@ -74,7 +74,7 @@ public:
             }
         }
         link->endpoint_ = {parsed->scheme == "https", parsed->host,
-                           parsed->port.value_or(parsed->scheme == "https" ? 8443 : 8123)};
+                           parsed->port.value_or(parsed->scheme == "https" ? 8443 : 8123), {}};
         link->connect_timeout_ =
             std::chrono::duration_cast<std::chrono::milliseconds>(spec.connect_timeout);
         if (!parsed->user.empty() || parsed->password) {

@@ -12,8 +12,7 @@
 
 #include "connectors/http_client.hpp"
 #include "daemon/notify/notification.hpp"
-
-extern char** environ;
+#include "etl/inherited_environment.hpp"
 
 namespace sluice::daemon::notify {
 
@@ -190,6 +189,9 @@ core::result<void> run_sendmail(const std::filesystem::path& program, const std:
     posix_spawn_file_actions_adddup2(&actions, input.fd, STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, output.fd, STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, output.fd, STDERR_FILENO);
+    // Asio's sockets are not close-on-exec: without this sendmail would hold the API's port
+    // and the store's connections (docs/task-kinds.md#environment).
+    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;
@@ -207,8 +209,16 @@ core::result<void> run_sendmail(const std::filesystem::path& program, const std:
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    // The base environment only: the daemon's own holds the configuration's passwords.
+    const auto environment = etl::environment_entries(etl::inherited_environment({}));
+    std::vector<char*> envp;
+    for (const auto& entry : environment) {
+        envp.push_back(const_cast<char*>(entry.c_str()));
+    }
+    envp.push_back(nullptr);
     pid_t pid = -1;
-    const int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
+    const int spawned =
+        ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawned != 0) {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <set>
 
+#include "store/postgres/socket_watchdog.hpp"
 #include "store/postgres/update_merge.hpp"
 #include "store/postgres_store.hpp"
 
@@ -31,7 +32,7 @@ struct pipeline_connection::result_handle {
 };
 
 core::result<std::unique_ptr<pipeline_connection>> pipeline_connection::connect(
-    const std::string& conninfo, std::string where) {
+    const std::string& conninfo, std::string where, socket_watchdog& watchdog) {
     PGconn* conn = PQconnectdb(conninfo.c_str());
     if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
         // libpq's connect errors name host and port, never the password.
@@ -42,11 +43,17 @@ core::result<std::unique_ptr<pipeline_connection>> pipeline_connection::connect(
     // This connection runs single-row UPDATEs by primary key and INSERTs only: generic plans
     // (no planning per execution) that look rows up by index, also for the merged UPDATEs,
     // whose row count a generic plan cannot know.
+    auto guard = watchdog.watch(PQsocket(conn));
     result_ptr set(PQexec(conn,
                           "SET plan_cache_mode = force_generic_plan; "
                           "SET enable_seqscan = off; SET enable_hashjoin = off; "
                           "SET enable_mergejoin = off"),
                    &PQclear);
+    if (guard.release()) {
+        PQfinish(conn);
+        return core::error::transient(where +
+                                      "cannot set up the connection: " + watchdog.describe_limit());
+    }
     if (!set || PQresultStatus(set.get()) != PGRES_COMMAND_OK) {
         std::string message = trimmed(PQerrorMessage(conn));
         PQfinish(conn);
@@ -64,6 +71,10 @@ core::result<std::unique_ptr<pipeline_connection>> pipeline_connection::connect(
 
 pipeline_connection::~pipeline_connection() {
     PQfinish(conn_);
+}
+
+int pipeline_connection::socket() const {
+    return PQsocket(conn_);
 }
 
 bool pipeline_connection::broken() {

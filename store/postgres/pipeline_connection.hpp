@@ -16,6 +16,8 @@ typedef struct pg_conn PGconn;
 
 namespace sluice::store::postgres {
 
+class socket_watchdog;
+
 // A raw libpq connection that runs a batch of statements as one transaction in a single round
 // trip (libpq's pipeline mode): the group-commit hot path. The statements are sent with the
 // extended protocol and no BEGIN, so they form one implicit transaction that the server commits
@@ -30,8 +32,10 @@ class pipeline_connection {
 public:
     // `conninfo` is what libpq accepts; `where` prefixes every error message (names the store
     // without its password). Connecting failures are transient.
+    // The setup after connecting is bounded by `watchdog` (connecting by connect_timeout).
     static core::result<std::unique_ptr<pipeline_connection>> connect(const std::string& conninfo,
-                                                                      std::string where);
+                                                                      std::string where,
+                                                                      socket_watchdog& watchdog);
     ~pipeline_connection();
     pipeline_connection(const pipeline_connection&) = delete;
     pipeline_connection& operator=(const pipeline_connection&) = delete;
@@ -47,6 +51,9 @@ public:
     // connection the server closed while it was idle (a restart, an idle timeout): nothing was
     // sent on it yet, so connecting again loses nothing.
     bool broken();
+
+    // The connection's socket, for the watchdog around run().
+    int socket() const;
 
 private:
     pipeline_connection(PGconn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}

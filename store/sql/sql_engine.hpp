@@ -71,7 +71,9 @@ public:
 };
 
 enum class sql_dialect { sqlite, postgresql };
-enum class tx_mode { read, write };
+// `schema`: a migration's write, not bounded by the PostgreSQL store's timeout (an index build on
+// a large table may take minutes).
+enum class tx_mode { read, write, schema };
 
 class sql_engine {
 public:

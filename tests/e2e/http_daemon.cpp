@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "process.hpp"
 
 extern char** environ;
 
@@ -22,8 +23,8 @@ namespace {
 constexpr auto startup_budget = std::chrono::seconds(30);
 }  // namespace
 
-http_daemon::http_daemon(const std::string& config_yaml,
-                         const std::vector<std::string>& extra_env) {
+http_daemon::http_daemon(const std::string& config_yaml, const std::vector<std::string>& extra_env,
+                         bool https) {
     char tmpl[] = "/tmp/sluice-e2e-http-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) {
         throw std::runtime_error("mkdtemp failed");
@@ -81,8 +82,17 @@ http_daemon::http_daemon(const std::string& config_yaml,
     }
     // Listening comes before the scheduler has loaded its jobs: wait until ready, as a
     // deployment's readiness probe would.
+    auto ready = [&] {
+        if (!https) {
+            return http_call(port_, "GET", "/readyz").status == 200;
+        }
+        const auto r = run_process(
+            "/usr/bin/curl", {"-sk", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}",
+                              "https://127.0.0.1:" + std::to_string(port_) + "/readyz"});
+        return r.out == "200";
+    };
     while (port_ != 0 && std::chrono::steady_clock::now() < deadline) {
-        if (http_call(port_, "GET", "/readyz").status == 200) {
+        if (ready()) {
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));

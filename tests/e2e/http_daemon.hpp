@@ -17,8 +17,9 @@ public:
     // says ready (bounded). When the daemon exits before it listens, port() is 0 and log() says
     // why.
     // `extra_env` ("NAME=VALUE") is added to the daemon's environment (NOTIFY_SOCKET, ...).
+    // `https`: the config serves TLS; readiness is then asked with curl (any certificate).
     explicit http_daemon(const std::string& config_yaml,
-                         const std::vector<std::string>& extra_env = {});
+                         const std::vector<std::string>& extra_env = {}, bool https = false);
     ~http_daemon();
     http_daemon(const http_daemon&) = delete;
     http_daemon& operator=(const http_daemon&) = delete;

@@ -112,8 +112,10 @@ TEST_CASE("a reload that removes every token while bound to a non-loopback addre
     const auto out = lines(r.out);
     REQUIRE(out.size() >= 3);
     const std::string token = out[0].substr(7);
-    const std::string with_token = "server:\n  listen: \"0.0.0.0:0\"\n  tokens:\n  " + out.back() +
-                                   "\nstore:\n  url: \"sqlite://var/e2e.db\"\n" + jobs_yaml;
+    const std::string with_token =
+        "server:\n  listen: \"0.0.0.0:0\"\n  allow_plaintext_tokens: "
+        "true\n  tokens:\n  " +
+        out.back() + "\nstore:\n  url: \"sqlite://var/e2e.db\"\n" + jobs_yaml;
     http_daemon d(with_token);
     REQUIRE(d.port() != 0);
     const header_list as_ops{{"Authorization", "Bearer " + token}};

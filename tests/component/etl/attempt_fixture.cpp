@@ -54,6 +54,7 @@ attempt_fixture::attempt_fixture(const std::string& yaml, const std::string& job
         std::nullopt,
         {},
         {},
+        {},
         std::nullopt,
         stop_,
         clock_,

@@ -55,7 +55,7 @@ TEST_CASE("config: unknown keys are reported with a did-you-mean or the valid ke
           "test.yaml:2:3: error: unknown key 'lisen' in 'server'; did you mean 'listen'?");
     CHECK(only_error("store: {url: \"sqlite://x.db\", frobnicate: 1}\n") ==
           "test.yaml:1:31: error: unknown key 'frobnicate' in 'store'; valid keys: url, "
-          "pool_size");
+          "pool_size, timeout");
 }
 
 TEST_CASE("config: wrong types name what was expected and what was found", "[config]") {

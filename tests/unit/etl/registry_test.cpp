@@ -47,11 +47,23 @@ TEST_CASE("noop: succeeds at once unless the attempt is already stopped", "[etl]
     config::task_spec task;
     scheduler::stop_signal stop;
     core::manual_clock clock(core::time_point{std::chrono::seconds(1000)});
-    scheduler::task_context ctx{
-        cfg, job,          task,         core::run_id{1}, core::task_instance_id{1},
-        1,   std::nullopt, std::nullopt, std::nullopt,    {},
-        {},  std::nullopt, stop,         clock,           {},
-        {}};
+    scheduler::task_context ctx{cfg,
+                                job,
+                                task,
+                                core::run_id{1},
+                                core::task_instance_id{1},
+                                1,
+                                std::nullopt,
+                                std::nullopt,
+                                std::nullopt,
+                                {},
+                                {},
+                                {},
+                                std::nullopt,
+                                stop,
+                                clock,
+                                {},
+                                {}};
     etl::noop_task noop;
     CHECK(noop.run(ctx).result == scheduler::task_outcome::status::success);
     ctx.deadline = core::time_point{std::chrono::seconds(999)};

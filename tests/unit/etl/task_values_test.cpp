@@ -19,11 +19,23 @@ struct context_fixture {
     scheduler::task_context make() {
         job.name = "ingest-documents";
         task.name = "load";
-        return scheduler::task_context{
-            cfg, job,          task,         core::run_id{9}, core::task_instance_id{1},
-            2,   std::nullopt, std::nullopt, std::nullopt,    {},
-            {},  std::nullopt, stop,         clock,           {},
-            {}};
+        return scheduler::task_context{cfg,
+                                       job,
+                                       task,
+                                       core::run_id{9},
+                                       core::task_instance_id{1},
+                                       2,
+                                       std::nullopt,
+                                       std::nullopt,
+                                       std::nullopt,
+                                       {},
+                                       {},
+                                       {},
+                                       std::nullopt,
+                                       stop,
+                                       clock,
+                                       {},
+                                       {}};
     }
 };
 

@@ -66,7 +66,41 @@ TEST_CASE("without tokens only a loopback listen address is accepted", "[web][au
     REQUIRE_FALSE(refused.has_value());
     CHECK_THAT(refused.error().message, Catch::Matchers::Contains("no server.tokens"));
     s.tokens.push_back({"ops", sha256_hex("x"), config::token_role::viewer});
+    s.tls = config::tls_spec{"cert.pem", "key.pem"};
     CHECK(check_listen_policy(s).has_value());
+}
+
+TEST_CASE("tokens over plain HTTP on a non-loopback address need allow_plaintext_tokens",
+          "[web][auth][tls]") {
+    config::server_spec s;
+    s.host = "0.0.0.0";
+    s.listen = "0.0.0.0:8080";
+    s.tokens.push_back({"ops", sha256_hex("x"), config::token_role::viewer});
+    auto refused = check_listen_policy(s);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(refused.error().message,
+               Catch::Matchers::Contains("over plain HTTP with server.tokens") &&
+                   Catch::Matchers::Contains("server.tls") &&
+                   Catch::Matchers::Contains("allow_plaintext_tokens"));
+    s.allow_plaintext_tokens = true;
+    CHECK(check_listen_policy(s).has_value());
+    s.allow_plaintext_tokens = false;
+    s.tls = config::tls_spec{"cert.pem", "key.pem"};
+    CHECK(check_listen_policy(s).has_value());
+    s.tls.reset();
+    s.host = "127.0.0.1";  // tokens on loopback never cross a network
+    CHECK(check_listen_policy(s).has_value());
+
+    // A reload is judged by the socket as bound: its address and whether it speaks TLS.
+    config::server_spec next;
+    next.host = "127.0.0.1";
+    next.tokens = s.tokens;
+    next.tls = config::tls_spec{"cert.pem", "key.pem"};  // the file says TLS; the socket does not
+    CHECK_FALSE(sluice::web::check_reload_policy(next, "0.0.0.0", false).has_value());
+    CHECK(sluice::web::check_reload_policy(next, "0.0.0.0", true).has_value());
+    CHECK(sluice::web::check_reload_policy(next, "127.0.0.1", false).has_value());
+    next.allow_plaintext_tokens = true;
+    CHECK(sluice::web::check_reload_policy(next, "0.0.0.0", false).has_value());
 }
 
 TEST_CASE("loopback hosts and the reload policy checked against the bound address", "[web][auth]") {
@@ -81,10 +115,11 @@ TEST_CASE("loopback hosts and the reload policy checked against the bound addres
     }
     sluice::config::server_spec next;
     next.host = "127.0.0.1";  // the new file says loopback; the socket stays where it is
-    CHECK(sluice::web::check_reload_policy(next, "127.0.0.1").has_value());
-    const auto refused = sluice::web::check_reload_policy(next, "0.0.0.0");
+    CHECK(sluice::web::check_reload_policy(next, "127.0.0.1", false).has_value());
+    const auto refused = sluice::web::check_reload_policy(next, "0.0.0.0", false);
     REQUIRE_FALSE(refused.has_value());
     CHECK_THAT(refused.error().message, Catch::Contains("stays bound to 0.0.0.0"));
     next.tokens.push_back(sluice::config::token_spec{});
-    CHECK(sluice::web::check_reload_policy(next, "0.0.0.0").has_value());
+    next.allow_plaintext_tokens = true;
+    CHECK(sluice::web::check_reload_policy(next, "0.0.0.0", false).has_value());
 }
