@@ -457,6 +457,18 @@ bool is_valid_name(std::string_view name) {
     });
 }
 
+std::vector<const node*> list_items(const node& n) {
+    std::vector<const node*> items;
+    if (n.is_sequence()) {
+        for (const node& item : n.items) {
+            items.push_back(&item);
+        }
+    } else {
+        items.push_back(&n);
+    }
+    return items;
+}
+
 bool is_variable_key(std::string_view key) {
     return !key.empty() && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);

@@ -149,6 +149,9 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 // Names of jobs, tasks, pools, connections, params: letters, digits, '_', '-', '.'.
 bool is_valid_name(std::string_view name);
+// The items of a list that may also be written as a lone scalar ("a" or [a, b]), each with its
+// position for errors.
+std::vector<const node*> list_items(const node& n);
 // Store variable keys: 1-128 of letters, digits, '_', '-', '.' (as the variables API).
 bool is_variable_key(std::string_view key);
 // Parameter and environment names: [A-Za-z_][A-Za-z0-9_]*.

@@ -18,15 +18,7 @@ std::vector<std::string> decode_inherit_env(decode_context& ctx, const node& n) 
     if (!ctx.string_list(n, "inherit_env")) {
         return names;  // reported
     }
-    std::vector<const node*> items;
-    if (n.is_sequence()) {
-        for (const node& item : n.items) {
-            items.push_back(&item);
-        }
-    } else {
-        items.push_back(&n);
-    }
-    for (const node* item : items) {
+    for (const node* item : list_items(n)) {
         const std::string& name = item->text;
         const bool prefix = !name.empty() && name.back() == '*';
         const std::string_view stem =

@@ -34,15 +34,7 @@ namespace {
 // Exit codes a shell task retries on: an integer or a sequence of integers.
 std::vector<int> decode_exit_codes(decode_context& ctx, const node& n) {
     std::vector<int> codes;
-    std::vector<const node*> items;
-    if (n.is_sequence()) {
-        for (const node& item : n.items) {
-            items.push_back(&item);
-        }
-    } else {
-        items.push_back(&n);
-    }
-    for (const node* item : items) {
+    for (const node* item : list_items(n)) {
         if (auto code = ctx.small_integer(*item, "retry_on_exit_codes", 1, 255)) {
             codes.push_back(*code);
         }
@@ -250,15 +242,7 @@ shell_spec decode_shell(const task_body_context& b) {
         }
     }
     if (const node* v = b.m.get("secrets"); v != nullptr && ctx.string_list(*v, "secrets")) {
-        std::vector<const node*> items;
-        if (v->is_sequence()) {
-            for (const node& item : v->items) {
-                items.push_back(&item);
-            }
-        } else {
-            items.push_back(v);
-        }
-        for (const node* item : items) {
+        for (const node* item : list_items(*v)) {
             if (!is_variable_key(item->text)) {
                 ctx.error(item->pos, "secrets: invalid variable key '" + item->text +
                                          "': a key is 1-128 characters of letters, digits, "
