@@ -305,7 +305,7 @@ void postgres_to_clickhouse(benchmark::State& state) {
     }
     const std::string db = parsed->query_value("database").value_or("default");
     copy_into(state, **sink, [&](const std::string& table) {
-        connectors::http_client admin({false, parsed->host, parsed->port.value_or(8123)},
+        connectors::http_client admin({false, parsed->host, parsed->port.value_or(8123), {}},
                                       std::chrono::seconds(10), std::chrono::seconds(60));
         if (admin.send("POST", "/", {}, "DROP TABLE IF EXISTS " + db + "." + table)) {
             (void)admin.read_body(1 << 20);

@@ -401,7 +401,7 @@ std::vector<cells> connector_fixture::read_all(engine e, const std::string& tabl
 std::string clickhouse_run(const std::string& url, const std::string& sql) {
     auto parsed = connectors::parse_connection_url(url);
     REQUIRE_OK(parsed);
-    connectors::http_client client({false, parsed->host, parsed->port.value_or(8123)},
+    connectors::http_client client({false, parsed->host, parsed->port.value_or(8123), {}},
                                    std::chrono::seconds(10), std::chrono::seconds(60));
     const std::string db = parsed->query_value("database").value_or("default");
     auto head = client.send("POST", "/?database=" + connectors::url_encode(db), {}, sql);
