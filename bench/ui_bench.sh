@@ -44,7 +44,10 @@ time_ms() {  # median and max of REPEATS timed GETs, after one warm-up
 }
 for path in "/api/v1/jobs" "/api/v1/jobs/$job" "/api/v1/jobs/$job/grid?limit=25" \
     "/api/v1/runs?limit=50" "/api/v1/runs?job=$job&limit=50" "/api/v1/runs?state=failed&limit=8" \
-    "/api/v1/runs/$run" "/api/v1/runs/$runs/tasks/extract/logs"; do
+    "/api/v1/runs/$run" "/api/v1/runs/$runs/tasks/extract/logs" \
+    "/api/v1/runs/$runs/tasks/extract/logs?format=json&tail=500" \
+    "/api/v1/runs/$runs/tasks/extract/logs?format=json&from=40001&limit=500" \
+    "/api/v1/runs/$runs/tasks/extract/logs?format=json&limit=200&q=needle"; do
     echo "{\"store\":\"$kind\",\"runs\":$runs,\"get\":\"$path\",\"bytes\":$(curl -s "$base$path" | wc -c),$(time_ms "$path" | tr -d '{')"
 done
 # For comparison, the grid as the page read it before GET .../grid: the job's 25 newest runs,

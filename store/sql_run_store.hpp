@@ -5,13 +5,14 @@
 #include <type_traits>
 
 #include "scheduler/run_store.hpp"
+#include "scheduler/task_log_reader.hpp"
 #include "store/sql/sql_engine.hpp"
 
 namespace sluice::store {
 
 // The run_store written once in SQL shared by SQLite and PostgreSQL; the engine supplies
 // connections and transactions. Thread-safety is the engine's: every call is one transaction.
-class sql_run_store final : public scheduler::run_store {
+class sql_run_store final : public scheduler::run_store, public scheduler::task_log_reader {
 public:
     explicit sql_run_store(std::unique_ptr<sql_engine> engine);
 
@@ -57,6 +58,13 @@ public:
     core::result<std::vector<scheduler::stored_log_line>> read_task_log(core::task_instance_id task,
                                                                         std::int64_t after_seq,
                                                                         std::size_t limit) override;
+    // sql_run_store_logs.cpp
+    core::result<scheduler::task_log_window> read_task_log_window(core::task_instance_id task,
+                                                                  std::int64_t first,
+                                                                  std::size_t limit) override;
+    core::result<std::vector<scheduler::task_log_hit>> search_task_log(core::task_instance_id task,
+                                                                       std::string_view needle,
+                                                                       std::size_t limit) override;
 
     core::result<std::int64_t> append_event(const scheduler::new_event& event) override;
     core::result<std::vector<scheduler::event_record>> read_events(

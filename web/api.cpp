@@ -10,6 +10,7 @@
 #include "core/logging.hpp"
 #include "core/time.hpp"
 #include "web/api_impl.hpp"
+#include "web/api_schedule.hpp"
 #include "web/host_check.hpp"
 #include "web/page_assets.hpp"
 
@@ -381,6 +382,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_variable_routes();
     impl_->add_backfill_routes();
     impl_->add_session_routes();
+    add_schedule_routes(*impl_);
     impl_->add_variable_list_route();
 }
 

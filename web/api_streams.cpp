@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "web/api_impl.hpp"
+#include "web/api_log_windows.hpp"
 
 namespace sluice::web {
 
@@ -140,6 +141,13 @@ void api::impl::add_stream_routes() {
                 return done(error_response(400, "bad_request", "a run id is a positive integer"));
             }
             const auto& q = ctx.request.query;
+            if (auto f = q.find("format"); f != q.end() && f->second != "text") {
+                if (f->second != "json") {
+                    return done(
+                        error_response(400, "bad_request", "format must be one of text, json"));
+                }
+                return serve_log_json(*this, ctx, std::move(done));
+            }
             if (q.contains("follow") && q.at("follow") != "0" && q.at("follow") != "1") {
                 return done(error_response(400, "bad_request", "follow must be one of 0, 1"));
             }

@@ -1,12 +1,13 @@
 // The admin page: the shell (navigation, zone and theme, who is signed in) and the routes.
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
+import { prefetch, seg } from './lib/api';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
 import { applyTheme, isAdmin, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
 import type { ZoneChoice } from './lib/time';
 import { BackfillView, BackfillsView, NewBackfillView } from './views/backfills';
 import { EventsView } from './views/events';
-import { JobView } from './views/job';
+import { JobView, gridPath } from './views/job';
 import { JobsView } from './views/jobs';
 import { OverviewView } from './views/overview';
 import { RunView } from './views/run';
@@ -86,9 +87,24 @@ function Shell() {
   );
 }
 
+// The first view's data is asked for with the session, not after it: each view otherwise waited
+// for the session call and then for its own calls one after another.
+function prefetchFirstView(path: string) {
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/jobs') {
+    prefetch('/api/v1/jobs');
+  } else if ((m = matchPath('/jobs/:job', path))) {
+    prefetch(`/api/v1/jobs/${seg(m.job)}`);
+    prefetch(gridPath(m.job, null));
+  } else if ((m = matchPath('/runs/:id', path) ?? matchPath('/runs/:id/tasks/:task', path) ?? matchPath('/runs/:id/tasks/:task/log', path)) && /^\d+$/.test(m.id)) {
+    prefetch(`/api/v1/runs/${m.id}`);
+  }
+}
+
 function App() {
   useEffect(() => {
     applyTheme(theme.value);
+    prefetchFirstView(loc.value.path);
     void loadSession();
   }, []);
   if (needsSignIn.value) return <SignIn />;

@@ -10,6 +10,9 @@ import { ErrorBox, Loading, PageHeader, StateBadge, Time, stateLabel, useResourc
 import { Dag } from '../components/dag';
 
 const gridRuns = 25;
+// What the grid reads: main.tsx asks for its newest page with the job's detail.
+export const gridPath = (job: string, cursor: string | null) =>
+  `/api/v1/jobs/${seg(job)}/grid?limit=${gridRuns}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`;
 
 // "DST +01:00 → +02:00" when the job zone's offset differs between two consecutive fires.
 function offsetChange(prev: string, next: string, zone: string): string | null {
@@ -23,7 +26,7 @@ function Grid({ job }: { job: JobDetail }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.length ? cursors[cursors.length - 1] : null;
   const grid = useResource(`grid:${job.name}:${cursor ?? ''}`,
-    () => get<GridPage>(`/api/v1/jobs/${seg(job.name)}/grid?limit=${gridRuns}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`),
+    () => get<GridPage>(gridPath(job.name, cursor)),
     (e) => cursor === null && e.job === job.name && (e.kind === 'run.state' || e.kind === 'task.state'));
   const runs = { ...grid, data: grid.data?.runs ?? null };
   const model = useMemo(() => buildGrid(job.tasks.map((t) => t.name), runs.data ?? []), [job, runs.data]);

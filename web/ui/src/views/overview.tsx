@@ -1,5 +1,8 @@
-// Health at a glance: readiness, what runs now, the latest failures and the next fires.
+// Health at a glance: readiness, the last configuration reload, schedule lateness, what runs
+// now, the latest failures and a timeline of every job's fires in the next 24 hours.
 import { get } from '../lib/api';
+import { readHistogram, type HistogramSummary } from '../lib/metrics';
+import { formatDuration } from '../lib/time';
 import type { JobSummary, RunPage } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, Time, useResource } from '../components/common';
 
@@ -17,8 +20,62 @@ async function readyz(): Promise<Ready> {
   }
 }
 
+interface Live {
+  config?: { reloads: number; last_reload: 'applied' | 'rejected' | null };
+}
+
+interface Schedule {
+  from: string;
+  to: string;
+  fires: { job: string; at: string; timezone: string }[];
+  truncated: boolean;
+}
+
+async function lateness(): Promise<HistogramSummary | null> {
+  const res = await fetch('/metrics', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`/metrics: HTTP ${res.status}`);
+  return readHistogram(await res.text(), 'sluice_schedule_lateness_seconds');
+}
+
+const timelineRows = 12;
+
+// The next 24 hours as one track per job (the soonest first), a tick per fire.
+function Timeline({ schedule, paused }: { schedule: Schedule; paused: Set<string> }) {
+  const from = Date.parse(schedule.from);
+  const span = Date.parse(schedule.to) - from;
+  const byJob = new Map<string, number[]>();
+  for (const f of schedule.fires) {
+    const list = byJob.get(f.job) ?? [];
+    list.push(Date.parse(f.at));
+    byJob.set(f.job, list);
+  }
+  const rows = [...byJob.entries()].slice(0, timelineRows);
+  if (rows.length === 0) return <p class="muted">Nothing scheduled in the next 24 hours.</p>;
+  const hours = [0, 6, 12, 18, 24];
+  return (
+    <div class="timeline">
+      <div class="tl-row tl-axis" aria-hidden="true">
+        <span />
+        <div class="tl-track">{hours.map((h) => <span key={h} class="tl-hour" style={{ left: `${(h / 24) * 100}%` }}>{h === 0 ? 'now' : `+${h}h`}</span>)}</div>
+      </div>
+      {rows.map(([job, at]) => (
+        <div key={job} class={`tl-row${paused.has(job) ? ' paused' : ''}`}>
+          <a class="tl-job" href={`/jobs/${encodeURIComponent(job)}`}>{job}</a>
+          <div class="tl-track" role="img" aria-label={`${job}: ${at.length}${schedule.truncated ? '+' : ''} fires in the next 24 hours${paused.has(job) ? ', paused' : ''}`}>
+            {at.slice(0, 300).map((t) => <span key={t} class="tl-tick" style={{ left: `${((t - from) / span) * 100}%` }} />)}
+          </div>
+        </div>
+      ))}
+      {byJob.size > timelineRows && <p class="muted small">and {byJob.size - timelineRows} more jobs</p>}
+    </div>
+  );
+}
+
 export function OverviewView() {
   const ready = useResource('readyz', readyz);
+  const live = useResource('livez', async () => (await (await fetch('/livez', { cache: 'no-store' })).json()) as Live, (e) => e.kind === 'config.reloaded');
+  const late = useResource('lateness', lateness, (e) => e.kind === 'run.state');
+  const schedule = useResource('schedule', () => get<Schedule>('/api/v1/schedule?hours=24'), (e) => e.kind === 'config.reloaded' || e.kind === 'job.paused' || e.kind === 'job.unpaused');
   const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>('/api/v1/jobs').then((r) => r.jobs), (e) => e.kind === 'run.state');
   const failures = useResource('failures', () => get<RunPage>('/api/v1/runs?state=failed&limit=8'), (e) => e.kind === 'run.state');
   const running = (jobs.data ?? []).reduce((n, j) => n + j.active_runs, 0);
@@ -32,8 +89,19 @@ export function OverviewView() {
         <div class="stat"><div class="stat-label">Jobs</div><div class="stat-value num">{jobs.data?.length ?? '…'}</div><div class="muted small">{(jobs.data ?? []).filter((j) => j.paused).length} paused</div></div>
         <div class="stat"><div class="stat-label">Running</div><div class="stat-value num">{jobs.data ? running : '…'}</div><div class="muted small">runs active</div></div>
         <div class="stat"><div class="stat-label">Waiting</div><div class="stat-value num">{jobs.data ? waiting : '…'}</div><div class="muted small">runs queued</div></div>
+        <div class="stat"><div class="stat-label">Configuration</div><div class="stat-value">{live.data?.config ? (
+          live.data.config.last_reload === null ? <span class="badge st-success">as started</span>
+            : <span class={`badge ${live.data.config.last_reload === 'applied' ? 'st-success' : 'st-failed'}`}>reload {live.data.config.last_reload}</span>
+        ) : '…'}</div><div class="muted small">{live.data?.config ? `${live.data.config.reloads} reloads, from /livez` : 'from /livez'}</div></div>
+        <div class="stat"><div class="stat-label">Schedule lateness</div><div class="stat-value num">{late.data?.mean != null ? formatDuration(late.data.mean * 1000) : late.data ? '—' : '…'}</div>
+          <div class="muted small">{late.data ? (late.data.count > 0 ? `mean of ${late.data.count.toLocaleString()} starts; 95 % within ${late.data.p95Bound === Infinity ? 'more than the last bucket' : formatDuration((late.data.p95Bound ?? 0) * 1000)}` : 'no scheduled start yet') : 'from /metrics'}</div></div>
       </div>
       <div class="job-grid">
+        <section class="card wide">
+          <h2 class="card-title">The next 24 hours</h2>
+          <ErrorBox error={schedule.error} />
+          {schedule.data ? <Timeline schedule={schedule.data} paused={new Set((jobs.data ?? []).filter((j) => j.paused).map((j) => j.name))} /> : <Loading />}
+        </section>
         <section class="card">
           <h2 class="card-title">Latest failures</h2>
           <ErrorBox error={failures.error} />
