@@ -102,7 +102,9 @@ bool has_type(config::param_type type, const std::string& value) {
 }  // namespace
 
 core::result<param_values> resolve_params(const config::job_spec& job, const param_values& given) {
-    for (const auto& [name, value] : given) {
+    for (const auto& entry : given) {
+        // Not a structured binding: clang 14 (make fuzz) cannot capture one in the lambda.
+        const std::string& name = entry.first;
         auto declared = std::find_if(job.params.begin(), job.params.end(),
                                      [&](const config::param_spec& p) { return p.name == name; });
         if (declared == job.params.end()) {
