@@ -252,7 +252,8 @@ store_spec decode_store(decode_context& ctx, const map_entry& e) {
         store.pool_size = ctx.small_integer(*v, "pool_size", 1, 1000).value_or(store.pool_size);
     }
     if (const node* v = m.get("timeout")) {
-        store.timeout = ctx.duration(*v, "timeout", std::chrono::seconds(1)).value_or(store.timeout);
+        store.timeout =
+            ctx.duration(*v, "timeout", std::chrono::seconds(1)).value_or(store.timeout);
     }
     return store;
 }

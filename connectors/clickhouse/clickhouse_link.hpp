@@ -73,8 +73,10 @@ public:
                 link->settings_ += "&" + url_encode(key) + "=" + url_encode(value);
             }
         }
-        link->endpoint_ = {parsed->scheme == "https", parsed->host,
-                           parsed->port.value_or(parsed->scheme == "https" ? 8443 : 8123), {}};
+        link->endpoint_ = {parsed->scheme == "https",
+                           parsed->host,
+                           parsed->port.value_or(parsed->scheme == "https" ? 8443 : 8123),
+                           {}};
         link->connect_timeout_ =
             std::chrono::duration_cast<std::chrono::milliseconds>(spec.connect_timeout);
         if (!parsed->user.empty() || parsed->password) {
