@@ -8,10 +8,14 @@
 #               second): lateness from the scheduled time to the task's start, duplicates
 #   startup     `sluice serve` with those 10,000 jobs: process start to /readyz 200
 #   idle        1,000 jobs that do not fire: RSS, threads, CPU over 10 s
+#   peers       on the same PostgreSQL, right after sluice's trigger cases, graphile-worker,
+#               pg-boss and DBOS (bench/peers/service_peers.mjs, each in a fresh database):
+#               enqueue-and-run throughput with 16 producers, enqueue to start at 50/s
+# Every line has a "system" field: "sluice", or the peer's name.
 # Usage: bench/service_bench.sh BUILD_DIR [sqlite|postgres ...]   (default: both)
-# Environment: SLUICE_BENCH_TRIGGER_SECONDS (10), SLUICE_BENCH_BURST_SECONDS (65),
-# SLUICE_BENCH_CASES (trigger burst idle: which parts run), SLUICE_BENCH_BINARY (another sluice
-# binary, for a before/after comparison).
+# Environment: SLUICE_BENCH_TRIGGER_SECONDS (10, also the peers' throughput window),
+# SLUICE_BENCH_BURST_SECONDS (65), SLUICE_BENCH_CASES (trigger peers burst idle: which parts
+# run), SLUICE_BENCH_BINARY (another sluice binary, for a before/after comparison).
 set -euo pipefail
 
 build_dir=$(cd "${1:?usage: bench/service_bench.sh BUILD_DIR [sqlite|postgres ...]}" && pwd)
@@ -21,11 +25,22 @@ stores=("$@")
 sluice=${SLUICE_BENCH_BINARY:-$build_dir/sluice}
 trigger_seconds=${SLUICE_BENCH_TRIGGER_SECONDS:-10}
 burst_seconds=${SLUICE_BENCH_BURST_SECONDS:-65}
-cases=" ${SLUICE_BENCH_CASES:-trigger burst idle} "
-for tool in wrk curl psql sqlite3 python3; do
+cases=" ${SLUICE_BENCH_CASES:-trigger peers burst idle} "
+tools=(wrk curl psql sqlite3 python3)
+[[ $cases == *" peers "* ]] && tools+=(node npm)
+for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null ||
         { echo "service_bench: $tool is missing (scripts/install-deps.sh bench)" >&2; exit 2; }
 done
+peers_dir=$(cd "$(dirname "$0")/peers" && pwd)
+if [[ $cases == *" peers "* ]]; then
+    # The peers' packages, exactly as package-lock.json pins them.
+    for pkg in graphile-worker pg-boss @dbos-inc/dbos-sdk pg; do
+        [[ -d "$peers_dir/node_modules/$pkg" ]] && continue
+        (cd "$peers_dir" && npm ci --silent --no-audit --no-fund) >&2
+        break
+    done
+fi
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -33,12 +48,24 @@ pg_dir=""
 serve_pid=""
 cleanup() {
     [[ -n "$serve_pid" ]] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    # Whatever else is still running in the background (a peer's node processes, which stop
+    # their own worker child, wrk, the latency case's curls) goes before its server does.
+    local left
+    left=$(jobs -p)
+    if [[ -n "$left" ]]; then
+        # shellcheck disable=SC2086
+        kill $left 2>/dev/null || true
+        # shellcheck disable=SC2086
+        wait $left 2>/dev/null || true
+    fi
     if [[ -n "$pg_dir" ]]; then
         as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
     fi
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 as_pg() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -167,7 +194,7 @@ bench_store() {  # kind
     http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
     requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt")
-    printf '{"bench":"service","store":"%s","case":"trigger","clients":16,"requests":%s,"non_2xx":%s,"runs":%s,"failed":%s,"runs_per_s":%.0f,"http_p50":"%s","http_p99":"%s"}\n' \
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"trigger","clients":16,"requests":%s,"non_2xx":%s,"runs":%s,"failed":%s,"runs_per_s":%.0f,"http_p50":"%s","http_p99":"%s"}\n' \
         "$kind" "$requests" "${non2xx:-0}" "$runs" "$failed" \
         "$(echo "$runs / (($last - $first) / 1000000)" | bc -l)" "$http_p50" "$http_p99"
 
@@ -184,10 +211,13 @@ bench_store() {  # kind
     read -r p50 p99 max n < <(store_query "$url" \
         "SELECT t.started_at - r.created_at FROM runs r JOIN task_instances t ON t.run_id = r.id WHERE r.id > $before" |
         percentiles)
-    printf '{"bench":"service","store":"%s","case":"trigger_to_start","rate_per_s":50,"runs":%s,"p50_ms":%s,"p99_ms":%s,"max_ms":%s}\n' \
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"trigger_to_start","rate_per_s":50,"runs":%s,"p50_ms":%s,"p99_ms":%s,"max_ms":%s}\n' \
         "$kind" "$n" "$p50" "$p99" "$max"
     stop_serve
     fi
+
+    # -- the peers, on this server, in the same minutes as sluice's trigger cases --
+    [[ $kind == postgres ]] && bench_peers
 
     # -- 10,000 jobs: startup, then the once-a-minute burst --
     if [[ $cases == *" burst "* ]]; then
@@ -197,7 +227,7 @@ bench_store() {  # kind
     start_serve "$work/burst.yaml" "$port"
     local ready_at_us
     ready_at_us=$(date +%s%6N)
-    printf '{"bench":"service","store":"%s","case":"startup","jobs":10000,"seconds_to_ready":%.3f}\n' \
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"startup","jobs":10000,"seconds_to_ready":%.3f}\n' \
         "$kind" "$ready_seconds"
     sleep "$burst_seconds"
     stop_serve
@@ -207,7 +237,7 @@ bench_store() {  # kind
     local dups
     dups=$(store_query "$url" \
         "SELECT count(*) FROM (SELECT job, logical_time FROM runs GROUP BY job, logical_time HAVING count(*) > 1) d")
-    printf '{"bench":"service","store":"%s","case":"burst","jobs":10000,"runs":%s,"lateness_p50_ms":%s,"lateness_p99_ms":%s,"lateness_max_ms":%s,"duplicates":%s}\n' \
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"burst","jobs":10000,"runs":%s,"lateness_p50_ms":%s,"lateness_p99_ms":%s,"lateness_max_ms":%s,"duplicates":%s}\n' \
         "$kind" "$n" "$p50" "$p99" "$max" "$dups"
     fi
 
@@ -225,13 +255,33 @@ bench_store() {  # kind
     ticks1=$(awk '{print $14 + $15}' "/proc/$serve_pid/stat")
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$serve_pid/status")
     threads=$(awk '/Threads/ {print $2}' "/proc/$serve_pid/status")
-    printf '{"bench":"service","store":"%s","case":"idle","jobs":1000,"rss_mib":%.1f,"threads":%s,"cpu_percent":%.2f}\n' \
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"idle","jobs":1000,"rss_mib":%.1f,"threads":%s,"cpu_percent":%.2f}\n' \
         "$kind" "$(echo "$rss / 1024" | bc -l)" "$threads" \
         "$(echo "($ticks1 - $ticks0) * 100 / $hz / 10" | bc -l)"
     stop_serve
+}
+
+peers_done=""
+bench_peers() {
+    [[ $cases == *" peers "* ]] || return 0
+    local system db pid
+    for system in graphile-worker pg-boss dbos; do
+        db="peer_${system//-/_}_$(date +%s)_$RANDOM"
+        psql "$pg_base/postgres" -qAtX -c "CREATE DATABASE $db" >/dev/null
+        # In the background and waited for, so that a signal reaches cleanup (and it, node) at once.
+        node "$peers_dir/service_peers.mjs" "$system" "$pg_base/$db" "$trigger_seconds" &
+        pid=$!
+        wait "$pid"
+    done
+    peers_done=1
 }
 
 for kind in "${stores[@]}"; do
     [[ $kind == postgres && -z "$pg_dir" ]] && start_postgres
     bench_store "$kind"
 done
+# Peers asked for without sluice on PostgreSQL: they still need the server.
+if [[ $cases == *" peers "* && -z "$peers_done" ]]; then
+    [[ -n "$pg_dir" ]] || start_postgres
+    bench_peers
+fi

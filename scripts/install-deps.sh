@@ -20,7 +20,8 @@ test_pkgs=(chromium postgresql mariadb-server prometheus clickhouse-server curl 
     systemd)
 # The ETL peer benchmarks (bench/etl_peers.sh) time the tools our users would otherwise use;
 # the service benchmark (bench/service_bench.sh) loads the HTTP API with wrk and reads the
-# SQLite store with sqlite3.
+# SQLite store with sqlite3; its peers (bench/peers: graphile-worker, pg-boss, DBOS) run on the
+# node and npm of build_pkgs.
 bench_pkgs=(pgloader clickhouse-client postgresql-client mariadb-client wrk sqlite3 bc)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 format_pkgs=(clang-format)

@@ -58,7 +58,9 @@ echo "== etl_deletes"
 "$here/../bench/etl_deletes_bench.sh" "$build_dir" | tee "$out/etl_deletes.jsonl"
 
 # The service from outside: the real `sluice serve` over HTTP, on a PostgreSQL of its own with
-# stock durability (fsync on) and on SQLite (docs/benchmarks.md, "Service").
+# stock durability (fsync on) and on SQLite, and graphile-worker, pg-boss and DBOS (bench/peers,
+# installed with `npm ci` as pinned) on the same PostgreSQL in the same run
+# (docs/benchmarks.md, "Service").
 echo "== service_bench"
 "$here/../bench/service_bench.sh" "$build_dir" | tee "$out/service_bench.jsonl"
 
