@@ -22,6 +22,10 @@ void decode_context::error_in(const node& scalar, std::size_t offset, std::strin
     sink_.error(position_in_scalar(files_, scalar, offset), std::move(message));
 }
 
+position decode_context::position_in(const node& scalar, std::size_t offset) const {
+    return position_in_scalar(files_, scalar, offset);
+}
+
 std::filesystem::path decode_context::base_dir(const node& n) const {
     const auto index = static_cast<std::size_t>(n.pos.file);
     return index < files_.size() ? files_[index].dir : std::filesystem::path();

@@ -36,6 +36,8 @@ public:
     // An error about byte `offset` of a scalar's (raw) text.
     void error_in(const node& scalar, std::size_t offset, std::string message);
     std::size_t error_count() const { return sink_.size(); }
+    // Where byte `offset` of a scalar's text is, for an error reported later.
+    position position_in(const node& scalar, std::size_t offset) const;
 
     const load_options& options() const { return options_; }
     const std::vector<source_file>& files() const { return files_; }

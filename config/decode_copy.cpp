@@ -59,7 +59,8 @@ std::vector<column_spec> decode_columns(decode_context& ctx, const node& n) {
 }
 
 copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const std::string& task,
-                               const decode_scope& scope, const job_spec& job) {
+                               const decode_scope& scope, const job_spec& job,
+                               std::vector<output_ref>& outputs) {
     copy_source_spec s;
     map_reader m(ctx, e.value, "the source of task '" + task + "'", e.key_pos);
     if (!m.valid()) {
@@ -110,7 +111,8 @@ copy_source_spec decode_source(decode_context& ctx, const map_entry& e, const st
             ctx.error(e.key_pos, "the source of task '" + task + "' needs 'table' or 'query'");
         } else if (query && s.query) {
             check_sql_parameters(ctx, *m.get("query"), *s.query, *type, job,
-                                 "the source query of task '" + task + "'", /*script=*/false);
+                                 "the source query of task '" + task + "'", /*script=*/false,
+                                 outputs);
         }
         const std::string why = "applies only to file and http sources, not to " + kind;
         reject_key(ctx, m, "path", why + "; use 'table' or 'query'");
@@ -295,7 +297,7 @@ copy_spec decode_copy(const task_body_context& b) {
     b.m.require("source");
     b.m.require("sink");
     if (source != nullptr) {
-        c.source = decode_source(ctx, *source, task, b.scope, b.job);
+        c.source = decode_source(ctx, *source, task, b.scope, b.job, b.task.output_refs);
     }
     if (sink != nullptr) {
         c.sink = decode_sink(ctx, *sink, task, b.scope);

@@ -389,6 +389,7 @@ job_spec decode_job(decode_context& ctx, const map_entry& e, const decode_scope&
     for (const auto& t : tasks) {
         job.tasks.push_back(t.spec);
     }
+    check_output_refs(ctx, job, tasks);
     return job;
 }
 

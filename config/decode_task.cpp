@@ -21,7 +21,7 @@ std::vector<std::string_view> kind_keys(task_type t) {
             return {
                 "command", "argv", "env", "secrets", "cwd", "kill_grace", "retry_on_exit_codes"};
         case task_type::sql:
-            return {"connection", "sql", "file"};
+            return {"connection", "sql", "file", "outputs"};
         case task_type::copy:
             return {"source",
                     "sink",

@@ -34,6 +34,17 @@ struct decode_scope {
     bool default_timezone_valid = true;
 };
 
+// A reference to an upstream task's output (`:output_<task>_<name>` in SQL,
+// `{{ output.TASK.NAME }}` in an http task), checked once the job's graph is known.
+struct output_ref {
+    // SQL: the bind name, lower case ("output_extract_batch_id"); http: empty.
+    std::string bind_name;
+    std::string task;  // http: the task and name as written
+    std::string name;
+    position pos;
+    std::string where;  // "path:line:col: " when the reference is in a SQL file, else ""
+};
+
 // A task with the positions later checks point at.
 struct decoded_task {
     task_spec spec;
@@ -41,7 +52,13 @@ struct decoded_task {
     std::vector<position> depends_on_pos;  // parallel to spec.depends_on
     const node* job_node = nullptr;        // trigger_job: the `job` value
     const node* params_node = nullptr;     // trigger_job: the `params` mapping
+    std::vector<output_ref> output_refs;   // checked by check_output_refs
 };
+
+// Reports each output reference of the job's tasks that names no output of an upstream task
+// (config/task_outputs.hpp), at its line and column with a did-you-mean. `job.tasks` is filled.
+void check_output_refs(decode_context& ctx, const job_spec& job,
+                       const std::vector<decoded_task>& tasks);
 
 server_spec decode_server(decode_context& ctx, const map_entry& e);
 store_spec decode_store(decode_context& ctx, const map_entry& e);

@@ -222,6 +222,8 @@ struct sql_spec {
     std::string connection;
     std::optional<std::string> sql;             // statements; exactly one of sql/file is set
     std::optional<std::filesystem::path> file;  // read when the task runs
+    // Columns of the last statement's single row, published as the task's outputs.
+    std::vector<std::string> outputs;
 
     bool operator==(const sql_spec&) const = default;
 };

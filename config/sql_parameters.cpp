@@ -14,6 +14,11 @@ namespace {
 // A file bigger than this is not read at validation (the task still reads it when it runs).
 constexpr std::uintmax_t max_checked_sql_file = 4 * 1024 * 1024;
 
+// `:output_<task>_<name>`: an upstream task's output (config/task_outputs.hpp).
+bool is_output_reference(const std::string& name) {
+    return name.starts_with("output_");
+}
+
 bool receives(const std::vector<std::string>& names, const std::string& name) {
     return name.starts_with("var_") || std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -59,7 +64,7 @@ std::vector<std::string> task_bind_names(const job_spec& job) {
 
 void check_sql_parameters(decode_context& ctx, const node& n, std::string_view text,
                           connection_type type, const job_spec& job, std::string_view what,
-                          bool script) {
+                          bool script, std::vector<output_ref>& outputs) {
     const auto dialect = sql_dialect_of(type);
     if (!dialect) {
         return;
@@ -80,6 +85,11 @@ void check_sql_parameters(decode_context& ctx, const node& n, std::string_view t
     // start.
     const bool exact = n.text == text;
     for (const sql_placeholder& p : *found) {
+        if (is_output_reference(p.name)) {
+            outputs.push_back(
+                output_ref{p.name, {}, {}, exact ? ctx.position_in(n, p.offset) : n.pos, {}});
+            continue;
+        }
         if (receives(names, p.name)) {
             continue;
         }
@@ -93,7 +103,8 @@ void check_sql_parameters(decode_context& ctx, const node& n, std::string_view t
 }
 
 void check_sql_file_parameters(decode_context& ctx, const node& n, const std::string& path,
-                               connection_type type, const job_spec& job, std::string_view what) {
+                               connection_type type, const job_spec& job, std::string_view what,
+                               std::vector<output_ref>& outputs) {
     const auto dialect = sql_dialect_of(type);
     std::error_code ec;
     if (!dialect || !std::filesystem::is_regular_file(path, ec) ||
@@ -115,10 +126,12 @@ void check_sql_file_parameters(decode_context& ctx, const node& n, const std::st
     }
     const auto names = task_bind_names(job);
     for (const sql_placeholder& p : *found) {
-        if (!receives(names, p.name)) {
-            const auto [line, column] = line_column(script, p.offset);
-            ctx.error(n.pos, path + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                                 ": " + unknown_message(p.name, names, what));
+        const auto [line, column] = line_column(script, p.offset);
+        const std::string at = path + ":" + std::to_string(line) + ":" + std::to_string(column);
+        if (is_output_reference(p.name)) {
+            outputs.push_back(output_ref{p.name, {}, {}, n.pos, at + ": "});
+        } else if (!receives(names, p.name)) {
+            ctx.error(n.pos, at + ": " + unknown_message(p.name, names, what));
         }
     }
 }

@@ -3,8 +3,10 @@
 #include <cctype>
 #include <utility>
 
+#include "config/placeholders.hpp"
 #include "config/sql_parameters.hpp"
 #include "config/task_body.hpp"
+#include "config/task_outputs.hpp"
 #include "core/redact.hpp"
 
 namespace sluice::config {
@@ -40,6 +42,85 @@ std::vector<int> decode_exit_codes(decode_context& ctx, const node& n) {
         }
     }
     return codes;
+}
+
+// A sql task's `outputs`: the columns of its last statement's row, each a valid output name
+// (they become SLUICE_OUTPUT_<TASK>_<NAME> and :output_<task>_<name> downstream), once each.
+std::vector<std::string> decode_sql_outputs(decode_context& ctx, const node& n) {
+    std::vector<std::string> names;
+    if (!ctx.expect(n, node_kind::sequence, "outputs", "a sequence of column names")) {
+        return names;
+    }
+    if (n.items.size() > max_outputs_per_task) {
+        ctx.error(n.pos, "'outputs' lists " + std::to_string(n.items.size()) +
+                             " columns; a task publishes at most " +
+                             std::to_string(max_outputs_per_task));
+    }
+    for (const node& item : n.items) {
+        auto name = ctx.nonempty_string(item, "outputs");
+        if (!name) {
+            continue;
+        }
+        if (!is_output_name(*name)) {
+            ctx.error(item.pos, "invalid output name '" + *name +
+                                    "': use 1 to 64 letters, digits and '_' (the column's name "
+                                    "or alias in the last statement)");
+            continue;
+        }
+        const auto same = std::find_if(names.begin(), names.end(), [&](const std::string& other) {
+            return std::equal(other.begin(), other.end(), name->begin(), name->end(),
+                              [](char a, char b) {
+                                  return std::tolower(static_cast<unsigned char>(a)) ==
+                                         std::tolower(static_cast<unsigned char>(b));
+                              });
+        });
+        if (same != names.end()) {
+            ctx.error(item.pos, "output '" + *name +
+                                    "' is listed twice (names are compared "
+                                    "without case: they become bind names)");
+            continue;
+        }
+        names.push_back(std::move(*name));
+    }
+    return names;
+}
+
+// The placeholders of an http task's url, a header or its body (config/placeholders.hpp):
+// known, params the job declares, outputs kept for check_output_refs, and in a JSON body only
+// inside strings. `exact`: `text` is the node's own text, so offsets map to columns.
+void check_placeholders(const task_body_context& b, const node& n, std::string_view text,
+                        bool exact, bool json_body, std::string_view what) {
+    decode_context& ctx = b.ctx;
+    const auto at = [&](std::size_t offset) { return exact ? ctx.position_in(n, offset) : n.pos; };
+    const placeholder_scan scan = find_placeholders(text);
+    if (scan.error) {
+        ctx.error(at(scan.error->first), "in the " + std::string(what) + " of task '" +
+                                             b.task.spec.name + "': " + scan.error->second);
+    }
+    for (const text_placeholder& p : scan.found) {
+        if (json_body && !inside_json_string(text, p.offset)) {
+            ctx.error(at(p.offset), "a placeholder in the body of task '" + b.task.spec.name +
+                                        "' must stand inside a JSON string (its value is "
+                                        "inserted JSON-escaped): write \"{{ ... }}\"");
+            continue;
+        }
+        if (p.from == text_placeholder::source::output) {
+            b.task.output_refs.push_back(output_ref{{}, p.first, p.second, at(p.offset), {}});
+        } else if (p.from == text_placeholder::source::param) {
+            std::vector<std::string> params;
+            for (const param_spec& declared : b.job.params) {
+                params.push_back(declared.name);
+            }
+            if (std::find(params.begin(), params.end(), p.first) == params.end()) {
+                const std::string hint = did_you_mean(p.first, params);
+                ctx.error(at(p.offset),
+                          "job '" + b.job.name + "' has no param '" + p.first + "'" +
+                              (!hint.empty()    ? hint
+                               : params.empty() ? " (it declares none)"
+                                                : "; its params: " + join_names(params)));
+            }
+        }
+    }
 }
 
 // HTTP header names are tokens; values must not be able to split a header.
@@ -303,10 +384,15 @@ sql_spec decode_sql(const task_body_context& b) {
     } else if (type) {
         const std::string what = "task '" + b.task.spec.name + "'";
         if (sql != nullptr && s.sql) {
-            check_sql_parameters(ctx, *sql, *s.sql, *type, b.job, what, /*script=*/true);
+            check_sql_parameters(ctx, *sql, *s.sql, *type, b.job, what, /*script=*/true,
+                                 b.task.output_refs);
         } else if (file != nullptr && s.file) {
-            check_sql_file_parameters(ctx, *file, s.file->string(), *type, b.job, what);
+            check_sql_file_parameters(ctx, *file, s.file->string(), *type, b.job, what,
+                                      b.task.output_refs);
         }
+    }
+    if (const node* v = b.m.get("outputs")) {
+        s.outputs = decode_sql_outputs(ctx, *v);
     }
     return s;
 }
@@ -339,11 +425,20 @@ http_spec decode_http(const task_body_context& b) {
             } else {
                 h.url = url->text;
                 h.url_is_secret = url->interpolated || core::redact_url(url->text) != url->text;
+                check_placeholders(b, *v, url->text, !url->interpolated, false, "url");
             }
         }
     }
     if (const node* v = b.m.get("headers")) {
         decode_headers(ctx, *v, h.headers, h.secret_headers);
+        for (const map_entry& e : v->entries) {  // empty unless a mapping
+            const auto header = std::find_if(h.headers.begin(), h.headers.end(),
+                                             [&](const auto& kv) { return kv.first == e.key; });
+            if (header != h.headers.end()) {
+                check_placeholders(b, e.value, header->second, header->second == e.value.text,
+                                   false, "header '" + e.key + "'");
+            }
+        }
     }
     if (const node* v = b.m.get("body")) {
         if (h.method == "GET" || h.method == "HEAD") {
@@ -354,11 +449,13 @@ http_spec decode_http(const task_body_context& b) {
             if (auto text = ctx.scalar(*v, "body")) {
                 h.body = text->text;
                 h.body_is_secret = text->interpolated;
+                check_placeholders(b, *v, text->text, !text->interpolated, true, "body");
             }
         } else {
             std::string json;
             if (append_json(ctx, *v, json, h.body_is_secret)) {
                 h.body = std::move(json);
+                check_placeholders(b, *v, *h.body, false, true, "body");
             }
         }
     }

@@ -23,6 +23,13 @@ std::optional<sql_dialect> dialect_of(config::connection_type type);
 // statement's context asks for another type.
 using sql_value = std::optional<std::string>;
 
+// The rows a statement returned, as text (a NULL is nullopt).
+struct sql_rows {
+    std::vector<std::string> columns;          // empty when the statement returns no rows
+    std::vector<std::vector<sql_value>> rows;  // at most the max_rows asked for
+    bool more = false;                         // it returned more rows than that
+};
+
 // One open connection to a database, used by one thread at a time, except cancel().
 // Errors are classified: connection loss, deadlock, serialization failure, lock or statement
 // timeout and server shutdown are transient; syntax errors, denied permissions and missing
@@ -37,6 +44,13 @@ public:
     // as a quoted, escaped string literal, never as raw text.
     virtual core::result<void> execute(const std::string& statement,
                                        const std::vector<sql_value>& params) = 0;
+
+    // Runs one statement as execute() does and keeps the column names and the first `max_rows`
+    // rows of its result (the rest is read and dropped), each value as the server's text
+    // (ClickHouse: TabSeparated text). What a sql task's `outputs` read.
+    virtual core::result<sql_rows> query(const std::string& statement,
+                                         const std::vector<sql_value>& params,
+                                         std::size_t max_rows) = 0;
 
     // Asks the server to abort the statement in flight (PostgreSQL cancel request, MySQL
     // KILL QUERY from a second connection, sqlite3_interrupt, ClickHouse KILL QUERY by the

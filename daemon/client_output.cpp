@@ -79,6 +79,30 @@ void print_table(const nlohmann::json& rows, const std::vector<std::string>& col
     }
 }
 
+void print_task_outputs(const nlohmann::json& tasks, std::ostream& out) {
+    // What a terminal line shows of one value.
+    constexpr std::size_t shown_value_bytes = 200;
+    bool any = false;
+    for (const auto& t : tasks) {
+        if (!t.contains("outputs") || !t["outputs"].is_object()) {
+            continue;
+        }
+        for (const auto& [name, value] : t["outputs"].items()) {
+            if (!any) {
+                out << "\noutputs:\n";
+                any = true;
+            }
+            std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+            if (text.size() > shown_value_bytes) {
+                text = text.substr(0, shown_value_bytes) + "... (" + std::to_string(text.size()) +
+                       " bytes)";
+            }
+            std::replace(text.begin(), text.end(), '\n', ' ');
+            out << "  " << t.value("task", "") << "." << name << " = " << text << "\n";
+        }
+    }
+}
+
 void print_remote_run(const nlohmann::json& run, std::ostream& out) {
     out << "run " << cell(run.value("id", nlohmann::json(nullptr))) << "  job "
         << cell(run.value("job", nlohmann::json(nullptr))) << "  "
@@ -107,6 +131,7 @@ void print_remote_run(const nlohmann::json& run, std::ostream& out) {
     }
     out << "\n";
     print_table(rows, {"task", "state", "try", "started_at", "finished_at", "error"}, out);
+    print_task_outputs(run["tasks"], out);
     // Every try of the tasks that ran more than once, oldest first.
     nlohmann::json tries = nlohmann::json::array();
     for (const auto& t : run["tasks"]) {

@@ -30,6 +30,11 @@ std::string cell(const nlohmann::json& value);
 void print_table(const nlohmann::json& rows, const std::vector<std::string>& columns,
                  std::ostream& out);
 
+// The outputs of a run's tasks (each task's `outputs` object, as the API shows them), one
+// "TASK.NAME = VALUE" line each under "outputs:"; nothing when no task published any. A long
+// value is cut for the terminal (`--output json` has it whole).
+void print_task_outputs(const nlohmann::json& tasks, std::ostream& out);
+
 // One run from GET /api/v1/runs/{id} with its tasks.
 void print_remote_run(const nlohmann::json& run, std::ostream& out);
 

@@ -8,6 +8,7 @@
 
 #include "core/duration.hpp"
 #include "core/time.hpp"
+#include "daemon/client_output.hpp"
 
 namespace sluice::daemon {
 namespace {
@@ -73,6 +74,10 @@ nlohmann::json task_instance_json(const scheduler::task_instance_record& ti) {
     if (j["metrics"].is_discarded()) {
         j["metrics"] = nlohmann::json::object();
     }
+    j["outputs"] = nlohmann::json::parse(ti.outputs_json, nullptr, false);
+    if (j["outputs"].is_discarded()) {
+        j["outputs"] = nlohmann::json::object();
+    }
     return j;
 }
 
@@ -104,6 +109,11 @@ void print_run_report(scheduler::run_store& store, const scheduler::run_record& 
             << std::setw(10) << took(ti.started_at, ti.finished_at) << ti.error_message.value_or("")
             << "\n";
     }
+    nlohmann::json with_outputs = nlohmann::json::array();
+    for (const auto& ti : *tasks) {
+        with_outputs.push_back(task_instance_json(ti));
+    }
+    print_task_outputs(with_outputs, out);
     // The tries a retry, restart or rerun superseded (the table above shows each task's last).
     if (auto earlier = store.list_task_attempts(run.id); earlier && !earlier->empty()) {
         out << "  earlier tries:\n";

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "config/task_outputs.hpp"
 #include "connectors/write_modes.hpp"
 #include "etl/copy_request.hpp"
 #include "etl/task_values.hpp"
@@ -119,7 +120,12 @@ task_outcome copy_attempt::finish(core::result<void> done) {
         return task_outcome::failure(done.error().cls, done.error().message);
     }
     log_system(context_, summary + (p.mark ? "; mark " + *p.mark : ""));
-    return task_outcome::ok();
+    // Published for downstream tasks: the mark is the one after the run, "" without one.
+    auto ok = task_outcome::ok();
+    ok.outputs = {{std::string(config::copy_rows_written_output), std::to_string(p.rows_written)},
+                  {std::string(config::copy_mark_output),
+                   checkpoint_.mark ? values_json(*checkpoint_.mark) : std::string()}};
+    return ok;
 }
 
 core::result<void> copy_attempt::open() {

@@ -7,6 +7,7 @@
 #include "core/redact.hpp"
 #include "etl/attempt_stop.hpp"
 #include "etl/output_lines.hpp"
+#include "etl/task_values.hpp"
 
 namespace sluice::etl {
 
@@ -32,13 +33,14 @@ bool has_header(const std::vector<std::pair<std::string, std::string>>& headers,
 }
 
 // What the log and messages call the request: never the secret parts.
-std::string describe(const config::http_spec& spec, const connectors::http_location& where) {
+std::string describe(const config::http_spec& spec, const std::string& url,
+                     const connectors::http_location& where) {
     if (spec.url_is_secret) {
         return spec.method + " " + (where.endpoint.tls ? "https://" : "http://") +
                where.endpoint.host + ":" + std::to_string(where.endpoint.port) +
                "/... (url is secret)";
     }
-    return spec.method + " " + core::redact_url(spec.url);
+    return spec.method + " " + core::redact_url(url);
 }
 
 // True for statuses worth retrying: the server is overloaded, down or asked to come back.
@@ -77,39 +79,66 @@ scheduler::task_outcome http_task::run(const scheduler::task_context& context) {
     if (auto stopped = stopped_outcome(context)) {
         return *stopped;
     }
-    auto where = connectors::locate_http_url(spec->url);
+    // Placeholders take the run's values and upstream outputs, encoded for where they land.
+    auto url = render_placeholders(spec->url, context, placeholder_encoding::url);
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::optional<std::string> body_sent;
+    core::result<void> rendered;
+    for (const auto& [name, value] : spec->headers) {
+        auto one = render_placeholders(value, context, placeholder_encoding::header);
+        if (!one) {
+            rendered = core::error::permanent("header '" + name + "': " + one.error().message);
+            break;
+        }
+        headers.emplace_back(name, std::move(*one));
+    }
+    if (spec->body && rendered) {
+        auto one = render_placeholders(*spec->body, context, placeholder_encoding::json);
+        if (one) {
+            body_sent = std::move(*one);
+        } else {
+            rendered = core::error::permanent("body: " + one.error().message);
+        }
+    }
+    if (url && !rendered) {
+        url = rendered.error();
+    }
+    if (!url) {
+        return task_outcome::failure(url.error().cls, url.error().message);
+    }
+    auto where = connectors::locate_http_url(*url);
     if (!where) {
         return task_outcome::failure(
             core::error_class::permanent,
             spec->url_is_secret ? "invalid url (not shown: it is secret)" : where.error().message);
     }
-    const std::string request_name = describe(*spec, *where);
+    const std::string request_name = describe(*spec, *url, *where);
 
-    std::vector<std::pair<std::string, std::string>> headers = spec->headers;
     if (where->authorization && !has_header(headers, "Authorization")) {
         headers.emplace_back("Authorization", *where->authorization);
     }
-    if (spec->body && !has_header(headers, "Content-Type")) {
+    if (body_sent && !has_header(headers, "Content-Type")) {
         headers.emplace_back("Content-Type", "application/json");
     }
     std::string shown_headers;
-    for (const auto& [name, value] : spec->headers) {
+    for (std::size_t i = 0; i < spec->headers.size(); ++i) {  // the task's own, not ours
+        const auto& [name, value] = headers[i];
         const bool secret = spec->secret_headers.count(name) != 0;
         shown_headers += (shown_headers.empty() ? "" : ", ") + name + ": " +
                          (secret ? std::string("***") : value);
     }
     log_system(context,
                request_name + (shown_headers.empty() ? "" : " [" + shown_headers + "]") +
-                   (spec->body ? " with a " + std::to_string(spec->body->size()) + "-byte body" +
-                                     (spec->body_is_secret ? " (secret)" : "")
-                               : ""));
+                   (body_sent ? " with a " + std::to_string(body_sent->size()) + "-byte body" +
+                                    (spec->body_is_secret ? " (secret)" : "")
+                              : ""));
 
     connectors::http_client client(where->endpoint, options_.connect_timeout, options_.io_timeout);
     // Closing the client's connection when the attempt must stop makes a blocked read return.
     stop_watch watch(
         context, [&client] { client.abort(); }, options_.poll_interval);
     const auto started = steady::now();
-    auto head = client.send(spec->method, where->target, headers, spec->body.value_or(""));
+    auto head = client.send(spec->method, where->target, headers, body_sent.value_or(""));
     std::string body;
     bool truncated = false;
     core::result<void> read = core::result<void>();

@@ -29,15 +29,15 @@ struct http_task_options {
 // The response body (up to max_logged_body) goes to the task log line by line. The url is
 // logged with its password redacted, and not at all (only host and port) when it is secret
 // (url_is_secret: interpolated, or it holds a password); secret headers and a secret request
-// body are never logged. Values are not templated into the url or the body at run time:
-// `${env:...}` and `${file:...}` are expanded when the config loads. On stop or deadline the
-// connection is closed, which abandons the request.
+// body are never logged. `${env:...}` and `${file:...}` are expanded when the config loads;
+// `{{ ... }}` placeholders (upstream outputs, params, variables, the run's values) when the
+// attempt runs, encoded for where they stand (etl/task_values.hpp, render_placeholders). On stop
+// or deadline the connection is closed, which abandons the request.
 class http_task final : public scheduler::task_runner {
 public:
     explicit http_task(http_task_options options = {}) : options_(options) {}
 
     scheduler::task_outcome run(const scheduler::task_context& context) override;
-    bool uses_variables() const override { return false; }
 
 private:
     http_task_options options_;

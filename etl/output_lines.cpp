@@ -1,15 +1,38 @@
 #include "etl/output_lines.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <utility>
 
+#include "config/task_outputs.hpp"
+
 namespace sluice::etl {
 
 line_splitter::line_splitter(line_sink sink, std::size_t max_line)
     : sink_(std::move(sink)), max_line_(max_line == 0 ? 1 : max_line) {}
+
+line_splitter::line_splitter(line_sink sink, std::size_t max_line, std::string_view long_prefix,
+                             std::size_t long_max)
+    : line_splitter(std::move(sink), max_line) {
+    long_prefix_ = std::string(long_prefix);
+    long_max_ = std::max(long_max, max_line_);
+}
+
+std::size_t line_splitter::bound_for(std::string_view next) const {
+    if (long_prefix_.empty()) {
+        return max_line_;
+    }
+    const std::string_view prefix(long_prefix_);
+    const std::size_t have = std::min(pending_.size(), prefix.size());
+    if (std::string_view(pending_).substr(0, have) != prefix.substr(0, have) ||
+        next.substr(0, prefix.size() - have) != prefix.substr(have)) {
+        return max_line_;
+    }
+    return long_max_;
+}
 
 void line_splitter::feed(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -18,8 +41,8 @@ void line_splitter::feed(std::string_view bytes) {
             newline == std::string_view::npos ? bytes : bytes.substr(0, newline);
         // Append in pieces that never let pending_ exceed the bound.
         std::string_view rest = chunk;
-        while (pending_.size() + rest.size() > max_line_) {
-            const std::size_t room = max_line_ - pending_.size();
+        while (pending_.size() + rest.size() > bound_for(rest)) {
+            const std::size_t room = bound_for(rest) - pending_.size();
             pending_.append(rest.substr(0, room));
             rest.remove_prefix(room);
             emit();
@@ -112,6 +135,35 @@ std::optional<metric_sample> parse_metric_line(std::string_view line) {
         return std::nullopt;
     }
     return metric_sample{std::string(name), value};
+}
+
+std::optional<output_line_result> parse_output_line(std::string_view line) {
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) {
+        line.remove_prefix(1);
+    }
+    if (line.substr(0, output_prefix.size()) != output_prefix) {
+        return std::nullopt;
+    }
+    const std::string_view body = line.substr(output_prefix.size());
+    const auto eq = body.find('=');
+    if (eq == std::string_view::npos) {
+        return output_line_result{std::nullopt,
+                                  "malformed output line: expected '::sluice output NAME=VALUE'"};
+    }
+    const std::string_view name = trim(body.substr(0, eq));
+    const std::string_view value = body.substr(eq + 1);
+    if (!config::is_output_name(name)) {
+        return output_line_result{std::nullopt, "invalid output name '" +
+                                                    std::string(name.substr(0, 80)) +
+                                                    "': use 1 to 64 letters, digits and '_'"};
+    }
+    if (value.size() > config::max_output_value_bytes) {
+        return output_line_result{std::nullopt,
+                                  "output '" + std::string(name) + "' is longer than " +
+                                      std::to_string(config::max_output_value_bytes) +
+                                      " bytes (publish a path or a key, not the data)"};
+    }
+    return output_line_result{output_value{std::string(name), std::string(value)}, std::nullopt};
 }
 
 }  // namespace sluice::etl

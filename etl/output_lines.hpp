@@ -20,6 +20,10 @@ public:
     using line_sink = std::function<void(std::string line)>;
 
     explicit line_splitter(line_sink sink, std::size_t max_line = max_line_bytes);
+    // Lines that start with `long_prefix` may be up to `long_max` bytes (a shell task's output
+    // lines, whose value may take max_line by itself); every other line is cut at `max_line`.
+    line_splitter(line_sink sink, std::size_t max_line, std::string_view long_prefix,
+                  std::size_t long_max);
 
     // Feeds bytes as they were read; calls the sink for every complete (or cut) line.
     void feed(std::string_view bytes);
@@ -28,9 +32,13 @@ public:
 
 private:
     void emit();
+    // The bound of the line being read, given the bytes that come next.
+    std::size_t bound_for(std::string_view next) const;
 
     line_sink sink_;
     std::size_t max_line_;
+    std::string long_prefix_;
+    std::size_t long_max_ = 0;
     std::string pending_;
 };
 
@@ -49,5 +57,29 @@ std::optional<metric_sample> parse_metric_line(std::string_view line);
 
 // True when the line starts with the metric prefix (after leading blanks), well-formed or not.
 bool is_metric_line(std::string_view line);
+
+// The prefix of an output line: `::sluice output NAME=VALUE`
+// (docs/task-kinds.md#values-between-tasks).
+inline constexpr std::string_view output_prefix = "::sluice output ";
+
+// How long a shell task's output line (one starting with output_prefix) may be: the bound of a
+// log line plus room for the prefix and a name, so a value of config::max_output_value_bytes
+// arrives whole. Other lines are cut at max_line_bytes.
+inline constexpr std::size_t max_output_line_bytes = max_line_bytes + 256;
+
+struct output_value {
+    std::string name;
+    std::string value;
+};
+
+// Reads `::sluice output NAME=VALUE`: leading blanks and blanks around NAME are ignored; VALUE
+// is everything after the first '=' as is (it may be empty, hold '=' or blanks). nullopt for
+// any other line. A malformed output line (a bad name, no '=') or one whose value is too long
+// comes back as an error message instead.
+struct output_line_result {
+    std::optional<output_value> value;
+    std::optional<std::string> error;
+};
+std::optional<output_line_result> parse_output_line(std::string_view line);
 
 }  // namespace sluice::etl

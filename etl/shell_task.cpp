@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/task_outputs.hpp"
 #include "etl/attempt_stop.hpp"
 #include "etl/child_process.hpp"
 #include "etl/inherited_environment.hpp"
@@ -69,12 +70,49 @@ scheduler::task_outcome exit_outcome(const config::shell_spec& spec, int status)
     return out;
 }
 
-// Reads one stream of the child into lines; metric lines also become metrics.
+// The values a shell task publishes with `::sluice output NAME=VALUE` lines on either stream,
+// bounded as config/task_outputs.hpp says; the first problem fails the task when it exits.
+class published_outputs {
+public:
+    void add(std::string_view line) {
+        auto parsed = parse_output_line(line);
+        if (!parsed || error_) {
+            return;
+        }
+        if (parsed->error) {
+            error_ = std::move(parsed->error);
+            return;
+        }
+        auto& [name, value] = *parsed->value;
+        const auto same = std::find_if(values_.begin(), values_.end(),
+                                       [&](const auto& kv) { return kv.first == name; });
+        if (same != values_.end()) {
+            same->second = std::move(value);  // the last value of a name wins
+        } else if (values_.size() == config::max_outputs_per_task) {
+            error_ = "the task published more than " +
+                     std::to_string(config::max_outputs_per_task) + " outputs";
+        } else {
+            values_.emplace_back(std::move(name), std::move(value));
+        }
+    }
+    const std::optional<std::string>& error() const { return error_; }
+    std::vector<std::pair<std::string, std::string>> take() { return std::move(values_); }
+
+private:
+    std::vector<std::pair<std::string, std::string>> values_;
+    std::optional<std::string> error_;
+};
+
+// Reads one stream of the child into lines; metric lines also become metrics, output lines
+// published values (both are logged as written).
 class output_reader {
 public:
-    output_reader(const scheduler::task_context& context, scheduler::output_line::stream source)
+    output_reader(const scheduler::task_context& context, scheduler::output_line::stream source,
+                  published_outputs& outputs)
         : context_(context),
-          splitter_([this, source](std::string line) { deliver(source, std::move(line)); }) {}
+          outputs_(outputs),
+          splitter_([this, source](std::string line) { deliver(source, std::move(line)); },
+                    max_line_bytes, output_prefix, max_output_line_bytes) {}
 
     // Reads what is available; false at end of stream (or on a read error).
     bool read_available(int fd) {
@@ -109,12 +147,14 @@ private:
                            "NAME=VALUE' with a decimal number");
             }
         }
+        outputs_.add(line);
         if (context_.on_log) {
             context_.on_log(scheduler::output_line{context_.clock.now(), source, std::move(line)});
         }
     }
 
     const scheduler::task_context& context_;
+    published_outputs& outputs_;
     line_splitter splitter_;
 };
 
@@ -154,8 +194,9 @@ scheduler::task_outcome shell_task::run(const scheduler::task_context& context) 
     child_process& child = **spawned;
     const core::duration grace = options_.kill_grace.value_or(spec->kill_grace);
 
-    output_reader out(context, scheduler::output_line::stream::out);
-    output_reader err(context, scheduler::output_line::stream::err);
+    published_outputs outputs;
+    output_reader out(context, scheduler::output_line::stream::out, outputs);
+    output_reader err(context, scheduler::output_line::stream::err, outputs);
     std::optional<stop_cause> stopped;
     std::optional<steady::time_point> term_sent;
     bool killed = false;
@@ -225,7 +266,19 @@ scheduler::task_outcome shell_task::run(const scheduler::task_context& context) 
         }
         return outcome;
     }
-    return exit_outcome(*spec, *status);
+    auto outcome = exit_outcome(*spec, *status);
+    if (outcome.result == scheduler::task_outcome::status::success) {
+        if (outputs.error()) {
+            // Downstream tasks must not run on values the task meant to publish but did not.
+            auto failed = scheduler::task_outcome::failure(
+                core::error_class::permanent,
+                describe(*spec) + " exited 0, but " + *outputs.error() + "; not retried");
+            failed.exit_code = 0;
+            return failed;
+        }
+        outcome.outputs = outputs.take();
+    }
+    return outcome;
 }
 
 }  // namespace sluice::etl

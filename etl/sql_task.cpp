@@ -1,5 +1,7 @@
 #include "etl/sql_task.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -35,6 +37,49 @@ core::result<std::string> read_script(const config::sql_spec& spec) {
 std::string where(std::size_t index, std::size_t count, const connectors::sql_statement& st) {
     return "statement " + std::to_string(index + 1) + " of " + std::to_string(count) + " (line " +
            std::to_string(st.line) + ")";
+}
+
+bool same_name(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// The task's `outputs` from the last statement's rows: exactly one row holding every listed
+// column (names compared without case; a NULL publishes ""). Anything else is a permanent
+// failure: a retry would read the same rows.
+core::result<std::vector<std::pair<std::string, std::string>>> outputs_from(
+    const config::sql_spec& spec, const connectors::sql_rows& rows, const std::string& where) {
+    if (rows.columns.empty()) {
+        return core::error::permanent(where +
+                                      " returned no rows, but the task's 'outputs' are "
+                                      "read from the single row of its last statement");
+    }
+    if (rows.rows.size() != 1) {
+        return core::error::permanent(
+            where + " returned " +
+            (rows.more ? "more than " + std::to_string(rows.rows.size()) + " rows"
+                       : std::to_string(rows.rows.size()) + " rows") +
+            "; the task's 'outputs' are read from exactly one row");
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const std::string& name : spec.outputs) {
+        const auto column = std::find_if(rows.columns.begin(), rows.columns.end(),
+                                         [&](const std::string& c) { return same_name(c, name); });
+        if (column == rows.columns.end()) {
+            std::string columns;
+            for (const auto& c : rows.columns) {
+                columns += (columns.empty() ? "" : ", ") + c;
+            }
+            return core::error::permanent(where + " has no column '" + name +
+                                          "' (listed in 'outputs'); its columns: " + columns);
+        }
+        const auto& value =
+            rows.rows.front()[static_cast<std::size_t>(column - rows.columns.begin())];
+        out.emplace_back(name, value.value_or(""));
+    }
+    return out;
 }
 
 }  // namespace
@@ -94,10 +139,27 @@ scheduler::task_outcome sql_task::run(const scheduler::task_context& context) {
     stop_watch watch(
         context, [&open] { open.cancel(); }, options_.poll_interval, options_.cancel_interval);
     const std::size_t count = statements->size();
+    std::vector<std::pair<std::string, std::string>> outputs;
     for (std::size_t i = 0; i < count; ++i) {
         const auto& st = (*statements)[i];
         const auto start = steady::now();
-        auto done = (*session)->execute(st.text, bound[i]);
+        core::result<void> done;
+        if (i + 1 == count && !spec->outputs.empty()) {
+            // Two rows are enough to tell "exactly one" from "more".
+            auto rows = (*session)->query(st.text, bound[i], 2);
+            if (rows) {
+                auto read = outputs_from(*spec, *rows, where(i, count, st));
+                if (!read) {
+                    watch.finish();
+                    return task_outcome::failure(read.error().cls, read.error().message);
+                }
+                outputs = std::move(*read);
+            } else {
+                done = rows.error();
+            }
+        } else {
+            done = (*session)->execute(st.text, bound[i]);
+        }
         if (!done) {
             watch.finish();
             if (const auto cause = watch.cause()) {
@@ -110,7 +172,9 @@ scheduler::task_outcome sql_task::run(const scheduler::task_context& context) {
             std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count();
         log_system(context, where(i, count, st) + " done in " + std::to_string(ms) + " ms");
     }
-    return task_outcome::ok();
+    auto ok = task_outcome::ok();
+    ok.outputs = std::move(outputs);
+    return ok;
 }
 
 }  // namespace sluice::etl

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/task_outputs.hpp"
 #include "scheduler/task_runner.hpp"
 
 namespace sluice::scheduler {
@@ -126,6 +127,7 @@ attempt_result run_attempt(task_runner& runner, const attempt_request& request,
                     request.on_progress(progress_json(progress));
                 }
             },
+        .upstream_outputs = request.upstream_outputs,
     };
     attempt_result result;
     task_outcome outcome;
@@ -140,6 +142,18 @@ attempt_result run_attempt(task_runner& runner, const attempt_request& request,
     switch (outcome.result) {
         case task_outcome::status::success:
             result.end = attempt_end::success;
+            if (auto problem = config::outputs_problem(outcome.outputs)) {
+                result.end = attempt_end::failed_permanent;
+                result.message = *problem;
+            } else if (!outcome.outputs.empty()) {
+                nlohmann::json outputs = nlohmann::json::object();
+                for (const auto& [name, value] : outcome.outputs) {
+                    outputs[name] = value;
+                }
+                // Values are text from the task; invalid UTF-8 is replaced rather than refused.
+                result.outputs_json =
+                    outputs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            }
             break;
         case task_outcome::status::failed:
             result.end = outcome.error_class == core::error_class::transient

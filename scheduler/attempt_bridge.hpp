@@ -82,12 +82,17 @@ struct attempt_request {
     // A progress report of a copy attempt as a JSON object (rows_read, rows_written, bytes,
     // batches, mark, rows_per_second, lag_seconds, done).
     std::function<void(std::string progress_json)> on_progress;
+    // The outputs of the task's upstream tasks, by task then name.
+    std::map<std::string, std::map<std::string, std::string>> upstream_outputs;
 };
 
 struct attempt_result {
     attempt_end end = attempt_end::success;
     std::string message;
     std::optional<int> exit_code;
+    // A success's published values as a JSON object of strings ("" when it published none),
+    // checked against the per-task bounds (config/task_outputs.hpp).
+    std::string outputs_json;
 };
 
 // Runs the attempt (blocking, on a worker thread). A runner that throws is a permanent failure

@@ -205,6 +205,7 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
                 lt.try_number = ti.try_number;
                 lt.max_tries = ti.max_tries;
                 lt.epoch = ti.lease_epoch;
+                lt.outputs_bytes = stored_outputs_bytes(ti);
                 if (!rerun[n]) {
                     continue;
                 }

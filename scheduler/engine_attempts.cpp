@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "config/task_outputs.hpp"
 #include "core/duration.hpp"
 #include "core/logging.hpp"
 #include "scheduler/engine_impl.hpp"
@@ -161,6 +163,26 @@ private:
     std::chrono::milliseconds interval_;
 };
 
+// The stored outputs of the run's tasks named in `upstream`, by task then name.
+void load_upstream_outputs(const std::vector<task_instance_record>& tasks,
+                           const std::set<std::string>& upstream,
+                           std::map<std::string, std::map<std::string, std::string>>& out) {
+    for (const task_instance_record& ti : tasks) {
+        if (ti.outputs_json == "{}" || upstream.count(ti.task) == 0) {
+            continue;
+        }
+        const nlohmann::json outputs = nlohmann::json::parse(ti.outputs_json, nullptr, false);
+        if (!outputs.is_object()) {
+            continue;
+        }
+        for (const auto& [name, value] : outputs.items()) {
+            if (value.is_string()) {
+                out[ti.task][name] = value.get<std::string>();
+            }
+        }
+    }
+}
+
 }  // namespace
 
 int engine::impl::append_start(live_run& run, live_task& task, std::vector<transition>& batch) {
@@ -249,6 +271,24 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
     request->params = run.params;
     request->clock = &deps_.clock;
     request->launcher = launcher_.get();
+    // The task's ancestors (config::upstream_tasks, through the run's graph): whose outputs it
+    // receives. Only for kinds that read task values: noop chains stay free of it.
+    std::set<std::string> upstream;
+    if ((*runner)->uses_variables()) {
+        const auto& nodes = run.definition->graph.nodes();
+        std::vector<std::size_t> pending = nodes[task.node].upstream;
+        std::vector<bool> seen(nodes.size(), false);
+        while (!pending.empty()) {
+            const std::size_t n = pending.back();
+            pending.pop_back();
+            if (n == task.node || seen[n]) {
+                continue;
+            }
+            seen[n] = true;
+            upstream.insert(nodes[n].name);
+            pending.insert(pending.end(), nodes[n].upstream.begin(), nodes[n].upstream.end());
+        }
+    }
     if (task.spec->timeout) {
         request->deadline = now() + *task.spec->timeout;
         task.timer = std::make_unique<boost::asio::steady_timer>(loop_);
@@ -313,10 +353,22 @@ void engine::impl::execute_attempt(live_run& run, live_task& task) {
         });
     };
     auto body = [self = shared_from_this(), request, sink, stop = task.stop, runner = *runner,
-                 id = run.id, node = task.node] {
+                 id = run.id, node = task.node, upstream = std::move(upstream)] {
         attempt_result r;
         bool ready = true;
-        if (runner->uses_variables()) {
+        if (runner->uses_variables() && !upstream.empty()) {
+            // Read again at every attempt: a retried task sees what its upstream tasks stored.
+            auto tasks = self->deps_.store.list_task_instances(id);
+            if (tasks) {
+                load_upstream_outputs(*tasks, upstream, request->upstream_outputs);
+            } else {
+                ready = false;
+                r.end = attempt_end::failed_transient;
+                r.message = "cannot read the outputs of upstream tasks from the store: " +
+                            tasks.error().message;
+            }
+        }
+        if (ready && runner->uses_variables()) {
             auto variables = self->deps_.store.list_variables();
             if (variables) {
                 for (const variable_record& v : *variables) {
@@ -367,6 +419,21 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     if (task.timer) {
         task.timer->cancel();
     }
+    if (result.end == attempt_end::success && !result.outputs_json.empty()) {
+        std::size_t others = 0;
+        for (const live_task& t : run->tasks) {
+            others += t.node == node ? 0 : t.outputs_bytes;
+        }
+        if (others + result.outputs_json.size() > config::max_outputs_per_run_bytes) {
+            result.end = attempt_end::failed_permanent;
+            result.message = "the outputs of this run would take " +
+                             std::to_string(others + result.outputs_json.size()) +
+                             " bytes; a run holds at most " +
+                             std::to_string(config::max_outputs_per_run_bytes) +
+                             " bytes of outputs (publish paths or keys, not data)";
+            result.outputs_json.clear();
+        }
+    }
     if (run->ending != run_ending::none && result.end != attempt_end::success) {
         result.end = attempt_end::canceled;
         if (result.message.empty()) {
@@ -397,6 +464,12 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
     }
     if (!metrics_json.empty()) {
         tt.metrics_json = metrics_json;
+    }
+    if (d.next == task_state::success) {
+        // A success replaces the task's outputs, with nothing when this try published none;
+        // they commit in the same statement as the success.
+        tt.outputs_json = result.outputs_json.empty() ? "{}" : result.outputs_json;
+        task.outputs_bytes = result.outputs_json.size();
     }
     if (task.try_number > 1) {
         // An earlier try's error and metrics do not describe this one (the store keeps a field

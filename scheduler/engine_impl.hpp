@@ -114,7 +114,16 @@ struct live_task {
     bool running = false;  // an attempt executes (or is about to) on the task pool
     std::shared_ptr<attempt_stop> stop;                // while running
     std::unique_ptr<boost::asio::steady_timer> timer;  // retry wait, or the attempt's timeout
+    // The size of the task's stored outputs (JSON text; 0 for none): the run's total is bounded
+    // by config::max_outputs_per_run_bytes, checked here on the loop, where the run's tasks
+    // end one at a time.
+    std::size_t outputs_bytes = 0;
 };
+
+// What a stored task instance's outputs count against the run's bound.
+inline std::size_t stored_outputs_bytes(const task_instance_record& ti) {
+    return ti.outputs_json == "{}" ? 0 : ti.outputs_json.size();
+}
 
 enum class run_ending { none, cancel, timeout };
 

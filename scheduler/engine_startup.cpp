@@ -360,6 +360,7 @@ void engine::impl::reconcile(const run_record& record,
         lt.max_tries = ti.max_tries;
         lt.epoch = ti.lease_epoch;
         lt.next_attempt_at = ti.next_attempt_at;
+        lt.outputs_bytes = stored_outputs_bytes(ti);
     }
     live_run& r = *run;
     runs_.emplace(record.id, std::move(run));

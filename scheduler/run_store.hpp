@@ -96,6 +96,9 @@ struct task_instance_record {
     std::optional<core::error_class> error_cls;
     std::optional<std::string> error_message;
     std::string metrics_json = "{}";
+    // The values the task published (a JSON object of strings), written with its success and
+    // kept until a later success replaces them (docs/task-kinds.md#values-between-tasks).
+    std::string outputs_json = "{}";
 };
 
 // An attempt that a later try superseded, kept in the attempt history; the task row itself
@@ -273,6 +276,9 @@ struct task_transition {
     std::optional<std::string> error_message;
     std::optional<core::time_point> next_attempt_at;
     std::optional<std::string> metrics_json;
+    // A JSON object of strings: the task's published values, replaced as a whole (only with a
+    // success, so the outputs and the success commit together).
+    std::optional<std::string> outputs_json;
 };
 
 // Copies the task's current attempt (try `try_number`: its times, error and metrics as stored

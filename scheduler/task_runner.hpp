@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/spec.hpp"
 #include "core/clock.hpp"
@@ -107,6 +109,9 @@ struct task_context {
     checkpoint_access* checkpoints = nullptr;
     // Progress reports (throttled by the runner); thread-safe; empty = not observed.
     std::function<void(const task_progress&)> on_progress = {};
+    // The outputs of every upstream task of the run (direct and transitive), by task then name,
+    // as stored with their successes (docs/task-kinds.md#values-between-tasks).
+    std::map<std::string, std::map<std::string, std::string>> upstream_outputs = {};
 };
 
 // How an attempt ended. A failure carries its class: transient failures are retried per policy,
@@ -116,10 +121,13 @@ struct task_outcome {
     core::error_class error_class = core::error_class::permanent;
     std::string message;           // for the operator; never contains secrets
     std::optional<int> exit_code;  // shell tasks
+    // The values the task publishes, in the order it published them (a later value of a name
+    // replaces an earlier one); stored only with a success.
+    std::vector<std::pair<std::string, std::string>> outputs = {};
 
     static task_outcome ok() { return {}; }
     static task_outcome failure(core::error_class cls, std::string message) {
-        return {status::failed, cls, std::move(message), std::nullopt};
+        return {status::failed, cls, std::move(message), std::nullopt, {}};
     }
 };
 

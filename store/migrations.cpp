@@ -221,6 +221,13 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         7,
         "backfill params",
         {spell("ALTER TABLE backfills ADD COLUMN params {json} NOT NULL DEFAULT '{}'", dialect)}});
+    // The values a task published (docs/task-kinds.md#values-between-tasks), written with the
+    // attempt's success in the same statement, so a success never lacks its outputs.
+    all.push_back(migration{
+        8,
+        "task outputs",
+        {spell("ALTER TABLE task_instances ADD COLUMN outputs {json} NOT NULL DEFAULT '{}'",
+               dialect)}});
     return all;
 }
 

@@ -24,7 +24,7 @@ constexpr std::string_view run_columns =
 constexpr std::string_view task_columns =
     "id, run_id, job, task, state, try_number, max_tries, lease_owner, lease_epoch, "
     "lease_expires_at, queued_at, started_at, finished_at, next_attempt_at, error_class, "
-    "error_message, metrics";
+    "error_message, metrics, outputs";
 
 constexpr std::string_view job_columns = "name, definition_hash, paused, last_scheduled_tick";
 
@@ -96,6 +96,7 @@ task_instance_record read_task(const sql_row& row) {
     }
     t.error_message = r.opt_text();
     t.metrics_json = r.text();
+    t.outputs_json = r.text();
     return t;
 }
 

@@ -52,7 +52,7 @@ sql_statement statement_for(const run_transition& t) {
     return {sql, {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))}};
 }
 
-// The SET list of a task transition ($1..$7); shared by the fused statements below.
+// The SET list of a task transition ($1..$8); shared by the fused statements below.
 const std::string& task_transition_sets() {
     static const std::string sets =
         "state = $1, "
@@ -65,26 +65,33 @@ const std::string& task_transition_sets() {
         "error_class = COALESCE($4, error_class), "
         "error_message = COALESCE($5, error_message), "
         "next_attempt_at = COALESCE($6, next_attempt_at), "
-        "metrics = COALESCE($7, metrics) ";
+        "metrics = COALESCE($7, metrics), "
+        "outputs = COALESCE($8, outputs) ";
     return sets;
 }
 
-// $1..$10 of a task transition: the SET values, then id, from-state and epoch for the fence.
+// $1..$11 of a task transition: the SET values, then id, from-state and epoch for the fence.
 std::vector<sql_value> task_transition_params(const task_transition& t) {
     std::optional<std::string> cls;
     if (t.error_cls) {
         cls = std::string(to_string(*t.error_cls));
     }
-    return {text(to_string(t.to)),     to_micros(t.at),
-            opt_int(t.try_number),     opt_text(cls),
-            opt_text(t.error_message), opt_micros(t.next_attempt_at),
-            opt_text(t.metrics_json),  t.task.value,
-            text(to_string(t.from)),   t.epoch};
+    return {text(to_string(t.to)),
+            to_micros(t.at),
+            opt_int(t.try_number),
+            opt_text(cls),
+            opt_text(t.error_message),
+            opt_micros(t.next_attempt_at),
+            opt_text(t.metrics_json),
+            opt_text(t.outputs_json),
+            t.task.value,
+            text(to_string(t.from)),
+            t.epoch};
 }
 
 sql_statement statement_for(const task_transition& t) {
     static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
-                                   "WHERE id = $8 AND state = $9 AND lease_epoch = $10";
+                                   "WHERE id = $9 AND state = $10 AND lease_epoch = $11";
     return {sql, task_transition_params(t)};
 }
 
@@ -94,11 +101,11 @@ sql_statement statement_for(const task_transition& t) {
 sql_statement fused_start(const lease_acquire& lease, const task_transition& t) {
     static const std::string sql =
         "UPDATE task_instances SET " + task_transition_sets() +
-        ", lease_owner = $11, lease_epoch = lease_epoch + 1, lease_expires_at = $12 "
-        "WHERE id = $8 AND state = $9 AND lease_epoch + 1 = $10 AND "
-        "(lease_owner IS NULL OR lease_owner = $11 OR lease_expires_at IS NULL OR "
-        "lease_expires_at <= $13)";
-    // The caller checked t.epoch == lease.expected_epoch + 1, so $10 fences the lease's epoch.
+        ", lease_owner = $12, lease_epoch = lease_epoch + 1, lease_expires_at = $13 "
+        "WHERE id = $9 AND state = $10 AND lease_epoch + 1 = $11 AND "
+        "(lease_owner IS NULL OR lease_owner = $12 OR lease_expires_at IS NULL OR "
+        "lease_expires_at <= $14)";
+    // The caller checked t.epoch == lease.expected_epoch + 1, so $11 fences the lease's epoch.
     sql_statement s{sql, task_transition_params(t)};
     s.params.insert(s.params.end(),
                     {sql_value{lease.owner}, to_micros(lease.expires_at), to_micros(lease.now)});
@@ -109,7 +116,8 @@ sql_statement fused_start(const lease_acquire& lease, const task_transition& t) 
 // pending->queued transition, lease and queued->running transition as one UPDATE, with the
 // fences of all three (from-state and epoch of the first, the lease being free or ours).
 bool plain(const task_transition& t) {
-    return !t.error_cls && !t.error_message && !t.next_attempt_at && !t.metrics_json;
+    return !t.error_cls && !t.error_message && !t.next_attempt_at && !t.metrics_json &&
+           !t.outputs_json;
 }
 
 sql_statement fused_ready_start(const task_transition& ready, const lease_acquire& lease,
@@ -131,8 +139,8 @@ sql_statement fused_ready_start(const task_transition& ready, const lease_acquir
 sql_statement fused_end(const task_transition& t, const lease_release& release) {
     static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
                                    ", lease_owner = NULL, lease_expires_at = NULL "
-                                   "WHERE id = $8 AND state = $9 AND lease_epoch = $10 AND "
-                                   "lease_owner = $11";
+                                   "WHERE id = $9 AND state = $10 AND lease_epoch = $11 AND "
+                                   "lease_owner = $12";
     sql_statement s{sql, task_transition_params(t)};
     s.params.push_back(release.owner);
     return s;

@@ -178,6 +178,7 @@ nlohmann::json task_json(const scheduler::task_instance_record& t,
         {"next_attempt_at", time_json(t.next_attempt_at)},
         {"error", error},
         {"metrics", metrics_json(t.metrics_json)},
+        {"outputs", metrics_json(t.outputs_json)},
         {"attempts", attempts},
     };
 }

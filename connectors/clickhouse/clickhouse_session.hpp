@@ -27,6 +27,8 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
+    core::result<sql_rows> query(const std::string& statement, const std::vector<sql_value>& params,
+                                 std::size_t max_rows) override;
     // KILL QUERY WHERE query_id = '<the statement's id>' from a second connection.
     void cancel() override;
 

@@ -24,6 +24,58 @@ core::duration cancel_timeout(core::duration connect_timeout) {
     return std::min<core::duration>(connect_timeout, std::chrono::seconds(5));
 }
 
+// The rows of an executed statement as text: each column is fetched at its own length
+// (a first fetch into empty buffers reports the lengths). False on a fetch error.
+bool fetch_rows(MYSQL_STMT* stmt, unsigned int n, sql_rows& out, std::size_t max_rows) {
+    std::vector<MYSQL_BIND> binds(n);
+    std::vector<unsigned long> lengths(n);
+    std::vector<my_bool> nulls(n);
+    std::vector<my_bool> errors(n);
+    for (unsigned int c = 0; c < n; ++c) {
+        binds[c] = MYSQL_BIND{};
+        binds[c].buffer_type = MYSQL_TYPE_STRING;
+        binds[c].length = &lengths[c];
+        binds[c].is_null = &nulls[c];
+        binds[c].error = &errors[c];
+    }
+    if (mysql_stmt_bind_result(stmt, binds.data()) != 0) {
+        return false;
+    }
+    for (;;) {
+        const int rc = mysql_stmt_fetch(stmt);
+        if (rc == MYSQL_NO_DATA) {
+            return true;
+        }
+        if (rc == 1) {
+            return false;
+        }
+        if (out.rows.size() >= max_rows) {
+            out.more = true;
+            continue;
+        }
+        auto& row = out.rows.emplace_back();
+        for (unsigned int c = 0; c < n; ++c) {
+            if (nulls[c]) {
+                row.emplace_back();
+                continue;
+            }
+            std::string value(lengths[c], '\0');
+            if (!value.empty()) {
+                MYSQL_BIND one{};
+                one.buffer_type = MYSQL_TYPE_STRING;
+                one.buffer = value.data();
+                one.buffer_length = value.size();
+                unsigned long got = 0;
+                one.length = &got;
+                if (mysql_stmt_fetch_column(stmt, &one, c, 0) != 0) {
+                    return false;
+                }
+            }
+            row.emplace_back(std::move(value));
+        }
+    }
+}
+
 }  // namespace
 
 mysql_session::mysql_session(MYSQL* conn, connection_url url, std::string shown_url,
@@ -63,10 +115,27 @@ core::result<void> mysql_session::execute(const std::string& statement,
     if (canceled_.load()) {
         return core::error::transient("canceled before the statement started");
     }
-    return params.empty() ? execute_text(statement) : execute_prepared(statement, params);
+    return params.empty() ? execute_text(statement, nullptr, 0)
+                          : execute_prepared(statement, params, nullptr, 0);
 }
 
-core::result<void> mysql_session::execute_text(const std::string& statement) {
+core::result<sql_rows> mysql_session::query(const std::string& statement,
+                                            const std::vector<sql_value>& params,
+                                            std::size_t max_rows) {
+    if (canceled_.load()) {
+        return core::error::transient("canceled before the statement started");
+    }
+    sql_rows rows;
+    auto done = params.empty() ? execute_text(statement, &rows, max_rows)
+                               : execute_prepared(statement, params, &rows, max_rows);
+    if (!done) {
+        return done.error();
+    }
+    return rows;
+}
+
+core::result<void> mysql_session::execute_text(const std::string& statement, sql_rows* out,
+                                               std::size_t max_rows) {
     auto failed = [&] {
         const unsigned int code = mysql_errno(conn_);
         return core::error{classify_mysql_errno(code),
@@ -76,9 +145,30 @@ core::result<void> mysql_session::execute_text(const std::string& statement) {
     if (mysql_real_query(conn_, statement.data(), statement.size()) != 0) {
         return failed();
     }
-    // Read and drop every result set.
+    // Read every result set; the last one that has columns is the statement's rows.
     for (;;) {
         if (MYSQL_RES* rows = mysql_store_result(conn_)) {
+            if (out != nullptr) {
+                *out = sql_rows{};
+                const unsigned int n = mysql_num_fields(rows);
+                const MYSQL_FIELD* fields = mysql_fetch_fields(rows);
+                for (unsigned int c = 0; c < n; ++c) {
+                    out->columns.emplace_back(fields[c].name, fields[c].name_length);
+                }
+                while (MYSQL_ROW row = mysql_fetch_row(rows)) {
+                    if (out->rows.size() >= max_rows) {
+                        out->more = true;
+                        break;
+                    }
+                    const unsigned long* lengths = mysql_fetch_lengths(rows);
+                    auto& values = out->rows.emplace_back();
+                    for (unsigned int c = 0; c < n; ++c) {
+                        values.push_back(row[c] == nullptr
+                                             ? sql_value()
+                                             : sql_value(std::string(row[c], lengths[c])));
+                    }
+                }
+            }
             mysql_free_result(rows);
         } else if (mysql_field_count(conn_) != 0) {
             return failed();
@@ -94,7 +184,8 @@ core::result<void> mysql_session::execute_text(const std::string& statement) {
 }
 
 core::result<void> mysql_session::execute_prepared(const std::string& statement,
-                                                   const std::vector<sql_value>& params) {
+                                                   const std::vector<sql_value>& params,
+                                                   sql_rows* out, std::size_t max_rows) {
     MYSQL_STMT* stmt = mysql_stmt_init(conn_);
     if (stmt == nullptr) {
         return core::error::transient("cannot allocate a MySQL statement handle");
@@ -138,9 +229,21 @@ core::result<void> mysql_session::execute_prepared(const std::string& statement,
         return failed();
     }
     if (MYSQL_RES* meta = mysql_stmt_result_metadata(stmt)) {
+        const unsigned int n = mysql_num_fields(meta);
+        if (out != nullptr) {
+            const MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+            for (unsigned int c = 0; c < n; ++c) {
+                out->columns.emplace_back(fields[c].name, fields[c].name_length);
+            }
+        }
         mysql_free_result(meta);
         if (mysql_stmt_store_result(stmt) != 0) {
             return failed();
+        }
+        if (out != nullptr) {
+            if (!fetch_rows(stmt, n, *out, max_rows)) {
+                return failed();
+            }
         }
         mysql_stmt_free_result(stmt);
     }

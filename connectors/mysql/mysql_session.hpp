@@ -25,6 +25,8 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
+    core::result<sql_rows> query(const std::string& statement, const std::vector<sql_value>& params,
+                                 std::size_t max_rows) override;
     // KILL QUERY <our thread id> from a second, short-lived connection; a server that does not
     // answer it within the connect timeout (at most 5 s) gets the connection shut down.
     void cancel() override;
@@ -33,9 +35,12 @@ private:
     mysql_session(st_mysql* conn, connection_url url, std::string shown_url,
                   core::duration connect_timeout);
 
-    core::result<void> execute_text(const std::string& statement);
+    // The rows of the statement's (last) result go to `out` when it is set.
+    core::result<void> execute_text(const std::string& statement, sql_rows* out,
+                                    std::size_t max_rows);
     core::result<void> execute_prepared(const std::string& statement,
-                                        const std::vector<sql_value>& params);
+                                        const std::vector<sql_value>& params, sql_rows* out,
+                                        std::size_t max_rows);
 
     st_mysql* conn_ = nullptr;
     connection_url url_;     // to open the cancel connection

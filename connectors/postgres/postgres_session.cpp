@@ -127,6 +127,27 @@ core::result<std::unique_ptr<postgres_session>> postgres_session::open(
 
 core::result<void> postgres_session::execute(const std::string& statement,
                                              const std::vector<sql_value>& params) {
+    auto done = run(statement, params, nullptr, 0);
+    if (!done) {
+        return done.error();
+    }
+    return {};
+}
+
+core::result<sql_rows> postgres_session::query(const std::string& statement,
+                                               const std::vector<sql_value>& params,
+                                               std::size_t max_rows) {
+    sql_rows rows;
+    auto done = run(statement, params, &rows, max_rows);
+    if (!done) {
+        return done.error();
+    }
+    return rows;
+}
+
+core::result<void> postgres_session::run(const std::string& statement,
+                                         const std::vector<sql_value>& params, sql_rows* out,
+                                         std::size_t max_rows) {
     if (canceled_.load()) {
         return core::error::transient("canceled before the statement started");
     }
@@ -137,7 +158,22 @@ core::result<void> postgres_session::execute(const std::string& statement,
     }
     try {
         pqxx::nontransaction tx(conn_->conn);
-        tx.exec_params(statement, pqxx::prepare::make_dynamic_params(values));
+        const pqxx::result result =
+            tx.exec_params(statement, pqxx::prepare::make_dynamic_params(values));
+        if (out != nullptr) {
+            for (pqxx::row::size_type c = 0; c < result.columns(); ++c) {
+                out->columns.emplace_back(result.column_name(c));
+            }
+            for (std::size_t r = 0; r < result.size() && r < max_rows; ++r) {
+                auto& row = out->rows.emplace_back();
+                for (const auto& field : result[static_cast<pqxx::result::size_type>(r)]) {
+                    row.push_back(field.is_null()
+                                      ? sql_value()
+                                      : sql_value(std::string(field.c_str(), field.size())));
+                }
+            }
+            out->more = result.size() > max_rows;
+        }
         return {};
     } catch (const pqxx::transaction_rollback& e) {
         // Serialization failure (40001), deadlock (40P01), unknown completion (40003): in 6.4

@@ -25,6 +25,8 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
+    core::result<sql_rows> query(const std::string& statement, const std::vector<sql_value>& params,
+                                 std::size_t max_rows) override;
     // A libpq cancel request on a separate socket; the statement then fails with 57014. A
     // server that does not answer it within the connect timeout gets the connection shut down.
     void cancel() override;
@@ -34,6 +36,9 @@ private:
 
     postgres_session(std::shared_ptr<connection_holder> conn, std::optional<std::string> password,
                      std::chrono::seconds cancel_wait);
+    // execute() and query(): the rows go to `out` when it is set.
+    core::result<void> run(const std::string& statement, const std::vector<sql_value>& params,
+                           sql_rows* out, std::size_t max_rows);
 
     // Shared with a cancel request that may outlive the session.
     std::shared_ptr<connection_holder> conn_;

@@ -42,6 +42,23 @@ sqlite_session::~sqlite_session() {
 
 core::result<void> sqlite_session::execute(const std::string& statement,
                                            const std::vector<sql_value>& params) {
+    return run(statement, params, nullptr, 0);
+}
+
+core::result<sql_rows> sqlite_session::query(const std::string& statement,
+                                             const std::vector<sql_value>& params,
+                                             std::size_t max_rows) {
+    sql_rows rows;
+    auto done = run(statement, params, &rows, max_rows);
+    if (!done) {
+        return done.error();
+    }
+    return rows;
+}
+
+core::result<void> sqlite_session::run(const std::string& statement,
+                                       const std::vector<sql_value>& params, sql_rows* out,
+                                       std::size_t max_rows) {
     if (canceled_.load()) {
         return core::error::transient("canceled before the statement started");
     }
@@ -70,7 +87,33 @@ core::result<void> sqlite_session::execute(const std::string& statement,
             return sqlite_error(db_, rc, "cannot bind parameter " + std::to_string(index));
         }
     }
+    const int columns = sqlite3_column_count(guard.stmt);
+    if (out != nullptr) {
+        for (int c = 0; c < columns; ++c) {
+            const char* name = sqlite3_column_name(guard.stmt, c);
+            out->columns.emplace_back(name != nullptr ? name : "");
+        }
+    }
+    // Rows past max_rows are stepped through (the statement runs to its end) and dropped.
     while ((rc = sqlite3_step(guard.stmt)) == SQLITE_ROW) {
+        if (out == nullptr) {
+            continue;
+        }
+        if (out->rows.size() >= max_rows) {
+            out->more = true;
+            continue;
+        }
+        auto& row = out->rows.emplace_back();
+        for (int c = 0; c < columns; ++c) {
+            if (sqlite3_column_type(guard.stmt, c) == SQLITE_NULL) {
+                row.emplace_back();
+                continue;
+            }
+            const auto* text = sqlite3_column_text(guard.stmt, c);
+            const int bytes = sqlite3_column_bytes(guard.stmt, c);
+            row.emplace_back(
+                std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(bytes)));
+        }
     }
     if (rc != SQLITE_DONE) {
         return sqlite_error(db_, rc, "SQLite statement failed");

@@ -20,11 +20,16 @@ public:
 
     core::result<void> execute(const std::string& statement,
                                const std::vector<sql_value>& params) override;
+    core::result<sql_rows> query(const std::string& statement, const std::vector<sql_value>& params,
+                                 std::size_t max_rows) override;
     // sqlite3_interrupt: safe from another thread while the handle is open.
     void cancel() override;
 
 private:
     explicit sqlite_session(sqlite3* db) : db_(db) {}
+    // execute() and query(): the rows go to `out` when it is set.
+    core::result<void> run(const std::string& statement, const std::vector<sql_value>& params,
+                           sql_rows* out, std::size_t max_rows);
 
     sqlite3* db_ = nullptr;
     std::atomic<bool> canceled_{false};

@@ -61,6 +61,9 @@ private:
         r.method = std::string(request_.method_string());
         r.target = std::string(request_.target());
         r.content_type = std::string(request_[http::field::content_type]);
+        for (const auto& field : request_) {
+            r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        }
         r.body = request_.body();
         const int status = state_.record(std::move(r));
         response_ = {};

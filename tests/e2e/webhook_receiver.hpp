@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sluice::test {
@@ -21,7 +22,8 @@ struct received_request {
     std::string target;
     std::string content_type;
     std::string body;
-    int answered = 0;  // the status sent back
+    int answered = 0;                                          // the status sent back
+    std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
 };
 
 class webhook_receiver {

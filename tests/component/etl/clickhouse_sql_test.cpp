@@ -175,3 +175,30 @@ TEST_CASE("clickhouse sql: a timeout kills the query on the server", "[etl][sql]
     }
     CHECK(left == "0");
 }
+
+// `outputs` read the last statement's row through query(): names and values from the
+// TabSeparatedWithNames text the server sends, escapes undone, \N as "".
+TEST_CASE("clickhouse sql: outputs come from the last statement's single row",
+          "[etl][sql][clickhouse][outputs]") {
+    std::string yaml =
+        sql_yaml("SELECT toUInt64(:param_name) + 1 AS next, 'a\\tb\\\\c' AS text, NULL AS z");
+    yaml.insert(yaml.find("        sql: |"), "        outputs: [next, text, z]\n");
+    test::attempt_fixture f(yaml);
+    f.context().params = {{"name", "41"}};
+    etl::sql_task runner;
+    auto outcome = f.run(runner);
+    INFO(outcome.message);
+    REQUIRE(outcome.result == status::success);
+    CHECK(outcome.outputs == std::vector<std::pair<std::string, std::string>>{
+                                 {"next", "42"}, {"text", "a\tb\\c"}, {"z", ""}});
+
+    std::string many = sql_yaml(
+        "SELECT number AS next, 'x' AS text, 1 AS z FROM system.numbers "
+        "LIMIT 3");
+    many.insert(many.find("        sql: |"), "        outputs: [next, text, z]\n");
+    test::attempt_fixture g(many);
+    outcome = g.run(runner);
+    CHECK(outcome.result == status::failed);
+    CHECK(outcome.error_class == core::error_class::permanent);
+    CHECK_THAT(outcome.message, Catch::Contains("returned more than 2 rows"));
+}

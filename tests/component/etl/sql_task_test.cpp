@@ -184,7 +184,73 @@ void check_file_relative_to_config(const engine& e) {
     CHECK(e.rows(f, "SELECT a FROM " + table) == std::vector<test::row>{{"t"}});
 }
 
+// `outputs`: the last statement's single row, read through the engine's own driver; the
+// upstream outputs the task received are bound as :output_<task>_<name>
+// (docs/task-kinds.md#values-between-tasks).
+void check_outputs(const engine& e, bool with_params = true) {
+    const std::string table = test::unique_table("sluice_outputs");
+    const std::string upstream = "      extract: {type: shell, command: \"true\"}\n";
+    const std::string create = "CREATE TABLE " + table + " (n INTEGER, p VARCHAR(40));\n";
+    const std::string insert =
+        with_params ? "INSERT INTO " + table + " VALUES (1, :output_extract_id), (2, 'b');\n"
+                    : "INSERT INTO " + table + " VALUES (1, '7'), (2, 'b');\n";
+    const std::string outputs = "        depends_on: extract\n        outputs: [total, Path, z]\n";
+    test::attempt_fixture f(
+        sql_yaml(e.connection,
+                 create + insert + "SELECT count(*) AS total, min(p) AS path, NULL AS z FROM " +
+                     table + (with_params ? " WHERE p <> :task;" : ";"),
+                 outputs) +
+        upstream);
+    f.context().upstream_outputs = {{"extract", {{"id", "7"}}}};
+    etl::sql_task runner;
+    auto outcome = f.run(runner);
+    INFO(outcome.message);
+    REQUIRE(outcome.result == status::success);
+    CHECK(outcome.outputs == std::vector<std::pair<std::string, std::string>>{
+                                 {"total", "2"}, {"Path", "7"}, {"z", ""}});
+
+    // Anything but exactly one row with every listed column fails at once.
+    const auto fails = [&](const std::string& last, const std::string& expected) {
+        // A fresh fixture is a fresh SQLite file: the table is made again where it is missing.
+        test::attempt_fixture g(sql_yaml(e.connection,
+                                         "CREATE TABLE IF NOT EXISTS " + table +
+                                             " (n INTEGER, p VARCHAR(40));\n" + "INSERT INTO " +
+                                             table + " VALUES (1, '7'), (2, 'b');\n" + last,
+                                         outputs) +
+                                upstream);
+        const auto o = g.run(runner);
+        INFO(last << ": " << o.message);
+        CHECK(o.result == status::failed);
+        CHECK(o.error_class == core::error_class::permanent);
+        CHECK_THAT(o.message, Catch::Contains(expected));
+        CHECK(o.outputs.empty());
+    };
+    fails("SELECT n AS total, p AS path, n AS z FROM " + table + " WHERE n > 5;",
+          "returned 0 rows; the task's 'outputs' are read from exactly one row");
+    fails("SELECT n AS total, p AS path, n AS z FROM " + table + ";",
+          "rows; the task's 'outputs' are read from exactly one row");
+    fails("SELECT count(*) AS total, min(p) AS path FROM " + table + ";",
+          "has no column 'z' (listed in 'outputs'); its columns: total, path");
+    fails("DELETE FROM " + table + " WHERE n > 5;", "returned no rows");
+}
+
 }  // namespace
+
+TEST_CASE("sql on sqlite: outputs come from the last statement's single row",
+          "[etl][sql][sqlite][outputs]") {
+    check_outputs(sqlite_engine());
+}
+
+TEST_CASE("sql on postgres: outputs come from the last statement's single row",
+          "[etl][sql][postgres][outputs]") {
+    check_outputs(postgres_engine());
+}
+
+TEST_CASE("sql on mysql: outputs come from the last statement's single row",
+          "[etl][sql][mysql][outputs]") {
+    check_outputs(mysql_engine());
+    check_outputs(mysql_engine(), false);  // the text protocol (nothing bound)
+}
 
 TEST_CASE("sql on sqlite: bind parameters round-trip as values", "[etl][sql][sqlite]") {
     check_round_trip(sqlite_engine());

@@ -95,6 +95,8 @@ export interface TaskInstance {
   next_attempt_at: string | null;
   error: TaskError | null;
   metrics: Record<string, unknown>;
+  // The values the task published with its success (docs/task-kinds.md#values-between-tasks).
+  outputs?: Record<string, string>;
   attempts: Attempt[];
 }
 

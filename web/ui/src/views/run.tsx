@@ -1,5 +1,5 @@
 // One run: its DAG coloured by live state, a Gantt of every attempt, and per task its attempts,
-// error, metrics and log. Cancel, retry and mark ask for confirmation first.
+// error, metrics, outputs and log. Cancel, retry and mark ask for confirmation first.
 import { useState } from 'preact/hooks';
 import { get, post, seg } from '../lib/api';
 import { loc, navigate } from '../lib/router';
@@ -147,6 +147,7 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
   }, [run.id, task.task]);
   const metrics = Object.entries(task.state === 'running' ? { ...task.metrics, ...live } : task.metrics ?? {})
     .filter(([k]) => k !== 'try' && k !== 'done');
+  const outputs = Object.entries(task.outputs ?? {});
   const markable = canOperate.value && task.state !== 'running';
   return (
     <section class="card task-panel" aria-label={`task ${task.task}`}>
@@ -199,6 +200,19 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
             <dl class="metrics" aria-live="polite">
               {metrics.map(([k, v]) => <div key={k}><dt>{k}</dt><dd class="num">{typeof v === 'number' ? v.toLocaleString() : JSON.stringify(v)}</dd></div>)}
             </dl>
+          )}
+          {outputs.length > 0 && (
+            <>
+              <h3 class="sub-title">Outputs</h3>
+              <div class="scroll-x"><table class="table compact" aria-label="outputs">
+                <thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead>
+                <tbody>
+                  {outputs.map(([k, v]) => (
+                    <tr key={k}><td class="mono">{k}</td><td><pre class="output-value">{v}</pre></td></tr>
+                  ))}
+                </tbody>
+              </table></div>
+            </>
           )}
           <p><a href={base + '/log'}>Open the log →</a></p>
         </div>

@@ -212,6 +212,10 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     assert.equal(await page.locator('.task-panel .card-title .badge').getAttribute('data-state'), 'running', 'it moved while the task ran');
     await page.locator('.task-panel .card-title .badge[data-state="success"]').waitFor({ timeout: 20000 });
     assert.equal(await rows.innerText(), '6,000');
+    // What the task published is on its details once it succeeded.
+    const output = page.locator('table[aria-label="outputs"] tr', { hasText: 'batch_id' }).locator('pre');
+    await output.waitFor({ timeout: 15000 });
+    assert.equal(await output.innerText(), 'b-42');
     await page.close();
   });
 

@@ -92,7 +92,7 @@ jobs:
     tasks:
       count:
         type: shell
-        command: 'for i in 1 2 3 4 5 6; do echo "::sluice metric rows=$((i * 1000))"; sleep 1; done'
+        command: 'for i in 1 2 3 4 5 6; do echo "::sluice metric rows=$((i * 1000))"; sleep 1; done; echo "::sluice output batch_id=b-42"'
   hourly-rollup:
     schedule: "15 * * * *"
     timezone: America/New_York
