@@ -34,8 +34,9 @@ TEMPLATE_TEST_CASE("engine runs independent branches concurrently", "[engine][da
                    test::sqlite_database, test::postgres_database) {
     TestType db;
     test::engine_fixture f(db.url(), parallel_yaml);
-    f.script().set("left", {fake_step::sleep_for(300ms)});
-    f.script().set("right", {fake_step::sleep_for(300ms)});
+    // Long enough that the second branch starts before the first ends on a loaded machine.
+    f.script().set("left", {fake_step::sleep_for(1500ms)});
+    f.script().set("right", {fake_step::sleep_for(1500ms)});
     f.start();
     core::run_id run = f.trigger("etl");
     auto record = f.wait(run);
