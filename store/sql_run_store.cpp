@@ -283,6 +283,14 @@ std::string_view detail::run_select_columns() {
     return run_columns;
 }
 
+scheduler::task_instance_record detail::read_task_row(const sql_row& row) {
+    return read_task(row);
+}
+
+std::string_view detail::task_select_columns() {
+    return task_columns;
+}
+
 core::result<std::optional<run_record>> sql_run_store::get_run(core::run_id id) {
     return transact<std::optional<run_record>>(tx_mode::read, [&](sql_tx& tx) {
         auto r = tx.exec(select_from(run_columns, "runs", "WHERE id = $1"), {id.value});

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "scheduler/run_store.hpp"
+#include "scheduler/task_history_reader.hpp"
 #include "scheduler/task_log_reader.hpp"
 #include "store/sql/sql_engine.hpp"
 
@@ -12,7 +13,9 @@ namespace sluice::store {
 
 // The run_store written once in SQL shared by SQLite and PostgreSQL; the engine supplies
 // connections and transactions. Thread-safety is the engine's: every call is one transaction.
-class sql_run_store final : public scheduler::run_store, public scheduler::task_log_reader {
+class sql_run_store final : public scheduler::run_store,
+                            public scheduler::task_log_reader,
+                            public scheduler::task_history_reader {
 public:
     explicit sql_run_store(std::unique_ptr<sql_engine> engine);
 
@@ -65,6 +68,10 @@ public:
     core::result<std::vector<scheduler::task_log_hit>> search_task_log(core::task_instance_id task,
                                                                        std::string_view needle,
                                                                        std::size_t limit) override;
+    // sql_run_store_history.cpp
+    core::result<std::vector<scheduler::task_history>> read_task_histories(
+        std::span<const scheduler::task_ref> tasks, std::string_view checkpoint_key,
+        std::size_t limit) override;
 
     core::result<std::int64_t> append_event(const scheduler::new_event& event) override;
     core::result<std::vector<scheduler::event_record>> read_events(
@@ -130,6 +137,9 @@ scheduler::create_run_result insert_run(
 // The runs table's columns as read_run_row expects them, and the reader.
 std::string_view run_select_columns();
 scheduler::run_record read_run_row(const sql_row& row);
+// The task_instances table's columns as read_task_row expects them, and the reader.
+std::string_view task_select_columns();
+scheduler::task_instance_record read_task_row(const sql_row& row);
 }  // namespace detail
 
 template <class T, class Body>

@@ -9,6 +9,7 @@
 #include "core/json_depth.hpp"
 #include "core/logging.hpp"
 #include "core/time.hpp"
+#include "web/api_copies.hpp"
 #include "web/api_impl.hpp"
 #include "web/api_schedule.hpp"
 #include "web/host_check.hpp"
@@ -384,6 +385,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_backfill_routes();
     impl_->add_session_routes();
     add_schedule_routes(*impl_);
+    add_copy_routes(*impl_);
     impl_->add_variable_list_route();
 }
 

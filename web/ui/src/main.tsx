@@ -2,10 +2,12 @@
 import { render } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { prefetch, seg } from './lib/api';
+import { watchCopies } from './lib/copy_feed';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
 import { applyTheme, isAdmin, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
 import type { ZoneChoice } from './lib/time';
 import { BackfillView, BackfillsView, NewBackfillView } from './views/backfills';
+import { CopiesView } from './views/copies';
 import { EventsView } from './views/events';
 import { JobView, gridPath } from './views/job';
 import { JobsView } from './views/jobs';
@@ -22,6 +24,7 @@ function Route() {
   if (path === '/' || path === '/index.html' || path === '/jobs') return <JobsView />;
   if (path === '/overview') return <OverviewView />;
   if (path === '/runs') return <RunsView />;
+  if (path === '/copies') return <CopiesView />;
   if (path === '/events') return <EventsView />;
   if (path === '/variables') return <VariablesView />;
   if ((m = matchPath('/jobs/:job/trigger', path))) return <TriggerView job={m.job} />;
@@ -44,6 +47,7 @@ const nav = [
   { href: '/overview', label: 'Overview', match: (p: string) => p === '/overview' },
   { href: '/jobs', label: 'Jobs', match: (p: string) => p === '/' || p.startsWith('/jobs') },
   { href: '/runs', label: 'Runs', match: (p: string) => p.startsWith('/runs') },
+  { href: '/copies', label: 'Copies', match: (p: string) => p === '/copies' },
   { href: '/backfills', label: 'Backfills', match: (p: string) => p.startsWith('/backfills') },
   { href: '/events', label: 'Events', match: (p: string) => p === '/events' },
   { href: '/variables', label: 'Variables', match: (p: string) => p === '/variables' },
@@ -93,6 +97,9 @@ function prefetchFirstView(path: string) {
   let m: Record<string, string> | null;
   if (path === '/' || path === '/jobs') {
     prefetch('/api/v1/jobs');
+  } else if (path === '/copies') {
+    const job = new URLSearchParams(location.search).get('job');
+    prefetch('/api/v1/copies' + (job ? `?job=${encodeURIComponent(job)}` : ''));
   } else if ((m = matchPath('/jobs/:job', path))) {
     prefetch(`/api/v1/jobs/${seg(m.job)}`);
     prefetch(gridPath(m.job, null));
@@ -105,6 +112,8 @@ function App() {
   useEffect(() => {
     applyTheme(theme.value);
     prefetchFirstView(loc.value.path);
+    // Copies' progress is live only: collected from the start, any page can show its series.
+    watchCopies();
     void loadSession();
   }, []);
   if (needsSignIn.value) return <SignIn />;

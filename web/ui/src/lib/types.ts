@@ -122,3 +122,25 @@ export interface GridPage {
   runs: (Run & { tasks: { task: string; state: string; try_number: number }[] })[];
   next_cursor: string | null;
 }
+
+// GET /api/v1/copies: every copy task with its latest figures, recent runs and stored mark.
+export interface CopyRecent {
+  run: number;
+  state: string;
+  started_at: string | null;
+  finished_at: string | null;
+  rows_written: number | null;
+  rows_per_second: number | null;
+}
+
+export interface CopyTask {
+  job: string;
+  task: string;
+  source: string;
+  sink: string;
+  cursor: string[];
+  batch_rows: number;
+  checkpoint: { value: { cursor?: string[]; mark?: unknown; intent?: unknown } | string; updated_at: string | null } | null;
+  latest: (Omit<TaskInstance, 'attempts'> & { run: number }) | null;
+  recent: CopyRecent[];
+}

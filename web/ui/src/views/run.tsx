@@ -9,6 +9,8 @@ import { Confirm, Elapsed, ErrorBox, Loading, PageHeader, StateBadge, Time, useE
 import { Dag } from '../components/dag';
 import { Gantt } from '../components/gantt';
 import { LogView } from '../components/log_view';
+import { Sparkline } from '../components/sparkline';
+import { copyKey, liveCopies } from '../lib/copy_feed';
 
 const activeRun = (s: string) => s === 'queued' || s === 'running';
 const activeTask = (s: string) => s === 'running' || s === 'queued' || s === 'up_for_retry' || s === 'scheduled';
@@ -98,7 +100,7 @@ export function RunView({ id, task, tab }: { id: number; task: string | null; ta
         </section>
       </div>
       {selected ? (
-        <TaskPanel run={r} task={selected} tab={tab} hashLine={hashLine} jobZone={jobZone} onAct={act} />
+        <TaskPanel run={r} task={selected} kind={specs.find((t) => t.name === selected.task)?.type ?? ''} tab={tab} hashLine={hashLine} jobZone={jobZone} onAct={act} />
       ) : (
         <section class="card">
           <h2 class="card-title">Tasks</h2>
@@ -133,8 +135,8 @@ export function RunView({ id, task, tab }: { id: number; task: string | null; ta
   );
 }
 
-function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
-  run: RunDetail; task: TaskInstance; tab: 'log' | null; hashLine: number | null; jobZone?: string; onAct: (p: Pending) => void;
+function TaskPanel({ run, task, kind, tab, hashLine, jobZone, onAct }: {
+  run: RunDetail; task: TaskInstance; kind: string; tab: 'log' | null; hashLine: number | null; jobZone?: string; onAct: (p: Pending) => void;
 }) {
   const base = `/runs/${run.id}/tasks/${seg(task.task)}`;
   // A running task's progress arrives on the event stream (a copy's rows, rows/s, mark, lag;
@@ -149,6 +151,9 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
     .filter(([k]) => k !== 'try' && k !== 'done');
   const outputs = Object.entries(task.outputs ?? {});
   const markable = canOperate.value && task.state !== 'running';
+  // A copy's throughput between its reports, collected for the tab (lib/copy_feed.ts).
+  const copy = kind === 'copy' ? liveCopies.value.get(copyKey(run.job, task.task)) : undefined;
+  const series = copy && copy.run === run.id ? copy.series : [];
   return (
     <section class="card task-panel" aria-label={`task ${task.task}`}>
       <div class="task-head">
@@ -213,6 +218,9 @@ function TaskPanel({ run, task, tab, hashLine, jobZone, onAct }: {
                 </tbody>
               </table></div>
             </>
+          )}
+          {series.length > 1 && (
+            <p class="task-spark"><span class="muted small">rows/s</span> <Sparkline values={series} label={`rows per second, last ${series.length} reports`} width={240} height={32} /></p>
           )}
           <p><a href={base + '/log'}>Open the log →</a></p>
         </div>

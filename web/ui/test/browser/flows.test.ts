@@ -219,6 +219,55 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     await page.close();
   });
 
+  test('a running copy task shows rows and lag moving, on the copies page and on its task page', async () => {
+    const page = await signedIn(operator.token);
+    const id = (await apiCall(d, 'POST', '/api/v1/jobs/sync-orders/runs', operator.token)).json.run_id as number;
+    await page.getByRole('link', { name: 'Copies' }).click();
+    await page.waitForURL(/\/copies$/);
+    const row = 'tr[data-copy="sync-orders/load"]';
+    await page.locator(`${row}[data-live="true"]`).waitFor({ timeout: 20000 });
+    // The figures a row shows, read in the page.
+    const figures = (sel: string) => page.evaluate((sel) => {
+      const r = document.querySelector(sel);
+      const f = (n: string) => r?.querySelector(`[data-figure="${n}"]`)?.textContent ?? '';
+      return { rows: f('rows_written'), lag: f('lag'), live: r?.getAttribute('data-live') ?? '' };
+    }, sel);
+    const first = await figures(row);
+    await page.waitForFunction(([sel, rows, lag]) => {
+      const r = document.querySelector(sel);
+      const f = (n: string) => r?.querySelector(`[data-figure="${n}"]`)?.textContent ?? '';
+      return r?.getAttribute('data-live') === 'true' && f('rows_written') !== rows && f('lag') !== lag && f('lag') !== '—';
+    }, [row, first.rows, first.lag] as const, { timeout: 15000 });
+    assert.equal((await figures(row)).live, 'true', 'it moved while the copy ran');
+    await page.locator(`${row} .sparkline`).waitFor();
+
+    // The same copy's task page: its reported rows and lag move too, and the throughput is drawn.
+    await page.locator(`${row} a.mono`).click();
+    await page.waitForURL(new RegExp(`/runs/${id}/tasks/load$`));
+    const metric = (name: string) => page.evaluate((name) => {
+      const div = [...document.querySelectorAll('.metrics div')].find((d) => d.querySelector('dt')?.textContent === name);
+      return div?.querySelector('dd')?.textContent ?? '';
+    }, name);
+    await page.locator('.metrics dt', { hasText: 'lag_seconds' }).waitFor({ timeout: 15000 });
+    const rows = await metric('rows_written');
+    const lag = await metric('lag_seconds');
+    await page.waitForFunction(([rows, lag]) => {
+      const value = (name: string) => [...document.querySelectorAll('.metrics div')].find((d) => d.querySelector('dt')?.textContent === name)?.querySelector('dd')?.textContent;
+      return value('rows_written') !== rows && value('lag_seconds') !== lag;
+    }, [rows, lag] as const, { timeout: 15000 });
+    assert.equal(await page.locator('.task-panel .card-title .badge').getAttribute('data-state'), 'running', 'it moved while the copy ran');
+    await page.locator('.task-spark .sparkline').waitFor({ timeout: 10000 });
+
+    // Once it ends, the copies page shows its last attempt's stored figures.
+    await page.locator('.task-panel .card-title .badge[data-state="success"]').waitFor({ timeout: 60000 });
+    await page.goto(`${d.base}/copies`);
+    await page.locator(`${row}[data-live="false"] .badge[data-state="success"]`).waitFor({ timeout: 15000 });
+    const done = await figures(row);
+    assert.equal(done.rows, '160');
+    assert.equal(done.lag, '0 ms');
+    await page.close();
+  });
+
   test('an admin sets a secret and a plain variable, sees only the plain value, deletes one', async () => {
     const page = await signedIn(admin.token);
     await page.getByRole('link', { name: 'Variables' }).click();

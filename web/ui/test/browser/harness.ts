@@ -100,6 +100,31 @@ jobs:
     tasks:
       rollup:
         type: noop
+  sync-orders:
+    description: Seeds a shop database, then copies its orders into the warehouse, a few rows at a time.
+    tags: [warehouse, orders]
+    tasks:
+      seed:
+        type: sql
+        connection: shop
+        sql: |
+          CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, updated_at TIMESTAMP NOT NULL);
+          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 160)
+          INSERT OR IGNORE INTO orders SELECT i, datetime('2024-01-01', '+' || i || ' seconds') FROM n;
+      load:
+        type: copy
+        depends_on: [seed]
+        source: {connection: shop, table: orders, cursor: [updated_at, id]}
+        sink: {connection: warehouse, table: orders, mode: upsert, key: [id]}
+        batch_rows: 5
+        sleep_between_batches: 500ms
+        create_table: if_missing
+`;
+
+// The databases of the copy job (sync-orders): SQLite files in the daemon's directory.
+const connectionsYaml = `connections:
+  shop: {type: sqlite, url: "sqlite://shop.db"}
+  warehouse: {type: sqlite, url: "sqlite://warehouse.db"}
 `;
 
 export interface Daemon {
@@ -133,7 +158,7 @@ export async function startDaemon(serverExtra: string, store: 'sqlite' | 'postgr
   const dir = mkdtempSync(join(tmpdir(), 'sluice-ui-'));
   const pg = store === 'postgres' ? postgresUrl() : null;
   const url = pg ? pg.url : 'sqlite://var/ui.db';
-  const config = `server:\n  listen: "127.0.0.1:0"\n${serverExtra}store:\n  url: "${url}"\nshutdown_grace: 1s\n${jobsYaml}${extraJobs}`;
+  const config = `server:\n  listen: "127.0.0.1:0"\n${serverExtra}store:\n  url: "${url}"\nshutdown_grace: 1s\n${connectionsYaml}${jobsYaml}${extraJobs}`;
   writeFileSync(join(dir, 'sluice.yaml'), config);
   const portFile = join(dir, 'port');
   const log: string[] = [];

@@ -24,8 +24,9 @@ describe('every page, light and dark, desktop and phone', () => {
     const ok = (await apiCall(d, 'POST', '/api/v1/jobs/load-orders/runs', undefined, { params: { count: '4' } })).json.run_id;
     const failed = (await apiCall(d, 'POST', '/api/v1/jobs/nightly-cleanup/runs')).json.run_id;
     const chatty = (await apiCall(d, 'POST', '/api/v1/jobs/chatty/runs')).json.run_id;
+    const copy = (await apiCall(d, 'POST', '/api/v1/jobs/sync-orders/runs')).json.run_id;
     await apiCall(d, 'POST', '/api/v1/jobs/hourly-rollup/runs');
-    await Promise.all([waitRun(d, ok), waitRun(d, failed), waitRun(d, chatty)]);
+    await Promise.all([waitRun(d, ok), waitRun(d, failed), waitRun(d, chatty), waitRun(d, copy, undefined, 60000)]);
     await apiCall(d, 'POST', '/api/v1/jobs/load-orders/runs', undefined, { params: { count: '1' } });
     await apiCall(d, 'PUT', '/api/v1/variables/warehouse_password', undefined, { value: 'x', secret: true });
     await apiCall(d, 'PUT', '/api/v1/variables/region', undefined, { value: 'eu-west-1' });
@@ -38,6 +39,8 @@ describe('every page, light and dark, desktop and phone', () => {
       ['task-log', `/runs/${chatty}/tasks/talk/log`],
       ['overview', '/overview'],
       ['runs', '/runs'],
+      ['copies', '/copies'],
+      ['copy-task', `/runs/${copy}/tasks/load`],
       ['events', '/events?kind=audit'],
       ['backfills', '/backfills'],
       ['new-backfill', '/jobs/rebuild-views/backfill'],
