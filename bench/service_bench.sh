@@ -15,7 +15,8 @@
 # Usage: bench/service_bench.sh BUILD_DIR [sqlite|postgres ...]   (default: both)
 # Environment: SLUICE_BENCH_TRIGGER_SECONDS (10, also the peers' throughput window),
 # SLUICE_BENCH_BURST_SECONDS (65), SLUICE_BENCH_CASES (trigger peers burst idle: which parts
-# run), SLUICE_BENCH_BINARY (another sluice binary, for a before/after comparison).
+# run; "startup" is the start of "burst" without its 65 s), SLUICE_BENCH_BINARY (another sluice
+# binary, for a before/after comparison).
 set -euo pipefail
 
 build_dir=$(cd "${1:?usage: bench/service_bench.sh BUILD_DIR [sqlite|postgres ...]}" && pwd)
@@ -26,7 +27,8 @@ sluice=${SLUICE_BENCH_BINARY:-$build_dir/sluice}
 trigger_seconds=${SLUICE_BENCH_TRIGGER_SECONDS:-10}
 burst_seconds=${SLUICE_BENCH_BURST_SECONDS:-65}
 cases=" ${SLUICE_BENCH_CASES:-trigger peers burst idle} "
-tools=(wrk curl psql sqlite3 python3)
+tools=(curl psql sqlite3 python3 bc)
+[[ $cases == *" trigger "* ]] && tools+=(wrk)
 [[ $cases == *" peers "* ]] && tools+=(node npm)
 for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null ||
@@ -219,8 +221,8 @@ bench_store() {  # kind
     # -- the peers, on this server, in the same minutes as sluice's trigger cases --
     [[ $kind == postgres ]] && bench_peers
 
-    # -- 10,000 jobs: startup, then the once-a-minute burst --
-    if [[ $cases == *" burst "* ]]; then
+    # -- 10,000 jobs: startup, then the once-a-minute burst (the case "startup" stops there) --
+    if [[ $cases == *" burst "* || $cases == *" startup "* ]]; then
     port=$((20000 + RANDOM % 40000))
     url=$(fresh_store "$kind" "burst_$stamp")
     write_config "$work/burst.yaml" "$url" "$port" 10000 burst
@@ -229,6 +231,9 @@ bench_store() {  # kind
     ready_at_us=$(date +%s%6N)
     printf '{"bench":"service","system":"sluice","store":"%s","case":"startup","jobs":10000,"seconds_to_ready":%.3f}\n' \
         "$kind" "$ready_seconds"
+    [[ $cases == *" burst "* ]] || stop_serve
+    fi
+    if [[ $cases == *" burst "* ]]; then
     sleep "$burst_seconds"
     stop_serve
     read -r p50 p99 max n < <(store_query "$url" \

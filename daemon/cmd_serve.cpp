@@ -1,5 +1,8 @@
 #include <csignal>
 #include <fstream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -324,6 +327,12 @@ int run_serve(const serve_options& options) {
                   cfg->jobs.size() == 1 ? "" : "s", options.config_file,
                   cfg->store.kind == config::store_kind::sqlite ? cfg->store.sqlite_path.string()
                                                                 : std::string("postgresql"));
+#if defined(__GLIBC__)
+        // What startup allocated and freed (the configuration's text and tree, the store reads
+        // of registration and recovery) leaves free pages inside the heap that glibc keeps
+        // mapped: return them, once (docs/operations.md, "Memory").
+        ::malloc_trim(0);
+#endif
     });
     loop.run();
     return start_failed ? exit_invalid : exit_ok;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -41,13 +44,16 @@ public:
           settings_(deps_.config.notifications),
           from_(settings_.from.empty() ? "sluice@" + host_name() : settings_.from),
           log_(core::component_logger("notify")),
-          pool_(static_cast<std::size_t>(std::max(1, threads))) {}
+          threads_(static_cast<std::size_t>(std::max(1, threads))) {
+        index_jobs();
+    }
 
     void observe(const scheduler::new_event& e);
     void start();
     void reconfigure(std::shared_ptr<const config::sluice_config> next) {
         current_ = next.get();
         reloaded_.push_back(std::move(next));
+        index_jobs();
     }
     // Loop stopped: no new work; timers go now, the pool after the try in progress.
     void shutdown();
@@ -68,8 +74,8 @@ private:
     // Runs `work` (blocking) on the pool and `then(result)` back on the loop, unless stopped.
     template <class Work, class Then>
     void blocking(Work work, Then then) {
-        asio::post(pool_, [self = shared_from_this(), work = std::move(work),
-                           then = std::move(then)]() mutable {
+        asio::post(pool(), [self = shared_from_this(), work = std::move(work),
+                            then = std::move(then)]() mutable {
             if (self->stopped_) {
                 return;  // stopping: what waits in the queue is dropped, fast
             }
@@ -113,7 +119,30 @@ private:
     std::vector<std::shared_ptr<const config::sluice_config>> reloaded_;
     const std::string from_;
     std::shared_ptr<spdlog::logger> log_;
-    asio::thread_pool pool_;
+    // Started on the first notification or SLA read: a daemon that never notifies (the common
+    // case) keeps no idle threads for it (docs/operations.md, "Threads").
+    std::unique_ptr<asio::thread_pool> pool_;
+    std::size_t threads_;
+    // Jobs of current_ by name: every run and task event looks its job up.
+    std::unordered_map<std::string_view, const config::job_spec*> jobs_;
+
+    asio::thread_pool& pool() {
+        if (!pool_) {
+            pool_ = std::make_unique<asio::thread_pool>(threads_);
+        }
+        return *pool_;
+    }
+    void index_jobs() {
+        jobs_.clear();
+        jobs_.reserve(current_->jobs.size());
+        for (const config::job_spec& j : current_->jobs) {
+            jobs_.emplace(j.name, &j);
+        }
+    }
+    const config::job_spec* find_job(std::string_view name) const {
+        const auto it = jobs_.find(name);
+        return it == jobs_.end() ? nullptr : it->second;
+    }
     std::atomic<bool> stopped_{false};  // read by pool threads
     std::size_t gathering_ = 0;         // notifications whose store reads are in flight
     std::uint64_t next_id_ = 0;
@@ -126,7 +155,7 @@ void notifier::impl::observe(const scheduler::new_event& e) {
     if (stopped_ || !e.job || !e.run || (e.kind != "run.state" && e.kind != "task.state")) {
         return;
     }
-    const config::job_spec* job = current_->find_job(*e.job);
+    const config::job_spec* job = find_job(*e.job);
     if (job == nullptr) {
         return;
     }
@@ -205,7 +234,7 @@ void notifier::impl::start() {
                      return;
                  }
                  for (const scheduler::run_record& run : *runs) {
-                     const config::job_spec* job = current_->find_job(run.job);
+                     const config::job_spec* job = find_job(run.job);
                      if (job != nullptr && job->sla &&
                          run.trigger != scheduler::trigger_kind::backfill &&
                          !sla_.contains(run.id.value)) {
@@ -441,7 +470,9 @@ void notifier::impl::shutdown() {
     sla_.clear();
     // Tries in progress finish (each bounded by notifications.timeout); queued work sees
     // stopped_ and returns at once.
-    pool_.join();
+    if (pool_) {
+        pool_->join();
+    }
 }
 
 notifier::notifier(notifier_dependencies deps, int threads)
