@@ -8,6 +8,7 @@
 
 #include "core/json_depth.hpp"
 #include "core/logging.hpp"
+#include "core/printable.hpp"
 #include "core/time.hpp"
 #include "web/api_copies.hpp"
 #include "web/api_impl.hpp"
@@ -339,7 +340,8 @@ void api::impl::audit(const request_context& ctx, int status) {
     e.payload_json =
         nlohmann::json{{"method", ctx.request.method}, {"path", path}, {"status", status}}.dump(
             -1, ' ', false, nlohmann::json::error_handler_t::replace);
-    log->info("audit: {} {} {} -> {}", ctx.actor, ctx.request.method, path, status);
+    log->info("audit: {} {} {} -> {}", core::printable(ctx.actor),
+              core::printable(ctx.request.method), core::printable(path), status);
     record_audit(std::move(e));
 }
 
@@ -356,8 +358,9 @@ void api::impl::flush_refusals(std::chrono::steady_clock::time_point now) {
             {"client", s.client},
             {"repeats",
              s.repeats}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        log->info("audit: {} {} {} -> {}: {} more refused from {} in the last minute", s.actor,
-                  s.method, s.path, s.status, s.repeats, s.client);
+        log->info("audit: {} {} {} -> {}: {} more refused from {} in the last minute",
+                  core::printable(s.actor), core::printable(s.method), core::printable(s.path),
+                  s.status, s.repeats, core::printable(s.client));
         record_audit(std::move(e));
     }
 }

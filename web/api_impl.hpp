@@ -91,7 +91,9 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
                             std::optional<std::int64_t> last_event_id);
     void read_tail();
 
-    void add_probe_routes();         // api_probes.cpp: livez, healthz, readyz, metrics
+    void add_probe_routes();  // api_probes.cpp: livez, healthz, readyz, metrics
+    // api_probes.cpp: `then(problem)` once the store answered a read (nullopt) or failed.
+    void check_store_once(std::function<void(std::optional<std::string>)> then);
     void add_job_routes();           // api_jobs.cpp
     void add_run_routes();           // api_runs.cpp
     void add_stream_routes();        // api_streams.cpp: task logs, events
@@ -125,8 +127,15 @@ struct api::impl : std::enable_shared_from_this<api::impl> {
     std::vector<std::weak_ptr<sse_stream>> streams;  // open event streams, for max_streams
     refusal_audit refusals;                          // repeats of refused calls, per minute
     bool started = false;                            // the scheduler finished starting
-    std::int64_t reloads = 0;                        // SIGHUP reloads finished
-    std::optional<bool> last_reload_applied;         // nullopt until the first one
+    // The one store check /readyz has running (api_probes.cpp): probes join it rather than
+    // each holding one of the pool's threads for up to store.timeout while the store hangs.
+    struct store_check {
+        std::chrono::steady_clock::time_point started;
+        std::vector<std::function<void(std::optional<std::string>)>> waiting;
+    };
+    std::shared_ptr<store_check> readiness_check;
+    std::int64_t reloads = 0;                 // SIGHUP reloads finished
+    std::optional<bool> last_reload_applied;  // nullopt until the first one
     std::unique_ptr<boost::asio::steady_timer> keepalive;
     void arm_keepalive();
     // Audit records are appended in the order the calls completed.

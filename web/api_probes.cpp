@@ -1,6 +1,7 @@
 // Probes and metrics. /livez and /healthz answer from the loop itself (that the loop runs the
 // handler is the liveness signal) and never touch the store; /readyz asks the store with a 1 s
-// bound and the engine whether it runs.
+// bound (one check at a time, shared by the probes that arrive meanwhile) and the engine whether
+// it runs.
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -52,6 +53,40 @@ void finish_readiness(const std::shared_ptr<readiness>& r, const responder& done
 
 }  // namespace
 
+void api::impl::check_store_once(std::function<void(std::optional<std::string>)> then) {
+    const auto now = std::chrono::steady_clock::now();
+    if (readiness_check && now - readiness_check->started >= readiness_store_budget) {
+        // A check is still out (the store hangs until store.timeout): answer without queueing
+        // another read behind it, so probes never take the API's store threads from the API.
+        then("the store did not answer within 1s (a check started " +
+             std::to_string(
+                 std::chrono::duration_cast<std::chrono::seconds>(now - readiness_check->started)
+                     .count()) +
+             "s ago is still waiting)");
+        return;
+    }
+    if (readiness_check) {
+        readiness_check->waiting.push_back(std::move(then));  // at most 1s of probes
+        return;
+    }
+    readiness_check = std::make_shared<store_check>();
+    readiness_check->started = now;
+    readiness_check->waiting.push_back(std::move(then));
+    blocking([self = shared_from_this()] { return self->deps.store->schema_version(); },
+             [self = shared_from_this(), check = readiness_check](core::result<int> v) {
+                 if (self->readiness_check == check) {
+                     self->readiness_check.reset();
+                 }
+                 std::optional<std::string> problem;
+                 if (!v) {
+                     problem = "the store is unreachable: " + v.error().message;
+                 }
+                 for (auto& waiter : check->waiting) {
+                     waiter(problem);
+                 }
+             });
+}
+
 void api::impl::add_probe_routes() {
     // The reload count and last outcome ride along (from memory, like the rest of /livez):
     // `sluice reload` reads them before and after its SIGHUP.
@@ -79,17 +114,14 @@ void api::impl::add_probe_routes() {
             r->store_problem = "the store did not answer within 1s";
             finish_readiness(r, *shared_done);
         });
-        blocking([self = shared_from_this()] { return self->deps.store->schema_version(); },
-                 [r, shared_done](core::result<int> v) {
-                     if (r->store_done) {
-                         return;
-                     }
-                     r->store_done = true;
-                     if (!v) {
-                         r->store_problem = "the store is unreachable: " + v.error().message;
-                     }
-                     finish_readiness(r, *shared_done);
-                 });
+        check_store_once([r, shared_done](std::optional<std::string> problem) {
+            if (r->store_done) {
+                return;
+            }
+            r->store_done = true;
+            r->store_problem = std::move(problem);
+            finish_readiness(r, *shared_done);
+        });
         deps.engine->async_stats(
             [self = shared_from_this(), r, shared_done](scheduler::engine_stats s) {
                 // Ready also means the API serves /api routes (set once the start completed).

@@ -66,6 +66,11 @@ TEST_CASE("a frozen PostgreSQL store: 503, every operation bounded, a clean stop
         const auto ready = test::http_call(d.port(), "GET", "/readyz");
         CHECK(ready.status == 503);
         CHECK_THAT(ready.body, Contains("the store did not answer within 1s"));
+        // The check is out until store.timeout (2 s): the next probe is answered from it at
+        // once rather than holding another of the API's store threads.
+        const auto again_ready = test::http_call(d.port(), "GET", "/readyz");
+        CHECK(again_ready.status == 503);
+        CHECK_THAT(again_ready.body, Contains("is still waiting"));
         CHECK(test::http_call(d.port(), "GET", "/livez").status == 200);
 
         // A trigger needs the store: it fails at store.timeout (2 s) instead of hanging.

@@ -92,6 +92,15 @@ TEST_CASE(
     CHECK(actors == expected);
     CHECK(audit.body.find(op) == std::string::npos);
     CHECK(d.log().find(op) == std::string::npos);
+
+    // A client cannot forge a log line through a percent-decoded CR or LF in its path.
+    CHECK(http_call(d.port(), "POST", "/api/v1/jobs/x%0D%0Aforged%20line/runs", "", as_op).status ==
+          404);
+    const std::string log = d.log();
+    CHECK_THAT(log, Contains("audit: api:ci POST /api/v1/jobs/x\\x0d\\x0aforged line/runs -> 404"));
+    for (const auto& line : lines(log)) {
+        CHECK_FALSE(line.starts_with("forged"));
+    }
 }
 
 TEST_CASE("a non-loopback listen address without tokens is refused at startup",
