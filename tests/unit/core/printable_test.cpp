@@ -14,7 +14,7 @@ TEST_CASE("printable escapes what could forge or garble a log line") {
     // A decoded %0A in a request path must not start a second log line.
     CHECK(printable("/api/v1/jobs/x\naudit: admin DELETE /api/v1/variables/k -> 204") ==
           "/api/v1/jobs/x\\x0aaudit: admin DELETE /api/v1/variables/k -> 204");
-    CHECK(printable(std::string_view("a\0b\r\t\x1b[31m\x7f", 10)) ==
+    CHECK(printable(std::string_view("a\0b\r\t\x1b[31m\x7f", 11)) ==
           "a\\x00b\\x0d\\x09\\x1b[31m\\x7f");
     CHECK(printable("back\\slash") == "back\\\\slash");
 }
