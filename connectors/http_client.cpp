@@ -53,7 +53,10 @@ struct http_client::state {
     bool keep_alive = false;
     std::chrono::milliseconds connect_timeout;
     std::chrono::milliseconds io_timeout;
+    // Guards `aborted` and the streams' existence: the owner thread creates and closes the
+    // streams under it, abort() reads their descriptors under it.
     std::mutex abort_mutex;
+    bool aborted = false;
 
     tcp::socket& socket() {
         return secure ? beast::get_lowest_layer(*secure).socket() : plain->socket();
@@ -67,6 +70,25 @@ struct http_client::state {
         return f(*plain);
     }
 
+    // From any thread (http_client::abort).
+    void interrupt() {
+        std::lock_guard lock(abort_mutex);
+        aborted = true;
+        io.stop();  // an async connect in progress returns now (restart is under the lock)
+        if (plain) {
+            ::shutdown(plain->socket().native_handle(), SHUT_RDWR);
+        }
+        if (secure) {
+            ::shutdown(beast::get_lowest_layer(*secure).socket().native_handle(), SHUT_RDWR);
+        }
+    }
+
+    bool was_aborted() {
+        std::lock_guard lock(abort_mutex);
+        return aborted;
+    }
+
+    // On the owner thread only.
     void close() {
         std::lock_guard lock(abort_mutex);
         beast::error_code ec;
@@ -118,7 +140,7 @@ http_client::~http_client() {
 }
 
 void http_client::abort() {
-    state_->close();
+    state_->interrupt();
 }
 
 core::result<http_response_head> http_client::send(
@@ -139,20 +161,32 @@ core::result<http_response_head> http_client::send(
                 return core::error::transient("cannot resolve " + endpoint_.host + ": " +
                                               ec.message());
             }
-            s.plain.reset();
-            s.secure.reset();
-            if (endpoint_.tls) {
-                s.secure.emplace(s.io, s.tls);
-            } else {
-                s.plain.emplace(s.io);
+            {
+                std::lock_guard lock(s.abort_mutex);
+                if (s.aborted) {
+                    return core::error::transient("HTTP request to " + where + " abandoned");
+                }
+                s.io.restart();  // under the lock: an abort() from here on stops run()
+                s.plain.reset();
+                s.secure.reset();
+                if (endpoint_.tls) {
+                    s.secure.emplace(s.io, s.tls);
+                } else {
+                    s.plain.emplace(s.io);
+                }
             }
             // Connect with a deadline: the async connect honors expires_after.
             beast::tcp_stream& lowest = s.secure ? beast::get_lowest_layer(*s.secure) : *s.plain;
             lowest.expires_after(s.connect_timeout);
+            ec = asio::error::operation_aborted;  // unless the connect completes
             lowest.async_connect(endpoints,
                                  [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
-            s.io.restart();
             s.io.run();
+            if (s.was_aborted()) {
+                // The connect may still be pending in the io_context; nothing runs it again
+                // (every later call fails), and the state's destruction drops it uninvoked.
+                return core::error::transient("HTTP request to " + where + " abandoned");
+            }
             lowest.expires_never();
             if (ec) {
                 return core::error::transient("cannot connect to " + where + ": " + ec.message());

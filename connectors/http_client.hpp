@@ -55,7 +55,9 @@ public:
     // Reads the rest of the body, at most `limit` bytes (more is an error).
     core::result<std::string> read_body(std::size_t limit);
 
-    // Closes the socket (thread-safe), so a blocked read fails at once.
+    // From any thread: a blocked connect, read or write returns at once with an error, and
+    // every later call fails. The socket is shut down, not closed: the thread using it closes
+    // it, so no other thread ever touches the socket objects it works with.
     void abort();
 
     const http_endpoint& endpoint() const { return endpoint_; }
