@@ -83,7 +83,9 @@ public:
             error_ = std::move(parsed->error);
             return;
         }
-        auto& [name, value] = *parsed->value;
+        // Not a structured binding: clang 14 (make fuzz) refuses one captured by a lambda.
+        std::string& name = parsed->value->name;
+        std::string& value = parsed->value->value;
         const auto same = std::find_if(values_.begin(), values_.end(),
                                        [&](const auto& kv) { return kv.first == name; });
         if (same != values_.end()) {
