@@ -487,34 +487,48 @@ void tree_builder::end() {
 // starts.
 class later_documents : public YAML::EventHandler {
 public:
-    std::optional<YAML::Mark> second;  // the first node of the second document
+    std::optional<YAML::Mark> second;  // the root of the second document
 
-    void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
+    // Whether the document just handled was empty or a lone null: YAML::LoadAll, which this
+    // loop replaces, stopped there, and at some malformed input yaml-cpp returns the same null
+    // document for ever without reading on (found by config_fuzz).
+    bool null_document() const { return !root_seen_ || null_root_; }
+
+    void OnDocumentStart(const YAML::Mark&) override {
+        root_seen_ = false;
+        null_root_ = false;
+    }
     void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, true); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, false); }
     void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   const std::string&) override {
-        note(mark);
+        root(mark, false);
     }
     void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                          YAML::EmitterStyle::value) override {
-        note(mark);
+        root(mark, false);
     }
     void OnSequenceEnd() override {}
     void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                     YAML::EmitterStyle::value) override {
-        note(mark);
+        root(mark, false);
     }
     void OnMapEnd() override {}
 
 private:
-    void note(const YAML::Mark& mark) {
-        if (documents_ == 1 && !second) {
+    void root(const YAML::Mark& mark, bool null) {
+        if (root_seen_) {
+            return;  // a node inside the root
+        }
+        root_seen_ = true;
+        null_root_ = null;
+        if (!null && !second) {
             second = mark;
         }
     }
-    int documents_ = 0;
+    bool root_seen_ = false;
+    bool null_root_ = false;
 };
 
 }  // namespace
@@ -532,9 +546,10 @@ std::optional<node> parse_document(const source_file& file, int file_index, diag
         if (!parser.HandleNextDocument(builder)) {
             return builder.take_root();  // no document: a null node
         }
-        // Every document is parsed, as YAML::LoadAll did: a syntax error in any is reported.
+        // Every document is parsed, as YAML::LoadAll did (up to the first null one): a syntax
+        // error in any is reported.
         later_documents rest;
-        while (parser.HandleNextDocument(rest)) {
+        while (parser.HandleNextDocument(rest) && !rest.null_document()) {
         }
         if (rest.second) {
             const YAML::Mark& m = *rest.second;

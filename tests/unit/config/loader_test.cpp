@@ -1,6 +1,8 @@
 #include "config/loader.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -45,6 +47,18 @@ TEST_CASE("config: a second YAML document is an error", "[config]") {
     CHECK(only_error("workers: 2\n---\nworkers: 3\n") ==
           "test.yaml:3:1: error: a configuration file holds one YAML document, but a second one "
           "starts here (remove the '---' separator)");
+}
+
+TEST_CASE("config: a malformed file that yaml-cpp reads as endless null documents ends",
+          "[config]") {
+    // Found by config_fuzz: after the first document yaml-cpp returns the same null document
+    // for ever at this input; loading used to loop until killed.
+    std::ifstream in(SLUICE_CONFIG_TEST_DATA "/endless_null_documents.yaml", std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    REQUIRE(text.str().size() == 4096);
+    const auto r = load_yaml(text.str());
+    CHECK_FALSE(r.diagnostics.empty());  // a mutated example: invalid, and said so
 }
 
 TEST_CASE("config: unknown keys are reported with a did-you-mean or the valid keys", "[config]") {
