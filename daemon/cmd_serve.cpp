@@ -209,7 +209,7 @@ int run_serve(const serve_options& options) {
     auto& loop = (*svc)->loop();
     auto& engine = (*svc)->engine();
 
-    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop});
+    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop, (*svc)->submitter()});
     // The configuration in effect: the startup one (owned below) until a reload replaces it.
     std::shared_ptr<const config::sluice_config> running_config(std::shared_ptr<void>(), &*cfg);
     (*svc)->set_store_commit_observer(

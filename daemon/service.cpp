@@ -167,6 +167,12 @@ scheduler::run_store& service::store() {
 boost::asio::io_context& service::loop() {
     return parts_->loop;
 }
+scheduler::transition_submitter service::submitter() {
+    parts* raw = parts_.get();
+    return [raw](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
+        raw->writer->submit(std::move(t), std::move(done));
+    };
+}
 void service::set_store_commit_observer(std::function<void(double)> observer) {
     parts_->writer->set_commit_observer(std::move(observer));
 }

@@ -43,6 +43,9 @@ public:
     scheduler::engine& engine();
     scheduler::run_store& store();
     boost::asio::io_context& loop();
+    // Submits to the group-commit writer (any thread; completions on the writer thread). Valid
+    // until the service is destroyed, which commits what was submitted first.
+    scheduler::transition_submitter submitter();
     // Reports the duration of every store commit (seconds, on the writer thread); set before
     // the engine starts.
     void set_store_commit_observer(std::function<void(double)> observer);

@@ -366,6 +366,31 @@ void api::impl::flush_refusals(std::chrono::steady_clock::time_point now) {
 }
 
 void api::impl::record_audit(scheduler::new_event e) {
+    if (deps.submit_audit) {
+        // In the group commit: a burst of triggers costs one commit for the runs and their
+        // audit records together, not one more transaction per call (docs/operations.md,
+        // "Group commit"). The writer outlives the API and commits what it holds when the
+        // daemon stops, so a record submitted here is never lost to the shutdown; only the
+        // weak reference decides whether a stream still hears of it.
+        std::vector<scheduler::transition> batch;
+        batch.emplace_back(e);
+        // Completes on the writer thread, which must never hold the last reference to the
+        // API: it only posts to the loop, which outlives both.
+        deps.submit_audit(std::move(batch), [weak = weak_from_this(), loop = &deps.loop, log = log,
+                                             actor = e.actor](auto r) {
+            if (!r) {
+                log->error("could not record an audit event ({} audit): {}", actor,
+                           r.error().message);
+                return;
+            }
+            boost::asio::post(*loop, [weak] {
+                if (auto self = weak.lock()) {
+                    self->event_committed();  // streams read it from the store, with its id
+                }
+            });
+        });
+        return;
+    }
     boost::asio::post(audit_strand, [self = shared_from_this(), e = std::move(e)] {
         auto r = self->deps.store->append_event(e);
         if (!r) {
@@ -493,7 +518,7 @@ std::vector<std::pair<std::string, std::string>> api::route_table() {
     // Handlers are only registered, never called: no engine or store is needed.
     static const config::sluice_config config;
     boost::asio::io_context loop;
-    api a(api_dependencies{config, nullptr, nullptr, loop}, api_options{.store_threads = 1});
+    api a(api_dependencies{config, nullptr, nullptr, loop, {}}, api_options{.store_threads = 1});
     std::vector<std::pair<std::string, std::string>> out;
     for (const route& r : a.routes()) {
         out.emplace_back(r.method, r.pattern);

@@ -30,6 +30,10 @@ struct api_dependencies {
     scheduler::engine* engine;    // not null when serving
     scheduler::run_store* store;  // not null when serving; blocking: the API's pool only
     boost::asio::io_context& loop;
+    // Commits audit records in the store writer's group commit, beside the runs and transitions
+    // of the same moment (daemon/ binds store::store_writer::submit). Empty: each record is its
+    // own append_event on the API's pool, one at a time.
+    scheduler::transition_submitter submit_audit;
 };
 
 struct api_options {

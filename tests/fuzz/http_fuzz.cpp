@@ -88,8 +88,8 @@ struct server_under_test {
         }
         service = std::move(*opened);
         auto& loop = service->loop();
-        api = std::make_unique<web::api>(
-            web::api_dependencies{*config, &service->engine(), &service->store(), loop});
+        api = std::make_unique<web::api>(web::api_dependencies{
+            *config, &service->engine(), &service->store(), loop, service->submitter()});
         web::http_limits limits;
         limits.max_body_bytes = config->server.max_body_bytes;
         limits.read_timeout = std::chrono::seconds(2);

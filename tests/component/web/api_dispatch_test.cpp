@@ -31,7 +31,8 @@ struct api_under_test {
     web::api api;
 
     explicit api_under_test(config::sluice_config c)
-        : config(std::move(c)), api(web::api_dependencies{config, nullptr, store.get(), loop}) {}
+        : config(std::move(c)),
+          api(web::api_dependencies{config, nullptr, store.get(), loop, {}}) {}
 
     web::http_response call(const std::string& method, const std::string& path,
                             const std::string& body = "",
@@ -140,7 +141,7 @@ TEST_CASE("audit records of the last calls before shutdown are stored", "[web][a
     config::sluice_config config;
     boost::asio::io_context loop;
     auto api =
-        std::make_unique<web::api>(web::api_dependencies{config, nullptr, store.get(), loop});
+        std::make_unique<web::api>(web::api_dependencies{config, nullptr, store.get(), loop, {}});
     api->set_started();
     int answered = 0;
     for (int i = 0; i < 3; ++i) {
