@@ -17,4 +17,9 @@ set -a
 source <("$here/test-servers.sh" env)
 set +a
 
-ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+rc=0
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@" || rc=$?
+if [ "$rc" -ne 0 ]; then
+    "$here/show-failures.sh" "$build_dir"
+fi
+exit "$rc"

@@ -1,15 +1,15 @@
 // End-to-end: the sink server goes away in the middle of a copy run. The sink is a PostgreSQL
-// server of the test's own (private_postgres: the shared servers stay up for other tests),
-// stopped with pg_ctl after a few batches committed (at no pinned moment, or pinned by the test's
-// locks in a batch's COPY, at its mark or in its COMMIT) and started again on the same port and
+// server of the test's own (private_postgres: the shared servers stay up for other tests), stopped
+// with pg_ctl after a few batches committed (at no pinned moment, or pinned by the test's gate in a
+// batch's COPY or its COMMIT, or by its lock at the mark) and started again on the same port and
 // data dir some seconds later. The attempt that met the outage and the ones that found the server
-// down fail transient and are retried; once the server is back the run succeeds and the sink
-// equals the source exactly (row count, no duplicate key, an md5 over every column in key order),
-// with the sink's mark and its mirror in the store at the last row. A server that hangs (SIGSTOP)
-// instead is given up on by the task's timeout (the sql task's case: hung_server_test.cpp). A sink
-// table missing a column the source has fails at once: one try although more are allowed, with
-// PostgreSQL's own message. The same outage on a MariaDB sink is in
-// sink_outage_mariadb_test.cpp; what both share, in sink_outage_support.{hpp,cpp}.
+// down fail transient and are retried; once the server is back the run succeeds and the sink equals
+// the source exactly (row count, no duplicate key, an md5 over every column in key order), with the
+// sink's mark and its mirror in the store at the last row. A server that hangs (SIGSTOP) instead is
+// given up on by the task's timeout (the sql task's case: hung_server_test.cpp). A sink table
+// missing a column the source has fails at once: one try although more are allowed, with
+// PostgreSQL's own message. The same outage on a MariaDB sink is in sink_outage_mariadb_test.cpp;
+// what both share, in sink_outage_support.{hpp,cpp}.
 // The source is the shared PostgreSQL of scripts/test-servers.sh (SLUICE_TEST_PG_URL).
 
 #include <chrono>
@@ -83,14 +83,14 @@ enum class fault {
 enum class outage_moment {
     // Wherever the copy happens to be (mostly between batches, its sink session idle).
     any,
-    // In the middle of the batch's COPY: a row trigger on the sink table waits for an advisory
-    // lock the test holds.
+    // In the middle of the batch's COPY: a row trigger on the sink table waits while the test
+    // keeps the gate closed.
     in_copy,
     // After the batch's COPY, at its mark: the daemon waits for the row lock of the mark, which
     // the test holds.
     at_mark,
     // In the batch's COMMIT, rows and mark written: a deferred constraint trigger on the sink
-    // table waits for the advisory lock. The daemon cannot know whether the commit happened.
+    // table waits at the closed gate. The daemon cannot know whether the commit happened.
     in_commit,
 };
 
@@ -108,13 +108,18 @@ void copy_through_outage(fault what, outage_moment moment) {
             "CREATE TABLE " + sink_table +
                 " (id bigint, a integer, b text, c numeric(12,2), d timestamp, e integer)");
     const std::string count_sql = "SELECT count(*) FROM " + sink_table;
-    // The gate of in_copy and in_commit: open (a shared lock) unless the test holds the lock.
-    const std::string gate_lock = "4242";
-    if (moment == outage_moment::in_copy || moment == outage_moment::in_commit) {
+    // The gate of in_copy and in_commit: a row the trigger polls, sleeping while it says closed.
+    // Not a lock held by a session of the test's: a fast shutdown ends that session too, and
+    // when it went first, the lock it released let the daemon's batch run on and finish its COPY
+    // before its own backend saw the shutdown. Only the shutdown itself may end the wait.
+    const bool gated = moment == outage_moment::in_copy || moment == outage_moment::in_commit;
+    if (gated) {
+        pg_exec(sink.url(), "CREATE TABLE outage_gate_state (open boolean NOT NULL)");
+        pg_exec(sink.url(), "INSERT INTO outage_gate_state VALUES (true)");
         pg_exec(sink.url(),
                 "CREATE FUNCTION outage_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN PERFORM pg_advisory_xact_lock_shared(" +
-                    gate_lock + "); RETURN NEW; END $$");
+                "BEGIN WHILE NOT (SELECT open FROM outage_gate_state) LOOP "
+                "PERFORM pg_sleep(0.05); END LOOP; RETURN NEW; END $$");
     }
     if (moment == outage_moment::in_copy) {
         pg_exec(sink.url(), "CREATE TRIGGER outage_gate BEFORE INSERT ON " + sink_table +
@@ -149,26 +154,30 @@ void copy_through_outage(fault what, outage_moment moment) {
     REQUIRE(before >= rows_before_outage);
     std::optional<held_session> holder;
     if (moment != outage_moment::any) {
-        holder.emplace(sink.url());
-        std::string blocked_statement;
-        if (moment == outage_moment::in_copy || moment == outage_moment::in_commit) {
-            holder->exec("SELECT pg_advisory_lock(" + gate_lock + ")");
-            blocked_statement = moment == outage_moment::in_copy ? "COPY%" : "COMMIT";
+        std::string waiting;
+        if (gated) {
+            pg_exec(sink.url(), "UPDATE outage_gate_state SET open = false");
+            waiting =
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query "
+                "LIKE '" +
+                std::string(moment == outage_moment::in_copy ? "COPY%" : "COMMIT") + "'";
         } else {
+            holder.emplace(sink.url());
             holder->exec("BEGIN; SELECT 1 FROM sluice_checkpoints WHERE key = 'load/copy/" +
                          sink_table + "' FOR UPDATE");
-            blocked_statement = "INSERT INTO sluice_checkpoints%";
+            waiting =
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query "
+                "LIKE 'INSERT INTO sluice_checkpoints%'";
         }
-        const std::string waiting =
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query "
-            "LIKE '" +
-            blocked_statement + "'";
+        // Seen once is enough: the wait only ends with the server (a gated backend is between
+        // two sleeps for a moment now and then, so asking again could miss it).
         const auto blocking = std::chrono::steady_clock::now() + 60s;
-        while (pg_row(sink.url(), waiting).at(0) != "1" &&
+        bool blocked = false;
+        while (!(blocked = pg_row(sink.url(), waiting).at(0) == "1") &&
                std::chrono::steady_clock::now() < blocking) {
             std::this_thread::sleep_for(20ms);
         }
-        REQUIRE(pg_row(sink.url(), waiting).at(0) == "1");
+        REQUIRE(blocked);
         before = std::stol(pg_row(sink.url(), count_sql).at(0));
     }
     if (frozen) {
@@ -213,6 +222,10 @@ void copy_through_outage(fault what, outage_moment moment) {
         sink.thaw();
     } else {
         sink.start();
+        if (gated) {
+            // The gate is a row: it stayed closed through the restart.
+            pg_exec(sink.url(), "UPDATE outage_gate_state SET open = true");
+        }
     }
 
     const json done = wait_finished(d.port(), run, 120s);
