@@ -2,7 +2,8 @@
 // (bench/seed_ui.sh; docs/benchmarks.md#admin-page). For each view: the time from navigation
 // start until the view's content is in the DOM (a MutationObserver installed before the page's
 // own script records performance.now() when the view's selector first matches), the median of
-// REPEATS loads; then the longest main-thread task (PerformanceObserver 'longtask') while the
+// REPEATS loads, and per load how long after the session call the view's own first call went out;
+// then the longest main-thread task (PerformanceObserver 'longtask') while the
 // grid page and a 10 MiB log are scrolled end to end with the mouse wheel.
 // Run by hand, not a test: node bench/ui_browser_bench.mjs BASE_URL JOB RUN [REPEATS]
 //   (node resolves playwright-core from web/ui/node_modules; SLUICE_CHROMIUM overrides
@@ -43,6 +44,16 @@ function probe(selector) {
   new MutationObserver(check).observe(document, { childList: true, subtree: true });
 }
 
+// How long after the session call the view's first own API call went out (Resource Timing):
+// about 0 when it goes with the session, a round trip or more when it waits for the answer.
+function viewCallsAfterSession() {
+  const api = performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.startsWith('/api/v1/'));
+  const session = api.find((e) => new URL(e.name).pathname === '/api/v1/session');
+  const own = api.filter((e) => e !== session && !new URL(e.name).pathname.startsWith('/api/v1/events'));
+  if (!session || own.length === 0) return NaN;
+  return Math.min(...own.map((e) => e.startTime)) - session.startTime;
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -50,11 +61,15 @@ function median(xs) {
 
 const browser = await chromium.launch({
   executablePath: process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox'],
+  // As the browser tests launch it (web/ui/test/browser/harness.ts): root in a container needs
+  // --no-sandbox, and a small /dev/shm (64 MiB in Docker) stalls the renderer until the
+  // navigation times out, so shared memory goes to /tmp instead.
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
 });
 const results = [];
 for (const v of views) {
   const times = [];
+  const after = [];
   for (let i = 0; i < repeats; i++) {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -62,9 +77,13 @@ for (const v of views) {
     await page.goto(base + v.path);
     await page.waitForFunction(() => window.__ready !== null, null, { timeout: 60000 });
     times.push(await page.evaluate(() => window.__ready));
+    after.push(await page.evaluate(viewCallsAfterSession));
     await context.close();
   }
-  results.push({ view: v.name, first_render_ms: Math.round(median(times)), runs_ms: times.map(Math.round) });
+  results.push({
+    view: v.name, first_render_ms: Math.round(median(times)), runs_ms: times.map(Math.round),
+    view_call_after_session_start_ms: after.map(Math.round),
+  });
 }
 
 // Scrolling: the longest task from the start of the scroll to its end.

@@ -1,7 +1,6 @@
 // The admin page: the shell (navigation, zone and theme, who is signed in) and the routes.
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
-import { prefetch, seg } from './lib/api';
+import { prefetchFirstView } from './first_view';
 import { watchCopies } from './lib/copy_feed';
 import { loc, matchPath, navigate, onLinkClick } from './lib/router';
 import { applyTheme, isAdmin, loadSession, needsSignIn, session, sessionError, setZone, signOut, streamStatus, theme, zoneChoice } from './lib/state';
@@ -9,7 +8,7 @@ import type { ZoneChoice } from './lib/time';
 import { BackfillView, BackfillsView, NewBackfillView } from './views/backfills';
 import { CopiesView } from './views/copies';
 import { EventsView } from './views/events';
-import { JobView, gridPath } from './views/job';
+import { JobView } from './views/job';
 import { JobsView } from './views/jobs';
 import { OverviewView } from './views/overview';
 import { RunView } from './views/run';
@@ -91,31 +90,7 @@ function Shell() {
   );
 }
 
-// The first view's data is asked for with the session, not after it: each view otherwise waited
-// for the session call and then for its own calls one after another.
-function prefetchFirstView(path: string) {
-  let m: Record<string, string> | null;
-  if (path === '/' || path === '/jobs') {
-    prefetch('/api/v1/jobs');
-  } else if (path === '/copies') {
-    const job = new URLSearchParams(location.search).get('job');
-    prefetch('/api/v1/copies' + (job ? `?job=${encodeURIComponent(job)}` : ''));
-  } else if ((m = matchPath('/jobs/:job', path))) {
-    prefetch(`/api/v1/jobs/${seg(m.job)}`);
-    prefetch(gridPath(m.job, null));
-  } else if ((m = matchPath('/runs/:id', path) ?? matchPath('/runs/:id/tasks/:task', path) ?? matchPath('/runs/:id/tasks/:task/log', path)) && /^\d+$/.test(m.id)) {
-    prefetch(`/api/v1/runs/${m.id}`);
-  }
-}
-
 function App() {
-  useEffect(() => {
-    applyTheme(theme.value);
-    prefetchFirstView(loc.value.path);
-    // Copies' progress is live only: collected from the start, any page can show its series.
-    watchCopies();
-    void loadSession();
-  }, []);
   if (needsSignIn.value) return <SignIn />;
   if (!session.value) {
     return <main class="page">{sessionError.value ? <div class="alert" role="alert">{sessionError.value}</div> : <div class="loading">Loading…</div>}</main>;
@@ -124,4 +99,11 @@ function App() {
 }
 
 if (location.pathname === '/index.html') navigate('/jobs', true);
+// Before the first render (an effect would wait for a frame): the theme, then the session call
+// with the first view's own calls beside it.
+applyTheme(theme.value);
+void loadSession();
+prefetchFirstView(loc.value.path, loc.value.query);
+// Copies' progress is live only: collected from the start, any page can show its series.
+watchCopies();
 render(<App />, document.getElementById('app')!);

@@ -2,6 +2,8 @@
 // a pasted link opens the same view. The server answers index.html for the page's sections.
 import { signal } from '@preact/signals';
 
+export { matchPath } from './route_match';
+
 export interface Location {
   path: string;
   query: URLSearchParams;
@@ -37,27 +39,6 @@ export function setQuery(changes: Record<string, string | null>): void {
   }
   const s = q.toString();
   navigate(location.pathname + (s ? '?' + s : ''), true);
-}
-
-// A route pattern with :name segments against a path; the decoded params or null.
-export function matchPath(pattern: string, path: string): Record<string, string> | null {
-  const p = pattern.split('/');
-  const s = path.replace(/\/+$/, '').split('/');
-  if (p.length !== s.length) return null;
-  const out: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    if (p[i].startsWith(':')) {
-      if (!s[i]) return null;
-      try {
-        out[p[i].slice(1)] = decodeURIComponent(s[i]);
-      } catch {
-        return null;
-      }
-    } else if (p[i] !== s[i]) {
-      return null;
-    }
-  }
-  return out;
 }
 
 // In-page link handling for <a href>: plain left clicks stay in the page.

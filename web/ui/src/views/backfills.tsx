@@ -2,6 +2,7 @@
 // the create form that always shows the dry-run plan (runs and skips) before creating.
 import { useState } from 'preact/hooks';
 import { get, post, seg } from '../lib/api';
+import { backfillPath, backfillsPath } from '../lib/api_paths';
 import { loc, navigate } from '../lib/router';
 import { canOperate } from '../lib/state';
 import { Confirm, ErrorBox, Loading, PageHeader, StateBadge, Time, useResource } from '../components/common';
@@ -70,7 +71,7 @@ function Actions({ b, onDone }: { b: Backfill; onDone: () => void }) {
 
 export function BackfillsView() {
   const job = loc.value.query.get('job') ?? '';
-  const list = useResource('backfills:' + job, () => get<{ backfills: Backfill[] }>(`/api/v1/backfills?limit=100${job ? '&job=' + seg(job) : ''}`).then((r) => r.backfills),
+  const list = useResource('backfills:' + job, () => get<{ backfills: Backfill[] }>(backfillsPath(job)).then((r) => r.backfills),
     (e) => e.kind === 'backfill.state' || (e.kind === 'run.state' && !!e.job));
   return (
     <main class="page">
@@ -102,7 +103,7 @@ export function BackfillsView() {
 }
 
 export function BackfillView({ id }: { id: number }) {
-  const b = useResource('backfill:' + id, () => get<Backfill>(`/api/v1/backfills/${id}`),
+  const b = useResource('backfill:' + id, () => get<Backfill>(backfillPath(id)),
     (e) => e.kind === 'backfill.state' || e.kind === 'run.state');
   const d = b.data;
   if (b.loading && !d) return <main class="page"><Loading /></main>;

@@ -3,6 +3,7 @@
 // from its last attempt's metrics (GET /api/v1/copies), with the throughput of its recent runs.
 import { useRef } from 'preact/hooks';
 import { get, seg } from '../lib/api';
+import { copiesPath } from '../lib/api_paths';
 import { copyKey, liveCopies, watchCopies } from '../lib/copy_feed';
 import { copyFigures } from '../lib/copy_figures';
 import { formatCount, formatMark, formatRate, type LiveCopy } from '../lib/copy_live';
@@ -22,19 +23,19 @@ function CopyRow({ c, live }: { c: CopyTask; live: LiveCopy | undefined }) {
   const taskHref = f.run !== null ? `/runs/${f.run}/tasks/${seg(c.task)}` : null;
   return (
     <tr data-copy={`${c.job}/${c.task}`} data-live={f.live ? 'true' : 'false'}>
-      <td>
+      <td class="copy-name">
         <a class="strong" href={`/jobs/${seg(c.job)}`}>{c.job}</a> <span class="muted">/</span>{' '}
         {taskHref ? <a class="mono" href={taskHref}>{c.task}</a> : <span class="mono">{c.task}</span>}
         <div class="muted small copy-route">{c.source} → {c.sink}</div>
       </td>
-      <td>{f.state ? <StateBadge state={f.state} /> : <span class="muted">never ran</span>}</td>
+      <td class="copy-state">{f.state ? <StateBadge state={f.state} /> : <span class="muted">never ran</span>}</td>
       <td class="num opt" data-figure="rows_read">{formatCount(r.rows_read)}</td>
-      <td class="num" data-figure="rows_written">{formatCount(r.rows_written)}</td>
-      <td class="num" data-figure="rows_per_second">{formatRate(r.rows_per_second)}</td>
+      <td class="num" data-figure="rows_written" data-label="Rows written">{formatCount(r.rows_written)}</td>
+      <td class="num" data-figure="rows_per_second" data-label="Rows/s">{formatRate(r.rows_per_second)}</td>
       <td class="num opt" data-figure="batches">{formatCount(r.batches)}</td>
-      <td class="mono clip opt" data-figure="mark" title={formatMark(mark)}>{formatMark(mark)}</td>
-      <td class="num" data-figure="lag">{lagText(r.lag_seconds)}</td>
-      <td class="spark"><Sparkline values={f.series} label={f.seriesLabel} /></td>
+      <td class="mono clip opt mark" data-figure="mark" data-label="Mark" title={formatMark(mark)}>{formatMark(mark)}</td>
+      <td class="num" data-figure="lag" data-label="Lag">{lagText(r.lag_seconds)}</td>
+      <td class="spark" data-label="Throughput"><Sparkline values={f.series} label={f.seriesLabel} /></td>
       <td class="opt">{c.latest ? <Time at={c.latest.finished_at ?? c.latest.started_at} /> : <span class="muted">—</span>}</td>
     </tr>
   );
@@ -43,10 +44,9 @@ function CopyRow({ c, live }: { c: CopyTask; live: LiveCopy | undefined }) {
 export function CopiesView() {
   watchCopies();
   const job = loc.value.query.get('job') ?? '';
-  const path = '/api/v1/copies' + (job ? `?job=${encodeURIComponent(job)}` : '');
   // Only the listed copy tasks' state changes re-read the list (their figures are final then).
   const listed = useRef(new Set<string>());
-  const list = useResource<{ copies: CopyTask[] }>('copies:' + job, () => get(path),
+  const list = useResource<{ copies: CopyTask[] }>('copies:' + job, () => get(copiesPath(job)),
     (e) => (e.kind === 'task.state' || e.kind === 'task.mark') && !!e.job && !!e.task && listed.current.has(copyKey(e.job, e.task)));
   const copies = list.data?.copies ?? [];
   listed.current = new Set(copies.map((c) => copyKey(c.job, c.task)));

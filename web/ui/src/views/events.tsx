@@ -2,6 +2,7 @@
 // with new events appended live from the tab's stream.
 import { useState } from 'preact/hooks';
 import { get } from '../lib/api';
+import { eventsPath } from '../lib/api_paths';
 import { loc, setQuery } from '../lib/router';
 import type { ServerEvent } from '../lib/stream';
 import { ErrorBox, Loading, PageHeader, Time, useEvents, useResource } from '../components/common';
@@ -22,7 +23,7 @@ export function EventsView() {
   const kind = q.get('kind') ?? '';
   const job = q.get('job') ?? '';
   const actor = q.get('actor') ?? '';
-  const first = useResource(`events:${kind}`, () => get<EventPage>(`/api/v1/events?limit=500${kind ? '&kind=' + encodeURIComponent(kind) : ''}`));
+  const first = useResource(`events:${kind}`, () => get<EventPage>(eventsPath(kind)));
   const [live, setLive] = useState<StoredEvent[]>([]);
   const [more, setMore] = useState<StoredEvent[]>([]);
   const [after, setAfter] = useState<number | null | undefined>(undefined);
@@ -77,7 +78,7 @@ export function EventsView() {
         <div class="center">
           <button type="button" class="btn" onClick={async () => {
             try {
-              const page = await get<EventPage>(`/api/v1/events?limit=500&after=${next}${kind ? '&kind=' + encodeURIComponent(kind) : ''}`);
+              const page = await get<EventPage>(eventsPath(kind, next));
               setMore((m) => [...m, ...page.events]);
               setAfter(page.next_after);
             } catch (e) {

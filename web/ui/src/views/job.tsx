@@ -1,6 +1,7 @@
 // One job: its task graph, the grid of recent runs × tasks, next fire times, pause and trigger.
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { get, post, seg } from '../lib/api';
+import { gridPath, jobPath } from '../lib/api_paths';
 import { buildGrid, moveInGrid, type GridPos } from '../lib/grid';
 import { navigate } from '../lib/router';
 import { formatOffset, offsetMinutes } from '../lib/time';
@@ -8,11 +9,6 @@ import { canOperate } from '../lib/state';
 import type { GridPage, JobDetail } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, StateBadge, Time, stateLabel, useResource } from '../components/common';
 import { Dag } from '../components/dag';
-
-const gridRuns = 25;
-// What the grid reads: main.tsx asks for its newest page with the job's detail.
-export const gridPath = (job: string, cursor: string | null) =>
-  `/api/v1/jobs/${seg(job)}/grid?limit=${gridRuns}${cursor ? '&cursor=' + encodeURIComponent(cursor) : ''}`;
 
 // "DST +01:00 → +02:00" when the job zone's offset differs between two consecutive fires.
 function offsetChange(prev: string, next: string, zone: string): string | null {
@@ -96,7 +92,7 @@ function Grid({ job }: { job: JobDetail }) {
 }
 
 export function JobView({ name }: { name: string }) {
-  const job = useResource('job:' + name, () => get<JobDetail>(`/api/v1/jobs/${seg(name)}`),
+  const job = useResource('job:' + name, () => get<JobDetail>(jobPath(name)),
     (e) => e.job === name && (e.kind === 'job.paused' || e.kind === 'job.unpaused' || e.kind === 'run.state'));
   const [error, setError] = useState<unknown>(null);
   const j = job.data;

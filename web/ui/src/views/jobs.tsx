@@ -1,6 +1,7 @@
 // Every job: schedule and zone, next fire, paused switch, its last 25 runs, and Trigger.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, get, post, seg } from '../lib/api';
+import { jobsPath } from '../lib/api_paths';
 import { loc, setQuery } from '../lib/router';
 import { canOperate } from '../lib/state';
 import type { JobSummary, Run, RunPage } from '../lib/types';
@@ -75,7 +76,7 @@ function PausedSwitch({ job, onChanged }: { job: JobSummary; onChanged: () => vo
 }
 
 export function JobsView() {
-  const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>('/api/v1/jobs').then((r) => r.jobs),
+  const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>(jobsPath()).then((r) => r.jobs),
     (e) => e.kind === 'job.paused' || e.kind === 'job.unpaused' || e.kind === 'run.state');
   const runs = useRecentRuns(jobs.data);
   const q = loc.value.query;

@@ -1,6 +1,7 @@
 // Health at a glance: readiness, the last configuration reload, schedule lateness, what runs
 // now, the latest failures and a timeline of every job's fires in the next 24 hours.
 import { get } from '../lib/api';
+import { failuresPath, jobsPath, schedulePath } from '../lib/api_paths';
 import { readHistogram, type HistogramSummary } from '../lib/metrics';
 import { formatDuration } from '../lib/time';
 import type { JobSummary, RunPage } from '../lib/types';
@@ -75,9 +76,9 @@ export function OverviewView() {
   const ready = useResource('readyz', readyz);
   const live = useResource('livez', async () => (await (await fetch('/livez', { cache: 'no-store' })).json()) as Live, (e) => e.kind === 'config.reloaded');
   const late = useResource('lateness', lateness, (e) => e.kind === 'run.state');
-  const schedule = useResource('schedule', () => get<Schedule>('/api/v1/schedule?hours=24'), (e) => e.kind === 'config.reloaded' || e.kind === 'job.paused' || e.kind === 'job.unpaused');
-  const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>('/api/v1/jobs').then((r) => r.jobs), (e) => e.kind === 'run.state');
-  const failures = useResource('failures', () => get<RunPage>('/api/v1/runs?state=failed&limit=8'), (e) => e.kind === 'run.state');
+  const schedule = useResource('schedule', () => get<Schedule>(schedulePath()), (e) => e.kind === 'config.reloaded' || e.kind === 'job.paused' || e.kind === 'job.unpaused');
+  const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>(jobsPath()).then((r) => r.jobs), (e) => e.kind === 'run.state');
+  const failures = useResource('failures', () => get<RunPage>(failuresPath()), (e) => e.kind === 'run.state');
   const running = (jobs.data ?? []).reduce((n, j) => n + j.active_runs, 0);
   const waiting = (jobs.data ?? []).reduce((n, j) => n + j.waiting_runs, 0);
   const next = (jobs.data ?? []).filter((j) => j.next_fire && !j.paused).sort((a, b) => Date.parse(a.next_fire!) - Date.parse(b.next_fire!)).slice(0, 8);

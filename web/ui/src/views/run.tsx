@@ -2,6 +2,7 @@
 // error, metrics, outputs and log. Cancel, retry and mark ask for confirmation first.
 import { useState } from 'preact/hooks';
 import { get, post, seg } from '../lib/api';
+import { jobPath, runPath } from '../lib/api_paths';
 import { loc, navigate } from '../lib/router';
 import { canOperate } from '../lib/state';
 import type { JobDetail, RunDetail, TaskInstance } from '../lib/types';
@@ -9,8 +10,7 @@ import { Confirm, Elapsed, ErrorBox, Loading, PageHeader, StateBadge, Time, useE
 import { Dag } from '../components/dag';
 import { Gantt } from '../components/gantt';
 import { LogView } from '../components/log_view';
-import { Sparkline } from '../components/sparkline';
-import { copyKey, liveCopies } from '../lib/copy_feed';
+import { CopyThroughput } from '../components/copy_throughput';
 
 const activeRun = (s: string) => s === 'queued' || s === 'running';
 const activeTask = (s: string) => s === 'running' || s === 'queued' || s === 'up_for_retry' || s === 'scheduled';
@@ -24,9 +24,9 @@ interface Pending {
 }
 
 export function RunView({ id, task, tab }: { id: number; task: string | null; tab: 'log' | null }) {
-  const run = useResource('run:' + id, () => get<RunDetail>(`/api/v1/runs/${id}`),
+  const run = useResource('run:' + id, () => get<RunDetail>(runPath(id)),
     (e) => e.run === id && (e.kind.startsWith('run.') || e.kind.startsWith('task.')) && e.kind !== 'task.progress');
-  const job = useResource('job:' + (run.data?.job ?? ''), () => (run.data ? get<JobDetail>(`/api/v1/jobs/${seg(run.data.job)}`) : Promise.resolve(null)));
+  const job = useResource('job:' + (run.data?.job ?? ''), () => (run.data ? get<JobDetail>(jobPath(run.data.job)) : Promise.resolve(null)));
   const [pending, setPending] = useState<Pending | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const r = run.data;
@@ -151,9 +151,6 @@ function TaskPanel({ run, task, kind, tab, hashLine, jobZone, onAct }: {
     .filter(([k]) => k !== 'try' && k !== 'done');
   const outputs = Object.entries(task.outputs ?? {});
   const markable = canOperate.value && task.state !== 'running';
-  // A copy's throughput between its reports, collected for the tab (lib/copy_feed.ts).
-  const copy = kind === 'copy' ? liveCopies.value.get(copyKey(run.job, task.task)) : undefined;
-  const series = copy && copy.run === run.id ? copy.series : [];
   return (
     <section class="card task-panel" aria-label={`task ${task.task}`}>
       <div class="task-head">
@@ -219,8 +216,9 @@ function TaskPanel({ run, task, kind, tab, hashLine, jobZone, onAct }: {
               </table></div>
             </>
           )}
-          {series.length > 1 && (
-            <p class="task-spark"><span class="muted small">rows/s</span> <Sparkline values={series} label={`rows per second, last ${series.length} reports`} width={240} height={32} /></p>
+          {kind === 'copy' && (
+            <CopyThroughput job={run.job} task={task.task} run={run.id} state={task.state}
+              ended={!activeTask(task.state) && task.attempts.length > 0} />
           )}
           <p><a href={base + '/log'}>Open the log →</a></p>
         </div>

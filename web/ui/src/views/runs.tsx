@@ -2,25 +2,17 @@
 // cursor so that 100,000 runs cost one page at a time.
 import { useEffect, useState } from 'preact/hooks';
 import { get, seg } from '../lib/api';
+import { runsPageSize, runsPath } from '../lib/api_paths';
 import { loc, setQuery } from '../lib/router';
 import type { Run, RunPage } from '../lib/types';
 import { Elapsed, ErrorBox, Loading, PageHeader, StateBadge, Time, useResource } from '../components/common';
 
-const pageSize = 50;
 const states = ['queued', 'running', 'success', 'failed', 'canceled', 'timed_out'];
-
-function query(job: string, state: string, cursor?: string | null): string {
-  const q = new URLSearchParams({ limit: String(pageSize) });
-  if (job) q.set('job', job);
-  if (state) q.set('state', state);
-  if (cursor) q.set('cursor', cursor);
-  return '/api/v1/runs?' + q.toString();
-}
 
 export function RunsView() {
   const job = loc.value.query.get('job') ?? '';
   const state = loc.value.query.get('state') ?? '';
-  const first = useResource(`runs:${job}:${state}`, () => get<RunPage>(query(job, state)), (e) => e.kind === 'run.state');
+  const first = useResource(`runs:${job}:${state}`, () => get<RunPage>(runsPath(job, state)), (e) => e.kind === 'run.state');
   const [more, setMore] = useState<Run[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -67,13 +59,13 @@ export function RunsView() {
         <div class="center">
           <button type="button" class="btn" onClick={async () => {
             try {
-              const page = await get<RunPage>(query(job, state, cursor));
+              const page = await get<RunPage>(runsPath(job, state, cursor));
               setMore((m) => [...m, ...page.runs]);
               setCursor(page.next_cursor);
             } catch (e) {
               setError(e);
             }
-          }}>Load {pageSize} more</button>
+          }}>Load {runsPageSize} more</button>
         </div>
       )}
     </main>

@@ -2,6 +2,7 @@
 // values; the server's validation message shows at the field it names.
 import { useState } from 'preact/hooks';
 import { ApiError, get, post, seg } from '../lib/api';
+import { jobPath } from '../lib/api_paths';
 import { fieldOfMessage } from '../lib/params';
 import { navigate } from '../lib/router';
 import { canOperate } from '../lib/state';
@@ -55,7 +56,7 @@ function ParamField({ p, value, error, onInput }: { p: ParamSpec; value: string;
 }
 
 export function TriggerView({ job }: { job: string }) {
-  const detail = useResource('job:' + job, () => get<JobDetail>(`/api/v1/jobs/${seg(job)}`));
+  const detail = useResource('job:' + job, () => get<JobDetail>(jobPath(job)));
   const [values, setValues] = useState<Record<string, string>>({});
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);

@@ -2,6 +2,7 @@
 // never read it back.
 import { useState } from 'preact/hooks';
 import { api, get, seg } from '../lib/api';
+import { variablesPath } from '../lib/api_paths';
 import { isAdmin } from '../lib/state';
 import { Confirm, ErrorBox, Loading, PageHeader, Time, useResource } from '../components/common';
 
@@ -13,7 +14,7 @@ interface Variable {
 }
 
 export function VariablesView() {
-  const list = useResource('variables', () => get<{ variables: Variable[]; truncated: boolean }>('/api/v1/variables'));
+  const list = useResource('variables', () => get<{ variables: Variable[]; truncated: boolean }>(variablesPath()));
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [secret, setSecret] = useState(false);

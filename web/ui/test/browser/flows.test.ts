@@ -256,10 +256,18 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
       return value('rows_written') !== rows && value('lag_seconds') !== lag;
     }, [rows, lag] as const, { timeout: 15000 });
     assert.equal(await page.locator('.task-panel .card-title .badge').getAttribute('data-state'), 'running', 'it moved while the copy ran');
-    await page.locator('.task-spark .sparkline').waitFor({ timeout: 10000 });
+    await page.locator('.task-spark[data-series="reports"] .sparkline').waitFor({ timeout: 10000 });
 
-    // Once it ends, the copies page shows its last attempt's stored figures.
+    // Once it ends, its page draws what the copies page draws for an ended copy: the rows/s of
+    // its recent runs (here only this one), this run's point marked.
     await page.locator('.task-panel .card-title .badge[data-state="success"]').waitFor({ timeout: 60000 });
+    const history = page.locator('.task-spark[data-series="runs"] .sparkline');
+    await history.waitFor({ timeout: 15000 });
+    assert.equal(await history.locator('circle.spark-dot').count(), 1, "this run's point is marked");
+    assert.match(await history.getAttribute('aria-label') ?? '', new RegExp(`^rows per second of the last 1 run, run ${id} at \\d`));
+    assert.equal(await page.locator('.task-spark[data-series="reports"]').count(), 0, 'the live series is gone once it ended');
+
+    // And the copies page shows its last attempt's stored figures.
     await page.goto(`${d.base}/copies`);
     await page.locator(`${row}[data-live="false"] .badge[data-state="success"]`).waitFor({ timeout: 15000 });
     const done = await figures(row);

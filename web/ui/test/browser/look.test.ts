@@ -93,6 +93,26 @@ describe('every page, light and dark, desktop and phone', () => {
     }
   });
 
+  test('the copies page fits a 390-px phone and a 1440-px screen: nothing scrolls sideways, the main figures show', async () => {
+    for (const [width, height] of [[390, 844], [1440, 900]]) {
+      const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
+      await page.goto(d.base + '/copies');
+      const row = 'tr[data-copy="sync-orders/load"]';
+      await page.locator(`${row} .badge[data-state="success"]`).waitFor();
+      const widths = await page.evaluate(() => {
+        const wrap = document.querySelector('.table-wrap')!;
+        return { page: document.documentElement.scrollWidth, viewport: innerWidth, table: wrap.scrollWidth, wrap: wrap.clientWidth };
+      });
+      assert.ok(widths.page <= widths.viewport, `at ${width} px the page is ${widths.page} px wide`);
+      assert.ok(widths.table <= widths.wrap, `at ${width} px the copies table is ${widths.table} px wide in its ${widths.wrap} px box`);
+      for (const figure of ['rows_written', 'rows_per_second', 'lag', 'mark']) {
+        assert.ok(await page.locator(`${row} [data-figure="${figure}"]`).isVisible(), `${figure} shows at ${width} px`);
+      }
+      assert.ok(await page.locator(`${row} .sparkline`).isVisible(), `the throughput shows at ${width} px`);
+      await page.close();
+    }
+  });
+
   test('a foreign page cannot act through the browser: its form post gets 415, a rebinding host 421', async () => {
     const page = await browser.newPage();
     await page.setContent(`<form method="post" enctype="text/plain" action="${d.base}/api/v1/jobs/load-orders/pause">

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { copyFigures } from '../../src/lib/copy_figures';
+import { copyFigures, runsThroughput } from '../../src/lib/copy_figures';
 import { applyReport, formatMark, formatRate, isCopyReport, maxSamples, type LiveCopy } from '../../src/lib/copy_live';
 import type { CopyTask } from '../../src/lib/types';
 
@@ -75,4 +75,18 @@ test('a row shows live reports while its run runs, then the stored metrics of th
   const never = copyFigures(task(null), undefined);
   assert.equal(never.run, null);
   assert.deepEqual(never.series, []);
+});
+
+test("an ended copy's page draws the rows/s of its recent runs, its own run's point marked", () => {
+  const r = (run: number, rate: number | null) => ({ run, state: 'success', started_at: null, finished_at: null, rows_written: 10, rows_per_second: rate });
+  const recent = [r(9, 12.5), r(8, null), r(7, 4), r(6, 8)];
+  const mine = runsThroughput(recent, 7);
+  assert.deepEqual(mine.values, [8, 4, 12.5], 'oldest first, runs without a figure left out');
+  assert.equal(mine.highlight, 1);
+  assert.equal(mine.label, 'rows per second of the last 3 runs, run 7 at 4.0');
+  const unmeasured = runsThroughput(recent, 8);
+  assert.equal(unmeasured.highlight, -1, 'a run without a figure has no point');
+  const older = runsThroughput([r(9, 12.5)], 2);
+  assert.equal(older.highlight, -1, 'a run older than the recent ones has no point');
+  assert.equal(older.label, 'rows per second of the last 1 run');
 });
