@@ -74,8 +74,25 @@ void add_page_security_headers(http_response& response) {
 }
 
 std::optional<http_response> serve_page(const http_request& request) {
-    if (request.method != "GET" || page_files().empty()) {
+    if (request.method != "GET") {
         return std::nullopt;
+    }
+    if (page_files().empty()) {
+        // A headless binary: someone opening the page (or a link to it, such as a failure
+        // notification's) learns why there is none and where the API is, instead of a JSON 404.
+        if (!is_page_route(request.path)) {
+            return std::nullopt;
+        }
+        http_response r;
+        r.status = 404;
+        add_page_security_headers(r);
+        r.content_type = "text/plain; charset=utf-8";
+        r.headers.emplace_back("Cache-Control", "no-cache");
+        r.body =
+            "This sluice was built without its admin page (cmake -DSLUICE_UI=OFF).\n"
+            "The HTTP API is at /api/v1/ (docs/api.md); the probes at /livez, /readyz and "
+            "/metrics.\n";
+        return r;
     }
     const page_file* file = find_file(request.path);
     if (file == nullptr && is_page_route(request.path)) {

@@ -24,8 +24,8 @@ struct page_file {
 // Every embedded file; empty in a headless build (-DSLUICE_UI=OFF).
 std::span<const page_file> page_files();
 
-// The response to a GET of the page (index.html for `/` and for the page's own deep links),
-// or nullopt when the request is not for the page.
+// The response to a GET of the page (index.html for `/` and for the page's own deep links; in
+// a headless build a plain-text 404 saying so), or nullopt when the request is not for the page.
 std::optional<http_response> serve_page(const http_request& request);
 
 // The headers every page response carries: a strict Content-Security-Policy (no inline script,

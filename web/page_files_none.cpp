@@ -1,4 +1,5 @@
-// The headless build (-DSLUICE_UI=OFF): no page is embedded; `/` answers 404.
+// The headless build (-DSLUICE_UI=OFF): no page is embedded; `/` and the page's sections answer
+// 404 with a line saying so (page_assets.cpp).
 #include "web/page_assets.hpp"
 
 namespace sluice::web {

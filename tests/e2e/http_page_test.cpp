@@ -103,10 +103,22 @@ TEST_CASE(
     CHECK(http_call(d.port(), "GET", "/api/v1/jobs").status == 200);
 }
 #else
-TEST_CASE("a headless build (-DSLUICE_UI=OFF) serves no page", "[e2e][http][page]") {
+TEST_CASE("a headless build (-DSLUICE_UI=OFF) serves no page and says so", "[e2e][http][page]") {
     http_daemon d(sqlite_config());
     REQUIRE(d.port() != 0);
-    CHECK(http_call(d.port(), "GET", "/").status == 404);
+    // The page's own paths (a notification links to /runs/{id}) name the build and the API.
+    for (const std::string path : {"/", "/index.html", "/jobs", "/runs/7/tasks/load"}) {
+        INFO(path);
+        auto r = http_call(d.port(), "GET", path);
+        CHECK(r.status == 404);
+        CHECK_THAT(r.headers["content-type"], StartsWith("text/plain"));
+        CHECK_THAT(r.body, Contains("without its admin page (cmake -DSLUICE_UI=OFF)"));
+        CHECK_THAT(r.body, Contains("/api/v1/"));
+        check_page_headers(r);
+    }
+    auto api = http_call(d.port(), "GET", "/api/v1/nope");
+    CHECK(api.status == 404);
+    CHECK_THAT(api.headers["content-type"], StartsWith("application/json"));
     CHECK(http_call(d.port(), "GET", "/api/v1/jobs").status == 200);
 }
 #endif
