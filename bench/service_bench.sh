@@ -160,6 +160,11 @@ if not v:
 p = lambda q: v[min(len(v) - 1, int(q * len(v)))]
 print("%.3f %.3f %.3f %d" % (p(0.5), p(0.99), v[-1], len(v)))'
 }
+# The store writer's commits so far, from /metrics: "count sum_seconds".
+commit_totals() {  # port
+    curl -fs "http://127.0.0.1:$1/metrics" |
+        awk '$1 == "sluice_store_commit_seconds_count" {c = $2} $1 == "sluice_store_commit_seconds_sum" {s = $2} END {print c + 0, s + 0}'
+}
 wait_all_finished() {  # url
     for _ in $(seq 1 3000); do
         [[ $(store_query "$1" "SELECT count(*) FROM runs WHERE state IN ('queued','running')") == 0 ]] &&
@@ -186,9 +191,12 @@ bench_store() {  # kind
     url=$(fresh_store "$kind" "trig_$stamp")
     write_config "$work/trigger.yaml" "$url" "$port" 0 trigger
     start_serve "$work/trigger.yaml" "$port"
+    local commits_before commits_after
+    commits_before=$(commit_totals "$port")
     wrk -t 2 -c 16 -d "${trigger_seconds}s" --latency -s "$work/post.lua" \
         "http://127.0.0.1:$port/api/v1/jobs/t/runs" >"$work/wrk.txt"
     wait_all_finished "$url"
+    commits_after=$(commit_totals "$port")
     read -r runs first last failed < <(store_query "$url" \
         "SELECT count(*), min(created_at), max(finished_at), sum(CASE WHEN state = 'success' THEN 0 ELSE 1 END) FROM runs" |
         tr '|' ' ')
@@ -196,9 +204,14 @@ bench_store() {  # kind
     http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
     requests=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
     non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt")
-    printf '{"bench":"service","system":"sluice","store":"%s","case":"trigger","clients":16,"requests":%s,"non_2xx":%s,"runs":%s,"failed":%s,"runs_per_s":%.0f,"http_p50":"%s","http_p99":"%s"}\n' \
+    # Where the time goes: the group commits the runs took (creation, start, end and the audit
+    # records of every run), how long one took, and how many runs one carried on average.
+    read -r commits commit_ms < <(echo "$commits_before $commits_after" |
+        awk '{n = $3 - $1; printf "%d %.3f\n", n, (n > 0 ? ($4 - $2) * 1000 / n : 0)}')
+    printf '{"bench":"service","system":"sluice","store":"%s","case":"trigger","clients":16,"requests":%s,"non_2xx":%s,"runs":%s,"failed":%s,"runs_per_s":%.0f,"http_p50":"%s","http_p99":"%s","commits":%s,"commit_mean_ms":%s,"runs_per_commit":%.1f}\n' \
         "$kind" "$requests" "${non2xx:-0}" "$runs" "$failed" \
-        "$(echo "$runs / (($last - $first) / 1000000)" | bc -l)" "$http_p50" "$http_p99"
+        "$(echo "$runs / (($last - $first) / 1000000)" | bc -l)" "$http_p50" "$http_p99" \
+        "$commits" "$commit_ms" "$(echo "$runs / ($commits + 0.000001)" | bc -l)"
 
     # -- trigger to start at 50 triggers/s (same server, new job runs) --
     local before
