@@ -19,14 +19,6 @@ namespace {
 // How long a backfill waits before it tries a failed store call again.
 constexpr std::chrono::seconds backfill_retry_delay{5};
 
-next_tick_fn next_of(const job_entry& job) {
-    return [&job](core::sys_seconds after) { return job.cron->next(after, job.zone); };
-}
-
-core::sys_seconds floor_seconds(core::time_point t) {
-    return std::chrono::floor<std::chrono::seconds>(t);
-}
-
 // The intervals of a backfill of `job` over the stored range.
 core::result<std::vector<backfill_interval>> intervals_of(const job_entry& job,
                                                           const backfill_record& b) {

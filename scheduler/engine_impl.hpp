@@ -25,6 +25,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "scheduler/backfill.hpp"
+#include "scheduler/catchup.hpp"
 #include "scheduler/cron/cron_expression.hpp"
 #include "scheduler/dispatch_queue.hpp"
 #include "scheduler/engine.hpp"
@@ -89,6 +90,16 @@ struct job_entry {
     std::deque<core::run_id> waiting;            // queued behind max_active_runs, oldest first
     int creating = 0;                            // scheduled runs whose create_run is in flight
 };
+
+// The job's ticks as plan_ticks and previous_tick walk them (catchup.hpp); `job` outlives the
+// function.
+inline next_tick_fn next_of(const job_entry& job) {
+    return [&job](core::sys_seconds after) { return job.cron->next(after, job.zone); };
+}
+
+inline core::sys_seconds floor_seconds(core::time_point t) {
+    return std::chrono::floor<std::chrono::seconds>(t);
+}
 
 // A job's row in the store and since when its schedule has had its current form (ticks at or
 // before are not due): a new or changed schedule counts from `now`.

@@ -9,14 +9,6 @@
 
 namespace sluice::scheduler {
 
-namespace {
-
-next_tick_fn next_of(const job_entry& job) {
-    return [&job](core::sys_seconds after) { return job.cron->next(after, job.zone); };
-}
-
-}  // namespace
-
 void engine::impl::arm_schedule_timer() {
     if (shutting_down_ || timer_heap_.empty()) {
         schedule_timer_.cancel();

@@ -44,10 +44,6 @@ stored_definition parse_definition(const std::string& hash) {
     return {hash.substr(0, at), since ? std::optional(*since) : std::nullopt};
 }
 
-core::sys_seconds floor_seconds(core::time_point t) {
-    return std::chrono::floor<std::chrono::seconds>(t);
-}
-
 }  // namespace
 
 core::result<std::vector<registered_job>> register_jobs(

@@ -33,10 +33,10 @@ field_range range_of(cron_field_kind kind) {
     return {0, 0, 0};
 }
 
-constexpr std::array<std::string_view, 12> month_names = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                                          "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-constexpr std::array<std::string_view, 7> weekday_names = {"SUN", "MON", "TUE", "WED",
-                                                           "THU", "FRI", "SAT"};
+constexpr std::array<std::string_view, 12> month_abbreviations = {
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
+constexpr std::array<std::string_view, 7> weekday_abbreviations = {"SUN", "MON", "TUE", "WED",
+                                                                   "THU", "FRI", "SAT"};
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -253,8 +253,8 @@ private:
                     pos_ = start;
                     return fail_unexpected();
                 }
-                for (std::size_t i = 0; i < month_names.size(); ++i) {
-                    if (iequals(word, month_names[i])) {
+                for (std::size_t i = 0; i < month_abbreviations.size(); ++i) {
+                    if (iequals(word, month_abbreviations[i])) {
                         out = static_cast<int>(i) + 1;
                         return true;
                     }
@@ -270,8 +270,8 @@ private:
                         "(the last Friday of the month)",
                         start, 1);
                 }
-                for (std::size_t i = 0; i < weekday_names.size(); ++i) {
-                    if (iequals(word, weekday_names[i])) {
+                for (std::size_t i = 0; i < weekday_abbreviations.size(); ++i) {
+                    if (iequals(word, weekday_abbreviations[i])) {
                         out = static_cast<int>(i);
                         is_sunday_name = i == 0;
                         return true;
