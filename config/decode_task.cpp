@@ -9,9 +9,9 @@
 namespace sluice::config {
 namespace {
 
-constexpr std::array<std::string_view, 8> common_task_keys{
-    "type", "description", "depends_on", "trigger_rule",
-    "pool", "timeout",     "retries",    "retry_on_timeout"};
+constexpr std::array<std::string_view, 10> common_task_keys{
+    "type",    "description", "depends_on",       "trigger_rule",      "pool",
+    "timeout", "retries",     "retry_on_timeout", "max_interruptions", "on_interrupt"};
 
 std::vector<std::string_view> kind_keys(task_type t) {
     switch (t) {
@@ -149,6 +149,14 @@ decoded_task decode_task(decode_context& ctx, const map_entry& e, const job_spec
     }
     if (const node* v = m.get("retry_on_timeout")) {
         t.retry_on_timeout = ctx.boolean(*v, "retry_on_timeout").value_or(false);
+    }
+    if (const node* v = m.get("max_interruptions")) {
+        t.max_interruptions =
+            ctx.small_integer(*v, "max_interruptions", 0, 1000).value_or(t.max_interruptions);
+    }
+    if (const node* v = m.get("on_interrupt")) {
+        t.on_interrupt =
+            ctx.enumeration(*v, "on_interrupt", interrupt_action_names).value_or(t.on_interrupt);
     }
     if (!type) {
         return out;

@@ -34,6 +34,11 @@ inline constexpr name_table<trigger_rule, 6> trigger_rule_names{{
     {"always", trigger_rule::always},
 }};
 
+inline constexpr name_table<interrupt_action, 2> interrupt_action_names{{
+    {"retry", interrupt_action::retry},
+    {"fail", interrupt_action::fail},
+}};
+
 inline constexpr name_table<task_type, 6> task_type_names{{
     {"noop", task_type::noop},
     {"shell", task_type::shell},

@@ -37,6 +37,9 @@ std::string_view to_string(notify_event v) {
 std::string_view to_string(create_table_policy v) {
     return name_of(create_table_names, v);
 }
+std::string_view to_string(interrupt_action v) {
+    return name_of(interrupt_action_names, v);
+}
 std::string_view to_string(deletes_policy v) {
     return name_of(deletes_names, v);
 }

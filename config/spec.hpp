@@ -26,6 +26,9 @@ enum class catchup_policy { none, latest, all };
 enum class concurrency_policy { allow, forbid, replace };
 enum class trigger_rule { all_success, all_done, one_failed, one_success, none_failed, always };
 enum class task_type { noop, shell, sql, copy, http, trigger_job };
+// What an attempt cut off by a crash, a lost node or a kill at shutdown leaves its task in
+// (docs/configuration.md#interruptions): tried again without using a retry, or failed.
+enum class interrupt_action { retry, fail };
 // `postgresql` in a file is an alias of `postgres`.
 enum class connection_type { postgres, mysql, clickhouse, sqlite, file, http };
 enum class sink_mode { append, upsert, replace, scd2 };
@@ -51,6 +54,7 @@ std::string_view to_string(param_type v);
 std::string_view to_string(notify_event v);
 std::string_view to_string(create_table_policy v);
 std::string_view to_string(deletes_policy v);
+std::string_view to_string(interrupt_action v);
 std::string_view to_string(file_format v);
 std::string_view to_string(store_kind v);
 
@@ -316,6 +320,10 @@ struct task_spec {
     std::optional<core::duration> timeout;  // one attempt
     retry_policy retry;
     bool retry_on_timeout = false;
+    // Interrupted attempts do not count as tries; this many are retried, the next one fails the
+    // task (a bound on a crash loop the task itself causes).
+    int max_interruptions = 20;
+    interrupt_action on_interrupt = interrupt_action::retry;
     task_kind_spec kind;  // the alternative matches `type`
 
     bool operator==(const task_spec&) const = default;

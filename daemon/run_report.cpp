@@ -61,6 +61,7 @@ nlohmann::json task_instance_json(const scheduler::task_instance_record& ti) {
         {"state", std::string(scheduler::to_string(ti.state))},
         {"try_number", ti.try_number},
         {"max_tries", ti.max_tries},
+        {"interruptions", ti.interruptions},
         {"queued_at", when_json(ti.queued_at)},
         {"started_at", when_json(ti.started_at)},
         {"finished_at", when_json(ti.finished_at)},

@@ -204,6 +204,7 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
                 lt.state = ti.state;
                 lt.try_number = ti.try_number;
                 lt.max_tries = ti.max_tries;
+                lt.interruptions = ti.interruptions;
                 lt.epoch = ti.lease_epoch;
                 lt.outputs_bytes = stored_outputs_bytes(ti);
                 if (!rerun[n]) {
@@ -222,7 +223,8 @@ void engine::impl::retry_run(core::run_id id, std::string actor,
                 batch.push_back(tt);
                 // The rerun gets a fresh set of tries on top of those already used (in memory:
                 // after a restart the stored max_tries applies, so at least one try remains).
-                lt.max_tries = ti.try_number + std::max(1, lt.spec->retry.max_attempts);
+                lt.max_tries =
+                    ti.try_number - ti.interruptions + std::max(1, lt.spec->retry.max_attempts);
                 lt.state = task_state::pending;
                 lt.busy = true;
                 result.tasks.push_back(ti.task);

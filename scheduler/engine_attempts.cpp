@@ -299,8 +299,9 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
         }
     }
     const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-    attempt_decision d = decide_after_attempt(task.spec->retry, task.spec->retry_on_timeout,
-                                              task.try_number, task.max_tries, result.end, u);
+    attempt_decision d =
+        decide_after_attempt(task.spec->retry, task.spec->retry_on_timeout, task.try_number,
+                             task.max_tries, result.end, u, interruption_standing_of(task));
     const core::time_point t = now();
     task_transition tt = task_move(task.id, task_state::running, task.epoch, d.next, t);
     if (result.end != attempt_end::success) {
@@ -313,8 +314,13 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
         } else if (result.end == attempt_end::shutdown) {
             what = "interrupted by shutdown" + (what.empty() ? "" : ": " + what);
         }
+        if (!d.why.empty()) {
+            what += "; " + d.why;
+        }
         tt.error_message = what;
     }
+    tt.interrupted = d.interrupted;
+    task.interruptions += d.interrupted ? 1 : 0;
     if (d.retry_after) {
         tt.next_attempt_at = t + *d.retry_after;
         task.next_attempt_at = tt.next_attempt_at;
@@ -353,7 +359,7 @@ void engine::impl::on_attempt_done(core::run_id run_id, std::size_t node, attemp
                                   make_event("task.state", run, &task, payload.dump())};
     if (d.next == task_state::up_for_retry) {
         // The next try overwrites the task row's times and error: keep this one's in the history.
-        batch.push_back(attempt_archive{task.id, task.try_number, d.next, t});
+        batch.push_back(attempt_archive{task.id, task.try_number, d.next, t, options_.instance_id});
     }
     task.state = d.next;
     task.busy = true;

@@ -138,6 +138,7 @@ live_run& engine::impl::adopt_created_run(job_entry& job, const new_run& nr, par
         lt.id = ti.id;
         lt.state = ti.state;
         lt.max_tries = ti.max_tries;
+        lt.interruptions = ti.interruptions;
         lt.epoch = ti.lease_epoch;
     }
     live_run& lr = *run;

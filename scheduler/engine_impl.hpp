@@ -31,6 +31,7 @@
 #include "scheduler/engine.hpp"
 #include "scheduler/job_launcher.hpp"
 #include "scheduler/planner.hpp"
+#include "scheduler/retry_decision.hpp"
 #include "scheduler/trigger_params.hpp"
 
 namespace spdlog {
@@ -119,6 +120,7 @@ struct live_task {
     task_state state = task_state::pending;  // the newest state submitted to the store
     int try_number = 0;
     int max_tries = 1;
+    int interruptions = 0;  // tries cut off by a crash or a kill at shutdown (not counted)
     std::int64_t epoch = 0;
     std::optional<core::time_point> next_attempt_at;
     bool busy = false;     // a write about this task is in flight: nothing else acts on it
@@ -130,6 +132,11 @@ struct live_task {
     // end one at a time.
     std::size_t outputs_bytes = 0;
 };
+
+// How `task` takes an interruption: the ones so far and its settings (retry_decision.hpp).
+inline interruption_standing interruption_standing_of(const live_task& task) {
+    return {task.interruptions, task.spec->max_interruptions, task.spec->on_interrupt};
+}
 
 // What a stored task instance's outputs count against the run's bound.
 inline std::size_t stored_outputs_bytes(const task_instance_record& ti) {

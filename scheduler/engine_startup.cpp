@@ -354,6 +354,7 @@ void engine::impl::reconcile(const run_record& record,
         lt.state = ti.state;
         lt.try_number = ti.try_number;
         lt.max_tries = ti.max_tries;
+        lt.interruptions = ti.interruptions;
         lt.epoch = ti.lease_epoch;
         lt.next_attempt_at = ti.next_attempt_at;
         lt.outputs_bytes = stored_outputs_bytes(ti);
@@ -387,18 +388,22 @@ void engine::impl::reconcile(const run_record& record,
             });
     }
     // Attempts that were running when the previous process died: finished tasks stay finished;
-    // an interrupted attempt counts as a try and is retried at once, or fails without tries left.
+    // an interrupted attempt is tried again at once without using a try, up to the task's
+    // max_interruptions (docs/configuration.md#interruptions).
     std::vector<transition> batch;
     for (live_task& lt : r.tasks) {
         switch (lt.state) {
             case task_state::running: {
-                attempt_decision d =
-                    decide_after_attempt(lt.spec->retry, lt.spec->retry_on_timeout, lt.try_number,
-                                         lt.max_tries, attempt_end::interrupted, 0.5);
+                attempt_decision d = decide_after_attempt(
+                    lt.spec->retry, lt.spec->retry_on_timeout, lt.try_number, lt.max_tries,
+                    attempt_end::interrupted, 0.5, interruption_standing_of(lt));
                 task_transition tt = task_move(lt.id, lt.state, lt.epoch, d.next, t);
                 tt.error_cls = core::error_class::transient;
                 tt.error_message = "interrupted: the daemon stopped while try " +
-                                   std::to_string(lt.try_number) + " was running";
+                                   std::to_string(lt.try_number) + " was running" +
+                                   (d.why.empty() ? "" : "; " + d.why);
+                tt.interrupted = d.interrupted;
+                lt.interruptions += d.interrupted ? 1 : 0;
                 if (d.next == task_state::up_for_retry) {
                     tt.next_attempt_at = t;
                     lt.next_attempt_at = t;

@@ -26,8 +26,9 @@ core::duration retry_delay(const config::retry_policy& policy, int failed_try,
 
 attempt_decision decide_after_attempt(const config::retry_policy& policy, bool retry_on_timeout,
                                       int try_number, int max_tries, attempt_end end,
-                                      double unit_random) {
-    const bool tries_left = try_number < max_tries;
+                                      double unit_random,
+                                      const interruption_standing& interruptions) {
+    const bool tries_left = try_number - interruptions.interruptions < max_tries;
     switch (end) {
         case attempt_end::success:
             return {task_state::success, std::nullopt};
@@ -36,12 +37,20 @@ attempt_decision decide_after_attempt(const config::retry_policy& policy, bool r
         case attempt_end::failed_permanent:
             return {task_state::failed, std::nullopt};
         case attempt_end::shutdown:
-            return {task_state::up_for_retry, core::duration{0}};
-        case attempt_end::interrupted:
-            if (tries_left) {
-                return {task_state::up_for_retry, core::duration{0}};
+        case attempt_end::interrupted: {
+            attempt_decision d{task_state::up_for_retry, core::duration{0}, true, ""};
+            const int count = interruptions.interruptions + 1;
+            if (interruptions.on_interrupt == config::interrupt_action::fail) {
+                d = {task_state::failed, std::nullopt, true,
+                     "not tried again: the task has on_interrupt: fail"};
+            } else if (count > interruptions.max_interruptions) {
+                d = {task_state::failed, std::nullopt, true,
+                     "not tried again: interrupted " + std::to_string(count) +
+                         " times, more than max_interruptions (" +
+                         std::to_string(interruptions.max_interruptions) + ")"};
             }
-            return {task_state::failed, std::nullopt};
+            return d;
+        }
         case attempt_end::timed_out:
             if (!retry_on_timeout) {
                 return {task_state::failed, std::nullopt};
@@ -49,7 +58,9 @@ attempt_decision decide_after_attempt(const config::retry_policy& policy, bool r
             [[fallthrough]];
         case attempt_end::failed_transient:
             if (tries_left) {
-                return {task_state::up_for_retry, retry_delay(policy, try_number, unit_random)};
+                // The backoff counts tries, not interruptions.
+                return {task_state::up_for_retry,
+                        retry_delay(policy, try_number - interruptions.interruptions, unit_random)};
             }
             return {task_state::failed, std::nullopt};
     }

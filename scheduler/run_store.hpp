@@ -99,6 +99,9 @@ struct task_instance_record {
     // The values the task published (a JSON object of strings), written with its success and
     // kept until a later success replaces them (docs/task-kinds.md#values-between-tasks).
     std::string outputs_json = "{}";
+    // Attempts cut off by a crash, a lost node or a kill at shutdown: tries that did not count
+    // against max_tries (docs/configuration.md#interruptions).
+    int interruptions = 0;
 };
 
 // An attempt that a later try superseded, kept in the attempt history; the task row itself
@@ -112,6 +115,8 @@ struct attempt_record {
     std::optional<core::error_class> error_cls;
     std::optional<std::string> error_message;
     std::string metrics_json = "{}";
+    // The process that held the attempt's lease when it was kept (its instance id), when known.
+    std::optional<std::string> node;
 };
 
 // Newest first; `before` is the cursor returned by the previous page (exclusive).
@@ -279,6 +284,8 @@ struct task_transition {
     // A JSON object of strings: the task's published values, replaced as a whole (only with a
     // success, so the outputs and the success commit together).
     std::optional<std::string> outputs_json;
+    // The attempt that ended was interrupted: the task's interruptions count one more.
+    bool interrupted = false;
 };
 
 // Copies the task's current attempt (try `try_number`: its times, error and metrics as stored
@@ -292,6 +299,9 @@ struct attempt_archive {
     int try_number = 0;
     task_state state = task_state::up_for_retry;
     core::time_point at;
+    // The process that ran the try (its instance id); absent: the row's lease owner, as when a
+    // restarted daemon keeps the try of one that died.
+    std::optional<std::string> node = std::nullopt;
 };
 
 // Takes the lease when the stored epoch is still `expected_epoch` and the lease is free, expired

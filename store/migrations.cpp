@@ -228,6 +228,14 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
         "task outputs",
         {spell("ALTER TABLE task_instances ADD COLUMN outputs {json} NOT NULL DEFAULT '{}'",
                dialect)}});
+    // Interrupted attempts (a crash, a lost node, a kill at shutdown) are counted apart from
+    // tries (docs/configuration.md#interruptions); the attempt history keeps which process ran
+    // each kept try.
+    all.push_back(
+        migration{9,
+                  "interruptions",
+                  {"ALTER TABLE task_instances ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0",
+                   "ALTER TABLE task_attempts ADD COLUMN node TEXT"}});
     return all;
 }
 

@@ -24,7 +24,7 @@ constexpr std::string_view run_columns =
 constexpr std::string_view task_columns =
     "id, run_id, job, task, state, try_number, max_tries, lease_owner, lease_epoch, "
     "lease_expires_at, queued_at, started_at, finished_at, next_attempt_at, error_class, "
-    "error_message, metrics, outputs";
+    "error_message, metrics, outputs, interruptions";
 
 constexpr std::string_view job_columns = "name, definition_hash, paused, last_scheduled_tick";
 
@@ -97,6 +97,7 @@ task_instance_record read_task(const sql_row& row) {
     t.error_message = r.opt_text();
     t.metrics_json = r.text();
     t.outputs_json = r.text();
+    t.interruptions = static_cast<int>(r.integer());
     return t;
 }
 
@@ -347,7 +348,7 @@ core::result<std::vector<attempt_record>> sql_run_store::list_task_attempts(core
     return transact<std::vector<attempt_record>>(tx_mode::read, [&](sql_tx& tx) {
         auto r = tx.exec(
             "SELECT a.task_instance_id, a.try_number, a.state, a.started_at, a.finished_at, "
-            "a.error_class, a.error_message, a.metrics FROM task_attempts a "
+            "a.error_class, a.error_message, a.metrics, a.node FROM task_attempts a "
             "JOIN task_instances t ON t.id = a.task_instance_id WHERE t.run_id = $1 "
             "ORDER BY a.task_instance_id, a.try_number",
             {run.value});
@@ -365,6 +366,7 @@ core::result<std::vector<attempt_record>> sql_run_store::list_task_attempts(core
             }
             a.error_message = r.opt_text();
             a.metrics_json = r.text();
+            a.node = r.opt_text();
             return a;
         });
     });

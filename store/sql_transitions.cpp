@@ -52,7 +52,7 @@ sql_statement statement_for(const run_transition& t) {
     return {sql, {text(to_string(t.to)), to_micros(t.at), t.run.value, text(to_string(t.from))}};
 }
 
-// The SET list of a task transition ($1..$8); shared by the fused statements below.
+// The SET list of a task transition ($1..$9); shared by the fused statements below.
 const std::string& task_transition_sets() {
     static const std::string sets =
         "state = $1, "
@@ -66,11 +66,12 @@ const std::string& task_transition_sets() {
         "error_message = COALESCE($5, error_message), "
         "next_attempt_at = COALESCE($6, next_attempt_at), "
         "metrics = COALESCE($7, metrics), "
-        "outputs = COALESCE($8, outputs) ";
+        "outputs = COALESCE($8, outputs), "
+        "interruptions = interruptions + $9 ";
     return sets;
 }
 
-// $1..$11 of a task transition: the SET values, then id, from-state and epoch for the fence.
+// $1..$12 of a task transition: the SET values, then id, from-state and epoch for the fence.
 std::vector<sql_value> task_transition_params(const task_transition& t) {
     std::optional<std::string> cls;
     if (t.error_cls) {
@@ -84,6 +85,7 @@ std::vector<sql_value> task_transition_params(const task_transition& t) {
             opt_micros(t.next_attempt_at),
             opt_text(t.metrics_json),
             opt_text(t.outputs_json),
+            std::int64_t{t.interrupted ? 1 : 0},
             t.task.value,
             text(to_string(t.from)),
             t.epoch};
@@ -91,7 +93,7 @@ std::vector<sql_value> task_transition_params(const task_transition& t) {
 
 sql_statement statement_for(const task_transition& t) {
     static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
-                                   "WHERE id = $9 AND state = $10 AND lease_epoch = $11";
+                                   "WHERE id = $10 AND state = $11 AND lease_epoch = $12";
     return {sql, task_transition_params(t)};
 }
 
@@ -101,11 +103,11 @@ sql_statement statement_for(const task_transition& t) {
 sql_statement fused_start(const lease_acquire& lease, const task_transition& t) {
     static const std::string sql =
         "UPDATE task_instances SET " + task_transition_sets() +
-        ", lease_owner = $12, lease_epoch = lease_epoch + 1, lease_expires_at = $13 "
-        "WHERE id = $9 AND state = $10 AND lease_epoch + 1 = $11 AND "
-        "(lease_owner IS NULL OR lease_owner = $12 OR lease_expires_at IS NULL OR "
-        "lease_expires_at <= $14)";
-    // The caller checked t.epoch == lease.expected_epoch + 1, so $11 fences the lease's epoch.
+        ", lease_owner = $13, lease_epoch = lease_epoch + 1, lease_expires_at = $14 "
+        "WHERE id = $10 AND state = $11 AND lease_epoch + 1 = $12 AND "
+        "(lease_owner IS NULL OR lease_owner = $13 OR lease_expires_at IS NULL OR "
+        "lease_expires_at <= $15)";
+    // The caller checked t.epoch == lease.expected_epoch + 1, so $12 fences the lease's epoch.
     sql_statement s{sql, task_transition_params(t)};
     s.params.insert(s.params.end(),
                     {sql_value{lease.owner}, to_micros(lease.expires_at), to_micros(lease.now)});
@@ -117,7 +119,7 @@ sql_statement fused_start(const lease_acquire& lease, const task_transition& t) 
 // fences of all three (from-state and epoch of the first, the lease being free or ours).
 bool plain(const task_transition& t) {
     return !t.error_cls && !t.error_message && !t.next_attempt_at && !t.metrics_json &&
-           !t.outputs_json;
+           !t.outputs_json && !t.interrupted;
 }
 
 sql_statement fused_ready_start(const task_transition& ready, const lease_acquire& lease,
@@ -139,8 +141,8 @@ sql_statement fused_ready_start(const task_transition& ready, const lease_acquir
 sql_statement fused_end(const task_transition& t, const lease_release& release) {
     static const std::string sql = "UPDATE task_instances SET " + task_transition_sets() +
                                    ", lease_owner = NULL, lease_expires_at = NULL "
-                                   "WHERE id = $9 AND state = $10 AND lease_epoch = $11 AND "
-                                   "lease_owner = $12";
+                                   "WHERE id = $10 AND state = $11 AND lease_epoch = $12 AND "
+                                   "lease_owner = $13";
     sql_statement s{sql, task_transition_params(t)};
     s.params.push_back(release.owner);
     return s;
@@ -185,12 +187,14 @@ sql_statement statement_for(const new_event& e) {
 sql_statement statement_for(const attempt_archive& t) {
     static constexpr std::string_view sql =
         "INSERT INTO task_attempts (task_instance_id, try_number, state, started_at, "
-        "finished_at, error_class, error_message, metrics) "
-        "SELECT id, try_number, $1, started_at, $2, error_class, error_message, metrics "
+        "finished_at, error_class, error_message, metrics, node) "
+        "SELECT id, try_number, $1, started_at, $2, error_class, error_message, metrics, "
+        "COALESCE($5, lease_owner) "
         "FROM task_instances WHERE id = $3 AND try_number = $4 "
         "ON CONFLICT (task_instance_id, try_number) DO NOTHING";
     return {sql,
-            {text(to_string(t.state)), to_micros(t.at), t.task.value, std::int64_t{t.try_number}}};
+            {text(to_string(t.state)), to_micros(t.at), t.task.value, std::int64_t{t.try_number},
+             opt_text(t.node)}};
 }
 
 // The events of a batch as multi-row INSERTs in batch order (ids ascend in that order): half

@@ -133,6 +133,10 @@ nlohmann::json error_json(const std::optional<core::error_class>& cls,
             {"message", *message}};
 }
 
+nlohmann::json optional_text_json(const std::optional<std::string>& text) {
+    return text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+}
+
 nlohmann::json metrics_json(const std::string& text) {
     auto metrics = nlohmann::json::parse(text, nullptr, false);
     return metrics.is_discarded() ? nlohmann::json::object() : metrics;
@@ -157,14 +161,16 @@ nlohmann::json task_json(const scheduler::task_instance_record& t,
                                 {"started_at", time_json(t.started_at)},
                                 {"finished_at", time_json(t.finished_at)},
                                 {"error", error},
-                                {"metrics", metrics_json(t.metrics_json)}});
+                                {"metrics", metrics_json(t.metrics_json)},
+                                {"node", optional_text_json(t.lease_owner)}});
         } else if (kept != history.end()) {
             attempts.push_back({{"try", i},
                                 {"state", scheduler::to_string(kept->state)},
                                 {"started_at", time_json(kept->started_at)},
                                 {"finished_at", time_json(kept->finished_at)},
                                 {"error", error_json(kept->error_cls, kept->error_message)},
-                                {"metrics", metrics_json(kept->metrics_json)}});
+                                {"metrics", metrics_json(kept->metrics_json)},
+                                {"node", optional_text_json(kept->node)}});
         } else {
             attempts.push_back({{"try", i}, {"state", nullptr}, {"outcome", "retried"}});
         }
@@ -174,6 +180,7 @@ nlohmann::json task_json(const scheduler::task_instance_record& t,
         {"state", scheduler::to_string(t.state)},
         {"try_number", t.try_number},
         {"max_tries", t.max_tries},
+        {"interruptions", t.interruptions},
         {"queued_at", time_json(t.queued_at)},
         {"started_at", time_json(t.started_at)},
         {"finished_at", time_json(t.finished_at)},

@@ -18,6 +18,7 @@
 #include "core/time.hpp"
 #include "daemon_process.hpp"
 #include "process.hpp"
+#include "store/open_store.hpp"
 #include "tests/component/store/test_databases.hpp"
 
 using namespace std::chrono_literals;
@@ -409,6 +410,88 @@ std::filesystem::path dag_config(const temp_dir& dir, const std::string& store_u
 }
 
 }  // namespace
+
+// A task whose daemon is killed under it was interrupted, not failed (docs/configuration.md
+// #interruptions): without any retries it runs again at the next start and succeeds, and the
+// stored try names the process that ran it; with on_interrupt: fail it fails instead, and its
+// command never runs a second time.
+TEMPLATE_TEST_CASE("an attempt cut off by kill -9 runs again without using a retry",
+                   "[e2e][serve][kill]", sqlite_database, postgres_database) {
+    TestType db;
+    temp_dir dir;
+    const auto marks = dir.path() / "marks";
+    // The first try of each task leaves a flag, then writes `start` and hangs; a second try finds
+    // the flag and writes `done`. A `start` line means its flag exists (the kill may come at once).
+    const std::string flag = dir.path().string() + "/flag_$SLUICE_TASK";
+    const std::string command = "        command: |\n          if [ -e " + flag +
+                                " ]; then echo \"done $SLUICE_TASK $SLUICE_TRY_NUMBER\" >> " +
+                                marks.string() + "; exit 0; fi\n          touch " + flag +
+                                "\n          echo \"start $SLUICE_TASK $SLUICE_TRY_NUMBER\" >> " +
+                                marks.string() + "\n          sleep 60\n";
+    const std::string at = once_at(seconds_from_now(6));
+    const std::filesystem::path config = write_config(
+        dir, db.url(),
+        "jobs:\n  keep:\n    schedule: \"" + at +
+            "\"\n    tasks:\n      again:\n        type: shell\n" + command +
+            "  once:\n    schedule: \"" + at +
+            "\"\n    tasks:\n      never:\n        type: shell\n        on_interrupt: fail\n" +
+            command);
+    const auto log = dir.path() / "serve.log";
+    auto daemon = std::make_unique<daemon_process>(serve_args(config), log);
+    auto both_started = [&] {
+        const auto lines = complete_lines(marks);
+        return std::count_if(lines.begin(), lines.end(),
+                             [](const std::string& l) { return l.rfind("start", 0) == 0; }) == 2;
+    };
+    for (int i = 0; i < 3000 && !both_started(); ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    INFO(daemon->output());
+    REQUIRE(both_started());
+    const pid_t killed = daemon->pid();
+    daemon->signal(SIGKILL);
+    REQUIRE(daemon->wait_exit(10s) == 128 + SIGKILL);
+    daemon = std::make_unique<daemon_process>(serve_args(config), log);
+    const nlohmann::json kept = wait_finished_run(config, "keep", 60s);
+    const nlohmann::json failed = wait_finished_run(config, "once", 60s);
+    daemon->signal(SIGTERM);
+    CHECK(daemon->wait_exit(30s) == 0);
+    INFO(daemon->output());
+    REQUIRE(kept.is_object());
+    REQUIRE(failed.is_object());
+
+    // No retries configured (max_tries 1), and the task succeeded at its second try.
+    CHECK(kept.at("state") == "success");
+    const nlohmann::json again = run_show(config, kept.at("id")).at("tasks").at(0);
+    CHECK(again.at("state") == "success");
+    CHECK(again.at("try_number") == 2);
+    CHECK(again.at("max_tries") == 1);
+    CHECK(again.at("interruptions") == 1);
+    // The kept try names the killed daemon (its instance id, host:pid:nonce).
+    auto store = sluice::store::open_store(db.url());
+    REQUIRE(store.has_value());
+    auto history =
+        (*store)->list_task_attempts(sluice::core::run_id{kept.at("id").get<std::int64_t>()});
+    REQUIRE(history.has_value());
+    REQUIRE(history->size() == 1);
+    CHECK(history->at(0).try_number == 1);
+    CHECK_THAT(history->at(0).error_message.value_or(""), Catch::Contains("interrupted"));
+    REQUIRE(history->at(0).node);
+    CHECK_THAT(*history->at(0).node, Catch::Contains(":" + std::to_string(killed) + ":"));
+
+    // on_interrupt: fail: failed with the reason, and its command started once only.
+    CHECK(failed.at("state") == "failed");
+    const nlohmann::json never = run_show(config, failed.at("id")).at("tasks").at(0);
+    CHECK(never.at("state") == "failed");
+    CHECK(never.at("try_number") == 1);
+    CHECK(never.at("interruptions") == 1);
+    CHECK_THAT(never.at("error").get<std::string>(), Catch::Contains("on_interrupt: fail"));
+    const auto lines = complete_lines(marks);
+    CHECK(std::count(lines.begin(), lines.end(), "start never 1") == 1);
+    CHECK(std::find(lines.begin(), lines.end(), "done again 2") != lines.end());
+    CHECK(std::none_of(lines.begin(), lines.end(),
+                       [](const std::string& l) { return l.rfind("start never 2", 0) == 0; }));
+}
 
 TEMPLATE_TEST_CASE("run applies retries and trigger rules on both stores", "[e2e][run]",
                    sqlite_database, postgres_database) {

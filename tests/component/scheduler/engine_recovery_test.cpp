@@ -197,25 +197,67 @@ TEMPLATE_TEST_CASE("a lease whose owner is proven gone is taken over at once", "
     CHECK(f.script().attempts_of("b").size() == 2);
 }
 
-TEST_CASE("reconciliation fails an interrupted attempt without tries left", "[engine][recovery]") {
-    test::sqlite_database db;
-    test::engine_fixture f(db.url(), chain_yaml);
-    f.script().set("a", {fake_step::hang()});
+namespace {
+
+// Triggers `chain`, kills the engine while `a`'s first try hangs (once `side` succeeded), and
+// starts it again; `a`'s second try succeeds.
+core::run_id crash_while_a_runs(test::engine_fixture& f) {
+    f.script().set("a", {fake_step::hang(), fake_step::ok()});
     f.start();
-    core::run_id run = f.trigger("chain");
+    const core::run_id run = f.trigger("chain");
     REQUIRE(test::engine_fixture::eventually([&] {
         return f.tasks(run)["a"].state == task_state::running &&
                f.tasks(run)["side"].state == task_state::success;
     }));
     f.crash();
     f.start();
-    CHECK(f.wait(run).state == run_state::failed);
+    return run;
+}
+
+}  // namespace
+
+// Interruptions are not failures (docs/configuration.md#interruptions): `a` has no retries, and
+// its attempt cut off by a crash runs again at the next start without using one.
+TEST_CASE("reconciliation retries an interrupted attempt without using a try",
+          "[engine][recovery]") {
+    test::sqlite_database db;
+    test::engine_fixture f(db.url(), chain_yaml);
+    const core::run_id run = crash_while_a_runs(f);
+    CHECK(f.wait(run).state == run_state::success);
     auto tasks = f.tasks(run);
-    CHECK(tasks["a"].state == task_state::failed);
-    REQUIRE(tasks["a"].error_message.has_value());
-    CHECK_THAT(*tasks["a"].error_message, Catch::Contains("interrupted"));
-    CHECK(tasks["b"].state == task_state::upstream_failed);
+    CHECK(tasks["a"].state == task_state::success);
+    CHECK(tasks["a"].try_number == 2);
+    CHECK(tasks["a"].max_tries == 1);
+    CHECK(tasks["a"].interruptions == 1);
+    CHECK(f.script().attempts_of("a").size() == 2);
     CHECK(f.script().attempts_of("side").size() == 1);
+}
+
+// ... unless the task says it must never run twice, or it was interrupted too often.
+TEST_CASE(
+    "reconciliation fails an interrupted attempt with on_interrupt: fail or past "
+    "max_interruptions",
+    "[engine][recovery]") {
+    for (const std::string setting : {"on_interrupt: fail", "max_interruptions: 0"}) {
+        INFO(setting);
+        test::sqlite_database db;
+        std::string yaml = chain_yaml;
+        const std::string plain_a = "a: {type: noop}";
+        yaml.replace(yaml.find(plain_a), plain_a.size(), "a: {type: noop, " + setting + "}");
+        test::engine_fixture f(db.url(), yaml);
+        const core::run_id run = crash_while_a_runs(f);
+        CHECK(f.wait(run).state == run_state::failed);
+        auto tasks = f.tasks(run);
+        CHECK(tasks["a"].state == task_state::failed);
+        CHECK(tasks["a"].interruptions == 1);
+        REQUIRE(tasks["a"].error_message.has_value());
+        CHECK_THAT(*tasks["a"].error_message,
+                   Catch::Contains("interrupted") &&
+                       Catch::Contains(setting.starts_with("on_") ? "on_interrupt: fail"
+                                                                  : "max_interruptions (0)"));
+        CHECK(tasks["b"].state == task_state::upstream_failed);
+        CHECK(f.script().attempts_of("a").size() == 1);
+    }
 }
 
 TEST_CASE("shutdown lets attempts finish within the grace period", "[engine][shutdown]") {

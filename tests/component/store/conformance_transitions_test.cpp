@@ -73,6 +73,70 @@ STORE_TEST("a task made ready and started in one batch keeps every fence", "[sto
     CHECK_FALSE(ta->lease_owner);
 }
 
+// Interrupted attempts (docs/configuration.md#interruptions) are counted on the task row by the
+// transition that ends them, through every statement shape an end takes, and each kept try
+// names the process that ran it: the one given, or the row's lease owner (a restarted daemon
+// keeping the try of one that died).
+STORE_TEST("interrupted attempts are counted, and kept tries name their node", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    auto run = ok(store->create_run(make_run("etl", "interrupts", {"a"})));
+    const auto a = ok(store->list_task_instances(run.id))[0].id;
+    CHECK(ok(store->get_task_instance(a))->interruptions == 0);
+    auto start = [&](std::int64_t epoch, int try_number, const std::string& node, int second) {
+        auto s = task_move(a, task_state::queued, epoch + 1, task_state::running, at(second));
+        s.try_number = try_number;
+        return std::vector<scheduler::transition>{
+            scheduler::lease_acquire{a, epoch, node, at(second + 5), at(second)}, s};
+    };
+    auto interrupted = [&](std::int64_t epoch, int second) {
+        auto end = task_move(a, task_state::running, epoch, task_state::up_for_retry, at(second));
+        end.error_cls = core::error_class::transient;
+        end.error_message = "interrupted";
+        end.interrupted = true;
+        return end;
+    };
+    auto requeue = [&](std::int64_t epoch, int second) {
+        return task_move(a, task_state::up_for_retry, epoch, task_state::queued, at(second));
+    };
+    CHECK(apply(*store, {task_move(a, task_state::pending, 0, task_state::queued, at(10))}) ==
+          std::vector{applied});
+    // Try 1 on node-a; node-a dies. The next process finds it running and keeps it: the lease
+    // (and so node-a) stays on the row.
+    CHECK(apply(*store, start(0, 1, "node-a", 11)) == std::vector{applied, applied});
+    CHECK(apply(*store, {interrupted(1, 30),
+                         scheduler::attempt_archive{a, 1, task_state::up_for_retry, at(30)}}) ==
+          std::vector{applied, applied});
+    CHECK(ok(store->get_task_instance(a))->interruptions == 1);
+    // Try 2 on node-b, which takes the expired lease; killed at its shutdown: the end and the
+    // release are one statement, and the archive names node-b.
+    CHECK(apply(*store, {requeue(1, 31)}) == std::vector{applied});
+    CHECK(apply(*store, start(1, 2, "node-b", 32)) == std::vector{applied, applied});
+    CHECK(apply(*store, {interrupted(2, 33), scheduler::lease_release{a, 2, "node-b"},
+                         scheduler::attempt_archive{a, 2, task_state::up_for_retry, at(33),
+                                                    std::string("node-b")}}) ==
+          std::vector{applied, applied, applied});
+    // A fenced-out interruption counts nothing.
+    CHECK(apply(*store, {interrupted(1, 34)}) == std::vector{conflict});
+    // Try 3 fails the ordinary way: the count stays.
+    CHECK(apply(*store, {requeue(2, 35)}) == std::vector{applied});
+    CHECK(apply(*store, start(2, 3, "node-b", 36)) == std::vector{applied, applied});
+    auto failed = task_move(a, task_state::running, 3, task_state::failed, at(37));
+    failed.error_message = "exit 1";
+    CHECK(apply(*store, {failed, scheduler::lease_release{a, 3, "node-b"}}) ==
+          std::vector{applied, applied});
+
+    auto ta = ok(store->get_task_instance(a));
+    CHECK(ta->interruptions == 2);
+    CHECK(ta->try_number == 3);
+    CHECK(ta->state == task_state::failed);
+    auto history = ok(store->list_task_attempts(run.id));
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].node == "node-a");
+    CHECK(history[1].node == "node-b");
+    CHECK(history[1].error_message == "interrupted");
+}
+
 // A retried attempt is copied into the history before the next try overwrites the task row:
 // its times, error and metrics as they were, in the same commit as its end.
 STORE_TEST("an attempt archived at its end keeps its times, error and metrics per try", "[store]") {

@@ -319,3 +319,26 @@ TEST_CASE("config: copy tasks: file paths stay inside the connection's directory
     CHECK(sluice::config::file_path_problem("x\ny.csv").has_value());
     CHECK(sluice::config::file_path_problem("").has_value());
 }
+
+TEST_CASE("config: max_interruptions and on_interrupt, with their defaults", "[config][tasks]") {
+    const auto& cfg = require_config(
+        load_string(tasks("      a: {type: noop}\n"
+                          "      b: {type: noop, max_interruptions: 0, on_interrupt: fail}\n"
+                          "      c: {type: noop, max_interruptions: 3, on_interrupt: retry}\n"),
+                    "/srv/s.yaml", make_options()));
+    const auto& t = cfg.jobs[0].tasks;
+    CHECK(t[0].max_interruptions == 20);
+    CHECK(t[0].on_interrupt == interrupt_action::retry);
+    CHECK(t[1].max_interruptions == 0);
+    CHECK(t[1].on_interrupt == interrupt_action::fail);
+    CHECK(t[2].max_interruptions == 3);
+    CHECK(t[2].on_interrupt == interrupt_action::retry);
+    CHECK(to_string(interrupt_action::fail) == "fail");
+
+    CHECK_THAT(only_error(tasks("      t: {type: noop, on_interrupt: never}\n")),
+               Catch::StartsWith("test.yaml:14:37: error:") && Catch::Contains("retry") &&
+                   Catch::Contains("fail"));
+    CHECK_THAT(
+        only_error(tasks("      t: {type: noop, max_interruptions: -1}\n")),
+        Catch::StartsWith("test.yaml:14:42: error:") && Catch::Contains("max_interruptions"));
+}

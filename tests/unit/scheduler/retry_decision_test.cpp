@@ -102,13 +102,23 @@ TEST_CASE("timeouts are retried only with retry_on_timeout", "[retry]") {
           task_state::failed);
 }
 
-TEST_CASE("interrupted attempts retry at once and count as a try", "[retry]") {
+TEST_CASE("interrupted attempts retry at once and do not use up a try", "[retry]") {
     auto p = policy(5s, 2.0, 1min);
-    auto d = scheduler::decide_after_attempt(p, false, 1, 2, attempt_end::interrupted, 0.5);
+    // A task without retries (max_tries 1) whose only try was interrupted runs again.
+    auto d = scheduler::decide_after_attempt(p, false, 1, 1, attempt_end::interrupted, 0.5);
     CHECK(d.next == task_state::up_for_retry);
     CHECK(d.retry_after == 0s);
-    CHECK(scheduler::decide_after_attempt(p, false, 2, 2, attempt_end::interrupted, 0.5).next ==
-          task_state::failed);
+    CHECK(d.interrupted);
+    CHECK(d.why.empty());
+    // Try 2 after one interruption is the task's first counted try: a transient failure still
+    // has its one retry left with max_tries 2, and none with max_tries 1.
+    const scheduler::interruption_standing once{1, 20, config::interrupt_action::retry};
+    d = scheduler::decide_after_attempt(p, false, 2, 2, attempt_end::failed_transient, 0.5, once);
+    CHECK(d.next == task_state::up_for_retry);
+    CHECK(d.retry_after == 5s);
+    CHECK_FALSE(d.interrupted);
+    CHECK(scheduler::decide_after_attempt(p, false, 2, 1, attempt_end::failed_transient, 0.5, once)
+              .next == task_state::failed);
 }
 
 TEST_CASE("attempts stopped by a graceful shutdown are retried even without tries left",
@@ -117,4 +127,31 @@ TEST_CASE("attempts stopped by a graceful shutdown are retried even without trie
     auto d = scheduler::decide_after_attempt(p, false, 2, 2, attempt_end::shutdown, 0.5);
     CHECK(d.next == task_state::up_for_retry);
     CHECK(d.retry_after == 0s);
+    CHECK(d.interrupted);
+}
+
+TEST_CASE("max_interruptions bounds interruptions; on_interrupt: fail fails at the first",
+          "[retry]") {
+    auto p = policy(5s, 2.0, 1min);
+    for (const attempt_end end : {attempt_end::interrupted, attempt_end::shutdown}) {
+        // The third interruption of a task that takes two fails it, and says why.
+        const scheduler::interruption_standing two_so_far{2, 2, config::interrupt_action::retry};
+        auto d = scheduler::decide_after_attempt(p, false, 3, 1, end, 0.5, two_so_far);
+        CHECK(d.next == task_state::failed);
+        CHECK(d.interrupted);
+        CHECK_THAT(d.why, Catch::Contains("interrupted 3 times") &&
+                              Catch::Contains("max_interruptions (2)"));
+        const scheduler::interruption_standing one_so_far{1, 2, config::interrupt_action::retry};
+        CHECK(scheduler::decide_after_attempt(p, false, 2, 1, end, 0.5, one_so_far).next ==
+              task_state::up_for_retry);
+        // max_interruptions 0: the first interruption fails the task.
+        const scheduler::interruption_standing none{0, 0, config::interrupt_action::retry};
+        CHECK(scheduler::decide_after_attempt(p, false, 1, 3, end, 0.5, none).next ==
+              task_state::failed);
+        // on_interrupt: fail, with tries and interruptions to spare.
+        const scheduler::interruption_standing never{0, 20, config::interrupt_action::fail};
+        d = scheduler::decide_after_attempt(p, false, 1, 3, end, 0.5, never);
+        CHECK(d.next == task_state::failed);
+        CHECK_THAT(d.why, Catch::Contains("on_interrupt: fail"));
+    }
 }
