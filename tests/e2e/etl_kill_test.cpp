@@ -112,7 +112,10 @@ nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c
                           << "        sink: {connection: dst, table: " << c.sink_table
                           << ", mode: " << c.sink_mode
                           << (c.sink_mode == "upsert" ? ", key: [id]" : "") << "}\n"
-                          << "        batch_rows: 2000\n        sleep_between_batches: 40ms\n";
+                          << "        batch_rows: 2000\n        sleep_between_batches: 40ms\n"
+                          // 22 kills of one task: more than the default bound on interruptions
+                          // (docs/configuration.md#interruptions), which is there for crash loops.
+                          << "        max_interruptions: 100\n";
     const auto log = dir.path() / "serve.log";
     const std::vector<std::string> args = {"serve", "-c", config.string()};
 
