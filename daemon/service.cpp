@@ -74,6 +74,13 @@ struct service::parts {
 
     explicit parts(const config::sluice_config& c) : config(c) {}
 
+    // The group-commit writer as the engine and the API submit to it.
+    scheduler::transition_submitter submitter() {
+        return [this](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
+            writer->submit(std::move(t), std::move(done));
+        };
+    }
+
     core::result<std::shared_ptr<scheduler::task_runner>> runner_for(const config::task_spec& t) {
         std::lock_guard lock(runners_mutex);
         if (auto it = runners.find(t.type); it != runners.end()) {
@@ -130,14 +137,9 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
     engine_options.reconcile_unfinished = options.run_schedules;
     parts* raw = p.get();
     scheduler::engine_dependencies deps{
-        config,
-        *p->store,
-        [raw](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
-            raw->writer->submit(std::move(t), std::move(done));
-        },
-        [raw](const config::task_spec& t) { return raw->runner_for(t); },
-        p->clock,
-        p->loop,
+        config,         *p->store,
+        p->submitter(), [raw](const config::task_spec& t) { return raw->runner_for(t); },
+        p->clock,       p->loop,
     };
     deps.backfill_bounds = etl::copy_read_bounds;  // dry runs say what copy tasks would read
     deps.submit_runs = [raw](std::vector<scheduler::run_creation> runs,
@@ -168,10 +170,7 @@ boost::asio::io_context& service::loop() {
     return parts_->loop;
 }
 scheduler::transition_submitter service::submitter() {
-    parts* raw = parts_.get();
-    return [raw](std::vector<scheduler::transition> t, scheduler::transitions_done done) {
-        raw->writer->submit(std::move(t), std::move(done));
-    };
+    return parts_->submitter();
 }
 void service::set_store_commit_observer(std::function<void(double)> observer) {
     parts_->writer->set_commit_observer(std::move(observer));
