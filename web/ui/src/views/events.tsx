@@ -2,7 +2,7 @@
 // with new events appended live from the tab's stream.
 import { useState } from 'preact/hooks';
 import { get } from '../lib/api';
-import { eventsPath } from '../lib/api_paths';
+import { eventsPageSize, eventsPath } from '../lib/api_paths';
 import { loc, setQuery } from '../lib/router';
 import type { ServerEvent } from '../lib/stream';
 import { ErrorBox, Loading, PageHeader, Time, useEvents, useResource } from '../components/common';
@@ -84,7 +84,7 @@ export function EventsView() {
             } catch (e) {
               setError(e);
             }
-          }}>Load more</button>
+          }}>Load {eventsPageSize} more</button>
         </div>
       )}
     </main>

@@ -296,4 +296,30 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     assert.equal((await apiCall(d, 'GET', '/api/v1/variables/warehouse_password', admin.token)).json.secret, true);
     await page.close();
   });
+
+  test('the audit log on the events page comes 100 at a time, oldest first, the next page after the last', async () => {
+    // Each mutating call is an audit event: enough of them for two pages.
+    for (let i = 0; i < 110; i++) {
+      assert.equal((await apiCall(d, 'PUT', `/api/v1/variables/bulk_${i}`, admin.token, { value: String(i) })).status, 200);
+    }
+    let stored: { id: number }[] = [];
+    for (const deadline = Date.now() + 10000; stored.length <= 110 && Date.now() < deadline;) {
+      stored = (await apiCall(d, 'GET', '/api/v1/events?kind=audit&limit=1000', admin.token)).json.events;
+    }
+    assert.ok(stored.length > 110, `${stored.length} audit events stored`);
+    const page = await signedIn(admin.token);
+    await page.goto(d.base + '/events?kind=audit');
+    const ids = () => page.locator('main table tbody tr td:first-child').allInnerTexts().then((t) => t.map(Number));
+    await page.locator('main table tbody tr').nth(99).waitFor();
+    const first = await ids();
+    assert.equal(first.length, 100, 'the first page only');
+    assert.equal(first[0], stored[0].id, 'from the oldest');
+    await page.getByRole('button', { name: 'Load 100 more' }).click();
+    await page.locator('main table tbody tr').nth(100).waitFor();
+    const both = await ids();
+    assert.ok(both.length > 100 && both.length <= 200, `${both.length} rows after one more page`);
+    assert.deepEqual(both.slice(0, 100), first);
+    assert.ok(both.every((id, i) => i === 0 || id > both[i - 1]), 'in id order, none twice');
+    await page.close();
+  });
 });
