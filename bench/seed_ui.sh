@@ -3,7 +3,12 @@
 # five noop tasks (extract -> transform -> load -> check -> publish) and RUNS finished runs spread
 # over them, one a minute, each with its five task instances, three run.state events, and for
 # every 23rd run a failure (load failed at its second try, its first try in the attempt history,
-# check and publish upstream_failed); the newest run's extract holds a 10 MiB log.
+# check and publish upstream_failed); the newest run's extract holds a 10 MiB log. So that every
+# view of the page has its data at size: each job is scheduled once a day, twelve hours from the
+# seeding (in the overview's next 24 hours, never firing during a bench); the first ten jobs'
+# load is a copy (SQLite to SQLite, never run here) whose seeded runs carry a copy's metrics;
+# every job has a finished backfill owning every 7th of its runs; and 200 variables, every 10th
+# secret.
 #
 # Bulk SQL, not the store's API: the rows are what the engine writes for such runs (the schema is
 # the one `sluice migrate` creates, so it stays the store's own), and INSERT ... SELECT over a
@@ -44,14 +49,29 @@ case $kind in
     *) echo "seed_ui: store is sqlite or postgres" >&2; exit 2 ;;
 esac
 
+copies=$(( jobs < 10 ? jobs : 10 ))
+hour=$(( ($(date -u +%-H) + 12) % 24 ))
 {
-    printf 'server:\n  listen: "127.0.0.1:%s"\nstore:\n  url: "%s"\nshutdown_grace: 1s\njobs:\n' \
+    # Retention off: the seeded history is dated from 2026-05-28 on, past the default 90 days on
+    # most dates, and the pass a minute after startup (docs/configuration.md#retention) would
+    # empty the store in the middle of a bench.
+    printf 'server:\n  listen: "127.0.0.1:%s"\nstore:\n  url: "%s"\nshutdown_grace: 1s\n' \
         "$port" "$url"
+    printf 'retention: {runs: 0, logs: 0, events: 0}\n'
+    printf 'connections:\n  app: {type: sqlite, url: "sqlite://app.db"}\n'
+    printf '  warehouse: {type: sqlite, url: "sqlite://warehouse.db"}\njobs:\n'
     for ((j = 0; j < jobs; j++)); do
-        printf '  job_%d:\n    description: "seeded job %d"\n    tasks:\n' $((100 + j)) "$j"
-        printf '      extract: {type: noop}\n'
+        printf '  job_%d:\n    description: "seeded job %d"\n    schedule: "0 %d * * *"\n' \
+            $((100 + j)) "$j" "$hour"
+        printf '    tasks:\n      extract: {type: noop}\n'
         printf '      transform: {type: noop, depends_on: [extract]}\n'
-        printf '      load: {type: noop, depends_on: [transform]}\n'
+        if ((j < copies)); then
+            printf '      load: {type: copy, depends_on: [transform], source: {connection: app, '
+            printf 'table: orders_%d, cursor: [id]}, sink: {connection: warehouse, ' "$j"
+            printf 'table: orders_%d, mode: upsert, key: [id]}}\n' "$j"
+        else
+            printf '      load: {type: noop, depends_on: [transform]}\n'
+        fi
         printf '      check: {type: noop, depends_on: [load]}\n'
         printf '      publish: {type: noop, depends_on: [check]}\n'
     done
@@ -62,11 +82,26 @@ esac
 j=; [[ $kind == postgres ]] && j=::jsonb
 # The rows, in terms of seq(i) = 1..RUNS. Times in microseconds; run i was created at
 # BASE + i minutes, started a second later and ran (i % 300 + 5) seconds.
+seed_end=$(( 1780000000000000 + (runs + 1) * 60000000 ))
+# Backfill b belongs to job_(b + 99) and owns every 7th run of that job (7 shares no factor with
+# 100 jobs, so every job has some); its range is the span of the seeded runs.
 read -r -d '' rows <<SQL || true
+INSERT INTO backfills (id, job, range_start, range_end, run_order, max_active_runs, reprocess,
+    state, progress, created_at, updated_at, reprocess_mode, planned, steps, skipped,
+    cursor_time, actor, params)
+SELECT i, 'job_' || (i + 99), 1780000000000000, $seed_end, 'oldest_first', 1, (1 = 0),
+    CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'success' END, '{}'$j, 1780000000000000, $seed_end,
+    'none', $runs / $jobs / 7, $runs / $jobs / 7, 0, $seed_end, 'api:seed', '{}'$j
+FROM seq WHERE i <= $jobs;
 INSERT INTO runs (id, job, run_key, trigger_kind, params, logical_time, data_interval_start,
     data_interval_end, backfill_id, state, created_at, started_at, finished_at)
-SELECT i, 'job_' || ((i - 1) % $jobs + 100), 'seed:' || i, 'manual', '{}'$j, NULL, NULL, NULL,
-    NULL, CASE WHEN i % 23 = 0 THEN 'failed' ELSE 'success' END,
+SELECT i, 'job_' || ((i - 1) % $jobs + 100), 'seed:' || i,
+    CASE WHEN i % 7 = 0 THEN 'backfill' ELSE 'manual' END, '{}'$j,
+    CASE WHEN i % 7 = 0 THEN 1780000000000000 + i * 60000000 END,
+    CASE WHEN i % 7 = 0 THEN 1780000000000000 + i * 60000000 END,
+    CASE WHEN i % 7 = 0 THEN 1780000000000000 + (i + 1) * 60000000 END,
+    CASE WHEN i % 7 = 0 THEN (i - 1) % $jobs + 1 END,
+    CASE WHEN i % 23 = 0 THEN 'failed' ELSE 'success' END,
     1780000000000000 + i * 60000000, 1780000001000000 + i * 60000000,
     1780000001000000 + i * 60000000 + (i % 300 + 5) * 1000000
 FROM seq;
@@ -81,7 +116,11 @@ SELECT (i - 1) * 5 + k, i, 'job_' || ((i - 1) % $jobs + 100),
     2, 1, 1780000001000000 + i * 60000000, 1780000001000000 + i * 60000000 + k * 1000000,
     1780000001000000 + i * 60000000 + k * 1000000 + 500000,
     CASE WHEN i % 23 = 0 AND k = 3 THEN 'permanent' END,
-    CASE WHEN i % 23 = 0 AND k = 3 THEN 'exit status 1' END, '{}'$j
+    CASE WHEN i % 23 = 0 AND k = 3 THEN 'exit status 1' END,
+    (CASE WHEN k = 3 AND (i - 1) % $jobs < $copies THEN '{"rows_read":' || (i % 997 * 40)
+        || ',"rows_written":' || (i % 997 * 40) || ',"batches":' || (i % 997 / 25 + 1)
+        || ',"rows_per_second":' || (i % 997 * 80) || ',"lag_seconds":' || (i % 60)
+        || ',"mark":["' || i || '"]}' ELSE '{}' END)$j
 FROM seq, (SELECT 1 AS k UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
     UNION ALL SELECT 5) ks;
 INSERT INTO task_attempts (task_instance_id, try_number, state, started_at, finished_at,
@@ -97,6 +136,10 @@ SELECT 1780000000000000 + i * 60000000 + s * 1000000, 'run.state',
             ELSE '{"from":"running","to":"success"}' END END)$j, 'scheduler'
 FROM seq, (SELECT 0 AS s UNION ALL SELECT 1 UNION ALL SELECT 2) ss
 ORDER BY i, s;
+INSERT INTO variables (key, value, secret, updated_at)
+SELECT 'var_' || i, CASE WHEN i % 10 = 0 THEN 'hidden' ELSE 'value of var_' || i END,
+    (i % 10 = 0), 1780000000000000 + i * 60000000
+FROM seq WHERE i <= 200;
 SQL
 
 # 10 MiB of log on the newest run's extract: 86,000 lines of 121 characters (under the text
@@ -128,6 +171,7 @@ SELECT ($runs - 1) * 5 + 1, 1, 1780000001000000 + $runs::bigint * 60000000 + n, 
     lpad(n::text, 8, '0') || ' extract: row batch ' || rpad('ok', 93)
 FROM generate_series(1, $log_lines) n;
 SELECT setval(pg_get_serial_sequence('runs', 'id'), (SELECT max(id) FROM runs));
+SELECT setval(pg_get_serial_sequence('backfills', 'id'), (SELECT max(id) FROM backfills));
 SELECT setval(pg_get_serial_sequence('task_instances', 'id'), (SELECT max(id) FROM task_instances));
 COMMIT;
 VACUUM ANALYZE;

@@ -2,8 +2,8 @@
 # The admin page at size (docs/benchmarks.md#admin-page): seeds a store with bench/seed_ui.sh
 # (100 jobs, 100,000 finished runs), serves it with the real binary, times the API calls the page
 # makes with curl (REPEATS each after one warm-up, median and max in ms), then, unless
-# SKIP_BROWSER=1, runs bench/ui_browser_bench.mjs (first render per view, longest task while
-# scrolling). Prints JSON lines.
+# SKIP_BROWSER=1, runs bench/ui_browser_bench.mjs (first render of every view, longest task
+# while scrolling). Prints JSON lines.
 # Usage: bench/ui_bench.sh BUILD_DIR sqlite|postgres [RUNS] [REPEATS]
 set -euo pipefail
 build_dir=$(cd "${1:?usage: bench/ui_bench.sh BUILD_DIR sqlite|postgres [RUNS] [REPEATS]}" && pwd)
@@ -34,10 +34,12 @@ curl -sf "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; exit 1; }
 # The newest failed run (every 23rd; jobs take turns, so it belongs to job_(run-1)%100+100).
 run=$(( runs / 23 * 23 ))
 job="job_$(( (run - 1) % 100 + 100 ))"
+# As the page asks: JSON (GET /api/v1/events is otherwise the event stream, which never ends).
+json=(-H 'Accept: application/json')
 time_ms() {  # median and max of REPEATS timed GETs, after one warm-up
-    curl -sf -o /dev/null "$base$1"
+    curl -sf "${json[@]}" -o /dev/null "$base$1"
     for _ in $(seq 1 "$repeats"); do
-        curl -s -o /dev/null -w '%{time_total}\n' "$base$1"
+        curl -s "${json[@]}" -o /dev/null -w '%{time_total}\n' "$base$1"
     done | sort -n | awk '{ t[NR] = $1 * 1000 } END {
         m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
         printf "{\"median_ms\":%.1f,\"max_ms\":%.1f}", m, t[NR] }'
@@ -47,8 +49,10 @@ for path in "/api/v1/jobs" "/api/v1/jobs/$job" "/api/v1/jobs/$job/grid?limit=25"
     "/api/v1/runs/$run" "/api/v1/runs/$runs/tasks/extract/logs" \
     "/api/v1/runs/$runs/tasks/extract/logs?format=json&tail=500" \
     "/api/v1/runs/$runs/tasks/extract/logs?format=json&from=40001&limit=500" \
-    "/api/v1/runs/$runs/tasks/extract/logs?format=json&limit=200&q=needle"; do
-    echo "{\"store\":\"$kind\",\"runs\":$runs,\"get\":\"$path\",\"bytes\":$(curl -s "$base$path" | wc -c),$(time_ms "$path" | tr -d '{')"
+    "/api/v1/runs/$runs/tasks/extract/logs?format=json&limit=200&q=needle" \
+    "/api/v1/schedule?hours=24" "/api/v1/copies" "/api/v1/backfills?limit=100" \
+    "/api/v1/backfills/1" "/api/v1/events?limit=100" "/api/v1/variables"; do
+    echo "{\"store\":\"$kind\",\"runs\":$runs,\"get\":\"$path\",\"bytes\":$(curl -s "${json[@]}" "$base$path" | wc -c),$(time_ms "$path" | tr -d '{')"
 done
 # For comparison, the grid as the page read it before GET .../grid: the job's 25 newest runs,
 # then each run's detail: 26 calls, one after the other on one curl (the sum of their times),
