@@ -318,6 +318,53 @@ retention_spec decode_retention(decode_context& ctx, const map_entry& e) {
     return r;
 }
 
+// A node name: what `sluice nodes` shows and an operator types, so a short word without spaces.
+bool is_valid_node_name(std::string_view name) {
+    return !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+               c == ':';
+    });
+}
+
+// `cluster:` (docs/cluster.md#settings). The heartbeat must come well inside the lease: a node
+// whose heartbeat is older than lease_ttl reads as lost to every other node.
+cluster_spec decode_cluster(decode_context& ctx, const map_entry& e) {
+    cluster_spec c;
+    map_reader m(ctx, e.value, "'cluster'", e.key_pos);
+    m.allow({"node_name", "lease_ttl", "heartbeat"});
+    if (const node* v = m.get("node_name")) {
+        if (auto name = ctx.nonempty_string(*v, "node_name")) {
+            if (is_valid_node_name(*name)) {
+                c.node_name = *name;
+            } else {
+                ctx.error(v->pos, "invalid node_name '" + *name +
+                                      "': use at most 100 letters, digits, '_', '-', '.' and ':'");
+            }
+        }
+    }
+    if (const node* v = m.get("lease_ttl")) {
+        c.lease_ttl = ctx.duration(*v, "lease_ttl", std::chrono::seconds(1)).value_or(c.lease_ttl);
+        if (c.lease_ttl > std::chrono::hours(1)) {
+            ctx.error(v->pos, "'lease_ttl' is at most 1h (a lost node goes unnoticed that long)");
+            c.lease_ttl = std::chrono::hours(1);
+        }
+    }
+    c.heartbeat = c.lease_ttl / 3;
+    if (const node* v = m.get("heartbeat")) {
+        if (auto beat = ctx.duration(*v, "heartbeat", std::chrono::milliseconds(100))) {
+            if (*beat >= c.lease_ttl) {
+                ctx.error(v->pos, "'heartbeat' (" + core::format_duration(*beat) +
+                                      ") must be below 'lease_ttl' (" +
+                                      core::format_duration(c.lease_ttl) +
+                                      "); lease_ttl / 3 leaves room for two missed beats");
+            } else {
+                c.heartbeat = *beat;
+            }
+        }
+    }
+    return c;
+}
+
 }  // namespace
 
 sluice_config decode_config(decode_context& ctx, const node& root) {
@@ -327,7 +374,7 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
         return cfg;
     }
     top.allow({"server", "store", "workers", "shutdown_grace", "pools", "defaults", "connections",
-               "jobs", "notifications", "retention"});
+               "jobs", "notifications", "retention", "cluster"});
     if (const map_entry* e = top.entry("server")) {
         cfg.server = decode_server(ctx, *e);
     }
@@ -344,6 +391,9 @@ sluice_config decode_config(decode_context& ctx, const node& root) {
     }
     if (const map_entry* e = top.entry("retention")) {
         cfg.retention = decode_retention(ctx, *e);
+    }
+    if (const map_entry* e = top.entry("cluster")) {
+        cfg.cluster = decode_cluster(ctx, *e);
     }
     decode_scope scope;
     if (const map_entry* e = top.entry("pools")) {

@@ -367,6 +367,18 @@ struct retention_spec {
     bool operator==(const retention_spec&) const = default;
 };
 
+// `cluster:` (docs/cluster.md): how this process shows itself to the other `sluice serve`
+// processes on a shared store. Its node row counts as alive for lease_ttl after each heartbeat,
+// measured by the store's clock.
+struct cluster_spec {
+    std::string node_name;  // "" = HOST:PID
+    core::duration lease_ttl = 10s;
+    // Resolved: lease_ttl / 3 when not written; always below lease_ttl.
+    core::duration heartbeat = std::chrono::milliseconds(3333);
+
+    bool operator==(const cluster_spec&) const = default;
+};
+
 struct sluice_config {
     server_spec server;
     store_spec store;
@@ -376,6 +388,7 @@ struct sluice_config {
     defaults_spec defaults;
     notifications_spec notifications;
     retention_spec retention;
+    cluster_spec cluster;
     std::map<std::string, connection_spec> connections;
     std::vector<job_spec> jobs;                // in file order
     std::string environment;                   // the overlay merged, "" = none

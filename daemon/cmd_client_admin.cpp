@@ -1,4 +1,5 @@
-// `sluice jobs list|pause|unpause` and `sluice vars get|set|rm` over the HTTP API.
+// `sluice jobs list|pause|unpause`, `sluice nodes` and `sluice vars get|set|rm` over the HTTP API.
+#include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,56 @@ int run_jobs_pause(const client_options& client, const name_options& options, bo
     } else {
         std::cout << "job " << options.name << (pause ? " paused" : " unpaused") << "\n";
     }
+    return exit_ok;
+}
+
+namespace {
+
+// "850ms", "3.4s", "12m": how stale a heartbeat is, at a glance.
+std::string age_text(std::int64_t ms) {
+    char buf[32];
+    if (ms < 1000) {
+        std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+    } else if (ms < 60'000) {
+        std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+    } else if (ms < 3'600'000) {
+        std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(ms / 60'000));
+    } else {
+        std::snprintf(buf, sizeof buf, "%lldh", static_cast<long long>(ms / 3'600'000));
+    }
+    return buf;
+}
+
+}  // namespace
+
+int run_nodes_list(const client_options& client) {
+    api_failure failure;
+    auto api = api_client::connect(client, failure);
+    if (!api) {
+        return report_failure(failure);
+    }
+    auto nodes = api->call("GET", "/api/v1/nodes", std::nullopt, failure);
+    if (!nodes) {
+        return report_failure(failure);
+    }
+    if (client.json) {
+        std::cout << nodes->body.dump(2) << "\n";
+        return exit_ok;
+    }
+    // The node that answered is marked; the hash is cut to what tells files apart by eye.
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& n : nodes->body.value("nodes", nlohmann::json::array())) {
+        rows.push_back(
+            {{"name", n.value("name", "") + (n.value("self", false) ? " *" : "")},
+             {"state", n.value("state", "")},
+             {"running", n.value("running_attempts", 0)},
+             {"heartbeat", age_text(n.value("heartbeat_age_ms", std::int64_t{0})) + " ago"},
+             {"version", n.value("version", "")},
+             {"config", n.value("config_hash", "").substr(0, 12)},
+             {"started_at", n.value("started_at", nlohmann::json(nullptr))}});
+    }
+    print_table(rows, {"name", "state", "running", "heartbeat", "version", "config", "started_at"},
+                std::cout);
     return exit_ok;
 }
 

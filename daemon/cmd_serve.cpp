@@ -14,11 +14,13 @@
 #include "core/logging.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/load_config.hpp"
+#include "daemon/node_membership.hpp"
 #include "daemon/notify/notifier.hpp"
 #include "daemon/process_identity.hpp"
 #include "daemon/pruner.hpp"
 #include "daemon/service.hpp"
 #include "daemon/systemd_notifier.hpp"
+#include "sluice/version.hpp"
 #include "web/api.hpp"
 #include "web/auth.hpp"
 #include "web/http_server.hpp"
@@ -80,6 +82,9 @@ std::vector<std::string> restart_only_changes(const config::sluice_config& runni
     if (running.retention != next.retention) {
         changed.emplace_back("retention");
     }
+    if (running.cluster != next.cluster) {
+        changed.emplace_back("cluster");
+    }
     return changed;
 }
 
@@ -99,11 +104,12 @@ std::string joined(const std::vector<std::string>& names) {
 // repeat). The file is small and local; reading it on the loop once per SIGHUP is a bounded
 // stall. `running` is the configuration in effect, replaced on success.
 // `bound_host` is the address the listener holds until a restart; over HTTPS the certificate
-// and key are read again (rotation) before anything else changes.
+// and key are read again (rotation) before anything else changes. The node row (when there is
+// one) gets the new file's hash.
 void reload_config(const serve_options& options, const std::string& bound_host,
                    web::http_server& server, systemd_notifier& notifier, bool announce,
                    scheduler::engine& engine, web::api& api, notify::notifier& runs_notifier,
-                   std::shared_ptr<const config::sluice_config>& running) {
+                   node_membership* node, std::shared_ptr<const config::sluice_config>& running) {
     const auto log = core::component_logger("daemon");
     if (announce) {
         notifier.reloading();
@@ -147,7 +153,7 @@ void reload_config(const serve_options& options, const std::string& bound_host,
         log->info("reload: TLS certificate {} loaded for new connections",
                   next->server.tls->cert.string());
     }
-    engine.async_reconfigure(next, [log, next, finish, &api, &runs_notifier,
+    engine.async_reconfigure(next, [log, next, finish, &api, &runs_notifier, node,
                                     &running](core::result<scheduler::reload_summary> r) {
         if (!r) {
             log->error("reload: {}; keeping the running config", r.error().message);
@@ -155,6 +161,9 @@ void reload_config(const serve_options& options, const std::string& bound_host,
         }
         api.reconfigure(next);
         runs_notifier.reconfigure(next);
+        if (node != nullptr) {
+            node->reconfigure(config_hash(*next));
+        }
         std::vector<std::string> restart = r->restart_needed;
         for (auto& s : restart_only_changes(*running, *next)) {
             restart.push_back(std::move(s));
@@ -188,6 +197,15 @@ std::string link_base(const config::server_spec& server, std::uint16_t port) {
     return base;
 }
 
+// A clean exit: the node row says stopped (never read as lost), then `then`.
+void leave_cluster(node_membership* node, std::function<void()> then) {
+    if (node != nullptr) {
+        node->leave(std::move(then));
+    } else {
+        then();
+    }
+}
+
 }  // namespace
 
 int run_serve(const serve_options& options) {
@@ -200,8 +218,10 @@ int run_serve(const serve_options& options) {
         log->critical("{}", policy.error().message);
         return exit_invalid;
     }
-    auto svc = service::open(
-        *cfg, service_options{.run_schedules = true, .role = "sluice serve", .instance_id = {}});
+    auto svc = service::open(*cfg, service_options{.run_schedules = true,
+                                                   .role = "sluice serve",
+                                                   .instance_id = {},
+                                                   .cluster_node = true});
     if (!svc) {
         log->critical("cannot open the store: {}", svc.error().message);
         return exit_invalid;
@@ -209,7 +229,29 @@ int run_serve(const serve_options& options) {
     auto& loop = (*svc)->loop();
     auto& engine = (*svc)->engine();
 
-    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop, (*svc)->submitter()});
+    // This process's node row (docs/cluster.md), written before the engine takes any lease.
+    std::unique_ptr<node_membership> node;
+    if (scheduler::node_registry* nodes = (*svc)->nodes()) {
+        const process_identity& me = process_identity::self();
+        scheduler::node_registration row;
+        row.id = me.id();
+        row.name = node_name_of(cfg->cluster, me.host, me.pid);
+        row.version = sluice::version_string;
+        row.config_hash = config_hash(*cfg);
+        row.info_json = me.info_json();
+        row.lease_ttl = cfg->cluster.lease_ttl;
+        row.sole = (*svc)->exclusive();
+        node =
+            std::make_unique<node_membership>(*nodes, loop, std::move(row), cfg->cluster.heartbeat);
+        if (auto joined = node->join(); !joined) {
+            log->critical("cannot register this node in the store: {}", joined.error().message);
+            return exit_invalid;
+        }
+        node->start();
+    }
+
+    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop, (*svc)->submitter(),
+                                       node ? node->id() : std::string()});
     // The configuration in effect: the startup one (owned below) until a reload replaces it.
     std::shared_ptr<const config::sluice_config> running_config(std::shared_ptr<void>(), &*cfg);
     (*svc)->set_store_commit_observer(
@@ -279,9 +321,12 @@ int run_serve(const serve_options& options) {
                 notifier.stopping();
                 notifier.stop_watchdog();
                 server.stop();
+                if (node) {
+                    node->drain();
+                }
                 engine.async_shutdown([&] {
                     log->info("shutdown complete");
-                    loop.stop();
+                    leave_cluster(node.get(), [&loop] { loop.stop(); });
                 });
             } else {
                 log->warn("shutdown already in progress (bounded by shutdown_grace)");
@@ -298,7 +343,7 @@ int run_serve(const serve_options& options) {
             }
             if (!draining) {
                 reload_config(options, bound_host, server, notifier, serving, engine, api,
-                              notifier_of_runs, running_config);
+                              notifier_of_runs, node.get(), running_config);
             } else {
                 log->warn("reload: SIGHUP ignored: shutting down");
                 api.note_reload(false);
@@ -311,7 +356,7 @@ int run_serve(const serve_options& options) {
         if (!started) {
             log->critical("cannot start the scheduler: {}", started.error().message);
             start_failed = true;
-            loop.stop();
+            leave_cluster(node.get(), [&loop] { loop.stop(); });
             return;
         }
         api.set_started();

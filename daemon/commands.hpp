@@ -154,6 +154,8 @@ int run_logs(const client_options& client, const logs_options& options);
 int run_reload(const client_options& client, const reload_options& options);
 int run_jobs_list(const client_options& client);
 int run_jobs_pause(const client_options& client, const name_options& options, bool pause);
+// `sluice nodes`: the cluster's nodes (GET /api/v1/nodes); the node that answered is marked *.
+int run_nodes_list(const client_options& client);
 // `sluice vars get|set|rm`.
 int run_vars_get(const client_options& client, const name_options& options);
 int run_vars_set(const client_options& client, const name_options& options);

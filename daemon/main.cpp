@@ -241,6 +241,10 @@ int main(int argc, char** argv) {
     add_client(jobs_unpause_cmd, true);
     jobs_unpause_cmd->add_option("job", named.name, "The job")->required();
 
+    auto* nodes_cmd = app.add_subcommand(
+        "nodes", "List the serve processes on the store with their state (HTTP API)");
+    add_client(nodes_cmd, true);
+
     auto* vars_cmd = app.add_subcommand("vars", "Read and write variables (admin token)");
     vars_cmd->require_subcommand(1);
     auto* vars_get_cmd = vars_cmd->add_subcommand("get", "Print a variable's value");
@@ -346,6 +350,9 @@ int main(int argc, char** argv) {
     }
     if (jobs_pause_cmd->parsed() || jobs_unpause_cmd->parsed()) {
         return run_jobs_pause(client, named, jobs_pause_cmd->parsed());
+    }
+    if (nodes_cmd->parsed()) {
+        return run_nodes_list(client);
     }
     if (vars_get_cmd->parsed()) {
         return run_vars_get(client, named);

@@ -132,6 +132,7 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
             return lease_owner_gone(info);
         };
     }
+    engine_options.keep_instance_row = !options.cluster_node;
     engine_options.run_schedules = options.run_schedules;
     engine_options.run_backfills = options.run_schedules;
     engine_options.reconcile_unfinished = options.run_schedules;
@@ -165,6 +166,13 @@ scheduler::engine& service::engine() {
 }
 scheduler::run_store& service::store() {
     return *parts_->store;
+}
+scheduler::node_registry* service::nodes() {
+    // A capability of the SQL stores beside run_store (scheduler/node_registry.hpp).
+    return dynamic_cast<scheduler::node_registry*>(parts_->store.get());
+}
+bool service::exclusive() const {
+    return parts_->lock != nullptr;
 }
 boost::asio::io_context& service::loop() {
     return parts_->loop;

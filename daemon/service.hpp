@@ -10,6 +10,7 @@
 #include "config/spec.hpp"
 #include "core/error.hpp"
 #include "scheduler/engine.hpp"
+#include "scheduler/node_registry.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -24,6 +25,9 @@ struct service_options {
     // What this process is, for whoever is refused the store's lock ("sluice serve").
     std::string role = "sluice serve";
     std::string instance_id;  // "" = this process's unique identity (process_identity.hpp)
+    // A cluster node (serve): its instance row is its node row, kept by node_membership on the
+    // store's clock rather than by the engine (docs/cluster.md).
+    bool cluster_node = false;
 };
 
 // Owns, in construction order: the store's engine lock (SQLite: one process runs jobs on a
@@ -42,6 +46,10 @@ public:
 
     scheduler::engine& engine();
     scheduler::run_store& store();
+    // The store's node rows (docs/cluster.md); null for a store that keeps none.
+    scheduler::node_registry* nodes();
+    // True when this process holds the store alone (SQLite's engine lock).
+    bool exclusive() const;
     boost::asio::io_context& loop();
     // Submits to the group-commit writer (any thread; completions on the writer thread). Valid
     // until the service is destroyed, which commits what was submitted first.

@@ -70,6 +70,10 @@ struct engine_options {
     std::string instance_id = "sluice";
     // What this process's instance row holds (JSON), for other processes' lease_owner_gone.
     std::string instance_info_json = "{}";
+    // True: the engine registers this process's instance row at start and heartbeats it with
+    // the leases. False: the row is kept by the daemon's node membership on the store's clock
+    // (docs/cluster.md); the engine only reads the instance rows.
+    bool keep_instance_row = true;
     // True when the process that owns a lease, described by its instance row's info ("" when it
     // has no row), provably runs no more: its unexpired leases are taken over at once. Unset:
     // never, and such attempts are left until their lease expires.
@@ -79,7 +83,8 @@ struct engine_options {
     bool reconcile_unfinished = true;
     // How long a lease outlives its last heartbeat; a peer may rescue the attempt after that.
     std::chrono::milliseconds lease_duration{std::chrono::seconds(60)};
-    // Leases and the instance row are renewed this often (well inside lease_duration).
+    // Leases (and the instance row, with keep_instance_row) are renewed this often (well inside
+    // lease_duration).
     std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(15)};
     // The schedule timer re-reads the wall clock at least this often, so a clock that was set
     // forward is noticed without waiting for a long-armed timer.

@@ -177,15 +177,18 @@ void engine::impl::on_heartbeat() {
             });
         });
     }
-    on_store(
-        [self = shared_from_this()] {
-            return self->deps_.store.heartbeat_instance(self->options_.instance_id, self->now());
-        },
-        [self = shared_from_this()](core::result<bool> r) {
-            if (!r) {
-                self->log_->warn("instance heartbeat failed: {}", r.error().message);
-            }
-        });
+    if (options_.keep_instance_row) {
+        on_store(
+            [self = shared_from_this()] {
+                return self->deps_.store.heartbeat_instance(self->options_.instance_id,
+                                                            self->now());
+            },
+            [self = shared_from_this()](core::result<bool> r) {
+                if (!r) {
+                    self->log_->warn("instance heartbeat failed: {}", r.error().message);
+                }
+            });
+    }
     // Attempts still running during the shutdown grace keep their leases too.
     if (!stopped_) {
         start_heartbeat();

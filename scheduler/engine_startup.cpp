@@ -121,10 +121,12 @@ void engine::impl::start(std::function<void(core::result<void>)> done) {
             for (std::size_t i = 0; i < specs.size(); ++i) {
                 loaded->jobs[specs[i]->name] = {(*rows)[i].record, (*rows)[i].defined_since};
             }
-            auto registered = store.register_instance(instance_record{
-                self->options_.instance_id, self->options_.instance_info_json, t, t});
-            if (!registered) {
-                return registered.error();
+            if (self->options_.keep_instance_row) {
+                auto registered = store.register_instance(instance_record{
+                    self->options_.instance_id, self->options_.instance_info_json, t, t});
+                if (!registered) {
+                    return registered.error();
+                }
             }
             if (!self->options_.reconcile_unfinished) {
                 return loaded;

@@ -236,6 +236,19 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
                   "interruptions",
                   {"ALTER TABLE task_instances ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0",
                    "ALTER TABLE task_attempts ADD COLUMN node TEXT"}});
+    // Cluster membership (docs/cluster.md): the instance row of a `sluice serve` process is its
+    // node row. Its heartbeat_at and started_at are then written by the store's clock, and
+    // `lease_ttl` (microseconds) says how long after its heartbeat it counts as alive; `state`
+    // is what the node says of itself (active, draining, stopped). Rows of processes that are
+    // not nodes (`sluice run`, versions before this one) keep an empty name.
+    all.push_back(
+        migration{10,
+                  "cluster nodes",
+                  {"ALTER TABLE instances ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+                   "ALTER TABLE instances ADD COLUMN version TEXT NOT NULL DEFAULT ''",
+                   "ALTER TABLE instances ADD COLUMN config_hash TEXT NOT NULL DEFAULT ''",
+                   "ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'active'",
+                   "ALTER TABLE instances ADD COLUMN lease_ttl BIGINT NOT NULL DEFAULT 0"}});
     return all;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "scheduler/node_registry.hpp"
 #include "scheduler/run_store.hpp"
 #include "scheduler/task_history_reader.hpp"
 #include "scheduler/task_log_reader.hpp"
@@ -15,7 +16,8 @@ namespace sluice::store {
 // connections and transactions. Thread-safety is the engine's: every call is one transaction.
 class sql_run_store final : public scheduler::run_store,
                             public scheduler::task_log_reader,
-                            public scheduler::task_history_reader {
+                            public scheduler::task_history_reader,
+                            public scheduler::node_registry {
 public:
     explicit sql_run_store(std::unique_ptr<sql_engine> engine);
 
@@ -94,6 +96,12 @@ public:
     core::result<void> register_instance(const scheduler::instance_record& instance) override;
     core::result<bool> heartbeat_instance(std::string_view id, core::time_point at) override;
     core::result<std::vector<scheduler::instance_record>> list_instances() override;
+
+    // sql_run_store_nodes.cpp
+    core::result<void> register_node(const scheduler::node_registration& node) override;
+    core::result<bool> heartbeat_node(std::string_view id) override;
+    core::result<bool> set_node_state(std::string_view id, scheduler::node_state state) override;
+    core::result<std::vector<scheduler::node_record>> list_nodes() override;
 
     // sql_run_store_backfills.cpp
     core::result<core::backfill_id> create_backfill(const scheduler::new_backfill& b) override;

@@ -12,6 +12,7 @@
 #include "core/time.hpp"
 #include "web/api_copies.hpp"
 #include "web/api_impl.hpp"
+#include "web/api_nodes.hpp"
 #include "web/api_schedule.hpp"
 #include "web/host_check.hpp"
 #include "web/page_assets.hpp"
@@ -421,6 +422,7 @@ api::api(api_dependencies deps, api_options options)
     impl_->add_session_routes();
     add_schedule_routes(*impl_);
     add_copy_routes(*impl_);
+    add_node_routes(*impl_);
     impl_->add_variable_list_route();
 }
 

@@ -34,6 +34,9 @@ struct api_dependencies {
     // of the same moment (daemon/ binds store::store_writer::submit). Empty: each record is its
     // own append_event on the API's pool, one at a time.
     scheduler::transition_submitter submit_audit;
+    // This process's node id in the store (docs/cluster.md): GET /api/v1/nodes marks its row
+    // `self`. Empty: the process keeps no node row.
+    std::string node_id = {};
 };
 
 struct api_options {

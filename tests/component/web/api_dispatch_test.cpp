@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "scheduler/node_registry.hpp"
 #include "tests/component/store/test_databases.hpp"
 #include "web/api.hpp"
 #include "web/auth.hpp"
@@ -172,4 +173,62 @@ TEST_CASE("secret variables are write-only through the api", "[web][api]") {
     CHECK(got.body.find("hunter2") == std::string::npos);
     CHECK(json::parse(got.body)["secret"] == true);
     CHECK(t.store->get_variable("token").value()->value == "hunter2");  // stored, just not shown
+}
+
+TEST_CASE("nodes are listed to viewers with the answering node marked self", "[web][api][nodes]") {
+    test::sqlite_database db;
+    auto store = test::open_migrated(db.url());
+    auto* nodes = dynamic_cast<scheduler::node_registry*>(store.get());
+    REQUIRE(nodes != nullptr);
+    for (const char* id : {"h:1:a", "h:2:b"}) {
+        scheduler::node_registration n;
+        n.id = id;
+        n.name = std::string("node-") + id[2];
+        n.version = "0.1.0";
+        n.config_hash = "c0ffee";
+        REQUIRE(nodes->register_node(n).has_value());
+    }
+    REQUIRE(nodes->set_node_state("h:2:b", scheduler::node_state::draining).value());
+    const config::sluice_config config = config_with_tokens();
+    boost::asio::io_context loop;
+    web::api api(web::api_dependencies{config, nullptr, store.get(), loop, {}, "h:2:b"});
+    api.set_started();
+    const auto call = [&](const std::string& target, const std::string& token) {
+        web::http_request r;
+        r.method = "GET";
+        r.target = target;
+        r.path = target.substr(0, target.find('?'));
+        if (target.find('?') != std::string::npos) {
+            r.query["state"] = "lost";
+        }
+        if (!token.empty()) {
+            r.headers = bearer(token);
+        }
+        std::optional<web::http_response> answer;
+        api.handle(r, [&](web::http_response res) { answer = std::move(res); });
+        for (int i = 0; i < 1000 && !answer; ++i) {
+            loop.restart();
+            loop.run_for(std::chrono::milliseconds(5));
+        }
+        REQUIRE(answer);
+        return *answer;
+    };
+    CHECK(call("/api/v1/nodes", "").status == 401);
+    auto listed = call("/api/v1/nodes", "viewer-token");
+    REQUIRE(listed.status == 200);
+    const json body = json::parse(listed.body);
+    CHECK(body["truncated"] == false);
+    REQUIRE(body["nodes"].size() == 2);
+    CHECK(body["nodes"][0]["name"] == "node-1");
+    CHECK(body["nodes"][0]["state"] == "active");
+    CHECK(body["nodes"][0]["self"] == false);
+    CHECK(body["nodes"][1]["id"] == "h:2:b");
+    CHECK(body["nodes"][1]["state"] == "draining");
+    CHECK(body["nodes"][1]["self"] == true);
+    CHECK(body["nodes"][1]["lease_ttl_ms"] == 10000);
+    CHECK(body["nodes"][1]["running_attempts"] == 0);
+    CHECK(body["nodes"][1]["heartbeat_age_ms"].get<std::int64_t>() >= 0);
+    auto bad = call("/api/v1/nodes?state=lost", "viewer-token");
+    CHECK(bad.status == 400);
+    CHECK(code_of(bad) == "bad_request");
 }

@@ -1,0 +1,87 @@
+#pragma once
+
+// This `sluice serve` process as a node of the cluster on its store (docs/cluster.md): it writes
+// its node row before the scheduler starts, heartbeats it every `cluster.heartbeat` on a timer
+// of its own, says `draining` once a drain begins and `stopped` on a clean exit, so that a
+// stopped node is never listed as lost. Every store call runs on a thread of its own: the
+// control loop never waits on the store, and a heartbeat never queues behind the engine's store
+// work (a long one would make the node read as lost). At most one heartbeat is in flight: a tick
+// that finds the previous one still waiting on the store is skipped, not queued.
+//
+// Lifecycle: construct after the store; join() before the loop runs; start() on the loop; then
+// drain() and leave() on the loop. Destroy before the loop's io_context (the destructor waits
+// for the store call in flight, bounded by store.timeout).
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "config/spec.hpp"
+#include "core/error.hpp"
+#include "scheduler/node_registry.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace sluice::daemon {
+
+// The hash of the loaded configuration: hex SHA-256 of the files read (the base file, then its
+// overlay), so an operator sees at a glance which nodes run the same file.
+std::string config_hash(const config::sluice_config& config);
+
+// The node name `cluster.node_name` gives, else HOST:PID.
+std::string node_name_of(const config::cluster_spec& cluster, const std::string& host, long pid);
+
+class node_membership {
+public:
+    // `self` is the row to keep: id (the lease owner name), name, version, config hash, info and
+    // lease_ttl; `heartbeat` is cluster.heartbeat.
+    node_membership(scheduler::node_registry& registry, boost::asio::io_context& loop,
+                    scheduler::node_registration self, std::chrono::milliseconds heartbeat);
+    ~node_membership();
+    node_membership(const node_membership&) = delete;
+    node_membership& operator=(const node_membership&) = delete;
+
+    // Blocking, before the loop runs: writes the node row (a failure keeps the daemon from
+    // starting, like any other store failure at startup).
+    core::result<void> join();
+    // Loop thread: arms the heartbeat timer.
+    void start();
+    // Loop thread: the row says draining (SIGTERM or SIGINT); heartbeats go on.
+    void drain();
+    // Loop thread: a reload changed the configuration; the row gets its new hash.
+    void reconfigure(std::string hash);
+    // Loop thread: no more heartbeats, the row says stopped, then `done` runs on the loop (also
+    // when the write failed: that is logged, and the row then reads as lost until forgotten).
+    void leave(std::function<void()> done);
+
+    const std::string& id() const { return self_.id; }
+
+private:
+    void arm();
+    void on_tick();
+    // Runs `work` on the store thread and `then` back on the loop.
+    void on_store(std::function<core::result<void>()> work,
+                  std::function<void(core::result<void>)> then);
+    void report(const core::result<void>& beat);
+
+    scheduler::node_registry& registry_;
+    boost::asio::io_context& loop_;
+    scheduler::node_registration self_;  // read and written on the loop; copied to the store
+    const std::chrono::milliseconds heartbeat_;
+    std::shared_ptr<spdlog::logger> log_;
+    boost::asio::steady_timer timer_;
+    bool beating_ = false;  // a heartbeat is in flight
+    bool left_ = false;     // leave() was called: no more heartbeats
+    bool failing_ = false;  // the last heartbeat failed (logged once until one succeeds)
+    // Last: destroyed (joined) first, while everything its work touches still exists.
+    boost::asio::thread_pool store_thread_{1};
+};
+
+}  // namespace sluice::daemon

@@ -1,0 +1,247 @@
+// End-to-end: cluster membership (docs/cluster.md) with real `sluice serve` processes. On
+// PostgreSQL two daemons list each other through GET /api/v1/nodes and `sluice nodes`; a
+// drain shows as draining, a clean exit leaves the list, a frozen node (SIGSTOP) reads as lost
+// once its heartbeat is older than lease_ttl and as active again when it resumes. On SQLite
+// the one daemon is the one node, whatever earlier processes left behind.
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "daemon_process.hpp"
+#include "http_client.hpp"
+#include "process.hpp"
+#include "tests/component/store/test_databases.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using sluice::test::daemon_process;
+using sluice::test::http_call;
+using sluice::test::postgres_database;
+using sluice::test::run_sluice;
+using sluice::test::sqlite_database;
+using sluice::test::temp_dir;
+
+namespace {
+
+// A node named `name` with a 2s lease (heartbeat 200ms) and a job whose task sleeps 3s.
+std::filesystem::path node_config(const temp_dir& dir, const std::string& store_url,
+                                  const std::string& name) {
+    const auto file = dir.path() / (name + ".yaml");
+    std::ofstream out(file);
+    out << "server: {listen: \"127.0.0.1:0\"}\nstore: {url: \"" << store_url
+        << "\"}\nshutdown_grace: 20s\ncluster: {node_name: " << name
+        << ", lease_ttl: 2s, heartbeat: 200ms}\njobs:\n"
+        << "  slow:\n    tasks:\n      work: {type: shell, command: \"sleep 3\"}\n";
+    return file;
+}
+
+struct node_daemon {
+    std::filesystem::path port_file;
+    std::unique_ptr<daemon_process> process;
+    std::uint16_t port = 0;
+};
+
+node_daemon start_node(const temp_dir& dir, const std::filesystem::path& config,
+                       const std::string& name) {
+    node_daemon d;
+    d.port_file = dir.path() / (name + ".port");
+    std::filesystem::remove(d.port_file);
+    d.process = std::make_unique<daemon_process>(
+        std::vector<std::string>{"serve", "-c", config.string(), "--port-file",
+                                 d.port_file.string()},
+        dir.path() / (name + ".log"));
+    const auto until = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < until) {
+        std::ifstream in(d.port_file);
+        int port = 0;
+        if (in >> port && port > 0 &&
+            http_call(static_cast<std::uint16_t>(port), "GET", "/readyz").status == 200) {
+            d.port = static_cast<std::uint16_t>(port);
+            return d;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    INFO(d.process->output());
+    FAIL("node " << name << " did not become ready");
+    return d;
+}
+
+json nodes_at(std::uint16_t port) {
+    auto r = http_call(port, "GET", "/api/v1/nodes");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body).at("nodes");
+}
+
+// The listed node named `name`, or null.
+json node_named(const json& nodes, const std::string& name) {
+    for (const auto& n : nodes) {
+        if (n.at("name") == name) {
+            return n;
+        }
+    }
+    return nullptr;
+}
+
+// Polls GET /api/v1/nodes on `port` until `pred` holds of the list; the last list either way.
+json wait_nodes(std::uint16_t port, const std::function<bool(const json&)>& pred,
+                std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    json nodes = nodes_at(port);
+    while (!pred(nodes) && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(50ms);
+        nodes = nodes_at(port);
+    }
+    return nodes;
+}
+
+std::function<bool(const json&)> state_is(const std::string& name, const std::string& state) {
+    return [name, state](const json& nodes) {
+        const json n = node_named(nodes, name);
+        return state.empty() ? n.is_null() : n.is_object() && n.at("state") == state;
+    };
+}
+
+}  // namespace
+
+TEST_CASE("two daemons on one PostgreSQL list each other and see drains, exits and freezes",
+          "[e2e][serve][cluster]") {
+    postgres_database db;
+    temp_dir dir;
+    const auto config_1 = node_config(dir, db.url(), "etl-1");
+    const auto config_2 = node_config(dir, db.url(), "etl-2");
+    node_daemon one = start_node(dir, config_1, "etl-1");
+    node_daemon two = start_node(dir, config_2, "etl-2");
+
+    // Each lists both, itself marked, by name; times by the store's clock.
+    const json from_one = nodes_at(one.port);
+    INFO(from_one.dump());
+    REQUIRE(from_one.size() == 2);
+    CHECK(from_one[0].at("name") == "etl-1");
+    CHECK(from_one[0].at("self") == true);
+    CHECK(from_one[1].at("name") == "etl-2");
+    CHECK(from_one[1].at("self") == false);
+    for (const auto& n : from_one) {
+        CHECK(n.at("state") == "active");
+        CHECK(n.at("lease_ttl_ms") == 2000);
+        CHECK(n.at("heartbeat_age_ms").get<std::int64_t>() < 2000);
+        CHECK(n.at("running_attempts") == 0);
+        CHECK_FALSE(n.at("version").get<std::string>().empty());
+        CHECK(n.at("config_hash").get<std::string>().size() == 64);
+        CHECK(n.at("id").get<std::string>().find(':') != std::string::npos);
+        CHECK(n.at("started_at").is_string());
+        CHECK(n.at("heartbeat_at").is_string());
+    }
+    // Different files, different hashes.
+    CHECK(from_one[0].at("config_hash") != from_one[1].at("config_hash"));
+    CHECK(node_named(nodes_at(two.port), "etl-2").at("self") == true);
+
+    // `sluice nodes` against the real binary: JSON as the API has it, and a table.
+    const std::string server_two = "http://127.0.0.1:" + std::to_string(two.port);
+    auto listed = run_sluice({"nodes", "--server", server_two, "--output", "json"});
+    INFO(listed.err);
+    REQUIRE(listed.exit_code == 0);
+    const json cli_nodes = json::parse(listed.out).at("nodes");
+    REQUIRE(cli_nodes.size() == 2);
+    CHECK(node_named(cli_nodes, "etl-2").at("self") == true);
+    auto table = run_sluice({"nodes", "--server", server_two});
+    INFO(table.err);
+    REQUIRE(table.exit_code == 0);
+    CHECK_THAT(table.out, Catch::Contains("NAME") && Catch::Contains("STATE") &&
+                              Catch::Contains("HEARTBEAT") && Catch::Contains("etl-2 *") &&
+                              Catch::Contains("etl-1 ") && Catch::Contains("active"));
+
+    // A run on etl-1 counts as its running attempt.
+    auto triggered = http_call(one.port, "POST", "/api/v1/jobs/slow/runs", "{}",
+                               {{"Content-Type", "application/json"}});
+    INFO(triggered.body);
+    REQUIRE(triggered.status == 201);
+    json nodes = wait_nodes(
+        two.port,
+        [](const json& all) {
+            const json n = node_named(all, "etl-1");
+            return n.is_object() && n.at("running_attempts") == 1;
+        },
+        10s);
+    CHECK(node_named(nodes, "etl-1").at("running_attempts") == 1);
+    CHECK(node_named(nodes, "etl-2").at("running_attempts") == 0);
+
+    // SIGTERM: etl-1 drains (its task runs on for up to 3s) and says so, then leaves the list.
+    one.process->signal(SIGTERM);
+    nodes = wait_nodes(two.port, state_is("etl-1", "draining"), 5s);
+    CHECK(node_named(nodes, "etl-1").at("state") == "draining");
+    CHECK(one.process->wait_exit(30s) == 0);
+    nodes = nodes_at(two.port);
+    INFO(nodes.dump());
+    CHECK(node_named(nodes, "etl-1").is_null());
+    REQUIRE(nodes.size() == 1);
+
+    // etl-1 again (a new process), then etl-2 frozen: lost once its heartbeat is 2s old, by
+    // the store's clock, and active again when it resumes.
+    one = start_node(dir, config_1, "etl-1");
+    two.process->signal(SIGSTOP);
+    const auto frozen = std::chrono::steady_clock::now();
+    nodes = wait_nodes(one.port, state_is("etl-2", "lost"), 10s);
+    const auto took = std::chrono::steady_clock::now() - frozen;
+    CHECK(node_named(nodes, "etl-2").at("state") == "lost");
+    CHECK(node_named(nodes, "etl-2").at("heartbeat_age_ms").get<std::int64_t>() > 2000);
+    CHECK(took >= 1800ms);
+    CHECK(node_named(nodes, "etl-1").at("state") == "active");
+    two.process->signal(SIGCONT);
+    nodes = wait_nodes(one.port, state_is("etl-2", "active"), 10s);
+    CHECK(node_named(nodes, "etl-2").at("state") == "active");
+
+    // kill -9: nothing says stopped, so etl-2 reads as lost.
+    two.process->signal(SIGKILL);
+    two.process->wait_exit(10s);
+    nodes = wait_nodes(one.port, state_is("etl-2", "lost"), 10s);
+    CHECK(node_named(nodes, "etl-2").at("state") == "lost");
+
+    one.process->signal(SIGTERM);
+    CHECK(one.process->wait_exit(30s) == 0);
+    INFO(one.process->output());
+    CHECK_THAT(one.process->output(), Catch::Contains("node etl-1 (") &&
+                                          Catch::Contains("joined the cluster") &&
+                                          Catch::Contains("node etl-1 left the cluster"));
+}
+
+TEST_CASE("on SQLite the one daemon is the only node, whatever earlier processes left",
+          "[e2e][serve][cluster]") {
+    sqlite_database db;
+    temp_dir dir;
+    const auto config = dir.path() / "sluice.yaml";
+    {
+        std::ofstream out(config);
+        out << "server: {listen: \"127.0.0.1:0\"}\nstore: {url: \"" << db.url()
+            << "\"}\njobs:\n  quick:\n    tasks:\n      t: {type: noop}\n";
+    }
+    std::string first_id;
+    {
+        node_daemon first = start_node(dir, config, "first");
+        const json nodes = nodes_at(first.port);
+        REQUIRE(nodes.size() == 1);
+        CHECK(nodes[0].at("self") == true);
+        // The default name: host name and pid.
+        CHECK_THAT(nodes[0].at("name").get<std::string>(),
+                   Catch::EndsWith(":" + std::to_string(first.process->pid())));
+        first_id = nodes[0].at("id").get<std::string>();
+        first.process->signal(SIGKILL);  // leaves its row active
+        first.process->wait_exit(10s);
+    }
+    node_daemon second = start_node(dir, config, "second");
+    const json nodes = nodes_at(second.port);
+    INFO(nodes.dump());
+    REQUIRE(nodes.size() == 1);
+    CHECK(nodes[0].at("self") == true);
+    CHECK(nodes[0].at("state") == "active");
+    CHECK(nodes[0].at("id") != first_id);
+    CHECK(nodes[0].at("lease_ttl_ms") == 10000);
+    CHECK(http_call(second.port, "GET", "/api/v1/nodes?state=lost").status == 400);
+    second.process->signal(SIGTERM);
+    CHECK(second.process->wait_exit(30s) == 0);
+}
