@@ -64,6 +64,21 @@ export async function api<T>(method: string, path: string, body?: unknown, extra
   return json as T;
 }
 
+// The daemon's Prometheus text (/metrics, docs/operations.md). It goes out with the session's
+// token like every API call: with `server.metrics_auth: true` the server refuses it without one
+// (401). A refusal is the caller's to show, not a sign-out: the API calls say whether the token
+// still holds.
+export async function metricsText(): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch('/metrics', { headers: authHeaders(), cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'unreachable', `the server did not answer (${(e as Error).message})`);
+  }
+  if (!res.ok) throw new ApiError(res.status, 'http_' + res.status, `/metrics answered HTTP ${res.status}`);
+  return res.text();
+}
+
 // Answers asked for before the view that reads them exists: the first view's data goes out
 // with the session call instead of after it (docs/benchmarks.md#admin-page-at-size). Each is
 // taken once, only while fresh and only with the token it was asked with (a sign-in in between

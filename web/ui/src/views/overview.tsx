@@ -1,11 +1,11 @@
 // Health at a glance: readiness, the last configuration reload, schedule lateness, what runs
 // now, the latest failures and a timeline of every job's fires in the next 24 hours.
-import { get } from '../lib/api';
+import { ApiError, get, metricsText } from '../lib/api';
 import { failuresPath, jobsPath, schedulePath } from '../lib/api_paths';
 import { readHistogram, type HistogramSummary } from '../lib/metrics';
 import { formatDuration } from '../lib/time';
 import type { JobSummary, RunPage } from '../lib/types';
-import { ErrorBox, Loading, PageHeader, Time, useResource } from '../components/common';
+import { ErrorBox, Loading, PageHeader, Time, useResource, type Resource } from '../components/common';
 
 interface Ready {
   status?: string;
@@ -33,9 +33,43 @@ interface Schedule {
 }
 
 async function lateness(): Promise<HistogramSummary | null> {
-  const res = await fetch('/metrics', { cache: 'no-store' });
-  if (!res.ok) throw new Error(`/metrics: HTTP ${res.status}`);
-  return readHistogram(await res.text(), 'sluice_schedule_lateness_seconds');
+  return readHistogram(await metricsText(), 'sluice_schedule_lateness_seconds');
+}
+
+// The lateness figure and the line under it: the figure once read, else why not (a refusal of
+// /metrics or its failure), never a placeholder that waits for ever.
+function LatenessStat({ late }: { late: Resource<HistogramSummary | null> }) {
+  const e = late.error as ApiError | null;
+  let value: string;
+  let note: string;
+  let state: string;
+  if (e && (e.status === 401 || e.status === 403)) {
+    state = 'refused';
+    value = 'not allowed';
+    note = e.status === 403 ? 'your role may not read /metrics (403)' : '/metrics refused this token (401): sign in again';
+  } else if (e) {
+    state = 'failed';
+    value = 'unavailable';
+    note = e.message;
+  } else if (late.loading) {
+    state = 'loading';
+    value = '…';
+    note = 'from /metrics';
+  } else {
+    const h = late.data;
+    state = 'read';
+    value = h?.mean != null ? formatDuration(h.mean * 1000) : '—';
+    note = !h ? 'no lateness histogram in /metrics'
+      : h.count > 0 ? `mean of ${h.count.toLocaleString()} starts; 95 % within ${h.p95Bound === Infinity ? 'more than the last bucket' : formatDuration((h.p95Bound ?? 0) * 1000)}`
+        : 'no scheduled start yet';
+  }
+  return (
+    <div class="stat" data-stat="lateness" data-state={state}>
+      <div class="stat-label">Schedule lateness</div>
+      <div class={`stat-value${state === 'read' ? ' num' : ' muted'}`}>{value}</div>
+      <div class="muted small">{note}</div>
+    </div>
+  );
 }
 
 const timelineRows = 12;
@@ -94,8 +128,7 @@ export function OverviewView() {
           live.data.config.last_reload === null ? <span class="badge st-success">as started</span>
             : <span class={`badge ${live.data.config.last_reload === 'applied' ? 'st-success' : 'st-failed'}`}>reload {live.data.config.last_reload}</span>
         ) : '…'}</div><div class="muted small">{live.data?.config ? `${live.data.config.reloads} reloads, from /livez` : 'from /livez'}</div></div>
-        <div class="stat"><div class="stat-label">Schedule lateness</div><div class="stat-value num">{late.data?.mean != null ? formatDuration(late.data.mean * 1000) : late.data ? '—' : '…'}</div>
-          <div class="muted small">{late.data ? (late.data.count > 0 ? `mean of ${late.data.count.toLocaleString()} starts; 95 % within ${late.data.p95Bound === Infinity ? 'more than the last bucket' : formatDuration((late.data.p95Bound ?? 0) * 1000)}` : 'no scheduled start yet') : 'from /metrics'}</div></div>
+        <LatenessStat late={late} />
       </div>
       <div class="job-grid">
         <section class="card wide">

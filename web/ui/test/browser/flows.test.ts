@@ -1,5 +1,6 @@
 // The page in Debian's chromium against the real daemon with tokens, on SQLite or PostgreSQL
-// (SLUICE_UI_STORE): sign-in, roles, the trigger form, live run state and the task log.
+// (SLUICE_UI_STORE) and `/metrics` closed to callers without one (server.metrics_auth): sign-in,
+// roles, the overview's figures, the trigger form, live run state, the task log, the events.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -16,7 +17,7 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     viewer = newToken('dashboard', 'viewer');
     operator = newToken('ops', 'operator');
     admin = newToken('root', 'admin');
-    d = await startDaemon(`  tokens:\n  ${viewer.line}\n  ${operator.line}\n  ${admin.line}\n`);
+    d = await startDaemon(`  metrics_auth: true\n  tokens:\n  ${viewer.line}\n  ${operator.line}\n  ${admin.line}\n`);
     browser = await launch();
   });
   after(async () => {
@@ -76,6 +77,29 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
       return r.status;
     });
     assert.equal(status, 403);
+    await page.close();
+  });
+
+  test("with metrics_auth the overview reads schedule lateness from /metrics with the session's token, and says so when refused", async () => {
+    const lateness = async (page: Page) => {
+      const stat = page.locator('[data-stat="lateness"]');
+      await page.locator('[data-stat="lateness"]:not([data-state="loading"])').waitFor({ timeout: 15000 });
+      return { state: await stat.getAttribute('data-state'), text: await stat.innerText() };
+    };
+    // The server refuses /metrics without a token here.
+    assert.equal((await fetch(d.base + '/metrics')).status, 401);
+    const page = await signedIn(viewer.token);
+    await page.goto(d.base + '/overview');
+    const read = await lateness(page);
+    assert.equal(read.state, 'read', read.text);
+    assert.match(read.text, /no scheduled start yet|mean of [\d,]+ starts/);
+    // A refusal is shown as one, not as a figure still on its way. Every role may read /metrics
+    // (docs/api.md), so the server's 403 is played here by the browser.
+    await page.route('**/metrics', (route) => route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":{"code":"forbidden","message":"no"}}' }));
+    await page.reload();
+    const refused = await lateness(page);
+    assert.equal(refused.state, 'refused', refused.text);
+    assert.match(refused.text, /not allowed[\s\S]*may not read \/metrics \(403\)/);
     await page.close();
   });
 
