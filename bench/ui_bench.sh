@@ -51,7 +51,7 @@ for path in "/api/v1/jobs" "/api/v1/jobs/$job" "/api/v1/jobs/$job/grid?limit=25"
     "/api/v1/runs/$runs/tasks/extract/logs?format=json&from=40001&limit=500" \
     "/api/v1/runs/$runs/tasks/extract/logs?format=json&limit=200&q=needle" \
     "/api/v1/schedule?hours=24" "/api/v1/copies" "/api/v1/backfills?limit=100" \
-    "/api/v1/backfills/1" "/api/v1/events?limit=100" "/api/v1/variables"; do
+    "/api/v1/backfills/1" "/api/v1/events?order=newest_first&limit=100" "/api/v1/variables"; do
     echo "{\"store\":\"$kind\",\"runs\":$runs,\"get\":\"$path\",\"bytes\":$(curl -s "${json[@]}" "$base$path" | wc -c),$(time_ms "$path" | tr -d '{')"
 done
 # For comparison, the grid as the page read it before GET .../grid: the job's 25 newest runs,

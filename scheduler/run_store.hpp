@@ -443,6 +443,11 @@ public:
     // Events with id > after_id, oldest first, optionally of one kind, at most `limit`.
     virtual core::result<std::vector<event_record>> read_events(
         std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) = 0;
+    // Events with id < before_id (every event when nullopt), newest first, optionally of one
+    // kind, at most `limit`: where a reader starts that wants the latest first.
+    virtual core::result<std::vector<event_record>> read_events_before(
+        std::optional<std::int64_t> before_id, std::optional<std::string_view> kind,
+        std::size_t limit) = 0;
     // The newest event's id (0 when there is none): where a reader that wants only what comes
     // next starts. Events become visible in id order, so nothing older appears after it.
     virtual core::result<std::int64_t> last_event_id() = 0;

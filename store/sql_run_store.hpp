@@ -78,6 +78,9 @@ public:
     core::result<std::int64_t> append_event(const scheduler::new_event& event) override;
     core::result<std::vector<scheduler::event_record>> read_events(
         std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) override;
+    core::result<std::vector<scheduler::event_record>> read_events_before(
+        std::optional<std::int64_t> before_id, std::optional<std::string_view> kind,
+        std::size_t limit) override;
     core::result<std::int64_t> last_event_id() override;
 
     core::result<std::optional<scheduler::variable_record>> get_variable(

@@ -2,6 +2,7 @@
 // checkpoints and HA instances.
 
 #include <algorithm>
+#include <limits>
 
 #include "store/migrations.hpp"
 #include "store/sql/row_reader.hpp"
@@ -138,29 +139,52 @@ core::result<std::int64_t> sql_run_store::last_event_id() {
     });
 }
 
+namespace {
+
+// One page of events beyond `bound` (id > bound oldest first, or id < bound newest first),
+// optionally of one kind. A rare kind names the predicate of the (kind, id) index so that both
+// engines may use it, in either direction; a hot kind walks the primary key (migration 6).
+std::vector<event_record> read_event_page(sql_tx& tx, bool newest_first, std::int64_t bound,
+                                          std::optional<std::string_view> kind,
+                                          std::int64_t limit) {
+    const std::string head =
+        std::string("SELECT id, created_at, kind, job, run_id, task, payload, actor FROM events ") +
+        (newest_first ? "WHERE id < $1 " : "WHERE id > $1 ");
+    const std::string order = newest_first ? "ORDER BY id DESC LIMIT " : "ORDER BY id LIMIT ";
+    sql_result r;
+    if (kind) {
+        const bool hot =
+            hot_event_kinds.find("'" + std::string(*kind) + "'") != std::string_view::npos;
+        const std::string rare_predicate =
+            hot ? std::string() : "AND kind NOT IN " + std::string(hot_event_kinds) + " ";
+        r = tx.exec(head + "AND kind = $2 " + rare_predicate + order + "$3",
+                    {bound, text(*kind), limit});
+    } else {
+        r = tx.exec(head + order + "$2", {bound, limit});
+    }
+    std::vector<event_record> out;
+    for (const sql_row& row : r.rows) {
+        out.push_back(read_event(row));
+    }
+    return out;
+}
+
+}  // namespace
+
 core::result<std::vector<event_record>> sql_run_store::read_events(
     std::int64_t after_id, std::optional<std::string_view> kind, std::size_t limit) {
     return transact<std::vector<event_record>>(tx_mode::read, [&](sql_tx& tx) {
-        constexpr std::string_view columns =
-            "SELECT id, created_at, kind, job, run_id, task, payload, actor FROM events ";
-        // A rare kind names the predicate of the (kind, id) index so that both engines may use
-        // it; a hot kind walks the primary key (migration 6).
-        static const std::string rare_kind = std::string(columns) +
-                                             "WHERE id > $1 AND kind = $2 AND kind NOT IN " +
-                                             std::string(hot_event_kinds) + " ORDER BY id LIMIT $3";
-        static const std::string hot_kind =
-            std::string(columns) + "WHERE id > $1 AND kind = $2 ORDER BY id LIMIT $3";
-        const bool hot =
-            kind && hot_event_kinds.find("'" + std::string(*kind) + "'") != std::string_view::npos;
-        sql_result r =
-            kind ? tx.exec(hot ? hot_kind : rare_kind, {after_id, text(*kind), clamp_limit(limit)})
-                 : tx.exec(std::string(columns) + "WHERE id > $1 ORDER BY id LIMIT $2",
-                           {after_id, clamp_limit(limit)});
-        std::vector<event_record> out;
-        for (const sql_row& row : r.rows) {
-            out.push_back(read_event(row));
-        }
-        return out;
+        return read_event_page(tx, false, after_id, kind, clamp_limit(limit));
+    });
+}
+
+core::result<std::vector<event_record>> sql_run_store::read_events_before(
+    std::optional<std::int64_t> before_id, std::optional<std::string_view> kind,
+    std::size_t limit) {
+    return transact<std::vector<event_record>>(tx_mode::read, [&](sql_tx& tx) {
+        return read_event_page(tx, true,
+                               before_id.value_or(std::numeric_limits<std::int64_t>::max()), kind,
+                               clamp_limit(limit));
     });
 }
 

@@ -122,6 +122,85 @@ struct task_lookup {
     bool truncated = false;  // text mode: more lines than max_text_log_lines/bytes
 };
 
+// One page of the stored events as asked by `GET /api/v1/events` with Accept: application/json
+// (docs/api.md#logs-and-events-server-sent-events): oldest first after `after`, or newest first
+// before `before` (the latest when absent), as the admin page's events view reads them.
+struct event_page_request {
+    bool newest_first = false;
+    std::int64_t after = 0;
+    std::optional<std::int64_t> before;
+    std::size_t limit = 100;
+};
+
+core::result<event_page_request> parse_event_page(const std::map<std::string, std::string>& q) {
+    event_page_request page;
+    const auto param = [&](const char* name) -> const std::string* {
+        auto it = q.find(name);
+        return it == q.end() || it->second.empty() ? nullptr : &it->second;
+    };
+    if (const std::string* order = param("order")) {
+        if (*order != "oldest_first" && *order != "newest_first") {
+            return core::error::permanent("order must be oldest_first or newest_first");
+        }
+        page.newest_first = *order == "newest_first";
+    }
+    if (const std::string* before = param("before")) {
+        page.before = parse_id(*before);
+        if (!page.before) {
+            return core::error::permanent("before must be an event id");
+        }
+        if (auto it = q.find("order"); it != q.end() && it->second == "oldest_first") {
+            return core::error::permanent("before pages newest first: drop order=oldest_first");
+        }
+        page.newest_first = true;
+    }
+    if (const std::string* after = param("after")) {
+        auto a = parse_id(*after);
+        if (!a && *after != "0") {
+            return core::error::permanent("after must be an event id");
+        }
+        if (page.newest_first) {
+            return core::error::permanent(
+                "after pages oldest first; newest first pages with before");
+        }
+        page.after = a.value_or(0);
+    }
+    if (auto it = q.find("limit"); it != q.end()) {
+        auto l = parse_id(it->second);
+        if (!l || *l > static_cast<std::int64_t>(max_event_page)) {
+            return core::error::permanent("limit must be 1-" + std::to_string(max_event_page));
+        }
+        page.limit = static_cast<std::size_t>(*l);
+    }
+    return page;
+}
+
+nlohmann::json event_page_json(const event_page_request& page,
+                               const std::vector<scheduler::event_record>& events) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : events) {
+        auto payload = nlohmann::json::parse(e.payload_json, nullptr, false);
+        out.push_back({{"id", e.id},
+                       {"at", time_json(e.at)},
+                       {"kind", e.kind},
+                       {"job", e.job ? nlohmann::json(*e.job) : nlohmann::json(nullptr)},
+                       {"run", e.run ? nlohmann::json(e.run->value) : nlohmann::json(nullptr)},
+                       {"task", e.task ? nlohmann::json(*e.task) : nlohmann::json(nullptr)},
+                       {"actor", e.actor},
+                       {"payload", payload.is_discarded() ? nlohmann::json::object() : payload}});
+    }
+    if (page.newest_first) {
+        // A short page reached the oldest stored event: nothing is left to page back to.
+        return {{"events", out},
+                {"next_before", events.size() < page.limit ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(events.back().id)}};
+    }
+    // Oldest first never ends: later events may come, so the cursor stays while one was read.
+    return {{"events", out},
+            {"next_after",
+             events.empty() ? nlohmann::json(nullptr) : nlohmann::json(events.back().id)}};
+}
+
 }  // namespace
 
 // Every event kind there is (docs/api.md#requests): what the engine writes
@@ -320,50 +399,23 @@ void api::impl::add_stream_routes() {
                 }
                 return;
             }
-            std::int64_t after = 0;
-            std::size_t limit = 100;
-            if (auto it = q.find("after"); it != q.end() && !it->second.empty()) {
-                auto a = parse_id(it->second);
-                if (!a && it->second != "0") {
-                    return done(error_response(400, "bad_request", "after must be an event id"));
-                }
-                after = a.value_or(0);
-            }
-            if (auto it = q.find("limit"); it != q.end()) {
-                auto l = parse_id(it->second);
-                if (!l || *l > static_cast<std::int64_t>(max_event_page)) {
-                    return done(error_response(400, "bad_request", "limit must be 1-1000"));
-                }
-                limit = static_cast<std::size_t>(*l);
+            auto page = parse_event_page(q);
+            if (!page) {
+                return done(error_response(400, "bad_request", page.error().message));
             }
             blocking(
-                [self = shared_from_this(), after, kind, limit] {
-                    return self->deps.store->read_events(
-                        after, kind ? std::optional<std::string_view>(*kind) : std::nullopt, limit);
+                [self = shared_from_this(), page = *page, kind] {
+                    const auto k = kind ? std::optional<std::string_view>(*kind) : std::nullopt;
+                    return page.newest_first
+                               ? self->deps.store->read_events_before(page.before, k, page.limit)
+                               : self->deps.store->read_events(page.after, k, page.limit);
                 },
-                [done = std::move(done)](core::result<std::vector<scheduler::event_record>> r) {
+                [done = std::move(done),
+                 page = *page](core::result<std::vector<scheduler::event_record>> r) {
                     if (!r) {
                         return done(store_error(r.error()));
                     }
-                    nlohmann::json events = nlohmann::json::array();
-                    for (const auto& e : *r) {
-                        auto payload = nlohmann::json::parse(e.payload_json, nullptr, false);
-                        events.push_back(
-                            {{"id", e.id},
-                             {"at", time_json(e.at)},
-                             {"kind", e.kind},
-                             {"job", e.job ? nlohmann::json(*e.job) : nlohmann::json(nullptr)},
-                             {"run",
-                              e.run ? nlohmann::json(e.run->value) : nlohmann::json(nullptr)},
-                             {"task", e.task ? nlohmann::json(*e.task) : nlohmann::json(nullptr)},
-                             {"actor", e.actor},
-                             {"payload",
-                              payload.is_discarded() ? nlohmann::json::object() : payload}});
-                    }
-                    done(json_response(
-                        200, {{"events", events},
-                              {"next_after", r->empty() ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(r->back().id)}}));
+                    done(json_response(200, event_page_json(page, *r)));
                 });
         });
 }

@@ -1,6 +1,6 @@
 // The run_store conformance suite: events as the event stream reads them (docs/api.md, "Logs
-// and events"): the newest id, and ids that become visible in order while several writers
-// append, so a reader tailing by id never skips one.
+// and events"): the newest id, ids that become visible in order while several writers append,
+// so a reader tailing by id never skips one, and pages read newest first before an id.
 
 // GCC 12 reports the epochs of transition variants moved by an inlined vector reallocation as
 // maybe uninitialized (they have initializers: a known -O2 false positive).
@@ -30,6 +30,44 @@ STORE_TEST("last_event_id is 0 on an empty store, then the newest event's id", "
     const auto all = ok(store->read_events(0, std::nullopt, 10));
     REQUIRE(all.size() == 3);
     CHECK(ok(store->last_event_id()) == all.back().id);
+}
+
+STORE_TEST("read_events_before pages newest first, of one kind (hot or rare) or all", "[store]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    CHECK(ok(store->read_events_before(std::nullopt, std::nullopt, 10)).empty());
+    auto run = ok(store->create_run(make_run("etl", "k")));
+    std::vector<std::int64_t> all;
+    std::vector<std::int64_t> paused;
+    std::vector<std::int64_t> states;
+    for (int i = 0; i < 6; ++i) {
+        const bool rare = i % 3 == 0;
+        const std::string kind = rare ? "job.paused" : "run.state";
+        const auto id =
+            ok(store->append_event({at(i), kind, "etl", rare ? std::nullopt : std::optional(run.id),
+                                    std::nullopt, "{}", "test"}));
+        all.insert(all.begin(), id);
+        (rare ? paused : states).insert((rare ? paused : states).begin(), id);
+    }
+    const auto ids = [](const std::vector<scheduler::event_record>& events) {
+        std::vector<std::int64_t> out;
+        for (const auto& e : events) {
+            out.push_back(e.id);
+        }
+        return out;
+    };
+    CHECK(ids(ok(store->read_events_before(std::nullopt, std::nullopt, 100))) == all);
+    CHECK(ids(ok(store->read_events_before(std::nullopt, std::nullopt, 2))) ==
+          std::vector<std::int64_t>(all.begin(), all.begin() + 2));
+    CHECK(ids(ok(store->read_events_before(all[1], std::nullopt, 3))) ==
+          std::vector<std::int64_t>(all.begin() + 2, all.begin() + 5));
+    CHECK(ids(ok(store->read_events_before(all.back(), std::nullopt, 3))).empty());
+    CHECK(ids(ok(store->read_events_before(std::nullopt, std::string_view("job.paused"), 10))) ==
+          paused);
+    CHECK(ids(ok(store->read_events_before(paused[0], std::string_view("job.paused"), 10))) ==
+          std::vector<std::int64_t>(paused.begin() + 1, paused.end()));
+    CHECK(ids(ok(store->read_events_before(states[0], std::string_view("run.state"), 2))) ==
+          std::vector<std::int64_t>(states.begin() + 1, states.begin() + 3));
 }
 
 // Three writers (group-commit batches, run creations with their events, single audit appends:

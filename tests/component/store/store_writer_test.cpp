@@ -126,6 +126,10 @@ public:
         std::int64_t a, std::optional<std::string_view> k, std::size_t l) override {
         return inner_.read_events(a, k, l);
     }
+    core::result<std::vector<scheduler::event_record>> read_events_before(
+        std::optional<std::int64_t> b, std::optional<std::string_view> k, std::size_t l) override {
+        return inner_.read_events_before(b, k, l);
+    }
     core::result<std::int64_t> last_event_id() override { return inner_.last_event_id(); }
     core::result<scheduler::grid_page> job_grid(std::string_view j, std::size_t l,
                                                 std::optional<core::run_id> b) override {

@@ -29,12 +29,13 @@ export const copiesPath = (job: string) => '/api/v1/copies' + (job ? `?job=${enc
 export const schedulePath = () => '/api/v1/schedule?hours=24';
 export const failuresPath = () => '/api/v1/runs?state=failed&limit=8';
 
-// The events view: a page of stored events after `after` (from the oldest when undefined). 100,
-// near the runs list's 50: drawing 500 at once made the view's first render the page's longest
-// main-thread task (docs/benchmarks.md#admin-page-at-size).
+// The events view: a page of stored events, newest first, before event `before` (the latest
+// when undefined; docs/api.md#logs-and-events-server-sent-events). 100, near the runs list's 50:
+// drawing 500 at once made the view's first render the page's longest main-thread task
+// (docs/benchmarks.md#admin-page-at-size).
 export const eventsPageSize = 100;
-export const eventsPath = (kind: string, after?: number) =>
-  `/api/v1/events?limit=${eventsPageSize}${after !== undefined ? '&after=' + after : ''}${kind ? '&kind=' + encodeURIComponent(kind) : ''}`;
+export const eventsPath = (kind: string, before?: number) =>
+  `/api/v1/events?limit=${eventsPageSize}${before !== undefined ? '&before=' + before : '&order=newest_first'}${kind ? '&kind=' + encodeURIComponent(kind) : ''}`;
 
 export const backfillsPath = (job: string) => `/api/v1/backfills?limit=100${job ? '&job=' + seg(job) : ''}`;
 export const backfillPath = (id: number) => `/api/v1/backfills/${id}`;

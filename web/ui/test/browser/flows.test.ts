@@ -321,29 +321,49 @@ describe(`the page with tokens on ${process.env.SLUICE_UI_STORE ?? 'sqlite'}`, (
     await page.close();
   });
 
-  test('the audit log on the events page comes 100 at a time, oldest first, the next page after the last', async () => {
+  test('the events page shows the newest first, reads back 100 at a time and puts live events on top once', async () => {
     // Each mutating call is an audit event: enough of them for two pages.
     for (let i = 0; i < 110; i++) {
       assert.equal((await apiCall(d, 'PUT', `/api/v1/variables/bulk_${i}`, admin.token, { value: String(i) })).status, 200);
     }
-    let stored: { id: number }[] = [];
-    for (const deadline = Date.now() + 10000; stored.length <= 110 && Date.now() < deadline;) {
-      stored = (await apiCall(d, 'GET', '/api/v1/events?kind=audit&limit=1000', admin.token)).json.events;
-    }
-    assert.ok(stored.length > 110, `${stored.length} audit events stored`);
+    type Audit = { id: number; payload: { path?: string } };
+    const audits = async () => (await apiCall(d, 'GET', '/api/v1/events?kind=audit&limit=1000', admin.token)).json.events as Audit[];
+    const audit = async () => (await audits()).map((e) => e.id);
+    // Audit records are stored after the calls answer: wait for all 110 before reading the newest.
+    const bulk = (events: Audit[]) => events.filter((e) => (e.payload.path ?? '').startsWith('/api/v1/variables/bulk_')).length;
+    let stored: Audit[] = [];
+    for (const deadline = Date.now() + 10000; bulk(stored) < 110 && Date.now() < deadline;) stored = await audits();
+    assert.equal(bulk(stored), 110, 'every audit record stored');
     const page = await signedIn(admin.token);
     await page.goto(d.base + '/events?kind=audit');
+    const rows = page.locator('main table tbody tr');
     const ids = () => page.locator('main table tbody tr td:first-child').allInnerTexts().then((t) => t.map(Number));
-    await page.locator('main table tbody tr').nth(99).waitFor();
+    await rows.nth(99).waitFor();
     const first = await ids();
     assert.equal(first.length, 100, 'the first page only');
-    assert.equal(first[0], stored[0].id, 'from the oldest');
+    const newest = stored.map((e) => e.id).reverse();
+    assert.deepEqual(first, newest.slice(0, 100), 'the newest 100, newest first');
+
+    // A call made now comes live, on top, once.
+    assert.equal((await apiCall(d, 'PUT', '/api/v1/variables/live_one', admin.token, { value: 'x' })).status, 200);
+    await rows.nth(100).waitFor();
+    const live = await ids();
+    assert.ok(live[0] > first[0], `${live[0]} is newer than ${first[0]}`);
+    assert.deepEqual(live.slice(1), first, 'the rest as it was');
+
     await page.getByRole('button', { name: 'Load 100 more' }).click();
-    await page.locator('main table tbody tr').nth(100).waitFor();
-    const both = await ids();
-    assert.ok(both.length > 100 && both.length <= 200, `${both.length} rows after one more page`);
-    assert.deepEqual(both.slice(0, 100), first);
-    assert.ok(both.every((id, i) => i === 0 || id > both[i - 1]), 'in id order, none twice');
+    await rows.nth(101).waitFor();
+    const all = await ids();
+    assert.ok(all.every((id, i) => i === 0 || id < all[i - 1]), 'newest first, none twice');
+    assert.deepEqual(all.slice(0, 101), live);
+    const now = [...(await audit())].reverse();
+    if (now.length <= 200) {
+      // Read back to the oldest: every stored audit event once, and no further page to ask for.
+      assert.deepEqual(all, now);
+      assert.equal(await page.getByRole('button', { name: 'Load 100 more' }).count(), 0);
+    } else {
+      assert.deepEqual(all, now.slice(0, 201));
+    }
     await page.close();
   });
 });

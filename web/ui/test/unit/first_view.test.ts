@@ -15,7 +15,7 @@ test('the list views: their first page, with the filters of the URL', () => {
   assert.deepEqual(calls('/runs'), ['/api/v1/runs?limit=50']);
   assert.deepEqual(calls('/runs?job=load-orders&state=failed'), ['/api/v1/runs?limit=50&job=load-orders&state=failed']);
   assert.deepEqual(calls('/copies?job=sync orders'), ['/api/v1/copies?job=sync%20orders']);
-  assert.deepEqual(calls('/events?kind=audit&actor=ops'), ['/api/v1/events?limit=100&kind=audit']);
+  assert.deepEqual(calls('/events?kind=audit&actor=ops'), ['/api/v1/events?limit=100&order=newest_first&kind=audit']);
   assert.deepEqual(calls('/backfills'), ['/api/v1/backfills?limit=100']);
   assert.deepEqual(calls('/variables'), ['/api/v1/variables']);
   assert.deepEqual(calls('/overview'), ['/api/v1/schedule?hours=24', '/api/v1/jobs', '/api/v1/runs?state=failed&limit=8']);
