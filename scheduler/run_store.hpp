@@ -199,7 +199,8 @@ struct new_backfill {
     core::time_point created_at;
 };
 
-// A backfill's runs by state, counted from the runs table.
+// A backfill's runs by state: every run it created, in the state it is in now (runs removed by
+// retention stay counted).
 struct backfill_run_counts {
     std::int64_t created = 0;  // every run of the backfill
     std::int64_t queued = 0;

@@ -138,6 +138,54 @@ std::int64_t now_us() {
         .count();
 }
 
+// A backfill's runs by state, kept by the store itself as runs are created and change state
+// (docs/architecture.md#store-schema): listing backfills read every run of every listed backfill
+// to count them (runs carry no index on state, for in-place updates), a walk over most of the
+// runs table at size. Triggers on runs keep the counts in the same transaction as the change,
+// whichever statement makes it, so they cannot drift; they fire only for a backfill's runs (WHEN),
+// and only the count rows are written. Removing runs (retention) does not take them off: the
+// counts are of the runs the backfill created.
+migration backfill_run_counts_migration(sql_dialect dialect) {
+    migration m{11, "backfill run counts", {}};
+    m.statements.emplace_back(
+        "CREATE TABLE backfill_run_counts (backfill_id BIGINT NOT NULL, state TEXT NOT NULL, "
+        "runs BIGINT NOT NULL, PRIMARY KEY (backfill_id, state))");
+    m.statements.emplace_back(
+        "INSERT INTO backfill_run_counts (backfill_id, state, runs) SELECT backfill_id, state, "
+        "count(*) FROM runs WHERE backfill_id IS NOT NULL GROUP BY backfill_id, state");
+    constexpr std::string_view count_new =
+        "INSERT INTO backfill_run_counts (backfill_id, state, runs) "
+        "VALUES (NEW.backfill_id, NEW.state, 1) ON CONFLICT (backfill_id, state) "
+        "DO UPDATE SET runs = backfill_run_counts.runs + 1;";
+    constexpr std::string_view uncount_old =
+        "UPDATE backfill_run_counts SET runs = runs - 1 "
+        "WHERE backfill_id = OLD.backfill_id AND state = OLD.state;";
+    if (dialect == sql_dialect::postgresql) {
+        m.statements.push_back(
+            "CREATE FUNCTION sluice_count_backfill_run() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF TG_OP = 'UPDATE' THEN " +
+            std::string(uncount_old) + " END IF; " + std::string(count_new) +
+            " RETURN NULL; END $$");
+        m.statements.emplace_back(
+            "CREATE TRIGGER runs_backfill_created AFTER INSERT ON runs FOR EACH ROW "
+            "WHEN (NEW.backfill_id IS NOT NULL) EXECUTE FUNCTION sluice_count_backfill_run()");
+        m.statements.emplace_back(
+            "CREATE TRIGGER runs_backfill_state AFTER UPDATE OF state ON runs FOR EACH ROW "
+            "WHEN (NEW.backfill_id IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state) "
+            "EXECUTE FUNCTION sluice_count_backfill_run()");
+    } else {
+        m.statements.push_back(
+            "CREATE TRIGGER runs_backfill_created AFTER INSERT ON runs "
+            "WHEN NEW.backfill_id IS NOT NULL BEGIN " +
+            std::string(count_new) + " END");
+        m.statements.push_back(
+            "CREATE TRIGGER runs_backfill_state AFTER UPDATE OF state ON runs "
+            "WHEN NEW.backfill_id IS NOT NULL AND OLD.state IS NOT NEW.state BEGIN " +
+            std::string(uncount_old) + " " + std::string(count_new) + " END");
+    }
+    return m;
+}
+
 }  // namespace
 
 std::vector<migration> migrations_for(sql_dialect dialect) {
@@ -249,6 +297,7 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
                    "ALTER TABLE instances ADD COLUMN config_hash TEXT NOT NULL DEFAULT ''",
                    "ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'active'",
                    "ALTER TABLE instances ADD COLUMN lease_ttl BIGINT NOT NULL DEFAULT 0"}});
+    all.push_back(backfill_run_counts_migration(dialect));
     return all;
 }
 

@@ -94,8 +94,9 @@ core::result<prune_counts> sql_run_store::prune_batch(const retention_cutoffs& c
             const auto backfills = tx.exec(
                 backfills_to_prune("b.id", *cutoffs.runs) + " ORDER BY b.id LIMIT $1", {limit});
             if (!backfills.rows.empty()) {
-                n.backfills =
-                    tx.exec("DELETE FROM backfills WHERE id IN " + id_list(backfills)).affected;
+                const std::string ids = id_list(backfills);
+                tx.exec("DELETE FROM backfill_run_counts WHERE backfill_id IN " + ids);
+                n.backfills = tx.exec("DELETE FROM backfills WHERE id IN " + ids).affected;
             }
         }
         if (cutoffs.logs) {

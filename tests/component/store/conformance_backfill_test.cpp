@@ -217,3 +217,68 @@ STORE_TEST("runs by logical time: one job, an inclusive range, every trigger kin
 
 }  // namespace
 }  // namespace sluice::test
+
+namespace sluice::test {
+
+STORE_TEST(
+    "backfill run counts follow every state change, a rerun included, and outlive the removal "
+    "of old runs",
+    "[store][retention]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    const auto id = ok(store->create_backfill(make_backfill("etl")));
+    std::vector<core::run_id> runs;
+    for (std::int64_t h = 0; h < 3; ++h) {
+        auto r =
+            ok(store->apply_backfill_step(step_of(id, h, 24 - h, backfill_run(id, "etl", 24 - h))));
+        REQUIRE(r.run);
+        runs.push_back(r.run->id);
+    }
+    const auto counts = [&] {
+        auto b = ok(store->get_backfill(id));
+        REQUIRE(b);
+        const auto& c = b->runs;
+        return std::vector<std::int64_t>{c.created,   c.queued, c.running,
+                                         c.succeeded, c.failed, c.canceled};
+    };
+    CHECK(counts() == std::vector<std::int64_t>{3, 3, 0, 0, 0, 0});
+    const auto soon = at(200);
+    const auto later = at(5000);
+    apply(*store,
+          {scheduler::run_transition{runs[0], run_state::queued, run_state::running, soon},
+           scheduler::run_transition{runs[1], run_state::queued, run_state::running, soon},
+           scheduler::run_transition{runs[2], run_state::queued, run_state::canceled, later}});
+    CHECK(counts() == std::vector<std::int64_t>{3, 0, 2, 0, 0, 1});
+    apply(*store,
+          {scheduler::run_transition{runs[0], run_state::running, run_state::failed, soon},
+           scheduler::run_transition{runs[1], run_state::running, run_state::success, soon}});
+    CHECK(counts() == std::vector<std::int64_t>{3, 0, 0, 1, 1, 1});
+    // A transition whose fence fails changes nothing.
+    apply(*store, {scheduler::run_transition{runs[1], run_state::queued, run_state::failed, soon}});
+    CHECK(counts() == std::vector<std::int64_t>{3, 0, 0, 1, 1, 1});
+    // A rerun of the failed run: failed, then queued, running, success again.
+    apply(*store,
+          {scheduler::run_transition{runs[0], run_state::failed, run_state::queued, later}});
+    CHECK(counts() == std::vector<std::int64_t>{3, 1, 0, 1, 0, 1});
+    apply(*store,
+          {scheduler::run_transition{runs[0], run_state::queued, run_state::running, later},
+           scheduler::run_transition{runs[0], run_state::running, run_state::timed_out, later}});
+    CHECK(counts() == std::vector<std::int64_t>{3, 0, 0, 1, 1, 1});
+
+    // Retention removes the run that ended long ago; the backfill still counts it.
+    scheduler::retention_cutoffs cutoffs;
+    cutoffs.runs = at(1000);
+    CHECK(ok(store->prune_batch(cutoffs, 100)).runs == 1);
+    CHECK_FALSE(ok(store->get_run(runs[1])).has_value());
+    CHECK(counts() == std::vector<std::int64_t>{3, 0, 0, 1, 1, 1});
+    // Once every run is gone, the finished backfill goes with its counts.
+    const backfill_state running[] = {backfill_state::running};
+    CHECK(ok(store->set_backfill_state(id, running, backfill_state::failed, at(5001))));
+    cutoffs.runs = at(10000);
+    const auto removed = ok(store->prune_batch(cutoffs, 100));
+    CHECK(removed.runs == 2);
+    CHECK(removed.backfills == 1);
+    CHECK_FALSE(ok(store->get_backfill(id)).has_value());
+}
+
+}  // namespace sluice::test
