@@ -87,6 +87,20 @@ bool dispatch_queue::release(core::task_instance_id task) {
     return true;
 }
 
+bool dispatch_queue::rekey(core::task_instance_id placeholder, core::task_instance_id task,
+                           core::run_id run) {
+    auto it = active_.find(placeholder);
+    if (it == active_.end() || active_.contains(task)) {
+        return false;
+    }
+    dispatch_item item = std::move(it->second);
+    active_.erase(it);
+    item.task = task;
+    item.run = run;
+    active_.emplace(task, std::move(item));
+    return true;
+}
+
 int dispatch_queue::active_in_job(const std::string& job) const {
     auto it = active_per_job_.find(job);
     return it == active_per_job_.end() ? 0 : it->second;

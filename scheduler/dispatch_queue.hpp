@@ -47,6 +47,10 @@ public:
     // nothing of its class or a higher one waits (so it never overtakes a queued item). Lets
     // the engine start a task in the same commit that made it ready. False: push() it.
     bool admit_now(const dispatch_item& item);
+    // Gives an admitted item its store ids: a task the engine admitted before its run existed
+    // (created already started, engine_create_runs.cpp) is admitted under a placeholder id.
+    // False when `placeholder` is not active.
+    bool rekey(core::task_instance_id placeholder, core::task_instance_id task, core::run_id run);
     // An admitted item's attempt ended; frees its slots. False when it was not active.
     bool release(core::task_instance_id task);
 

@@ -85,17 +85,21 @@ void engine::impl::on_start_written(core::run_id id, std::size_t node, int try_n
     task.epoch += 1;
     task.try_number = try_number;
     task.state = task_state::running;
-    if (run->ending != run_ending::none || shutting_down_) {
+    begin_attempt(*run, task);
+}
+
+void engine::impl::begin_attempt(live_run& run, live_task& task) {
+    if (run.ending != run_ending::none || shutting_down_) {
         // Canceled, timed out or shutting down while the lease was being taken: record the
         // attempt as ended without running it.
         attempt_result r;
-        r.end = shutting_down_ && run->ending == run_ending::none ? attempt_end::shutdown
-                                                                  : attempt_end::canceled;
+        r.end = shutting_down_ && run.ending == run_ending::none ? attempt_end::shutdown
+                                                                 : attempt_end::canceled;
         r.message = "stopped before it started";
-        on_attempt_done(id, node, std::move(r), "");
+        on_attempt_done(run.id, task.node, std::move(r), "");
         return;
     }
-    execute_attempt(*run, task);
+    execute_attempt(run, task);
 }
 
 void engine::impl::execute_attempt(live_run& run, live_task& task) {

@@ -1,8 +1,10 @@
 // Run creation: manual triggers, ticks, catch-up and trigger_job children become runs through
-// the group commit (engine_dependencies::submit_runs), each run with its pending task instances
-// and its queued event in one commit. Creations made while a creation_batch is open (the ticks
-// due at one instant, catch-up at startup) go as one submission. Design: docs/operations.md,
-// "Group commit".
+// the group commit (engine_dependencies::submit_runs), each run with its task instances and its
+// events in one commit. Creations made while a creation_batch is open (the ticks due at one
+// instant, catch-up at startup) go as one submission. A run its job has room for is created
+// already started: running, its first tasks queued and, as far as workers are free, running
+// under our lease, so that it costs one commit less than created, started, then run. Design:
+// docs/architecture.md#group-commit.
 
 #include <spdlog/spdlog.h>
 
@@ -15,10 +17,104 @@ void engine::impl::create_run(job_entry& job, new_run nr, param_values params,
     for (const config::task_spec& task : job.spec->tasks) {
         nr.tasks.push_back(new_task_instance{task.name, std::max(1, task.retry.max_attempts)});
     }
-    held_creations_.push_back(
-        pending_creation{&job, std::move(nr), std::move(params), std::move(done)});
+    pending_creation& p = held_creations_.emplace_back(
+        pending_creation{&job, job.definition, std::move(nr), std::move(params), std::move(done)});
+    plan_started_creation(p);
     if (holding_creations_ == 0) {
         flush_creations();
+    }
+}
+
+void engine::impl::plan_started_creation(pending_creation& p) {
+    job_entry& job = *p.job;
+    if (shutting_down_ || stopped_ || p.run.backfill || !job.waiting.empty() ||
+        static_cast<int>(job.active.size()) + job.starting >=
+            std::max(1, job.spec->max_active_runs)) {
+        return;
+    }
+    const run_graph& graph = p.definition->graph;
+    const std::vector<planned_transition> ready =
+        plan_pending(graph, std::vector<task_state>(graph.nodes().size()));
+    if (ready.empty() || std::any_of(ready.begin(), ready.end(), [](const planned_transition& d) {
+            return d.to != task_state::queued;
+        })) {
+        return;  // a first task that is skipped or fails at once: the ordinary start decides
+    }
+    creation_start start;
+    start.at = now();
+    auto event = [&](std::string kind, const std::string* task, std::string payload) {
+        new_event& e = start.events.emplace_back();
+        e.at = start.at;
+        e.kind = std::move(kind);
+        e.job = p.run.job;
+        if (task != nullptr) {
+            e.task = *task;
+        }
+        e.payload_json = std::move(payload);
+        e.actor = "scheduler";
+    };
+    event("run.state", nullptr, run_started_payload(p.run.trigger, p.run.logical_time, start.at));
+    for (const planned_transition& d : ready) {
+        new_task_instance& task = p.run.tasks.at(d.node);
+        task.state = task_state::queued;
+        event("task.state", &task.task, state_payload("pending", "queued"));
+    }
+    for (const planned_transition& d : ready) {
+        new_task_instance& task = p.run.tasks[d.node];
+        const config::task_spec& spec = p.definition->spec->tasks.at(d.node);
+        const core::task_instance_id placeholder{--next_placeholder_};
+        if (!queue_.admit_now(dispatch_item{placeholder, core::run_id{}, job.spec->name, spec.pool,
+                                            p.definition->spec->max_active_tasks, false})) {
+            start.queued.push_back(d.node);
+            continue;
+        }
+        task.state = task_state::running;
+        task.lease_owner = options_.instance_id;
+        task.lease_expires_at = start.at + options_.lease_duration;
+        ++attempts_running_;
+        start.running.emplace_back(d.node, placeholder);
+        event("task.state", &task.task, state_payload("queued", "running", 1));
+    }
+    p.run.started_at = start.at;
+    ++job.starting;
+    p.start = std::move(start);
+}
+
+void engine::impl::release_started_creation(pending_creation& p) {
+    if (!p.start) {
+        return;
+    }
+    --p.job->starting;
+    for (const auto& [node, placeholder] : p.start->running) {
+        queue_.release(placeholder);
+        --attempts_running_;
+    }
+    p.start.reset();
+    if (!stopped_) {
+        admit_runs(*p.job);  // the room it held may let a waiting run start
+        dispatch();
+    }
+}
+
+void engine::impl::begin_started_run(live_run& run, const creation_start& start) {
+    job_entry& job = *run.job;
+    --job.starting;
+    job.active.insert(run.id);
+    run.state = run_state::running;
+    run.started_at = start.at;
+    log_->debug("job={} run={}: running", run.definition->spec->name, run.id.value);
+    arm_run_timeout(run);
+    release_planned(run, start.queued);
+    for (const auto& [node, placeholder] : start.running) {
+        live_task& task = run.tasks[node];
+        queue_.rekey(placeholder, task.id, run.id);
+        task.busy = true;
+        task.running = true;
+        task.try_number = 1;
+        begin_attempt(run, task);
+    }
+    if (!start.queued.empty()) {
+        dispatch();
     }
 }
 
@@ -40,20 +136,21 @@ void engine::impl::submit_creations(std::vector<pending_creation> held) {
     auto batch = std::make_shared<std::vector<pending_creation>>(std::move(held));
     std::vector<run_creation> creations;
     creations.reserve(batch->size());
+    auto events = std::make_shared<std::vector<std::vector<new_event>>>();
     for (const pending_creation& p : *batch) {
         run_creation& c = creations.emplace_back();
         c.run = p.run;
         new_event& e = c.events.emplace_back();
-        e.at = now();
+        e.at = p.start ? p.start->at : now();
         e.kind = "run.state";
         e.job = p.run.job;
         e.payload_json =
             R"({"to":"queued","trigger":")" + std::string(to_string(p.run.trigger)) + "\"}";
         e.actor = "scheduler";
-    }
-    auto events = std::make_shared<std::vector<new_event>>();
-    for (const run_creation& c : creations) {
-        events->push_back(c.events.front());
+        if (p.start) {
+            c.events.insert(c.events.end(), p.start->events.begin(), p.start->events.end());
+        }
+        events->push_back(c.events);
     }
     ++writes_in_flight_;
     runs_created completed = [self = shared_from_this(), batch,
@@ -81,7 +178,7 @@ void engine::impl::submit_creations(std::vector<pending_creation> held) {
 }
 
 void engine::impl::on_runs_created(std::vector<pending_creation>& batch,
-                                   std::vector<new_event>& events,
+                                   std::vector<std::vector<new_event>>& events,
                                    core::result<std::vector<created_run>> r) {
     if (r && r->size() != batch.size()) {
         r = core::error::permanent("the store answered " + std::to_string(r->size()) +
@@ -90,21 +187,31 @@ void engine::impl::on_runs_created(std::vector<pending_creation>& batch,
     for (std::size_t i = 0; i < batch.size(); ++i) {
         pending_creation& p = batch[i];
         if (!r) {
+            release_started_creation(p);
             p.done(r.error());
             continue;
         }
         created_run& c = (*r)[i];
         const create_run_result result{c.id, c.created};
         if (!c.created || stopped_) {
+            // A run created started while stopping is found running at the next start, its
+            // tasks interrupted (not counted as tries).
+            release_started_creation(p);
             p.done(result);
             continue;
         }
-        events[i].run = c.id;
         live_run& lr = adopt_created_run(*p.job, p.run, std::move(p.params), c.id, c.tasks,
-                                         /*queued_event_written=*/true);
-        notify(events[i]);
-        p.job->waiting.push_back(lr.id);
-        admit_runs(*p.job);
+                                         /*queued_event_written=*/true, p.definition);
+        for (new_event& e : events[i]) {
+            e.run = c.id;
+            notify(e);
+        }
+        if (p.start) {
+            begin_started_run(lr, *p.start);
+        } else {
+            p.job->waiting.push_back(lr.id);
+            admit_runs(*p.job);
+        }
         p.done(result);
     }
 }
@@ -112,11 +219,15 @@ void engine::impl::on_runs_created(std::vector<pending_creation>& batch,
 live_run& engine::impl::adopt_created_run(job_entry& job, const new_run& nr, param_values params,
                                           core::run_id id,
                                           const std::vector<task_instance_record>& tasks,
-                                          bool queued_event_written) {
+                                          bool queued_event_written,
+                                          std::shared_ptr<const job_definition> definition) {
+    if (!definition) {
+        definition = job.definition;
+    }
     auto run = std::make_unique<live_run>();
     run->id = id;
     run->job = &job;
-    run->definition = job.definition;
+    run->definition = definition;
     run->trigger = nr.trigger;
     run->backfill = nr.backfill;
     run->params = std::move(params);
@@ -126,15 +237,15 @@ live_run& engine::impl::adopt_created_run(job_entry& job, const new_run& nr, par
     run->logical_time = secs(nr.logical_time);
     run->data_interval_start = secs(nr.data_interval_start);
     run->data_interval_end = secs(nr.data_interval_end);
-    run->tasks.resize(job.graph.nodes().size());
+    run->tasks.resize(definition->graph.nodes().size());
     for (const task_instance_record& ti : tasks) {
-        std::optional<std::size_t> node = job.graph.find(ti.task);
+        std::optional<std::size_t> node = definition->graph.find(ti.task);
         if (!node) {
             continue;
         }
         live_task& lt = run->tasks[*node];
         lt.node = *node;
-        lt.spec = &job.spec->tasks[*node];
+        lt.spec = &definition->spec->tasks[*node];
         lt.id = ti.id;
         lt.state = ti.state;
         lt.max_tries = ti.max_tries;

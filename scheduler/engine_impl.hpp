@@ -60,6 +60,11 @@ inline bool all_applied(const std::vector<transition_outcome>& outcomes) {
 
 // {"from":..,"to":..,"try":..}: the payload of a state event.
 std::string state_payload(std::string_view from, std::string_view to, int try_number = 0);
+// The payload of a run's queued -> running event; a scheduled run's also says how late it
+// started (sluice_schedule_lateness_seconds).
+std::string run_started_payload(trigger_kind trigger,
+                                const std::optional<core::time_point>& logical_time,
+                                core::time_point started_at);
 
 // One version of a job's definition. A run keeps the version it was created with, so a reload
 // (engine_reload.cpp) that changes the job never changes a run in flight.
@@ -90,6 +95,9 @@ struct job_entry {
     std::set<core::run_id> active;               // running, or being started
     std::deque<core::run_id> waiting;            // queued behind max_active_runs, oldest first
     int creating = 0;                            // scheduled runs whose create_run is in flight
+    // Runs created already started whose creation is in flight: they count against
+    // max_active_runs like the active ones (engine_create_runs.cpp).
+    int starting = 0;
 };
 
 // The job's ticks as plan_ticks and previous_tick walk them (catchup.hpp); `job` outlives the
@@ -237,26 +245,50 @@ public:
     std::vector<job_status> job_statuses() const;
 
     // ---- engine_create_runs.cpp ----
+    // A run created already started (its run running, its first tasks queued or running under
+    // our lease, in the creation's commit): what the engine reserved for it.
+    struct creation_start {
+        core::time_point at;
+        std::vector<std::size_t> queued;  // nodes created queued: the dispatcher takes them later
+        // Nodes created running, each admitted by the dispatcher under a placeholder id.
+        std::vector<std::pair<std::size_t, core::task_instance_id>> running;
+        std::vector<new_event> events;  // run and task state events, after the queued one
+    };
     struct pending_creation {
         job_entry* job = nullptr;
+        // The definition its tasks were made from: the run executes it even if a reload
+        // changed the job while the creation was in flight.
+        std::shared_ptr<const job_definition> definition;
         new_run run;
         param_values params;
         std::function<void(core::result<create_run_result>)> done;
+        std::optional<creation_start> start = {};
     };
     // Creates the run (with its tasks and queued event, through the group commit), registers
     // it and admits it; `done` gets the new run or the one already holding the key.
     void create_run(job_entry& job, new_run run, param_values params,
                     std::function<void(core::result<create_run_result>)> done);
+    // Makes `p` a run created already started when the job has room for it now (no run waits
+    // behind max_active_runs) and its first tasks are ready: the run, its first tasks and those
+    // a worker can take at once are written with the creation, saving the start's commit.
+    void plan_started_creation(pending_creation& p);
+    // Gives back what plan_started_creation reserved for a creation that created nothing.
+    void release_started_creation(pending_creation& p);
+    // Registers a run created already started: the job's active run, its timeout armed, its
+    // queued tasks with the dispatcher, its running ones executing.
+    void begin_started_run(live_run& run, const creation_start& start);
     // Submits the creations held so far as one batch (in parts when large).
     void flush_creations();
     void submit_creations(std::vector<pending_creation> batch);
-    void on_runs_created(std::vector<pending_creation>& batch, std::vector<new_event>& events,
+    void on_runs_created(std::vector<pending_creation>& batch,
+                         std::vector<std::vector<new_event>>& events,
                          core::result<std::vector<created_run>> r);
     // Registers a run the store just created (queued) and records its queued event unless the
     // creation already wrote it.
     live_run& adopt_created_run(job_entry& job, const new_run& nr, param_values params,
                                 core::run_id id, const std::vector<task_instance_record>& tasks,
-                                bool queued_event_written = false);
+                                bool queued_event_written = false,
+                                std::shared_ptr<const job_definition> definition = nullptr);
     // While one is alive, create_run holds its creations; the last one to go submits them as
     // one batch (the ticks due at one instant, catch-up at startup).
     class creation_batch {
@@ -277,6 +309,8 @@ public:
     // ---- engine_runs.cpp ----
     void admit_runs(job_entry& job);
     void start_run(live_run& run);
+    // Arms the job's timeout of a run that just started (from now).
+    void arm_run_timeout(live_run& run);
     void plan(live_run& run);
     // Appends the planner's decisions for pending tasks to `batch` (in-memory states updated,
     // the tasks busy) and returns their nodes; release_planned queues them once committed.
@@ -295,6 +329,9 @@ public:
     int append_start(live_run& run, live_task& task, std::vector<transition>& batch);
     // After the batch carrying append_start committed (`ok`) or failed: run the attempt.
     void on_start_written(core::run_id run_id, std::size_t node, int try_number, bool ok);
+    // A task whose running state and lease committed: executes its attempt, or records it as
+    // stopped before it started when its run is ending or the engine shutting down.
+    void begin_attempt(live_run& run, live_task& task);
     // After a batch carrying append_plan and append_eager_starts committed.
     void on_planned_written(live_run& run, const std::vector<std::size_t>& planned,
                             const std::vector<std::pair<std::size_t, int>>& started, bool ok);
@@ -376,7 +413,8 @@ public:
     bool shutting_down_ = false;
     bool stopped_ = false;
     int writes_in_flight_ = 0;
-    int holding_creations_ = 0;                     // open creation_batch scopes
+    int holding_creations_ = 0;          // open creation_batch scopes
+    std::int64_t next_placeholder_ = 0;  // placeholder task ids (negative) of started creations
     std::vector<pending_creation> held_creations_;  // created while holding
     int attempts_running_ = 0;
     std::vector<std::function<void()>> shutdown_done_;

@@ -32,18 +32,28 @@ void engine::impl::admit_runs(job_entry& job) {
     }
 }
 
+std::string run_started_payload(trigger_kind trigger,
+                                const std::optional<core::time_point>& logical_time,
+                                core::time_point started_at) {
+    std::string payload = state_payload("queued", "running");
+    if (trigger == trigger_kind::scheduled && logical_time && payload.ends_with('}')) {
+        payload.pop_back();
+        payload +=
+            ",\"lateness_seconds\":" +
+            std::to_string(std::chrono::duration<double>(started_at - *logical_time).count()) + "}";
+    }
+    return payload;
+}
+
 void engine::impl::start_run(live_run& run) {
     const core::time_point t = now();
-    std::string payload = state_payload("queued", "running");
-    if (run.trigger == trigger_kind::scheduled && run.logical_time && payload.ends_with('}')) {
-        // How late a scheduled run starts (sluice_schedule_lateness_seconds).
-        payload.pop_back();
-        payload += ",\"lateness_seconds\":" +
-                   std::to_string(std::chrono::duration<double>(t - *run.logical_time).count()) +
-                   "}";
+    std::optional<core::time_point> logical;
+    if (run.logical_time) {
+        logical = *run.logical_time;
     }
-    std::vector<transition> batch{run_transition{run.id, run_state::queued, run_state::running, t},
-                                  make_event("run.state", &run, nullptr, std::move(payload))};
+    std::vector<transition> batch{
+        run_transition{run.id, run_state::queued, run_state::running, t},
+        make_event("run.state", &run, nullptr, run_started_payload(run.trigger, logical, t))};
     // The run's first ready tasks, and those of them a worker can take now, commit with it:
     // a single-task run starts its attempt after one commit, not three.
     run.state = run_state::running;
@@ -65,18 +75,25 @@ void engine::impl::start_run(live_run& run) {
         run->started_at = t;
         self->log_->debug("job={} run={}: running", run->definition->spec->name, id.value);
         self->on_planned_written(*run, planned, started, true);
-        if (const auto& timeout = run->definition->spec->timeout) {
-            run->deadline = std::make_unique<boost::asio::steady_timer>(self->loop_);
-            run->deadline->expires_after(*timeout);
-            run->deadline->async_wait([self, id](boost::system::error_code ec) {
-                live_run* run = self->find_run(id);
-                if (!ec && run != nullptr) {
-                    self->end_run(*run, run_ending::timeout, "scheduler");
-                }
-            });
-        }
+        self->arm_run_timeout(*run);
         self->plan(*run);
     });
+}
+
+void engine::impl::arm_run_timeout(live_run& run) {
+    const auto& timeout = run.definition->spec->timeout;
+    if (!timeout) {
+        return;
+    }
+    run.deadline = std::make_unique<boost::asio::steady_timer>(loop_);
+    run.deadline->expires_after(*timeout);
+    run.deadline->async_wait(
+        [self = shared_from_this(), id = run.id](boost::system::error_code ec) {
+            live_run* run = self->find_run(id);
+            if (!ec && run != nullptr) {
+                self->end_run(*run, run_ending::timeout, "scheduler");
+            }
+        });
 }
 
 std::vector<std::size_t> engine::impl::append_plan(live_run& run, std::vector<transition>& batch) {

@@ -76,7 +76,7 @@ void engine::impl::fire_tick(job_entry& job, core::sys_seconds tick) {
     const std::string& name = job.spec->name;
     const std::string tick_text = core::format_rfc3339_utc(tick);
     if (job.spec->concurrency == config::concurrency_policy::forbid &&
-        (!job.active.empty() || !job.waiting.empty() || job.creating > 0)) {
+        (!job.active.empty() || !job.waiting.empty() || job.creating > 0 || job.starting > 0)) {
         log_->warn("job={}: tick {} skipped: a run is still active (concurrency: forbid)", name,
                    tick_text);
         new_event e;

@@ -42,6 +42,13 @@ struct job_upsert {
 struct new_task_instance {
     std::string task;
     int max_tries = 1;
+    // A run created already started (new_run::started_at) may create its first tasks past
+    // pending: `queued` (ready, waiting for a worker) or `running` (its first try, under a lease
+    // of `lease_owner` until `lease_expires_at`, lease epoch 1), so that a run whose first task
+    // a worker takes at once costs one commit less (docs/architecture.md#group-commit).
+    task_state state = task_state::pending;
+    std::string lease_owner = {};
+    core::time_point lease_expires_at = {};
 };
 
 struct new_run {
@@ -54,7 +61,10 @@ struct new_run {
     std::optional<core::time_point> data_interval_end;
     std::optional<core::backfill_id> backfill;
     core::time_point created_at;
-    std::vector<new_task_instance> tasks;  // created pending, with the run, in one transaction
+    std::vector<new_task_instance> tasks;  // created with the run, in one transaction
+    // Set: the run is created running since this instant (its queued and running tasks queued,
+    // and started, at it); unset: queued, every task pending.
+    std::optional<core::time_point> started_at = {};
 };
 
 struct create_run_result {
@@ -356,9 +366,10 @@ struct run_creation {
     std::vector<new_event> events;
 };
 
-// What one creation came to: a new run with its task instances (pending, try 0, lease epoch 0,
-// in the order of new_run::tasks), or the run that already held the key (created false, no
-// tasks, nothing written).
+// What one creation came to: a new run with its task instances (in the order of new_run::tasks,
+// each in the state it was created in: pending with try 0 and lease epoch 0 unless the run was
+// created already started), or the run that already held the key (created false, no tasks,
+// nothing written).
 struct created_run {
     core::run_id id;
     bool created = false;
@@ -520,6 +531,9 @@ inline core::result<batch_outcomes> run_store::write_batch(std::span<const run_c
                                                            std::span<const transition> batch) {
     batch_outcomes out;
     for (const run_creation& c : creations) {
+        if (c.run.started_at) {
+            return core::error::permanent("this run store cannot create runs already started");
+        }
         auto r = create_run(c.run);
         if (!r) {
             return r.error();

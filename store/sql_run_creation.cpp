@@ -31,16 +31,20 @@ namespace {
 constexpr std::string_view create_runs_sql =
     "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v(i bigint, job text, run_key text, "
     "trigger_kind text, params text, logical_time bigint, data_interval_start bigint, "
-    "data_interval_end bigint, backfill_id bigint, created_at bigint)), "
+    "data_interval_end bigint, backfill_id bigint, state text, created_at bigint, "
+    "started_at bigint)), "
     "ins AS (INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
-    "data_interval_start, data_interval_end, backfill_id, state, created_at) "
+    "data_interval_start, data_interval_end, backfill_id, state, created_at, started_at) "
     "SELECT job, run_key, trigger_kind, params::jsonb, logical_time, data_interval_start, "
-    "data_interval_end, backfill_id, 'queued', created_at FROM v ORDER BY i "
+    "data_interval_end, backfill_id, state, created_at, started_at FROM v ORDER BY i "
     "ON CONFLICT (run_key) DO NOTHING RETURNING id, run_key, job), "
     "ti AS (INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
-    "lease_epoch, metrics) "
-    "SELECT ins.id, ins.job, t.task, 'pending', 0, t.max_tries, 0, '{}' "
-    "FROM json_to_recordset($2::json) AS t(i bigint, run_key text, task text, max_tries int) "
+    "lease_owner, lease_epoch, lease_expires_at, queued_at, started_at, metrics) "
+    "SELECT ins.id, ins.job, t.task, t.state, t.try_number, t.max_tries, t.lease_owner, "
+    "t.lease_epoch, t.lease_expires_at, t.queued_at, t.started_at, '{}' "
+    "FROM json_to_recordset($2::json) AS t(i bigint, run_key text, task text, max_tries int, "
+    "state text, try_number int, lease_owner text, lease_epoch bigint, lease_expires_at bigint, "
+    "queued_at bigint, started_at bigint) "
     "JOIN ins ON ins.run_key = t.run_key ORDER BY t.i RETURNING id, run_id, task), "
     "ev AS (INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) "
     "SELECT e.created_at, e.kind, e.job, ins.id, e.task, e.payload::jsonb, e.actor "
@@ -82,12 +86,22 @@ sql_statement creation_statement(std::span<const run_creation> creations,
                         {"data_interval_end", opt_json(r.data_interval_end)},
                         {"backfill_id",
                          r.backfill ? nlohmann::json(r.backfill->value) : nlohmann::json(nullptr)},
-                        {"created_at", to_micros(r.created_at)}});
+                        {"state", r.started_at ? "running" : "queued"},
+                        {"created_at", to_micros(r.created_at)},
+                        {"started_at", opt_json(r.started_at)}});
         for (const new_task_instance& t : r.tasks) {
+            const task_instance_record stored = detail::created_task({}, {}, r, t);
             tasks.push_back({{"i", tasks.size()},
                              {"run_key", r.run_key},
                              {"task", t.task},
-                             {"max_tries", t.max_tries}});
+                             {"max_tries", t.max_tries},
+                             {"state", std::string(to_string(stored.state))},
+                             {"try_number", stored.try_number},
+                             {"lease_owner", opt_json(stored.lease_owner)},
+                             {"lease_epoch", stored.lease_epoch},
+                             {"lease_expires_at", opt_json(stored.lease_expires_at)},
+                             {"queued_at", opt_json(stored.queued_at)},
+                             {"started_at", opt_json(stored.started_at)}});
         }
         for (const new_event& e : creations[i].events) {
             events.push_back({{"i", events.size()},
@@ -101,17 +115,6 @@ sql_statement creation_statement(std::span<const run_creation> creations,
         }
     }
     return {create_runs_sql, {runs.dump(), tasks.dump(), events.dump()}};
-}
-
-task_instance_record pending_task(core::task_instance_id id, core::run_id run, const new_run& nr,
-                                  const new_task_instance& task) {
-    task_instance_record t;
-    t.id = id;
-    t.run = run;
-    t.job = nr.job;
-    t.task = task.task;
-    t.max_tries = task.max_tries;
-    return t;
 }
 
 // Fills `out` (one per creation) from the creation statement's rows; returns the keys no row
@@ -162,7 +165,7 @@ std::vector<std::size_t> read_creation_rows(std::span<const run_creation> creati
                 throw store_failure(core::error::permanent("store: task '" + t.task + "' of run " +
                                                            c.id.to_string() + " not created"));
             }
-            c.tasks.push_back(pending_task(found->second, c.id, creations[i].run, t));
+            c.tasks.push_back(detail::created_task(found->second, c.id, creations[i].run, t));
         }
     }
     return unresolved;
@@ -172,6 +175,11 @@ std::vector<std::size_t> read_creation_rows(std::span<const run_creation> creati
 
 core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_creation> creations,
                                                         std::span<const transition> batch) {
+    for (const run_creation& c : creations) {
+        if (auto why = detail::malformed_creation(c.run)) {
+            return core::error::permanent("store: " + *why);
+        }
+    }
     if (creations.empty()) {
         auto applied = apply(batch);
         if (!applied) {

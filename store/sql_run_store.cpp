@@ -228,17 +228,62 @@ core::result<std::vector<job_record>> sql_run_store::list_jobs() {
 
 // ---- runs ----
 
+std::optional<std::string> detail::malformed_creation(const new_run& run) {
+    for (const new_task_instance& t : run.tasks) {
+        if (t.state == task_state::pending) {
+            continue;
+        }
+        if (!run.started_at) {
+            return "task '" + t.task + "' is created " + std::string(to_string(t.state)) +
+                   " in a run that is not created started";
+        }
+        if (t.state != task_state::queued && t.state != task_state::running) {
+            return "task '" + t.task + "' cannot be created " + std::string(to_string(t.state));
+        }
+        if (t.state == task_state::running && t.lease_owner.empty()) {
+            return "task '" + t.task + "' is created running without a lease owner";
+        }
+    }
+    return std::nullopt;
+}
+
+task_instance_record detail::created_task(core::task_instance_id id, core::run_id run_id,
+                                          const new_run& run, const new_task_instance& task) {
+    task_instance_record t;
+    t.id = id;
+    t.run = run_id;
+    t.job = run.job;
+    t.task = task.task;
+    t.max_tries = task.max_tries;
+    t.state = task.state;
+    if (task.state != task_state::pending) {
+        t.queued_at = run.started_at;
+    }
+    if (task.state == task_state::running) {
+        t.try_number = 1;
+        t.lease_owner = task.lease_owner;
+        t.lease_epoch = 1;
+        t.lease_expires_at = task.lease_expires_at;
+        t.started_at = run.started_at;
+    }
+    return t;
+}
+
 create_run_result detail::insert_run(sql_tx& tx, const new_run& run,
                                      std::vector<task_instance_record>* tasks) {
+    if (auto why = malformed_creation(run)) {
+        throw store_failure(core::error::permanent("store: " + *why));
+    }
     sql_value backfill = opt_int(run.backfill ? std::optional(run.backfill->value) : std::nullopt);
     auto inserted = tx.exec(
         "INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
-        "data_interval_start, data_interval_end, backfill_id, state, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9) "
+        "data_interval_start, data_interval_end, backfill_id, state, created_at, started_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (run_key) DO NOTHING RETURNING id",
         {run.job, run.run_key, text(to_string(run.trigger)), run.params_json,
          opt_micros(run.logical_time), opt_micros(run.data_interval_start),
-         opt_micros(run.data_interval_end), backfill, to_micros(run.created_at)});
+         opt_micros(run.data_interval_end), backfill, text(run.started_at ? "running" : "queued"),
+         to_micros(run.created_at), opt_micros(run.started_at)});
     if (inserted.rows.empty()) {
         // The key is taken (by an earlier or a concurrent, now committed, transaction).
         auto existing = tx.exec("SELECT id FROM runs WHERE run_key = $1", {run.run_key});
@@ -249,17 +294,17 @@ create_run_result detail::insert_run(sql_tx& tx, const new_run& run,
     }
     core::run_id id{row_reader(inserted.rows[0]).integer()};
     for (const new_task_instance& task : run.tasks) {
+        const task_instance_record t = created_task({}, id, run, task);
         auto r = tx.exec(
             "INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
-            "lease_epoch, metrics) VALUES ($1, $2, $3, 'pending', 0, $4, 0, '{}') RETURNING id",
-            {id.value, run.job, task.task, std::int64_t{task.max_tries}});
+            "lease_owner, lease_epoch, lease_expires_at, queued_at, started_at, metrics) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '{}') RETURNING id",
+            {id.value, run.job, task.task, text(to_string(t.state)), std::int64_t{t.try_number},
+             std::int64_t{task.max_tries}, opt_text(t.lease_owner), t.lease_epoch,
+             opt_micros(t.lease_expires_at), opt_micros(t.queued_at), opt_micros(t.started_at)});
         if (tasks != nullptr) {
-            task_instance_record& t = tasks->emplace_back();
-            t.id = core::task_instance_id{row_reader(r.rows.at(0)).integer()};
-            t.run = id;
-            t.job = run.job;
-            t.task = task.task;
-            t.max_tries = task.max_tries;
+            task_instance_record& created = tasks->emplace_back(t);
+            created.id = core::task_instance_id{row_reader(r.rows.at(0)).integer()};
         }
     }
     if (run.trigger == trigger_kind::scheduled && run.logical_time) {

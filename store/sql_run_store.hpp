@@ -139,12 +139,20 @@ private:
 namespace detail {
 // Appends one event inside an open transaction (shared by append_event and apply); returns its id.
 std::int64_t insert_event(sql_tx& tx, const scheduler::new_event& event);
-// Inserts a run and its pending task instances inside an open transaction, idempotent on
-// run_key (shared by create_run, apply_backfill_step and write_batch); `tasks`, when given,
-// receives the task instances it created.
+// Inserts a run and its task instances inside an open transaction, idempotent on run_key
+// (shared by create_run, apply_backfill_step and write_batch); `tasks`, when given, receives the
+// task instances it created.
 scheduler::create_run_result insert_run(
     sql_tx& tx, const scheduler::new_run& run,
     std::vector<scheduler::task_instance_record>* tasks = nullptr);
+// A run creation the store cannot write as asked (a task past pending in a run not created
+// started, a state other than pending, queued or running, a running task without a lease
+// owner): its message; nullopt when it is well formed.
+std::optional<std::string> malformed_creation(const scheduler::new_run& run);
+// The stored form of `task`, created with `run` (new_task_instance::state).
+scheduler::task_instance_record created_task(core::task_instance_id id, core::run_id run_id,
+                                             const scheduler::new_run& run,
+                                             const scheduler::new_task_instance& task);
 // The runs table's columns as read_run_row expects them, and the reader.
 std::string_view run_select_columns();
 scheduler::run_record read_run_row(const sql_row& row);

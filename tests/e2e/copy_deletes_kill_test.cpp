@@ -19,6 +19,7 @@
 
 #include "connectors/sql_session.hpp"
 #include "daemon_process.hpp"
+#include "manual_trigger.hpp"
 #include "process.hpp"
 #include "tests/component/connectors/connector_fixture.hpp"
 
@@ -73,17 +74,6 @@ std::string live_rows(engine e, const std::string& table, const std::string& wha
                : "SELECT " + what + " FROM " + table;
 }
 
-std::string once_at(std::chrono::sys_seconds at) {
-    const auto day = date::floor<date::days>(at);
-    const date::year_month_day ymd(day);
-    const date::hh_mm_ss hms(at - day);
-    return std::to_string(hms.seconds().count()) + ' ' + std::to_string(hms.minutes().count()) +
-           ' ' + std::to_string(hms.hours().count()) + ' ' +
-           std::to_string(static_cast<unsigned>(ymd.day())) + ' ' +
-           std::to_string(static_cast<unsigned>(ymd.month())) + " * " +
-           std::to_string(static_cast<int>(ymd.year()));
-}
-
 void delete_pass_through_kills(engine sink) {
     connector_fixture f;
     const std::string src = f.table(engine::postgres, "delkill_src");
@@ -116,7 +106,6 @@ void delete_pass_through_kills(engine sink) {
 
     temp_dir dir;
     const auto config = dir.path() / "sluice.yaml";
-    const auto at = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + 4s;
     std::ofstream(config) << "server: {listen: \"127.0.0.1:0\"}\n"
                           << "store: {url: \"sqlite://" << (dir.path() / "sluice.db").string()
                           << "\"}\n"
@@ -124,8 +113,8 @@ void delete_pass_through_kills(engine sink) {
                           << "connections:\n  src: {type: postgres, url: \""
                           << f.spec(engine::postgres).url
                           << "\"}\n  dst: {type: " << sluice::test::engine_name(sink) << ", url: \""
-                          << f.spec(sink).url << "\"}\njobs:\n  move:\n    schedule: \""
-                          << once_at(at) << "\"\n    tasks:\n      copy:\n        type: copy\n"
+                          << f.spec(sink).url << "\"}\njobs:\n  move:\n"
+                          << "    tasks:\n      copy:\n        type: copy\n"
                           << "        source: {connection: src, table: " << src
                           << ", cursor: [updated_at, id]}\n"
                           << "        sink: {connection: dst, table: " << dst
@@ -133,7 +122,8 @@ void delete_pass_through_kills(engine sink) {
                           << "        batch_rows: 300\n        sleep_between_batches: 30ms\n"
                           << "        deletes: detect\n";
     const auto log = dir.path() / "serve.log";
-    const std::vector<std::string> args = {"serve", "-c", config.string()};
+    const auto port_file = dir.path() / "port";
+    const std::vector<std::string> args = sluice::test::serve_args_with_port(config, port_file);
     const auto seed = std::random_device{}();
     INFO("seed " << seed);
     std::mt19937 rng(seed);
@@ -143,6 +133,7 @@ void delete_pass_through_kills(engine sink) {
     const long left = row_count - gone_count;
 
     auto daemon = std::make_unique<daemon_process>(args, log);
+    sluice::test::trigger_when_ready(port_file, "move");
     long last = scalar(f, sink, count_live);
     REQUIRE(last == row_count);
     for (int kills = 0; kills < wanted_kills; ++kills) {

@@ -17,6 +17,7 @@
 
 #include "connectors/sql_session.hpp"
 #include "daemon_process.hpp"
+#include "manual_trigger.hpp"
 #include "process.hpp"
 #include "tests/component/connectors/connector_fixture.hpp"
 
@@ -69,18 +70,6 @@ long sink_rows(const connector_fixture& f, engine e, const std::string& table) {
     return std::stol(query_row(f, e, "SELECT count(*) FROM \"" + table + "\"").at(0));
 }
 
-// A 7-field cron expression that fires exactly once, at `at` (UTC, whole seconds).
-std::string once_at(std::chrono::sys_seconds at) {
-    const auto day = date::floor<date::days>(at);
-    const date::year_month_day ymd(day);
-    const date::hh_mm_ss hms(at - day);
-    return std::to_string(hms.seconds().count()) + ' ' + std::to_string(hms.minutes().count()) +
-           ' ' + std::to_string(hms.hours().count()) + ' ' +
-           std::to_string(static_cast<unsigned>(ymd.day())) + ' ' +
-           std::to_string(static_cast<unsigned>(ymd.month())) + " * " +
-           std::to_string(static_cast<int>(ymd.year()));
-}
-
 std::string connection_yaml(const connector_fixture& f, engine e) {
     return "    type: " + sluice::test::engine_name(e) + "\n    url: \"" + f.spec(e).url + "\"\n";
 }
@@ -98,15 +87,14 @@ struct copy_case {
 nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c) {
     temp_dir dir;
     const auto config = dir.path() / "sluice.yaml";
-    const auto at = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + 6s;
     std::ofstream(config) << "server: {listen: \"127.0.0.1:0\"}\n"
                           << "store: {url: \"sqlite://" << (dir.path() / "sluice.db").string()
                           << "\"}\n"
                           << "defaults:\n  retries: {max_attempts: 60, delay: 100ms, backoff: 1}\n"
                           << "connections:\n  src:\n"
                           << connection_yaml(f, c.from) << "  dst:\n"
-                          << connection_yaml(f, c.to) << "jobs:\n  move:\n    schedule: \""
-                          << once_at(at) << "\"\n    tasks:\n      copy:\n        type: copy\n"
+                          << connection_yaml(f, c.to) << "jobs:\n  move:\n"
+                          << "    tasks:\n      copy:\n        type: copy\n"
                           << "        source: {connection: src, table: " << c.source_table
                           << ", cursor: [id]}\n"
                           << "        sink: {connection: dst, table: " << c.sink_table
@@ -117,13 +105,15 @@ nlohmann::json copy_through_kills(const connector_fixture& f, const copy_case& c
                           // (docs/configuration.md#interruptions), which is there for crash loops.
                           << "        max_interruptions: 100\n";
     const auto log = dir.path() / "serve.log";
-    const std::vector<std::string> args = {"serve", "-c", config.string()};
+    const auto port_file = dir.path() / "port";
+    const std::vector<std::string> args = sluice::test::serve_args_with_port(config, port_file);
 
     const auto seed = std::random_device{}();
     INFO("seed " << seed);
     std::mt19937 rng(seed);
     std::uniform_int_distribution<int> offset_ms(0, 200);
     auto daemon = std::make_unique<daemon_process>(args, log);
+    sluice::test::trigger_when_ready(port_file, "move");
     int kills = 0;
     long last = sink_rows(f, c.to, c.sink_table);
     while (kills < wanted_kills) {

@@ -17,6 +17,7 @@
 
 #include "core/time.hpp"
 #include "daemon_process.hpp"
+#include "manual_trigger.hpp"
 #include "process.hpp"
 #include "store/open_store.hpp"
 #include "tests/component/store/test_databases.hpp"
@@ -28,6 +29,7 @@ using sluice::test::postgres_database;
 using sluice::test::run_sluice;
 using sluice::test::sqlite_database;
 using sluice::test::temp_dir;
+using sluice::test::trigger_when_ready;
 
 namespace {
 
@@ -38,25 +40,6 @@ std::filesystem::path write_config(const temp_dir& dir, const std::string& store
     // Port 0: tests run in parallel, and a developer's daemon may hold the default port.
     out << "server: {listen: \"127.0.0.1:0\"}\nstore: {url: \"" << store_url << "\"}\n" << rest;
     return file;
-}
-
-// A 7-field cron expression that fires exactly once, at `at` (UTC, whole seconds).
-std::string once_at(std::chrono::sys_seconds at) {
-    const auto day = date::floor<date::days>(at);
-    const date::year_month_day ymd(day);
-    const date::hh_mm_ss hms(at - day);
-    std::ostringstream s;
-    s << hms.seconds().count() << ' ' << hms.minutes().count() << ' ' << hms.hours().count() << ' '
-      << static_cast<unsigned>(ymd.day()) << ' ' << static_cast<unsigned>(ymd.month()) << " * "
-      << static_cast<int>(ymd.year());
-    return s.str();
-}
-
-// The daemon must have registered the job before this instant, or the tick counts as before the
-// job existed and never fires: leave room for a slow start on a loaded machine.
-std::chrono::sys_seconds seconds_from_now(int n) {
-    return std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) +
-           std::chrono::seconds(n);
 }
 
 nlohmann::json runs_list(const std::filesystem::path& config) {
@@ -109,8 +92,13 @@ std::optional<std::size_t> wait_for_mark(const std::filesystem::path& file, std:
     return std::nullopt;
 }
 
+// The daemon writes its port beside its configuration (trigger_when_ready reads it).
+std::filesystem::path port_file(const std::filesystem::path& config) {
+    return config.parent_path() / "port";
+}
+
 std::vector<std::string> serve_args(const std::filesystem::path& config) {
-    return {"serve", "-c", config.string()};
+    return sluice::test::serve_args_with_port(config, port_file(config));
 }
 
 struct mark {
@@ -142,8 +130,7 @@ TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run", "[e
     // Each attempt writes `start TASK TRY`, works 400 ms, then writes `done TASK TRY`.
     std::string yaml =
         "defaults:\n  retries: {max_attempts: 50, delay: 50ms, backoff: 1}\n"
-        "jobs:\n  ten:\n    schedule: \"" +
-        once_at(seconds_from_now(6)) + "\"\n    tasks:\n";
+        "jobs:\n  ten:\n    tasks:\n";
     for (int i = 1; i <= task_count; ++i) {
         const std::string name = "t" + std::to_string(100 + i).substr(1);
         yaml += "      " + name + ":\n        type: shell\n        command: |\n";
@@ -162,6 +149,7 @@ TEMPLATE_TEST_CASE("serve survives kill -9 at 20+ moments of a 10-task run", "[e
     INFO("seed " << seed);
     std::mt19937 rng(seed);
     auto daemon = std::make_unique<daemon_process>(serve_args(config), log);
+    trigger_when_ready(port_file(config), "ten");
     auto seen = wait_for_mark(marks, 0, "start", 15s);
     INFO(daemon->output());
     REQUIRE(seen);
@@ -309,9 +297,7 @@ TEMPLATE_TEST_CASE("serve drains on SIGTERM and kills a task that ignores it aft
     const auto release = dir.path() / "release";
     const std::string yaml =
         "shutdown_grace: 10s\n"
-        "jobs:\n  drain:\n    schedule: \"" +
-        once_at(seconds_from_now(6)) +
-        "\"\n    tasks:\n"
+        "jobs:\n  drain:\n    tasks:\n"
         "      polite:\n        type: shell\n        command: |\n"
         "          echo \"start polite\" >> " +
         marks.string() + "\n          while [ ! -e " + release.string() +
@@ -328,6 +314,7 @@ TEMPLATE_TEST_CASE("serve drains on SIGTERM and kills a task that ignores it aft
         marks.string() + "\n";
     const auto config = write_config(dir, db.url(), yaml);
     daemon_process daemon(serve_args(config), dir.path() / "serve.log");
+    trigger_when_ready(port_file(config), "drain");
     REQUIRE(wait_for_mark(marks, 0, "start", 15s));
     auto both = [&] {
         const auto lines = complete_lines(marks);
@@ -428,16 +415,15 @@ TEMPLATE_TEST_CASE("an attempt cut off by kill -9 runs again without using a ret
                                 marks.string() + "; exit 0; fi\n          touch " + flag +
                                 "\n          echo \"start $SLUICE_TASK $SLUICE_TRY_NUMBER\" >> " +
                                 marks.string() + "\n          sleep 60\n";
-    const std::string at = once_at(seconds_from_now(6));
     const std::filesystem::path config = write_config(
         dir, db.url(),
-        "jobs:\n  keep:\n    schedule: \"" + at +
-            "\"\n    tasks:\n      again:\n        type: shell\n" + command +
-            "  once:\n    schedule: \"" + at +
-            "\"\n    tasks:\n      never:\n        type: shell\n        on_interrupt: fail\n" +
+        "jobs:\n  keep:\n    tasks:\n      again:\n        type: shell\n" + command +
+            "  once:\n    tasks:\n      never:\n        type: shell\n        on_interrupt: fail\n" +
             command);
     const auto log = dir.path() / "serve.log";
     auto daemon = std::make_unique<daemon_process>(serve_args(config), log);
+    trigger_when_ready(port_file(config), "keep");
+    trigger_when_ready(port_file(config), "once");
     auto both_started = [&] {
         const auto lines = complete_lines(marks);
         return std::count_if(lines.begin(), lines.end(),

@@ -43,6 +43,8 @@ void engine_fixture::start() {
     store_.reset();
     store_ = open_migrated(url_);
     writer_ = std::make_unique<store::store_writer>(*store_);
+    commits_ = 0;
+    writer_->set_commit_observer([this](double) { ++commits_; });
     loop_ = std::make_unique<boost::asio::io_context>();
     work_ =
         std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(

@@ -4,6 +4,7 @@
 // store_writer, its own control-loop thread and fake task runners. `crash()` tears everything
 // down the way kill -9 would look to the store; `restart()` opens the same store again.
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -67,6 +68,8 @@ public:
     static bool eventually(const std::function<bool()>& done,
                            std::chrono::milliseconds limit = std::chrono::seconds(10));
     std::vector<scheduler::new_event> observed() const;
+    // Commits of the store writer since start() (every group-commit transaction).
+    int commits() const { return commits_.load(); }
 
 private:
     void teardown(bool graceful);
@@ -85,6 +88,7 @@ private:
     core::system_clock system_clock_;
     std::unique_ptr<core::manual_clock> manual_clock_;
     const core::clock* clock_ = &system_clock_;
+    std::atomic<int> commits_{0};
     mutable std::mutex observed_mutex_;
     std::vector<scheduler::new_event> observed_;
 };

@@ -183,9 +183,11 @@ TEMPLATE_TEST_CASE("a lease whose owner is proven gone is taken over at once", "
     f.script().set("b", {fake_step::hang(), fake_step::ok()});
     f.start();
     core::run_id run = f.trigger("chain");
+    // The store says running once the lease committed, a moment before the attempt executes:
+    // wait for the attempt itself, or a crash in between leaves no first try to count.
     REQUIRE(test::engine_fixture::eventually([&] {
         auto tasks = f.tasks(run);
-        return tasks["b"].state == task_state::running &&
+        return f.script().running() == 1 && tasks["b"].state == task_state::running &&
                tasks["side"].state == task_state::success;
     }));
     f.crash();

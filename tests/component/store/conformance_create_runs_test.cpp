@@ -170,6 +170,118 @@ STORE_TEST("a duplicate idempotency key and a duplicate tick inside one batch fa
     CHECK(again.transitions == std::vector{applied});
 }
 
+// A run as the engine creates one it can start at once: running since `started`, its first
+// task running under `owner`'s lease, the second queued, a third pending.
+scheduler::new_run started_run(const std::string& key, core::time_point started,
+                               const std::string& owner) {
+    scheduler::new_run run = make_run("etl", key, {"extract", "side", "load"});
+    run.started_at = started;
+    run.tasks[0].state = task_state::running;
+    run.tasks[0].lease_owner = owner;
+    run.tasks[0].lease_expires_at = started + 60s;
+    run.tasks[1].state = task_state::queued;
+    return run;
+}
+
+STORE_TEST("a run created already started: running, its first tasks queued or leased, one commit",
+           "[store][create_runs]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    ok(store->upsert_job("etl", "h1", false));
+    auto first = creation(started_run("manual:etl:s1", at(5), "me:1:a"));
+    scheduler::new_event running = first.events.front();
+    running.payload_json = R"({"from":"queued","to":"running"})";
+    first.events.push_back(running);
+    std::vector<scheduler::run_creation> creations{
+        first,
+        creation(started_run("manual:etl:s1", at(6), "me:1:a")),  // the same key: nothing
+        creation(make_run("etl", "manual:etl:plain")),
+    };
+    auto out = ok(store->write_batch(creations, {}));
+    REQUIRE(out.runs.size() == 3);
+    CHECK(out.runs[0].created);
+    CHECK_FALSE(out.runs[1].created);
+    CHECK(out.runs[1].id == out.runs[0].id);
+    CHECK(out.runs[2].created);
+
+    auto run = ok(store->get_run(out.runs[0].id));
+    REQUIRE(run);
+    CHECK(run->state == run_state::running);
+    CHECK(run->started_at == at(5));
+    CHECK(run->created_at == at(0));
+    auto stored = ok(store->list_task_instances(out.runs[0].id));
+    REQUIRE(stored.size() == 3);
+    REQUIRE(out.runs[0].tasks.size() == 3);
+    for (std::size_t t = 0; t < 3; ++t) {
+        // What the store handed back is what it stored.
+        const auto& back = out.runs[0].tasks[t];
+        CHECK(back.id == stored[t].id);
+        CHECK(back.state == stored[t].state);
+        CHECK(back.try_number == stored[t].try_number);
+        CHECK(back.lease_owner == stored[t].lease_owner);
+        CHECK(back.lease_epoch == stored[t].lease_epoch);
+        CHECK(back.lease_expires_at == stored[t].lease_expires_at);
+        CHECK(back.queued_at == stored[t].queued_at);
+        CHECK(back.started_at == stored[t].started_at);
+    }
+    CHECK(stored[0].state == task_state::running);
+    CHECK(stored[0].try_number == 1);
+    CHECK(stored[0].lease_owner == std::optional<std::string>("me:1:a"));
+    CHECK(stored[0].lease_epoch == 1);
+    CHECK(stored[0].lease_expires_at == at(65));
+    CHECK(stored[0].queued_at == at(5));
+    CHECK(stored[0].started_at == at(5));
+    CHECK(stored[1].state == task_state::queued);
+    CHECK(stored[1].try_number == 0);
+    CHECK(stored[1].lease_owner == std::nullopt);
+    CHECK(stored[1].lease_epoch == 0);
+    CHECK(stored[1].queued_at == at(5));
+    CHECK(stored[1].started_at == std::nullopt);
+    CHECK(stored[2].state == task_state::pending);
+    CHECK(stored[2].queued_at == std::nullopt);
+    // Both of the started run's events, then the plain run's one.
+    auto events = queued_events(*store);
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].run == out.runs[0].id);
+    CHECK(events[1].run == out.runs[0].id);
+    CHECK(events[1].payload_json.find("running") != std::string::npos);
+    CHECK(events[2].run == out.runs[2].id);
+
+    // The lease is a lease like any other: another owner cannot take it before it expires,
+    // and the try ends under epoch 1.
+    auto taken =
+        apply(*store, {scheduler::lease_acquire{stored[0].id, 1, "other:2:b", at(200), at(10)}});
+    CHECK(taken == std::vector{conflict});
+    scheduler::task_transition end =
+        task_move(stored[0].id, task_state::running, 1, task_state::success, at(20));
+    CHECK(apply(*store, {end, scheduler::lease_release{stored[0].id, 1, "me:1:a"}}) ==
+          std::vector{applied, applied});
+    auto ended = ok(store->get_task_instance(stored[0].id));
+    REQUIRE(ended);
+    CHECK(ended->state == task_state::success);
+    CHECK(ended->lease_owner == std::nullopt);
+}
+
+STORE_TEST("a creation the store cannot write as asked is refused and writes nothing",
+           "[store][create_runs]") {
+    TestType db;
+    auto store = open_migrated(db.url());
+    ok(store->upsert_job("etl", "h1", false));
+    scheduler::new_run not_started = make_run("etl", "manual:etl:bad1");
+    not_started.tasks[0].state = task_state::queued;  // a queued task in a queued run
+    scheduler::new_run ownerless = started_run("manual:etl:bad2", at(5), "");
+    scheduler::new_run finished = started_run("manual:etl:bad3", at(5), "me:1:a");
+    finished.tasks[1].state = task_state::success;
+    for (const auto& bad : {not_started, ownerless, finished}) {
+        auto r = store->write_batch(
+            std::vector{creation(make_run("etl", "adhoc:etl:ok")), creation(bad)}, {});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().message.find("task '") != std::string::npos);
+        CHECK(r.error().cls == core::error_class::permanent);
+    }
+    CHECK(count_runs(*store) == 0);
+}
+
 STORE_TEST("runs submitted to the writer from 8 threads with shared keys are created once each",
            "[store][create_runs]") {
     TestType db;

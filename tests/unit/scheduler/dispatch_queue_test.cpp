@@ -112,3 +112,21 @@ TEST_CASE("dispatcher admits at once only within limits and never ahead of a que
     CHECK(r.release(core::task_instance_id{6}));
     CHECK(ids(r.admit()) == std::vector<std::int64_t>{5});
 }
+
+TEST_CASE("dispatcher gives an item admitted under a placeholder id its real one", "[dispatch]") {
+    scheduler::dispatch_queue q({2, {{"db", 1}}});
+    CHECK(q.admit_now(item(-1, "a", "db")));  // a task whose run is still being created
+    CHECK_FALSE(q.rekey(core::task_instance_id{-7}, core::task_instance_id{10}, core::run_id{3}));
+    CHECK(q.rekey(core::task_instance_id{-1}, core::task_instance_id{10}, core::run_id{3}));
+    // Its slots stay taken, under the new id only.
+    CHECK(q.active() == 1);
+    CHECK(q.active_in_pool("db") == 1);
+    CHECK(q.active_in_job("a") == 1);
+    CHECK_FALSE(q.release(core::task_instance_id{-1}));
+    CHECK(q.admit_now(item(-2, "b")));
+    CHECK_FALSE(q.rekey(core::task_instance_id{-2}, core::task_instance_id{10}, core::run_id{4}));
+    CHECK(q.release(core::task_instance_id{10}));
+    CHECK(q.active_in_pool("db") == 0);
+    CHECK(q.release(core::task_instance_id{-2}));
+    CHECK(q.active() == 0);
+}
