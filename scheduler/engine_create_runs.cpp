@@ -111,6 +111,13 @@ void engine::impl::begin_started_run(live_run& run, const creation_start& start)
         task.busy = true;
         task.running = true;
         task.try_number = 1;
+        if (shutting_down_ && !grace_elapsed_ && run.ending == run_ending::none) {
+            // Started before the shutdown began (a tick that fired as SIGTERM arrived): it runs
+            // in the grace like the attempts already running, rather than be interrupted
+            // before it began (docs/operations.md, "Group commit").
+            execute_attempt(run, task);
+            continue;
+        }
         begin_attempt(run, task);
     }
     if (!start.queued.empty()) {

@@ -393,6 +393,7 @@ public:
     boost::asio::steady_timer schedule_timer_;
     boost::asio::steady_timer heartbeat_timer_;
     boost::asio::steady_timer grace_timer_;
+    bool grace_elapsed_ = false;  // the shutdown grace ran out: attempts are being stopped
     dispatch_queue queue_;
     std::mt19937_64 rng_;
     std::function<void(const new_event&)> observer_;

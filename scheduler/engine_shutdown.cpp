@@ -45,6 +45,7 @@ void engine::impl::shutdown(std::function<void()> done) {
         if (ec || self->stopped_) {
             return;
         }
+        self->grace_elapsed_ = true;
         int stopped = 0;
         for (auto& [id, run] : self->runs_) {
             for (live_task& t : run->tasks) {

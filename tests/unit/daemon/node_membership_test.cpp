@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -104,6 +105,17 @@ void run_loop(boost::asio::io_context& loop, std::chrono::milliseconds d) {
     loop.run_for(d);
 }
 
+// Runs the loop until `done` holds or `limit` passed: on a loaded machine timers fire late, so
+// the tests wait for what they expect rather than count ticks in a fixed window.
+bool run_until(boost::asio::io_context& loop, const std::function<bool()>& done,
+               std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < until) {
+        run_loop(loop, std::chrono::milliseconds(10));
+    }
+    return done();
+}
+
 }  // namespace
 
 TEST_CASE("node heartbeats come on their own timer, one in flight while the store is slow",
@@ -114,9 +126,7 @@ TEST_CASE("node heartbeats come on their own timer, one in flight while the stor
     REQUIRE(node.join().has_value());
     CHECK(registry.calls() == std::vector<std::string>{"register active c0ffee"});
     node.start();
-    run_loop(loop, 200ms);
-    const long steady = registry.beats();
-    CHECK(steady >= 4);
+    CHECK(run_until(loop, [&] { return registry.beats() >= 4; }));
     CHECK(registry.max_in_flight() == 1);
 
     // The store stops answering: one heartbeat waits, the ticks meanwhile are skipped.
@@ -128,15 +138,15 @@ TEST_CASE("node heartbeats come on their own timer, one in flight while the stor
     CHECK(registry.in_flight() == 1);
     CHECK(registry.max_in_flight() == 1);
     registry.hold(false);
-    run_loop(loop, 200ms);
-    CHECK(registry.beats() >= held + 3);
+    CHECK(run_until(loop, [&] { return registry.beats() >= held + 3; }));
     CHECK(registry.max_in_flight() == 1);
 
     // A row forgotten meanwhile is written again.
     registry.forget_row();
-    run_loop(loop, 100ms);
-    const auto calls = registry.calls();
-    CHECK(std::count(calls.begin(), calls.end(), "register active c0ffee") == 2);
+    CHECK(run_until(loop, [&] {
+        const auto calls = registry.calls();
+        return std::count(calls.begin(), calls.end(), "register active c0ffee") == 2;
+    }));
 }
 
 TEST_CASE("a draining node says so, takes a reload's hash and ends stopped behind its heartbeat",
@@ -148,27 +158,22 @@ TEST_CASE("a draining node says so, takes a reload's hash and ends stopped behin
     node.start();
     node.drain();
     node.reconfigure("beef");
-    run_loop(loop, 100ms);
-    auto calls = registry.calls();
-    CHECK(std::find(calls.begin(), calls.end(), "state draining") != calls.end());
-    CHECK(std::find(calls.begin(), calls.end(), "register draining beef") != calls.end());
+    auto has = [&](const std::string& call) {
+        const auto calls = registry.calls();
+        return std::find(calls.begin(), calls.end(), call) != calls.end();
+    };
+    CHECK(run_until(loop, [&] { return has("state draining") && has("register draining beef"); }));
 
     // leave() while a heartbeat waits on the store: `stopped` comes after it, then done.
     registry.hold(true);
-    for (int i = 0; i < 100 && registry.in_flight() == 0; ++i) {
-        run_loop(loop, 10ms);
-    }
-    REQUIRE(registry.in_flight() == 1);
+    REQUIRE(run_until(loop, [&] { return registry.in_flight() == 1; }));
     bool left = false;
     node.leave([&] { left = true; });
     run_loop(loop, 100ms);
     CHECK_FALSE(left);
     registry.hold(false);
-    for (int i = 0; i < 100 && !left; ++i) {
-        run_loop(loop, 10ms);
-    }
-    CHECK(left);
-    calls = registry.calls();
+    CHECK(run_until(loop, [&] { return left; }));
+    const auto calls = registry.calls();
     CHECK(calls.back() == "state stopped");
     // No heartbeat after leaving.
     const long beats = registry.beats();
