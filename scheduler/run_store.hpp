@@ -42,13 +42,9 @@ struct job_upsert {
 struct new_task_instance {
     std::string task;
     int max_tries = 1;
-    // A run created already started (new_run::started_at) may create its first tasks past
-    // pending: `queued` (ready, waiting for a worker) or `running` (its first try, under a lease
-    // of `lease_owner` until `lease_expires_at`, lease epoch 1), so that a run whose first task
-    // a worker takes at once costs one commit less (docs/architecture.md#group-commit).
-    task_state state = task_state::pending;
-    std::string lease_owner = {};
-    core::time_point lease_expires_at = {};
+    task_state state = task_state::pending;  // or, in a started run, queued or running
+    std::string lease_owner = {};            // running: leased by it until lease_expires_at,
+    core::time_point lease_expires_at = {};  // epoch 1 (docs/architecture.md#group-commit)
 };
 
 struct new_run {
@@ -62,8 +58,7 @@ struct new_run {
     std::optional<core::backfill_id> backfill;
     core::time_point created_at;
     std::vector<new_task_instance> tasks;  // created with the run, in one transaction
-    // Set: the run is created running since this instant (its queued and running tasks queued,
-    // and started, at it); unset: queued, every task pending.
+    // Set: created running since this instant (its tasks' times too); unset: queued, all pending.
     std::optional<core::time_point> started_at = {};
 };
 
@@ -366,10 +361,8 @@ struct run_creation {
     std::vector<new_event> events;
 };
 
-// What one creation came to: a new run with its task instances (in the order of new_run::tasks,
-// each in the state it was created in: pending with try 0 and lease epoch 0 unless the run was
-// created already started), or the run that already held the key (created false, no tasks,
-// nothing written).
+// What one creation came to: a new run with its task instances as created (new_run::tasks'
+// order), or the run that already held the key (created false, no tasks, nothing written).
 struct created_run {
     core::run_id id;
     bool created = false;
