@@ -6,8 +6,16 @@ export type ZoneChoice = 'utc' | 'local' | 'job';
 // The IANA zone a choice means for a job (job zone falls back to UTC when unknown).
 export function resolveZone(choice: ZoneChoice, jobZone?: string | null): string {
   if (choice === 'utc') return 'UTC';
-  if (choice === 'local') return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  if (choice === 'local') return browserZone();
   return jobZone || 'UTC';
+}
+
+// The browser's zone, asked once: each Intl.DateTimeFormat made costs a few milliseconds, and
+// every time on the page resolves its zone (docs/benchmarks.md#admin-page-first-render).
+let localZone: string | null = null;
+function browserZone(): string {
+  localZone ??= Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return localZone;
 }
 
 const partsCache = new Map<string, Intl.DateTimeFormat>();
@@ -28,7 +36,14 @@ function formatter(zone: string): Intl.DateTimeFormat {
 
 interface WallClock { year: number; month: number; day: number; hour: number; minute: number; second: number }
 
+// UTC, the default zone, is read off the Date itself: the first Intl.DateTimeFormat of a page
+// costs tens of milliseconds (its zone data), more than drawing a table of times
+// (docs/benchmarks.md#admin-page-first-render).
 function wallClock(ms: number, zone: string): WallClock {
+  if (zone === 'UTC') {
+    const d = new Date(ms);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  }
   const p: Record<string, number> = {};
   for (const part of formatter(zone).formatToParts(new Date(ms))) {
     if (part.type !== 'literal') p[part.type] = Number(part.value);
@@ -38,7 +53,11 @@ function wallClock(ms: number, zone: string): WallClock {
 
 // The zone's offset from UTC at an instant, in minutes (east positive).
 export function offsetMinutes(ms: number, zone: string): number {
-  const w = wallClock(ms, zone);
+  return offsetOf(ms, wallClock(ms, zone));
+}
+
+// The offset of the zone whose wall clock at instant `ms` is `w`.
+function offsetOf(ms: number, w: WallClock): number {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
   return Math.round((asUtc - Math.floor(ms / 1000) * 1000) / 60000);
 }
@@ -61,7 +80,7 @@ export function formatInstant(iso: string | number | null | undefined, zone: str
   const w = wallClock(ms, zone);
   const time = `${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
   const date = `${w.year}-${pad(w.month)}-${pad(w.day)}`;
-  return `${withDate ? date + ' ' : ''}${time} ${formatOffset(offsetMinutes(ms, zone))}`;
+  return `${withDate ? date + ' ' : ''}${time} ${formatOffset(offsetOf(ms, w))}`;
 }
 
 // "1.2 s", "3 min 04 s", "2 h 05 min", "3 d 4 h".

@@ -65,3 +65,12 @@ test('the zone choice resolves to one IANA zone', () => {
   assert.equal(resolveZone('job', null), 'UTC');
   assert.ok(resolveZone('local').length > 0);
 });
+
+test('UTC, read without Intl, reads as Intl reads Etc/UTC', () => {
+  // formatInstant takes UTC off the Date itself (the first Intl.DateTimeFormat is slow to make).
+  for (const iso of ['1999-12-31T23:59:59Z', '2026-02-28T00:00:00.999Z', '2026-03-29T01:00:00Z', '2028-02-29T12:34:56Z']) {
+    assert.equal(formatInstant(iso, 'UTC'), formatInstant(iso, 'Etc/UTC'), iso);
+    assert.equal(formatInstant(iso, 'UTC', false), formatInstant(iso, 'Etc/UTC', false), iso);
+  }
+  assert.equal(offsetMinutes(Date.parse('2026-07-01T00:00:00Z'), 'UTC'), 0);
+});
