@@ -1,7 +1,7 @@
 // Small pieces every view uses: state badges, times in the chosen zone, loading and errors,
 // a data hook that reloads on events, and a confirmation dialog.
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../lib/api';
 import { now, stream, zoneChoice } from '../lib/state';
 import type { ServerEvent } from '../lib/stream';
@@ -82,7 +82,11 @@ export function useResource<T>(key: string, fn: () => Promise<T>, refreshOn?: (e
       },
     );
   }, []);
-  useEffect(() => {
+  // Asked for as soon as the view is rendered, not after the next frame as an effect would: a
+  // first view's answer is usually here already (first_view.ts), and is then drawn in the same
+  // task as the shell instead of one frame and a layout later
+  // (docs/benchmarks.md#admin-page-first-render).
+  useLayoutEffect(() => {
     setLoading(true);
     setData(null);
     load();

@@ -1,6 +1,6 @@
 // Every run, newest first, filtered by job and state (in the URL), paged through the API's
 // cursor so that 100,000 runs cost one page at a time.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { get, seg } from '../lib/api';
 import { runsPageSize, runsPath } from '../lib/api_paths';
 import { loc, setQuery } from '../lib/router';
@@ -13,14 +13,16 @@ export function RunsView() {
   const job = loc.value.query.get('job') ?? '';
   const state = loc.value.query.get('state') ?? '';
   const first = useResource(`runs:${job}:${state}`, () => get<RunPage>(runsPath(job, state)), (e) => e.kind === 'run.state');
-  const [more, setMore] = useState<Run[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
+  // The pages read after the first, for the first page they continue: a new first page (a
+  // filter changed, an event re-read it) starts over. Derived while rendering rather than reset
+  // by an effect, which drew every row a second time one frame after the first.
+  const [extra, setExtra] = useState<{ after: RunPage | null; runs: Run[]; cursor: string | null }>({ after: null, runs: [], cursor: null });
   const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    setMore([]);
-    setCursor(first.data?.next_cursor ?? null);
-  }, [first.data]);
-  const runs = [...(first.data?.runs ?? []), ...more];
+  const base = first.data;
+  const continues = base !== null && extra.after === base;
+  const more = continues ? extra.runs : [];
+  const cursor = continues ? extra.cursor : base?.next_cursor ?? null;
+  const runs = [...(base?.runs ?? []), ...more];
   return (
     <main class="page">
       <PageHeader title="Runs" />
@@ -60,8 +62,7 @@ export function RunsView() {
           <button type="button" class="btn" onClick={async () => {
             try {
               const page = await get<RunPage>(runsPath(job, state, cursor));
-              setMore((m) => [...m, ...page.runs]);
-              setCursor(page.next_cursor);
+              setExtra((e) => ({ after: base, runs: [...(e.after === base ? e.runs : []), ...page.runs], cursor: page.next_cursor }));
             } catch (e) {
               setError(e);
             }
