@@ -1,8 +1,9 @@
 // The first view's data is asked for with the session call, not after it: a view otherwise
 // waited for the session round trip, then its own calls (docs/benchmarks.md#admin-page-at-size).
 // Only what a view reads first and can name from its URL; the routes are main.tsx's.
-import { prefetch } from './lib/api';
+import { prefetch, prefetchRead } from './lib/api';
 import * as paths from './lib/api_paths';
+import { healthReads } from './lib/health';
 import { matchPath } from './lib/route_match';
 
 // The API paths the view at `path` (with `query`) reads first; none for an unknown path.
@@ -24,6 +25,13 @@ export function firstViewCalls(path: string, query: URLSearchParams): string[] {
   return [];
 }
 
+// What the view at `path` reads first outside the API: the overview's /readyz, /livez and
+// /metrics, which otherwise went out only after the session's answer and a render.
+export function firstViewReads(path: string): string[] {
+  return path === '/overview' ? Object.keys(healthReads) : [];
+}
+
 export function prefetchFirstView(path: string, query: URLSearchParams): void {
   for (const p of firstViewCalls(path, query)) prefetch(p);
+  for (const key of firstViewReads(path)) prefetchRead(key, healthReads[key]);
 }

@@ -81,26 +81,31 @@ export async function metricsText(): Promise<string> {
 
 // Answers asked for before the view that reads them exists: the first view's data goes out
 // with the session call instead of after it (docs/benchmarks.md#admin-page-at-size). Each is
-// taken once, only while fresh and only with the token it was asked with (a sign-in in between
-// reads the server again).
+// keyed by what it reads (an API path, or /readyz, /livez, /metrics), taken once, only while
+// fresh and only with the token it was asked with (a sign-in in between reads the server again).
 const early = new Map<string, { at: number; token: string | null; answer: Promise<unknown> }>();
 const earlyFreshMs = 5000;
 
-export function prefetch(path: string): void {
-  if (early.has(path)) return;
-  const answer = api<unknown>('GET', path);
+// Starts `read` now; the first `takeEarly(key, ...)` within earlyFreshMs gets its answer.
+export function prefetchRead(key: string, read: () => Promise<unknown>): void {
+  if (early.has(key)) return;
+  const answer = read();
   answer.catch(() => undefined);  // the view that takes it sees the error
-  early.set(path, { at: Date.now(), token: getToken(), answer });
+  early.set(key, { at: Date.now(), token: getToken(), answer });
 }
 
-export const get = <T>(path: string): Promise<T> => {
-  const e = early.get(path);
+// The answer prefetched under `key` when there is a fresh one, else `read()`.
+export function takeEarly<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const e = early.get(key);
   if (e) {
-    early.delete(path);
+    early.delete(key);
     if (Date.now() - e.at < earlyFreshMs && e.token === getToken()) return e.answer as Promise<T>;
   }
-  return api<T>('GET', path);
-};
+  return read();
+}
+
+export const prefetch = (path: string): void => prefetchRead(path, () => api<unknown>('GET', path));
+export const get = <T>(path: string): Promise<T> => takeEarly(path, () => api<T>('GET', path));
 export const post = <T>(path: string, body?: unknown, extra?: Record<string, string>) => api<T>('POST', path, body, extra);
 
 // A path segment, escaped.

@@ -1,39 +1,18 @@
 // Health at a glance: readiness, the last configuration reload, schedule lateness, what runs
 // now, the latest failures and a timeline of every job's fires in the next 24 hours.
-import { ApiError, get, metricsText } from '../lib/api';
+import { ApiError, get } from '../lib/api';
 import { failuresPath, jobsPath, schedulePath } from '../lib/api_paths';
-import { readHistogram, type HistogramSummary } from '../lib/metrics';
+import { lateness, livez, readyz } from '../lib/health';
+import type { HistogramSummary } from '../lib/metrics';
 import { formatDuration } from '../lib/time';
 import type { JobSummary, RunPage } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, Time, useResource, type Resource } from '../components/common';
-
-interface Ready {
-  status?: string;
-  [k: string]: unknown;
-}
-
-async function readyz(): Promise<Ready> {
-  const res = await fetch('/readyz', { cache: 'no-store' });
-  try {
-    return (await res.json()) as Ready;
-  } catch {
-    return { status: res.ok ? 'ready' : 'not ready' };
-  }
-}
-
-interface Live {
-  config?: { reloads: number; last_reload: 'applied' | 'rejected' | null };
-}
 
 interface Schedule {
   from: string;
   to: string;
   fires: { job: string; at: string; timezone: string }[];
   truncated: boolean;
-}
-
-async function lateness(): Promise<HistogramSummary | null> {
-  return readHistogram(await metricsText(), 'sluice_schedule_lateness_seconds');
 }
 
 // The lateness figure and the line under it: the figure once read, else why not (a refusal of
@@ -108,7 +87,7 @@ function Timeline({ schedule, paused }: { schedule: Schedule; paused: Set<string
 
 export function OverviewView() {
   const ready = useResource('readyz', readyz);
-  const live = useResource('livez', async () => (await (await fetch('/livez', { cache: 'no-store' })).json()) as Live, (e) => e.kind === 'config.reloaded');
+  const live = useResource('livez', livez, (e) => e.kind === 'config.reloaded');
   const late = useResource('lateness', lateness, (e) => e.kind === 'run.state');
   const schedule = useResource('schedule', () => get<Schedule>(schedulePath()), (e) => e.kind === 'config.reloaded' || e.kind === 'job.paused' || e.kind === 'job.unpaused');
   const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>(jobsPath()).then((r) => r.jobs), (e) => e.kind === 'run.state');

@@ -2,7 +2,7 @@
 // section of the page names them from its URL alone, with the same strings the view reads.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstViewCalls } from '../../src/first_view';
+import { firstViewCalls, firstViewReads } from '../../src/first_view';
 
 const calls = (url: string) => {
   const u = new URL(url, 'http://sluice.test');
@@ -35,4 +35,10 @@ test('nothing for what is not a view or names no valid id', () => {
   assert.deepEqual(calls('/backfills/x'), []);
   assert.deepEqual(calls('/jobs/load-orders/backfill'), []);
   assert.deepEqual(calls('/nowhere'), []);
+});
+
+test('the overview also reads /readyz, /livez and /metrics with the session call', () => {
+  assert.deepEqual(firstViewReads('/overview'), ['/readyz', '/livez', '/metrics']);
+  assert.deepEqual(firstViewReads('/jobs'), []);
+  assert.deepEqual(firstViewReads('/runs'), []);
 });
