@@ -6,6 +6,7 @@ import { loc, setQuery } from '../lib/router';
 import { canOperate } from '../lib/state';
 import type { JobSummary, Run, RunPage } from '../lib/types';
 import { ErrorBox, Loading, PageHeader, Time, useEvents, useResource } from '../components/common';
+import { memo } from '../components/memo';
 import { RunStrip } from '../components/run_strip';
 
 // The last runs of each job, read a few jobs at a time.
@@ -75,6 +76,38 @@ function PausedSwitch({ job, onChanged }: { job: JobSummary; onChanged: () => vo
   );
 }
 
+// One job's row. Memoized: the strips arrive one job at a time (useRecentRuns), and each answer
+// redrew every row of the table before (docs/benchmarks.md#admin-page-first-render).
+const JobRow = memo(function JobRow({ job: j, runs, onChanged }: { job: JobSummary; runs: Run[] | null; onChanged: () => void }) {
+  return (
+    <tr data-job={j.name}>
+      <td>
+        <a class="strong" href={`/jobs/${seg(j.name)}`}>{j.name}</a>
+        {j.description && <div class="muted small clip">{j.description}</div>}
+        {(j.tags ?? []).length > 0 && <div class="tags">{j.tags!.map((t) => <span key={t} class="tag">{t}</span>)}</div>}
+      </td>
+      <td>
+        {j.schedule ? (
+          <>
+            <div class="clip" title={j.schedule_description ?? undefined}>{j.schedule_description ?? j.schedule}</div>
+            <div class="muted small nowrap"><code>{j.schedule}</code> · {j.timezone}</div>
+          </>
+        ) : <span class="muted">manual only</span>}
+      </td>
+      <td class="next">{j.paused ? <span class="muted">paused</span> : <Time at={j.next_fire} jobZone={j.timezone} relative />}</td>
+      <td><RunStrip runs={runs} /></td>
+      <td class="num">
+        {j.active_runs > 0 ? <span class="badge st-running">{j.active_runs}</span> : <span class="muted">0</span>}
+        {j.waiting_runs > 0 && <span class="muted small"> +{j.waiting_runs}</span>}
+      </td>
+      <td><PausedSwitch job={j} onChanged={onChanged} /></td>
+      <td class="right">
+        {canOperate.value && <a class="btn small" href={`/jobs/${seg(j.name)}/trigger`}>Trigger</a>}
+      </td>
+    </tr>
+  );
+});
+
 export function JobsView() {
   const jobs = useResource('jobs', () => get<{ jobs: JobSummary[] }>(jobsPath()).then((r) => r.jobs),
     (e) => e.kind === 'job.paused' || e.kind === 'job.unpaused' || e.kind === 'run.state');
@@ -125,33 +158,7 @@ export function JobsView() {
               </tr>
             </thead>
             <tbody>
-              {shown.map((j) => (
-                <tr key={j.name} data-job={j.name}>
-                  <td>
-                    <a class="strong" href={`/jobs/${seg(j.name)}`}>{j.name}</a>
-                    {j.description && <div class="muted small clip">{j.description}</div>}
-                    {(j.tags ?? []).length > 0 && <div class="tags">{j.tags!.map((t) => <span key={t} class="tag">{t}</span>)}</div>}
-                  </td>
-                  <td>
-                    {j.schedule ? (
-                      <>
-                        <div class="clip" title={j.schedule_description ?? undefined}>{j.schedule_description ?? j.schedule}</div>
-                        <div class="muted small nowrap"><code>{j.schedule}</code> · {j.timezone}</div>
-                      </>
-                    ) : <span class="muted">manual only</span>}
-                  </td>
-                  <td class="next">{j.paused ? <span class="muted">paused</span> : <Time at={j.next_fire} jobZone={j.timezone} relative />}</td>
-                  <td><RunStrip runs={runs[j.name] ?? null} /></td>
-                  <td class="num">
-                    {j.active_runs > 0 ? <span class="badge st-running">{j.active_runs}</span> : <span class="muted">0</span>}
-                    {j.waiting_runs > 0 && <span class="muted small"> +{j.waiting_runs}</span>}
-                  </td>
-                  <td><PausedSwitch job={j} onChanged={jobs.reload} /></td>
-                  <td class="right">
-                    {canOperate.value && <a class="btn small" href={`/jobs/${seg(j.name)}/trigger`}>Trigger</a>}
-                  </td>
-                </tr>
-              ))}
+              {shown.map((j) => <JobRow key={j.name} job={j} runs={runs[j.name] ?? null} onChanged={jobs.reload} />)}
               {shown.length === 0 && (
                 <tr><td colSpan={7} class="muted center">No job matches these filters.</td></tr>
               )}
