@@ -101,7 +101,7 @@ function App() {
 if (location.pathname === '/index.html') navigate('/jobs', true);
 // Before the first render (an effect would wait for a frame): the theme, then the session call
 // with the first view's own calls beside it.
-applyTheme(theme.value);
+applyTheme(theme.value, false);
 void loadSession();
 prefetchFirstView(loc.value.path, loc.value.query);
 // Copies' progress is live only: collected from the start, any page can show its series.

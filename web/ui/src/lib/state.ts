@@ -29,9 +29,11 @@ export function setZone(z: ZoneChoice): void {
 
 export type Theme = 'auto' | 'light' | 'dark';
 export const theme = signal<Theme>(stored('sluice.theme', 'auto', ['auto', 'light', 'dark'] as const));
-export function applyTheme(t: Theme): void {
+// Shows theme `t` and, when `remember`, keeps it for the next visit. The page's start only shows
+// the stored one: a write there was one more storage call before the first render.
+export function applyTheme(t: Theme, remember = true): void {
   theme.value = t;
-  localStorage.setItem('sluice.theme', t);
+  if (remember) localStorage.setItem('sluice.theme', t);
   if (t === 'auto') document.documentElement.removeAttribute('data-theme');
   else document.documentElement.setAttribute('data-theme', t);
 }
