@@ -84,20 +84,23 @@ int run_nodes_list(const client_options& client) {
         std::cout << nodes->body.dump(2) << "\n";
         return exit_ok;
     }
-    // The node that answered is marked; the hash is cut to what tells files apart by eye.
+    // The node that answered is marked, and the scheduler named in its role; the hash is cut
+    // to what tells files apart by eye.
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& n : nodes->body.value("nodes", nlohmann::json::array())) {
         rows.push_back(
             {{"name", n.value("name", "") + (n.value("self", false) ? " *" : "")},
              {"state", n.value("state", "")},
+             {"role", n.value("scheduler", false) ? "scheduler" : "-"},
              {"running", n.value("running_attempts", 0)},
              {"heartbeat", age_text(n.value("heartbeat_age_ms", std::int64_t{0})) + " ago"},
              {"version", n.value("version", "")},
              {"config", n.value("config_hash", "").substr(0, 12)},
              {"started_at", n.value("started_at", nlohmann::json(nullptr))}});
     }
-    print_table(rows, {"name", "state", "running", "heartbeat", "version", "config", "started_at"},
-                std::cout);
+    print_table(
+        rows, {"name", "state", "role", "running", "heartbeat", "version", "config", "started_at"},
+        std::cout);
     return exit_ok;
 }
 

@@ -247,6 +247,11 @@ int run_serve(const serve_options& options) {
             log->critical("cannot register this node in the store: {}", joined.error().message);
             return exit_invalid;
         }
+        // Before the engine starts: a node that holds the lease catches up at its start.
+        engine.cluster_beat(node->scheduler_lease());
+        node->on_scheduler_lease([&engine](std::optional<scheduler::scheduler_grant> grant) {
+            engine.cluster_beat(grant);
+        });
         node->start();
     }
 

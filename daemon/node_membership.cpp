@@ -8,6 +8,7 @@
 
 #include "core/duration.hpp"
 #include "core/logging.hpp"
+#include "daemon/process_identity.hpp"
 #include "web/auth.hpp"
 
 namespace sluice::daemon {
@@ -46,13 +47,41 @@ node_membership::~node_membership() {
 
 core::result<void> node_membership::join() {
     auto joined = registry_.register_node(self_);
-    if (joined) {
-        log_->info(
-            "node {} ({}) joined the cluster: lease_ttl {}, heartbeat {}", self_.name, self_.id,
-            core::format_duration(std::chrono::duration_cast<core::duration>(self_.lease_ttl)),
-            core::format_duration(heartbeat_));
+    if (!joined) {
+        return joined;
     }
-    return joined;
+    log_->info("node {} ({}) joined the cluster: lease_ttl {}, heartbeat {}", self_.name, self_.id,
+               core::format_duration(std::chrono::duration_cast<core::duration>(self_.lease_ttl)),
+               core::format_duration(heartbeat_));
+    auto claimed = claim(self_);
+    if (!claimed) {
+        return claimed.error();
+    }
+    lease_ = *claimed;
+    return {};
+}
+
+core::result<std::optional<scheduler::scheduler_grant>> node_membership::claim(
+    const scheduler::node_registration& row) {
+    // The lease is ours for lease_ttl from the store's now at the claim, which is no earlier
+    // than this instant: counted from here, it ends no later than the store says.
+    const auto sent = std::chrono::steady_clock::now();
+    auto c = registry_.claim_scheduler(row.id, row.lease_ttl);
+    if (!c) {
+        return c.error();
+    }
+    // A holder that provably exited (on this machine: a daemon killed and started again, or
+    // anywhere on a SQLite store, whose engine lock this process holds) is not waited out.
+    if (!c->held && !c->holder.empty() && (row.sole || lease_owner_gone(c->holder_info_json))) {
+        c = registry_.claim_scheduler(row.id, row.lease_ttl, c->holder);
+        if (!c) {
+            return c.error();
+        }
+    }
+    if (!c->held) {
+        return std::optional<scheduler::scheduler_grant>();
+    }
+    return std::optional(scheduler::scheduler_grant{c->epoch, sent + row.lease_ttl});
 }
 
 void node_membership::start() {
@@ -74,21 +103,40 @@ void node_membership::on_tick() {
         return;  // the previous heartbeat still waits on the store: one in flight at most
     }
     beating_ = true;
+    // A draining node claims nothing: it gave the lease up and takes no new work.
+    const bool claiming = self_.state == scheduler::node_state::active;
+    auto lease = std::make_shared<core::result<std::optional<scheduler::scheduler_grant>>>(
+        core::error::transient("no claim"));
     on_store(
-        [this, row = self_]() -> core::result<void> {
+        [this, row = self_, claiming, lease]() -> core::result<void> {
             auto beat = registry_.heartbeat_node(row.id);
             if (!beat) {
                 return beat.error();
             }
             if (!*beat) {
                 // The row was forgotten (a freeze of a week): write it again.
-                return registry_.register_node(row);
+                if (auto again = registry_.register_node(row); !again) {
+                    return again;
+                }
+            }
+            if (claiming) {
+                *lease = claim(row);
+                if (!*lease) {
+                    return lease->error();
+                }
             }
             return {};
         },
-        [this](core::result<void> beat) {
+        [this, lease](core::result<void> beat) {
             beating_ = false;
             report(beat);
+            // A failed claim proves nothing either way: the grant held runs out on its own.
+            if (*lease && !left_ && self_.state == scheduler::node_state::active) {
+                lease_ = **lease;
+                if (on_lease_) {
+                    on_lease_(lease_);
+                }
+            }
         });
 }
 
@@ -111,11 +159,17 @@ void node_membership::drain() {
         return;
     }
     self_.state = scheduler::node_state::draining;
+    lease_.reset();
     on_store(
         [this, id = self_.id]() -> core::result<void> {
             auto set = registry_.set_node_state(id, scheduler::node_state::draining);
             if (!set) {
                 return set.error();
+            }
+            // Another node takes the schedule over at its next heartbeat, not after lease_ttl.
+            auto released = registry_.release_scheduler(id);
+            if (!released) {
+                return released.error();
             }
             return {};
         },
@@ -148,12 +202,17 @@ void node_membership::leave(std::function<void()> done) {
     }
     left_ = true;
     timer_.cancel();
+    lease_.reset();
     // Behind any heartbeat in flight on the one store thread, so the row ends stopped.
     on_store(
         [this, id = self_.id]() -> core::result<void> {
             auto set = registry_.set_node_state(id, scheduler::node_state::stopped);
             if (!set) {
                 return set.error();
+            }
+            auto released = registry_.release_scheduler(id);
+            if (!released) {
+                return released.error();
             }
             return {};
         },

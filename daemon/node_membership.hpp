@@ -3,10 +3,13 @@
 // This `sluice serve` process as a node of the cluster on its store (docs/cluster.md): it writes
 // its node row before the scheduler starts, heartbeats it every `cluster.heartbeat` on a timer
 // of its own, says `draining` once a drain begins and `stopped` on a clean exit, so that a
-// stopped node is never listed as lost. Every store call runs on a thread of its own: the
-// control loop never waits on the store, and a heartbeat never queues behind the engine's store
-// work (a long one would make the node read as lost). At most one heartbeat is in flight: a tick
-// that finds the previous one still waiting on the store is skipped, not queued.
+// stopped node is never listed as lost. With every heartbeat it also claims the scheduler lease
+// (docs/cluster.md#the-scheduler) and reports the outcome to the engine; a drain or a clean
+// exit gives the lease up, so another node takes it at its next heartbeat. Every store call runs on
+// a thread of its own: the control loop never waits on the store, and a heartbeat never queues
+// behind the engine's store work (a long one would make the node read as lost). At most one
+// heartbeat is in flight: a tick that finds the previous one still waiting on the store is skipped,
+// not queued.
 //
 // Lifecycle: construct after the store; join() before the loop runs; start() on the loop; then
 // drain() and leave() on the loop. Destroy before the loop's io_context (the destructor waits
@@ -23,6 +26,7 @@
 
 #include "config/spec.hpp"
 #include "core/error.hpp"
+#include "scheduler/engine.hpp"
 #include "scheduler/node_registry.hpp"
 
 namespace spdlog {
@@ -49,8 +53,15 @@ public:
     node_membership& operator=(const node_membership&) = delete;
 
     // Blocking, before the loop runs: writes the node row (a failure keeps the daemon from
-    // starting, like any other store failure at startup).
+    // starting, like any other store failure at startup) and makes the first claim of the
+    // scheduler lease, whose outcome scheduler_lease() then holds.
     core::result<void> join();
+    // The outcome of the last claim: the grant, or nullopt when another node holds the lease.
+    const std::optional<scheduler::scheduler_grant>& scheduler_lease() const { return lease_; }
+    // Loop thread, before start(): called with the outcome of every later claim.
+    void on_scheduler_lease(std::function<void(std::optional<scheduler::scheduler_grant>)> f) {
+        on_lease_ = std::move(f);
+    }
     // Loop thread: arms the heartbeat timer.
     void start();
     // Loop thread: the row says draining (SIGTERM or SIGINT); heartbeats go on.
@@ -64,6 +75,9 @@ public:
     const std::string& id() const { return self_.id; }
 
 private:
+    // Store thread: one claim of the lease, taken from a holder that provably exited.
+    core::result<std::optional<scheduler::scheduler_grant>> claim(
+        const scheduler::node_registration& row);
     void arm();
     void on_tick();
     // Runs `work` on the store thread and `then` back on the loop.
@@ -80,6 +94,8 @@ private:
     bool beating_ = false;  // a heartbeat is in flight
     bool left_ = false;     // leave() was called: no more heartbeats
     bool failing_ = false;  // the last heartbeat failed (logged once until one succeeds)
+    std::optional<scheduler::scheduler_grant> lease_;  // loop thread
+    std::function<void(std::optional<scheduler::scheduler_grant>)> on_lease_;
     // Last: destroyed (joined) first, while everything its work touches still exists.
     boost::asio::thread_pool store_thread_{1};
 };

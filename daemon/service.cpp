@@ -16,6 +16,7 @@
 #include "daemon/process_identity.hpp"
 #include "etl/copy_bounds.hpp"
 #include "etl/registry.hpp"
+#include "scheduler/node_registry.hpp"
 #include "store/engine_lock.hpp"
 #include "store/open_store.hpp"
 #include "store/store_writer.hpp"
@@ -133,6 +134,10 @@ core::result<std::unique_ptr<service>> service::open(const config::sluice_config
         };
     }
     engine_options.keep_instance_row = !options.cluster_node;
+    // A cluster node creates scheduled and backfill runs only while it holds the scheduler
+    // lease, which its node membership claims (docs/cluster.md#the-scheduler).
+    engine_options.elected_scheduler =
+        options.cluster_node && dynamic_cast<scheduler::node_registry*>(p->store.get()) != nullptr;
     engine_options.run_schedules = options.run_schedules;
     engine_options.run_backfills = options.run_schedules;
     engine_options.reconcile_unfinished = options.run_schedules;

@@ -108,6 +108,10 @@ core::result<run_record> engine::wait_run(core::run_id run) {
         [&](auto done) { async_wait_run(run, std::move(done)); });
 }
 
+void engine::cluster_beat(std::optional<scheduler_grant> grant) {
+    impl_->on_loop([i = impl_.get(), grant] { i->cluster_beat(grant); });
+}
+
 void engine::async_jobs(std::function<void(std::vector<job_status>)> done) {
     impl_->on_loop([i = impl_.get(), done = std::move(done)] { done(i->job_statuses()); });
 }

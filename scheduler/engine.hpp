@@ -99,10 +99,23 @@ struct engine_options {
     // False: stored backfills are neither continued nor created here (`sluice run`, which
     // must not drive a daemon's backfills); their runs still reconcile like any other.
     bool run_backfills = true;
+    // True (a cluster node, `serve`): scheduled and backfill runs are created only while this
+    // process holds the scheduler lease (docs/cluster.md#the-scheduler), as engine::cluster_beat
+    // reports it, and each carries the lease's epoch so the store refuses it once the lease
+    // moved on. False: always, unfenced (`sluice run`, which creates none, and tests).
+    bool elected_scheduler = false;
     // Overrides config.shutdown_grace when set (tests).
     std::optional<std::chrono::milliseconds> shutdown_grace;
     // Seeds retry jitter; nullopt = random.
     std::optional<std::uint64_t> jitter_seed;
+};
+
+// What a cluster node's claim of the scheduler lease came to (docs/cluster.md#the-scheduler).
+struct scheduler_grant {
+    std::int64_t epoch = 0;  // what the runs it creates carry (new_run::scheduler_epoch)
+    // The lease is ours until then at the latest: counted from before the claim was sent, so it
+    // ends no later than the expiry the store wrote.
+    std::chrono::steady_clock::time_point until{};
 };
 
 // Why a trigger was refused; the HTTP layer maps unknown_job to 404, paused and shutting_down to
@@ -303,6 +316,15 @@ public:
                                std::function<void(core::result<run_op_status>)> done);
     core::result<run_op_status> backfill_action_now(core::backfill_id id, backfill_action action,
                                                     std::string actor = "api");
+
+    // A cluster node (engine_options::elected_scheduler) reports every claim of the scheduler
+    // lease: the grant, or nullopt when another node holds it. A grant after none, or of a new
+    // epoch, makes this node the scheduler: it reads the jobs' newest ticks and the unfinished
+    // backfills from the store, catches up as a start does and drives the backfills. Each report
+    // also takes up what other nodes changed in the store since the last: jobs paused or
+    // unpaused, and on the scheduler, backfills created, paused, resumed or canceled
+    // (engine_cluster.cpp).
+    void cluster_beat(std::optional<scheduler_grant> grant);
 
     // Runs and task instances are read from the store directly (run_store::get_run, list_runs,
     // list_task_instances): those reads do not need the engine.

@@ -230,7 +230,9 @@ void engine::impl::create_backfill(backfill_request request,
 }
 
 void engine::impl::pump_backfill(live_backfill& bf) {
-    if (bf.stepping || bf.finishing || bf.retry || shutting_down_ || stopped_ ||
+    // Only the scheduler node creates backfill runs and finishes backfills
+    // (docs/cluster.md#the-scheduler).
+    if (!leading() || bf.stepping || bf.finishing || bf.retry || shutting_down_ || stopped_ ||
         bf.record.state != backfill_state::running || bf.job->paused || bf.job->removed) {
         return;
     }
@@ -240,7 +242,8 @@ void engine::impl::pump_backfill(live_backfill& bf) {
         }
         return;
     }
-    if (static_cast<int>(bf.active.size()) >= bf.record.max_active_runs) {
+    if (static_cast<std::int64_t>(bf.active.size()) + bf.foreign_active >=
+        bf.record.max_active_runs) {
         return;
     }
     const backfill_interval iv = bf.intervals[bf.next];
@@ -269,6 +272,7 @@ void engine::impl::pump_backfill(live_backfill& bf) {
     nr.data_interval_end = iv.data_interval_end;
     nr.backfill = bf.record.id;
     nr.created_at = now();
+    nr.scheduler_epoch = creation_epoch();
     for (const config::task_spec& task : job.spec->tasks) {
         nr.tasks.push_back(new_task_instance{task.name, std::max(1, task.retry.max_attempts)});
     }
@@ -332,6 +336,10 @@ void engine::impl::pump_backfill(live_backfill& bf) {
                                   id.value, tick, r.error().message);
                 self->retry_backfill_later(bf);
                 return;
+            }
+            if (r->result.fenced) {
+                self->lost_scheduler(shared_nr->scheduler_epoch);
+                return;  // the node holding the lease takes the step
             }
             if (!r->result.applied) {
                 // Paused or canceled meanwhile, or another instance took the step: re-read

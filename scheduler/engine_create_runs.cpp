@@ -199,7 +199,10 @@ void engine::impl::on_runs_created(std::vector<pending_creation>& batch,
             continue;
         }
         created_run& c = (*r)[i];
-        const create_run_result result{c.id, c.created};
+        const create_run_result result{c.id, c.created, c.fenced};
+        if (c.fenced) {
+            lost_scheduler(p.run.scheduler_epoch);
+        }
         if (!c.created || stopped_) {
             // A run created started while stopping is found running at the next start, its
             // tasks interrupted (not counted as tries).

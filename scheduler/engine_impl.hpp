@@ -120,6 +120,11 @@ struct registered_job {
 // Blocking: on the store thread.
 core::result<std::vector<registered_job>> register_jobs(
     run_store& store, std::span<const config::job_spec* const> jobs, core::time_point now);
+// Ticks at or before the result are accounted for, as the store records the job (`since` of
+// job_entry): the later of its newest scheduled tick and when its schedule took its form; nullopt
+// when the stored schedule is not `spec`'s (another node registered a different one).
+std::optional<core::sys_seconds> stored_since(const job_record& record,
+                                              const config::job_spec& spec);
 
 struct live_task {
     std::size_t node = 0;
@@ -180,6 +185,9 @@ struct live_backfill {
     std::vector<backfill_interval> intervals;  // in the backfill's order
     std::size_t next = 0;                      // the next interval to deal with
     std::set<core::run_id> active;             // its runs not yet finished
+    // Its runs queued or running that other nodes drive (a former scheduler's), as the last
+    // cluster sync counted them: they count against its max_active_runs (engine_cluster.cpp).
+    std::int64_t foreign_active = 0;
     bool stepping = false;   // a step or a state change is in flight: nothing else acts on it
     bool finishing = false;  // the final state is being written
     std::unique_ptr<boost::asio::steady_timer> retry;  // after a failed store call
@@ -225,6 +233,23 @@ public:
         const config::job_spec& spec);
     // Points `job` at `definition` (spec, graph, zone, cron).
     static void set_definition(job_entry& job, std::shared_ptr<const job_definition> definition);
+
+    // ---- engine_cluster.cpp: the scheduler lease (docs/cluster.md#the-scheduler) ----
+    void cluster_beat(std::optional<scheduler_grant> grant);
+    // True while this process may create scheduled and backfill runs: always without
+    // elected_scheduler, else while its grant is unexpired.
+    bool leading() const;
+    // What a scheduled or backfill run carries (new_run::scheduler_epoch): 0 outside a cluster.
+    std::int64_t creation_epoch() const {
+        return options_.elected_scheduler ? scheduler_epoch_ : 0;
+    }
+    // A creation of `epoch` came back fenced: another node holds the lease.
+    void lost_scheduler(std::int64_t epoch);
+    // Reads what other nodes changed (paused jobs; on the scheduler, its newest ticks when it
+    // just took the lease, and the unfinished backfills) and takes it up.
+    void sync_from_store(bool take_over);
+    void sync_job(const job_record& record, bool take_over);
+    void sync_backfills(const std::vector<backfill_record>& records);
 
     // ---- engine_reload.cpp ----
     void reconfigure(std::shared_ptr<const config::sluice_config> next,
@@ -410,7 +435,13 @@ public:
     std::unordered_map<core::run_id, std::vector<std::function<void(core::result<run_record>)>>>
         waiters_;
 
+    // The scheduler lease as last granted (elected_scheduler): epoch 0 when not held.
+    std::int64_t scheduler_epoch_ = 0;
+    std::chrono::steady_clock::time_point scheduler_until_{};
+    bool syncing_ = false;    // a sync_from_store read is in flight
+    bool take_over_ = false;  // the next sync takes the schedule over (a new grant)
     bool started_ = false;
+    bool adopted_ = false;  // adopt() ran: jobs and backfills are loaded
     bool shutting_down_ = false;
     bool stopped_ = false;
     int writes_in_flight_ = 0;

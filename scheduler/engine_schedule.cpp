@@ -75,6 +75,11 @@ void engine::impl::plan_job_ticks(job_entry& job, bool resuming) {
 void engine::impl::fire_tick(job_entry& job, core::sys_seconds tick) {
     const std::string& name = job.spec->name;
     const std::string tick_text = core::format_rfc3339_utc(tick);
+    if (!leading()) {
+        // Another node holds the scheduler lease and creates it (docs/cluster.md#the-scheduler).
+        log_->debug("job={}: tick {} left to the scheduler node", name, tick_text);
+        return;
+    }
     if (job.spec->concurrency == config::concurrency_policy::forbid &&
         (!job.active.empty() || !job.waiting.empty() || job.creating > 0 || job.starting > 0)) {
         log_->warn("job={}: tick {} skipped: a run is still active (concurrency: forbid)", name,
@@ -109,6 +114,7 @@ void engine::impl::fire_tick(job_entry& job, core::sys_seconds tick) {
     nr.data_interval_end = tick;
     nr.data_interval_start = previous_tick(next_of(job), tick).value_or(tick);
     nr.created_at = now();
+    nr.scheduler_epoch = creation_epoch();
     ++job.creating;
     create_run(
         job, std::move(nr), std::move(params),
@@ -117,6 +123,11 @@ void engine::impl::fire_tick(job_entry& job, core::sys_seconds tick) {
             if (!r) {
                 self->log_->error("job={}: could not create the run of tick {}: {}", name,
                                   tick_text, r.error().message);
+            } else if (r->fenced) {
+                self->log_->info(
+                    "job={}: tick {} not created here: the scheduler lease moved to another "
+                    "node, which creates it",
+                    name, tick_text);
             } else if (!r->created) {
                 self->log_->info("job={}: tick {} already has run {}", name, tick_text,
                                  r->id.value);

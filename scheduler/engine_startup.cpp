@@ -212,6 +212,19 @@ void engine::impl::set_definition(job_entry& job,
     job.definition = std::move(definition);
 }
 
+std::optional<core::sys_seconds> stored_since(const job_record& record,
+                                              const config::job_spec& spec) {
+    const stored_definition s = parse_definition(record.definition_hash);
+    if (s.fingerprint != schedule_fingerprint(spec) || !s.since) {
+        return std::nullopt;
+    }
+    core::sys_seconds since = *s.since;
+    if (record.last_scheduled_tick) {
+        since = std::max(since, floor_seconds(*record.last_scheduled_tick));
+    }
+    return since;
+}
+
 core::result<void> engine::impl::adopt(loaded_state& loaded) {
     for (const config::job_spec& spec : deps_.config.jobs) {
         auto definition = define_job(nullptr, deps_.config, spec);
@@ -252,6 +265,8 @@ core::result<void> engine::impl::adopt(loaded_state& loaded) {
     }
     arm_schedule_timer();
     start_heartbeat();
+    adopted_ = true;
+    take_over_ = false;  // what a take-over would read, the start just did
     const auto s = [](std::size_t n) { return n == 1 ? "" : "s"; };
     log_->info(
         "scheduler started: {} job{}, {} unfinished run{} reconciled, {} backfill{} continued, "

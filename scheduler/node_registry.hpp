@@ -80,6 +80,24 @@ struct node_record {
     std::chrono::microseconds lease_ttl{0};
     // Task instances running under a lease the node holds.
     std::int64_t running_attempts = 0;
+    // It holds the scheduler lease (unexpired by the store's clock): it creates the scheduled and
+    // backfill runs.
+    bool scheduler = false;
+};
+
+// What a claim of the scheduler lease came to (docs/cluster.md#the-scheduler).
+struct scheduler_claim {
+    // The claimer holds the lease now, for `ttl` from the store's now at the claim.
+    bool held = false;
+    // Held: the epoch every scheduled and backfill run creation carries (new_run::scheduler_epoch).
+    // It rises with each change of holder, never with a renewal.
+    std::int64_t epoch = 0;
+    // Not held: the node that holds it (its id, name and instance info, for lease_owner_gone) and
+    // how long its lease still runs by the store's clock.
+    std::string holder;
+    std::string holder_name;
+    std::string holder_info_json;
+    std::chrono::microseconds remaining{0};
 };
 
 class node_registry {
@@ -98,6 +116,17 @@ public:
     // Every node that is not stopped, by name then id, with its state decided by the store's
     // clock and its running attempts counted from the task leases.
     virtual core::result<std::vector<node_record>> list_nodes() = 0;
+
+    // Takes or renews the scheduler lease for `id` until the store's now + `ttl`: held when it
+    // is free, expired, already `id`'s (a renewal keeps the epoch), or held by `take_from` (a
+    // holder the caller proved gone). A new holder gets the next epoch. Waits for a creation
+    // that is checking the lease to commit, so no run of the old epoch commits after it.
+    virtual core::result<scheduler_claim> claim_scheduler(std::string_view id,
+                                                          std::chrono::microseconds ttl,
+                                                          std::string_view take_from = {}) = 0;
+    // Gives the lease up when `id` holds it (a clean stop or a drain): any node may take it at
+    // once. The epoch stays, so creations of the old one stay fenced. False: `id` did not hold it.
+    virtual core::result<bool> release_scheduler(std::string_view id) = 0;
 };
 
 }  // namespace sluice::scheduler

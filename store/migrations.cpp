@@ -298,6 +298,16 @@ std::vector<migration> migrations_for(sql_dialect dialect) {
                    "ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'active'",
                    "ALTER TABLE instances ADD COLUMN lease_ttl BIGINT NOT NULL DEFAULT 0"}});
     all.push_back(backfill_run_counts_migration(dialect));
+    // The scheduler lease (docs/cluster.md#the-scheduler): one row; the node holding it creates
+    // the scheduled and backfill runs. `epoch` rises with every change of holder and fences
+    // their creation; `expires_at` and `acquired_at` are the store's clock (microseconds).
+    all.push_back(migration{
+        12,
+        "scheduler lease",
+        {"CREATE TABLE scheduler_lease (name TEXT PRIMARY KEY, holder TEXT, epoch BIGINT NOT "
+         "NULL DEFAULT 0, acquired_at BIGINT NOT NULL DEFAULT 0, expires_at BIGINT NOT NULL "
+         "DEFAULT 0)",
+         "INSERT INTO scheduler_lease (name) VALUES ('scheduler')"}});
     return all;
 }
 

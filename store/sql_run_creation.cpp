@@ -27,38 +27,60 @@ namespace {
 
 // The rows of one PostgreSQL creation statement: ('r', id, run_key, NULL) for a run it created,
 // ('t', id, task, run_id) for each of their task instances, ('x', id, run_key, NULL) for a
-// run that held the key before the statement began.
-constexpr std::string_view create_runs_sql =
-    "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v(i bigint, job text, run_key text, "
-    "trigger_kind text, params text, logical_time bigint, data_interval_start bigint, "
-    "data_interval_end bigint, backfill_id bigint, state text, created_at bigint, "
-    "started_at bigint)), "
-    "ins AS (INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
-    "data_interval_start, data_interval_end, backfill_id, state, created_at, started_at) "
-    "SELECT job, run_key, trigger_kind, params::jsonb, logical_time, data_interval_start, "
-    "data_interval_end, backfill_id, state, created_at, started_at FROM v ORDER BY i "
-    "ON CONFLICT (run_key) DO NOTHING RETURNING id, run_key, job), "
-    "ti AS (INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
-    "lease_owner, lease_epoch, lease_expires_at, queued_at, started_at, metrics) "
-    "SELECT ins.id, ins.job, t.task, t.state, t.try_number, t.max_tries, t.lease_owner, "
-    "t.lease_epoch, t.lease_expires_at, t.queued_at, t.started_at, '{}' "
-    "FROM json_to_recordset($2::json) AS t(i bigint, run_key text, task text, max_tries int, "
-    "state text, try_number int, lease_owner text, lease_epoch bigint, lease_expires_at bigint, "
-    "queued_at bigint, started_at bigint) "
-    "JOIN ins ON ins.run_key = t.run_key ORDER BY t.i RETURNING id, run_id, task), "
-    "ev AS (INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) "
-    "SELECT e.created_at, e.kind, e.job, ins.id, e.task, e.payload::jsonb, e.actor "
-    "FROM json_to_recordset($3::json) AS e(i bigint, run_key text, created_at bigint, kind "
-    "text, job text, task text, payload text, actor text) "
-    "JOIN ins ON ins.run_key = e.run_key ORDER BY e.i), "
-    "jb AS (UPDATE jobs SET last_scheduled_tick = s.tick FROM (SELECT v.job, "
-    "max(v.logical_time) AS tick FROM v JOIN ins ON ins.run_key = v.run_key "
-    "WHERE v.trigger_kind = 'scheduled' AND v.logical_time IS NOT NULL GROUP BY v.job) s "
-    "WHERE jobs.name = s.job AND (jobs.last_scheduled_tick IS NULL OR "
-    "jobs.last_scheduled_tick < s.tick)) "
-    "SELECT 'r', id, run_key, NULL FROM ins "
-    "UNION ALL SELECT 't', id, task, run_id::text FROM ti "
-    "UNION ALL SELECT 'x', r.id, r.run_key, NULL FROM runs r JOIN v ON r.run_key = v.run_key";
+// run that held the key before the statement began. With `fenced` (some creation carries a
+// scheduler epoch) also ('e', epoch, '', NULL) when the scheduler lease is held and unexpired:
+// the row is then locked FOR SHARE until the commit, and a creation whose epoch is not that one
+// is not written (docs/cluster.md#the-scheduler).
+std::string create_runs_sql(bool fenced) {
+    std::string sql =
+        "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v(i bigint, job text, run_key "
+        "text, trigger_kind text, params text, logical_time bigint, data_interval_start bigint, "
+        "data_interval_end bigint, backfill_id bigint, state text, created_at bigint, "
+        "started_at bigint, epoch bigint)), ";
+    if (fenced) {
+        sql += "lk AS (" + detail::scheduler_fence_sql(sql_dialect::postgresql) + "), ";
+    }
+    sql +=
+        "ins AS (INSERT INTO runs (job, run_key, trigger_kind, params, logical_time, "
+        "data_interval_start, data_interval_end, backfill_id, state, created_at, started_at) "
+        "SELECT job, run_key, trigger_kind, params::jsonb, logical_time, data_interval_start, "
+        "data_interval_end, backfill_id, state, created_at, started_at FROM v ";
+    if (fenced) {
+        sql += "WHERE v.epoch = 0 OR v.epoch IN (SELECT epoch FROM lk) ";
+    }
+    sql +=
+        "ORDER BY i ON CONFLICT (run_key) DO NOTHING RETURNING id, run_key, job), "
+        "ti AS (INSERT INTO task_instances (run_id, job, task, state, try_number, max_tries, "
+        "lease_owner, lease_epoch, lease_expires_at, queued_at, started_at, metrics) "
+        "SELECT ins.id, ins.job, t.task, t.state, t.try_number, t.max_tries, t.lease_owner, "
+        "t.lease_epoch, t.lease_expires_at, t.queued_at, t.started_at, '{}' "
+        "FROM json_to_recordset($2::json) AS t(i bigint, run_key text, task text, max_tries int, "
+        "state text, try_number int, lease_owner text, lease_epoch bigint, lease_expires_at "
+        "bigint, queued_at bigint, started_at bigint) "
+        "JOIN ins ON ins.run_key = t.run_key ORDER BY t.i RETURNING id, run_id, task), "
+        "ev AS (INSERT INTO events (created_at, kind, job, run_id, task, payload, actor) "
+        "SELECT e.created_at, e.kind, e.job, ins.id, e.task, e.payload::jsonb, e.actor "
+        "FROM json_to_recordset($3::json) AS e(i bigint, run_key text, created_at bigint, kind "
+        "text, job text, task text, payload text, actor text) "
+        "JOIN ins ON ins.run_key = e.run_key ORDER BY e.i), "
+        "jb AS (UPDATE jobs SET last_scheduled_tick = s.tick FROM (SELECT v.job, "
+        "max(v.logical_time) AS tick FROM v JOIN ins ON ins.run_key = v.run_key "
+        "WHERE v.trigger_kind = 'scheduled' AND v.logical_time IS NOT NULL GROUP BY v.job) s "
+        "WHERE jobs.name = s.job AND (jobs.last_scheduled_tick IS NULL OR "
+        "jobs.last_scheduled_tick < s.tick)) "
+        "SELECT 'r', id, run_key, NULL FROM ins "
+        "UNION ALL SELECT 't', id, task, run_id::text FROM ti "
+        "UNION ALL SELECT 'x', r.id, r.run_key, NULL FROM runs r JOIN v ON r.run_key = v.run_key";
+    if (fenced) {
+        sql += " UNION ALL SELECT 'e', epoch, '', NULL FROM lk";
+    }
+    return sql;
+}
+
+bool any_fenced(std::span<const run_creation> creations) {
+    return std::any_of(creations.begin(), creations.end(),
+                       [](const run_creation& c) { return c.run.scheduler_epoch != 0; });
+}
 
 nlohmann::json opt_json(const std::optional<core::time_point>& t) {
     return t ? nlohmann::json(to_micros(*t)) : nlohmann::json(nullptr);
@@ -88,7 +110,8 @@ sql_statement creation_statement(std::span<const run_creation> creations,
                          r.backfill ? nlohmann::json(r.backfill->value) : nlohmann::json(nullptr)},
                         {"state", r.started_at ? "running" : "queued"},
                         {"created_at", to_micros(r.created_at)},
-                        {"started_at", opt_json(r.started_at)}});
+                        {"started_at", opt_json(r.started_at)},
+                        {"epoch", r.scheduler_epoch}});
         for (const new_task_instance& t : r.tasks) {
             const task_instance_record stored = detail::created_task({}, {}, r, t);
             tasks.push_back({{"i", tasks.size()},
@@ -114,7 +137,9 @@ sql_statement creation_statement(std::span<const run_creation> creations,
                               {"actor", e.actor}});
         }
     }
-    return {create_runs_sql, {runs.dump(), tasks.dump(), events.dump()}};
+    static const std::string plain = create_runs_sql(false);
+    static const std::string fenced = create_runs_sql(true);
+    return {any_fenced(creations) ? fenced : plain, {runs.dump(), tasks.dump(), events.dump()}};
 }
 
 // Fills `out` (one per creation) from the creation statement's rows; returns the keys no row
@@ -131,11 +156,16 @@ std::vector<std::size_t> read_creation_rows(std::span<const run_creation> creati
     std::unordered_map<std::int64_t, std::unordered_map<std::string, core::task_instance_id>>
         task_ids;
     std::vector<bool> resolved(creations.size(), false);
+    std::optional<std::int64_t> lease_epoch;  // the scheduler lease's, while held
     for (const sql_row& row : rows) {
         row_reader r(row);
         const std::string kind = r.text();
         const std::int64_t id = r.integer();
         const std::string name = r.text();
+        if (kind == "e") {
+            lease_epoch = id;
+            continue;
+        }
         if (kind == "t") {
             task_ids[r.integer()][name] = core::task_instance_id{id};
             continue;
@@ -150,6 +180,11 @@ std::vector<std::size_t> read_creation_rows(std::span<const run_creation> creati
     }
     std::vector<std::size_t> unresolved;
     for (std::size_t i : firsts) {
+        const std::int64_t epoch = creations[i].run.scheduler_epoch;
+        if (!resolved[i] && epoch != 0 && lease_epoch != epoch) {
+            out[i] = created_run{{}, false, {}, /*fenced=*/true};
+            continue;
+        }
         if (!resolved[i]) {
             unresolved.push_back(i);
             continue;
@@ -238,9 +273,26 @@ core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_crea
         }
     } else {
         auto done = engine_->transact(tx_mode::write, [&](sql_tx& tx) {
+            std::optional<std::int64_t> lease_epoch;  // the scheduler lease's, while held
+            if (any_fenced(creations)) {
+                auto lease = tx.exec(detail::scheduler_fence_sql(engine_->dialect()));
+                if (!lease.rows.empty()) {
+                    lease_epoch = row_reader(lease.rows.front()).integer();
+                }
+            }
             std::vector<transition> all;
             for (std::size_t i : firsts) {
                 const run_creation& c = creations[i];
+                if (c.run.scheduler_epoch != 0 && lease_epoch != c.run.scheduler_epoch) {
+                    // As on PostgreSQL: a key already held resolves to its run all the same.
+                    auto held = tx.exec("SELECT id FROM runs WHERE run_key = $1", {c.run.run_key});
+                    out.runs[i] =
+                        held.rows.empty()
+                            ? created_run{{}, false, {}, /*fenced=*/true}
+                            : created_run{
+                                  core::run_id{row_reader(held.rows.front()).integer()}, false, {}};
+                    continue;
+                }
                 std::vector<task_instance_record> tasks;
                 const create_run_result r = detail::insert_run(tx, c.run, &tasks);
                 out.runs[i] = created_run{r.id, r.created, std::move(tasks)};
@@ -286,7 +338,8 @@ core::result<batch_outcomes> sql_run_store::write_batch(std::span<const run_crea
     }
     for (std::size_t i = 0; i < creations.size(); ++i) {
         if (first_of[i] != i) {
-            out.runs[i] = created_run{out.runs[first_of[i]].id, false, {}};
+            const created_run& first = out.runs[first_of[i]];
+            out.runs[i] = created_run{first.id, false, {}, first.fenced};
         }
     }
     return out;

@@ -105,6 +105,10 @@ public:
     core::result<bool> heartbeat_node(std::string_view id) override;
     core::result<bool> set_node_state(std::string_view id, scheduler::node_state state) override;
     core::result<std::vector<scheduler::node_record>> list_nodes() override;
+    core::result<scheduler::scheduler_claim> claim_scheduler(std::string_view id,
+                                                             std::chrono::microseconds ttl,
+                                                             std::string_view take_from) override;
+    core::result<bool> release_scheduler(std::string_view id) override;
 
     // sql_run_store_backfills.cpp
     core::result<core::backfill_id> create_backfill(const scheduler::new_backfill& b) override;
@@ -159,6 +163,14 @@ scheduler::run_record read_run_row(const sql_row& row);
 // The task_instances table's columns as read_task_row expects them, and the reader.
 std::string_view task_select_columns();
 scheduler::task_instance_record read_task_row(const sql_row& row);
+// The store's clock now, in microseconds since the Unix epoch, as an SQL expression: the server's
+// transaction time on PostgreSQL (the one clock every node of a cluster sees), the machine's
+// clock on SQLite (one node on one machine).
+std::string store_clock_sql(sql_dialect dialect);
+// SELECT of the scheduler lease's epoch while it is held and unexpired, one row or none. On
+// PostgreSQL it takes the row FOR SHARE: a claim that would move the epoch waits until the
+// creation checking it committed (docs/cluster.md#the-scheduler).
+std::string scheduler_fence_sql(sql_dialect dialect);
 }  // namespace detail
 
 template <class T, class Body>

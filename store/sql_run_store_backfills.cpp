@@ -183,8 +183,18 @@ core::result<bool> sql_run_store::set_backfill_state(core::backfill_id id,
 core::result<backfill_step_result> sql_run_store::apply_backfill_step(const backfill_step& step) {
     return transact<backfill_step_result>(tx_mode::write, [&](sql_tx& tx) {
         backfill_step_result out;
-        // The fence first: a step of a backfill that moved on (or was paused or canceled in
-        // between) writes nothing, the run included.
+        // A run of a node that no longer holds the scheduler lease is not created, and the step
+        // is not taken: the lease's holder takes it (docs/cluster.md#the-scheduler).
+        if (step.run && step.run->scheduler_epoch != 0) {
+            auto lease = tx.exec(detail::scheduler_fence_sql(engine_->dialect()));
+            if (lease.rows.empty() ||
+                row_reader(lease.rows.front()).integer() != step.run->scheduler_epoch) {
+                out.fenced = true;
+                return out;
+            }
+        }
+        // Then the step's own fence: a step of a backfill that moved on (or was paused or
+        // canceled in between) writes nothing, the run included.
         const auto advanced = tx.exec(
             "UPDATE backfills SET steps = steps + 1, skipped = skipped + $1, cursor_time = $2, "
             "updated_at = $3 WHERE id = $4 AND state = 'running' AND steps = $5",

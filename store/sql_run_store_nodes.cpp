@@ -13,16 +13,6 @@ namespace sluice::store {
 
 namespace {
 
-// The store's clock now, in microseconds since the Unix epoch. On PostgreSQL the server's
-// transaction time: the nodes of a cluster may run on machines whose clocks disagree, and the
-// server is the one clock they all see. On SQLite (one node on one machine, the engine lock)
-// it is that machine's clock, at millisecond precision.
-std::string node_clock_sql(sql_dialect dialect) {
-    return dialect == sql_dialect::postgresql
-               ? "CAST(EXTRACT(EPOCH FROM now()) * 1000000 AS BIGINT)"
-               : "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
-}
-
 // Rows silent this long are forgotten when a node registers: a process that has not written for
 // a week is long gone and any lease it held long expired. Until then a lost node stays listed,
 // so an operator sees that it was lost (docs/cluster.md#states).
@@ -39,12 +29,31 @@ scheduler::node_state stored_node_state(const std::string& text) {
 
 }  // namespace
 
+namespace detail {
+
+// On SQLite (one node on one machine, the engine lock) the machine's clock, at millisecond
+// precision.
+std::string store_clock_sql(sql_dialect dialect) {
+    return dialect == sql_dialect::postgresql
+               ? "CAST(EXTRACT(EPOCH FROM now()) * 1000000 AS BIGINT)"
+               : "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)";
+}
+
+// SQLite has no row locks and needs none: a write transaction holds the whole database.
+std::string scheduler_fence_sql(sql_dialect dialect) {
+    return "SELECT epoch FROM scheduler_lease WHERE name = 'scheduler' AND holder IS NOT NULL "
+           "AND expires_at > " +
+           store_clock_sql(dialect) + (dialect == sql_dialect::postgresql ? " FOR SHARE" : "");
+}
+
+}  // namespace detail
+
 core::result<void> sql_run_store::register_node(const scheduler::node_registration& n) {
     if (n.state != scheduler::node_state::active && n.state != scheduler::node_state::draining) {
         return core::error::permanent("a node registers as active or draining, not " +
                                       std::string(scheduler::to_string(n.state)));
     }
-    const std::string now = node_clock_sql(engine_->dialect());
+    const std::string now = detail::store_clock_sql(engine_->dialect());
     return transact<void>(tx_mode::write, [&](sql_tx& tx) {
         // A row of the same id is this process registering again (after a week-long freeze, or
         // a reload that changed the configuration): it keeps its started_at.
@@ -71,7 +80,7 @@ core::result<void> sql_run_store::register_node(const scheduler::node_registrati
 }
 
 core::result<bool> sql_run_store::heartbeat_node(std::string_view id) {
-    const std::string now = node_clock_sql(engine_->dialect());
+    const std::string now = detail::store_clock_sql(engine_->dialect());
     return transact<bool>(tx_mode::write, [&](sql_tx& tx) {
         return tx.exec("UPDATE instances SET heartbeat_at = " + now + " WHERE id = $1", {text(id)})
                    .affected > 0;
@@ -82,7 +91,7 @@ core::result<bool> sql_run_store::set_node_state(std::string_view id, scheduler:
     if (s == scheduler::node_state::lost) {
         return core::error::permanent("'lost' is decided by the store's clock, never written");
     }
-    const std::string now = node_clock_sql(engine_->dialect());
+    const std::string now = detail::store_clock_sql(engine_->dialect());
     return transact<bool>(tx_mode::write, [&](sql_tx& tx) {
         // Saying something is a sign of life too: the heartbeat moves with the state.
         return tx.exec("UPDATE instances SET state = $1, heartbeat_at = " + now + " WHERE id = $2",
@@ -92,7 +101,7 @@ core::result<bool> sql_run_store::set_node_state(std::string_view id, scheduler:
 }
 
 core::result<std::vector<scheduler::node_record>> sql_run_store::list_nodes() {
-    const std::string now = node_clock_sql(engine_->dialect());
+    const std::string now = detail::store_clock_sql(engine_->dialect());
     return transact<std::vector<scheduler::node_record>>(tx_mode::read, [&](sql_tx& tx) {
         std::vector<scheduler::node_record> nodes;
         auto rows = tx.exec(
@@ -122,6 +131,16 @@ core::result<std::vector<scheduler::node_record>> sql_run_store::list_nodes() {
         if (nodes.empty()) {
             return nodes;
         }
+        auto lease = tx.exec(
+            "SELECT holder FROM scheduler_lease WHERE name = 'scheduler' AND "
+            "holder IS NOT NULL AND expires_at > " +
+            now);
+        if (!lease.rows.empty()) {
+            const std::string holder = row_reader(lease.rows.front()).text();
+            for (scheduler::node_record& n : nodes) {
+                n.scheduler = n.id == holder;
+            }
+        }
         // Running attempts by lease owner, among the runs still queued or running (no index on
         // task state keeps state changes in place; reconciliation reads the same way).
         std::map<std::string, std::int64_t, std::less<>> running;
@@ -140,6 +159,56 @@ core::result<std::vector<scheduler::node_record>> sql_run_store::list_nodes() {
             }
         }
         return nodes;
+    });
+}
+
+core::result<scheduler::scheduler_claim> sql_run_store::claim_scheduler(
+    std::string_view id, std::chrono::microseconds ttl, std::string_view take_from) {
+    const std::string now = detail::store_clock_sql(engine_->dialect());
+    const bool postgres = engine_->dialect() == sql_dialect::postgresql;
+    return transact<scheduler::scheduler_claim>(tx_mode::write, [&](sql_tx& tx) {
+        // FOR UPDATE waits for the creations holding the row FOR SHARE (scheduler_fence_sql):
+        // once the epoch moves, no creation of the old one can still commit.
+        auto rows = tx.exec(
+            "SELECT l.holder, l.epoch, l.expires_at - " + now +
+            ", COALESCE(i.name, ''), COALESCE(i.info, '{}') FROM scheduler_lease l LEFT JOIN "
+            "instances i ON i.id = l.holder WHERE l.name = 'scheduler'" +
+            (postgres ? " FOR UPDATE OF l" : ""));
+        if (rows.rows.empty()) {
+            throw store_failure(core::error::permanent(
+                "store: the scheduler lease row is missing (migration 12 writes it)"));
+        }
+        row_reader r(rows.rows.front());
+        const std::optional<std::string> holder = r.opt_text();
+        const std::int64_t epoch = r.integer();
+        const std::int64_t remaining = r.integer();
+        scheduler::scheduler_claim out;
+        const bool ours = holder && *holder == id;
+        const bool free = !holder || remaining <= 0 || (!take_from.empty() && *holder == take_from);
+        if (!ours && !free) {
+            out.holder = *holder;
+            out.holder_name = r.text();
+            out.holder_info_json = r.text();
+            out.remaining = std::chrono::microseconds{remaining};
+            return out;
+        }
+        out.held = true;
+        out.epoch = ours ? epoch : epoch + 1;
+        tx.exec("UPDATE scheduler_lease SET holder = $1, epoch = $2, expires_at = " + now +
+                    " + $3" + (ours ? std::string() : ", acquired_at = " + now) +
+                    " WHERE name = 'scheduler'",
+                {text(id), out.epoch, std::int64_t{std::max<std::int64_t>(0, ttl.count())}});
+        return out;
+    });
+}
+
+core::result<bool> sql_run_store::release_scheduler(std::string_view id) {
+    return transact<bool>(tx_mode::write, [&](sql_tx& tx) {
+        return tx.exec(
+                     "UPDATE scheduler_lease SET holder = NULL, expires_at = 0 WHERE name = "
+                     "'scheduler' AND holder = $1",
+                     {text(id)})
+                   .affected > 0;
     });
 }
 

@@ -28,7 +28,8 @@ nlohmann::json node_json(const scheduler::node_record& n, const std::string& sel
             {"heartbeat_at", time_json(n.heartbeat_at)},
             {"heartbeat_age_ms", whole_ms(n.heartbeat_age)},
             {"lease_ttl_ms", whole_ms(n.lease_ttl)},
-            {"running_attempts", n.running_attempts}};
+            {"running_attempts", n.running_attempts},
+            {"scheduler", n.scheduler}};
 }
 
 }  // namespace

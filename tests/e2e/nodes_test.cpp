@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cluster_node.hpp"
 #include "daemon_process.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
@@ -21,10 +22,17 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 using sluice::test::daemon_process;
 using sluice::test::http_call;
+using sluice::test::node_daemon;
+using sluice::test::node_named;
+using sluice::test::nodes_at;
 using sluice::test::postgres_database;
 using sluice::test::run_sluice;
+using sluice::test::scheduler_of;
 using sluice::test::sqlite_database;
+using sluice::test::start_node;
+using sluice::test::state_is;
 using sluice::test::temp_dir;
+using sluice::test::wait_nodes;
 
 namespace {
 
@@ -38,73 +46,6 @@ std::filesystem::path node_config(const temp_dir& dir, const std::string& store_
         << ", lease_ttl: 2s, heartbeat: 200ms}\njobs:\n"
         << "  slow:\n    tasks:\n      work: {type: shell, command: \"sleep 3\"}\n";
     return file;
-}
-
-struct node_daemon {
-    std::filesystem::path port_file;
-    std::unique_ptr<daemon_process> process;
-    std::uint16_t port = 0;
-};
-
-node_daemon start_node(const temp_dir& dir, const std::filesystem::path& config,
-                       const std::string& name) {
-    node_daemon d;
-    d.port_file = dir.path() / (name + ".port");
-    std::filesystem::remove(d.port_file);
-    d.process = std::make_unique<daemon_process>(
-        std::vector<std::string>{"serve", "-c", config.string(), "--port-file",
-                                 d.port_file.string()},
-        dir.path() / (name + ".log"));
-    const auto until = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < until) {
-        std::ifstream in(d.port_file);
-        int port = 0;
-        if (in >> port && port > 0 &&
-            http_call(static_cast<std::uint16_t>(port), "GET", "/readyz").status == 200) {
-            d.port = static_cast<std::uint16_t>(port);
-            return d;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    INFO(d.process->output());
-    FAIL("node " << name << " did not become ready");
-    return d;
-}
-
-json nodes_at(std::uint16_t port) {
-    auto r = http_call(port, "GET", "/api/v1/nodes");
-    INFO(r.body);
-    REQUIRE(r.status == 200);
-    return json::parse(r.body).at("nodes");
-}
-
-// The listed node named `name`, or null.
-json node_named(const json& nodes, const std::string& name) {
-    for (const auto& n : nodes) {
-        if (n.at("name") == name) {
-            return n;
-        }
-    }
-    return nullptr;
-}
-
-// Polls GET /api/v1/nodes on `port` until `pred` holds of the list; the last list either way.
-json wait_nodes(std::uint16_t port, const std::function<bool(const json&)>& pred,
-                std::chrono::seconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    json nodes = nodes_at(port);
-    while (!pred(nodes) && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(50ms);
-        nodes = nodes_at(port);
-    }
-    return nodes;
-}
-
-std::function<bool(const json&)> state_is(const std::string& name, const std::string& state) {
-    return [name, state](const json& nodes) {
-        const json n = node_named(nodes, name);
-        return state.empty() ? n.is_null() : n.is_object() && n.at("state") == state;
-    };
 }
 
 }  // namespace
@@ -139,6 +80,8 @@ TEST_CASE("two daemons on one PostgreSQL list each other and see drains, exits a
     }
     // Different files, different hashes.
     CHECK(from_one[0].at("config_hash") != from_one[1].at("config_hash"));
+    // etl-1 started first and took the scheduler lease (docs/cluster.md#the-scheduler).
+    CHECK(scheduler_of(from_one) == "etl-1");
     CHECK(node_named(nodes_at(two.port), "etl-2").at("self") == true);
 
     // `sluice nodes` against the real binary: JSON as the API has it, and a table.
@@ -180,6 +123,10 @@ TEST_CASE("two daemons on one PostgreSQL list each other and see drains, exits a
     INFO(nodes.dump());
     CHECK(node_named(nodes, "etl-1").is_null());
     REQUIRE(nodes.size() == 1);
+    // Given up in the drain: etl-2 took it at a heartbeat, not after lease_ttl.
+    nodes = wait_nodes(
+        two.port, [](const json& all) { return scheduler_of(all) == "etl-2"; }, 5s);
+    CHECK(scheduler_of(nodes) == "etl-2");
 
     // etl-1 again (a new process), then etl-2 frozen: lost once its heartbeat is 2s old, by
     // the store's clock, and active again when it resumes.
@@ -241,6 +188,9 @@ TEST_CASE("on SQLite the one daemon is the only node, whatever earlier processes
     CHECK(nodes[0].at("state") == "active");
     CHECK(nodes[0].at("id") != first_id);
     CHECK(nodes[0].at("lease_ttl_ms") == 10000);
+    // The first held the scheduler lease when it was killed; the engine lock proves it gone,
+    // so the second holds the lease from its start instead of waiting it out.
+    CHECK(nodes[0].at("scheduler") == true);
     CHECK(http_call(second.port, "GET", "/api/v1/nodes?state=lost").status == 400);
     second.process->signal(SIGTERM);
     CHECK(second.process->wait_exit(30s) == 0);
