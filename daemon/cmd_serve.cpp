@@ -255,8 +255,14 @@ int run_serve(const serve_options& options) {
         node->start();
     }
 
-    web::api api(web::api_dependencies{*cfg, &engine, &(*svc)->store(), loop, (*svc)->submitter(),
-                                       node ? node->id() : std::string()});
+    web::api api(web::api_dependencies{
+        *cfg, &engine, &(*svc)->store(), loop, (*svc)->submitter(),
+        node ? node->id() : std::string(),
+        node ? std::function<scheduler::node_status()>([&node] { return node->status(); })
+             : std::function<scheduler::node_status()>()});
+    if (node) {
+        node->on_heartbeat_seconds([&api](double seconds) { api.observe_lease_renewal(seconds); });
+    }
     // The configuration in effect: the startup one (owned below) until a reload replaces it.
     std::shared_ptr<const config::sluice_config> running_config(std::shared_ptr<void>(), &*cfg);
     (*svc)->set_store_commit_observer(

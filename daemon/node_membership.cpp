@@ -58,7 +58,23 @@ core::result<void> node_membership::join() {
         return claimed.error();
     }
     lease_ = *claimed;
+    last_beat_ = std::chrono::steady_clock::now();
+    if (auto counted = registry_.count_nodes()) {
+        nodes_ = std::move(*counted);
+    }
     return {};
+}
+
+scheduler::node_status node_membership::status() const {
+    scheduler::node_status s;
+    s.name = self_.name;
+    s.state = self_.state;
+    s.scheduler = lease_ && std::chrono::steady_clock::now() < lease_->until;
+    s.since_heartbeat = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - last_beat_);
+    s.lease_ttl = self_.lease_ttl;
+    s.nodes = nodes_;
+    return s;
 }
 
 core::result<std::optional<scheduler::scheduler_grant>> node_membership::claim(
@@ -105,10 +121,17 @@ void node_membership::on_tick() {
     beating_ = true;
     // A draining node claims nothing: it gave the lease up and takes no new work.
     const bool claiming = self_.state == scheduler::node_state::active;
-    auto lease = std::make_shared<core::result<std::optional<scheduler::scheduler_grant>>>(
-        core::error::transient("no claim"));
+    struct beat_outcome {
+        core::result<std::optional<scheduler::scheduler_grant>> lease =
+            core::error::transient("no claim");
+        std::optional<std::map<scheduler::node_state, std::int64_t>> nodes;
+        std::chrono::steady_clock::duration took{};
+    };
+    auto out = std::make_shared<beat_outcome>();
     on_store(
-        [this, row = self_, claiming, lease]() -> core::result<void> {
+        [this, row = self_, claiming, out]() -> core::result<void> {
+            const auto began = std::chrono::steady_clock::now();
+            auto lease = &out->lease;
             auto beat = registry_.heartbeat_node(row.id);
             if (!beat) {
                 return beat.error();
@@ -125,14 +148,27 @@ void node_membership::on_tick() {
                     return lease->error();
                 }
             }
+            out->took = std::chrono::steady_clock::now() - began;
+            if (auto counted = registry_.count_nodes()) {
+                out->nodes = std::move(*counted);
+            }
             return {};
         },
-        [this, lease](core::result<void> beat) {
+        [this, out](core::result<void> beat) {
             beating_ = false;
             report(beat);
+            if (beat) {
+                last_beat_ = std::chrono::steady_clock::now();
+                if (on_beat_seconds_) {
+                    on_beat_seconds_(std::chrono::duration<double>(out->took).count());
+                }
+            }
+            if (out->nodes) {
+                nodes_ = std::move(*out->nodes);
+            }
             // A failed claim proves nothing either way: the grant held runs out on its own.
-            if (*lease && !left_ && self_.state == scheduler::node_state::active) {
-                lease_ = **lease;
+            if (out->lease && !left_ && self_.state == scheduler::node_state::active) {
+                lease_ = *out->lease;
                 if (on_lease_) {
                     on_lease_(lease_);
                 }

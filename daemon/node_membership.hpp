@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -58,7 +59,7 @@ public:
     core::result<void> join();
     // The outcome of the last claim: the grant, or nullopt when another node holds the lease.
     const std::optional<scheduler::scheduler_grant>& scheduler_lease() const { return lease_; }
-    // Loop thread, before start(): called with the outcome of every later claim.
+    // Loop thread, or before the loop runs: called with the outcome of every later claim.
     void on_scheduler_lease(std::function<void(std::optional<scheduler::scheduler_grant>)> f) {
         on_lease_ = std::move(f);
     }
@@ -71,6 +72,12 @@ public:
     // Loop thread: no more heartbeats, the row says stopped, then `done` runs on the loop (also
     // when the write failed: that is logged, and the row then reads as lost until forgotten).
     void leave(std::function<void()> done);
+
+    // Loop thread, or before the loop runs: called with how long each heartbeat took (the row, the
+    // lease claim and the count of nodes), for the lease-renewal latency metric.
+    void on_heartbeat_seconds(std::function<void(double)> f) { on_beat_seconds_ = std::move(f); }
+    // Loop thread: what this node knows of itself and its cluster (for /readyz and /metrics).
+    scheduler::node_status status() const;
 
     const std::string& id() const { return self_.id; }
 
@@ -96,6 +103,10 @@ private:
     bool failing_ = false;  // the last heartbeat failed (logged once until one succeeds)
     std::optional<scheduler::scheduler_grant> lease_;  // loop thread
     std::function<void(std::optional<scheduler::scheduler_grant>)> on_lease_;
+    std::function<void(double)> on_beat_seconds_;
+    // When the newest heartbeat (or the join) reached the store, and the nodes it counted.
+    std::chrono::steady_clock::time_point last_beat_ = std::chrono::steady_clock::now();
+    std::map<scheduler::node_state, std::int64_t> nodes_;
     // Last: destroyed (joined) first, while everything its work touches still exists.
     boost::asio::thread_pool store_thread_{1};
 };

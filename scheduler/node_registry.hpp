@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,20 @@ struct node_record {
     bool scheduler = false;
 };
 
+// What a node knows of itself and its cluster (daemon/node_membership.hpp), for /readyz and
+// /metrics; read on the control loop.
+struct node_status {
+    std::string name;
+    node_state state = node_state::active;  // what it says of itself: active or draining
+    bool scheduler = false;                 // it holds the scheduler lease, by its own deadline
+    // Since the newest heartbeat that reached the store: past lease_ttl, the others see this
+    // node as lost.
+    std::chrono::milliseconds since_heartbeat{0};
+    std::chrono::microseconds lease_ttl{0};
+    // The cluster's nodes by state (active, draining, lost), as the newest heartbeat read them.
+    std::map<node_state, std::int64_t> nodes;
+};
+
 // What a claim of the scheduler lease came to (docs/cluster.md#the-scheduler).
 struct scheduler_claim {
     // The claimer holds the lease now, for `ttl` from the store's now at the claim.
@@ -116,6 +131,8 @@ public:
     // Every node that is not stopped, by name then id, with its state decided by the store's
     // clock and its running attempts counted from the task leases.
     virtual core::result<std::vector<node_record>> list_nodes() = 0;
+    // How many nodes list_nodes would list in each state, without the attempt counts.
+    virtual core::result<std::map<node_state, std::int64_t>> count_nodes() = 0;
 
     // Takes or renews the scheduler lease for `id` until the store's now + `ttl`: held when it
     // is free, expired, already `id`'s (a renewal keeps the epoch), or held by `take_from` (a

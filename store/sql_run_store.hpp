@@ -105,6 +105,7 @@ public:
     core::result<bool> heartbeat_node(std::string_view id) override;
     core::result<bool> set_node_state(std::string_view id, scheduler::node_state state) override;
     core::result<std::vector<scheduler::node_record>> list_nodes() override;
+    core::result<std::map<scheduler::node_state, std::int64_t>> count_nodes() override;
     core::result<scheduler::scheduler_claim> claim_scheduler(std::string_view id,
                                                              std::chrono::microseconds ttl,
                                                              std::string_view take_from) override;

@@ -162,6 +162,23 @@ core::result<std::vector<scheduler::node_record>> sql_run_store::list_nodes() {
     });
 }
 
+core::result<std::map<scheduler::node_state, std::int64_t>> sql_run_store::count_nodes() {
+    const std::string now = detail::store_clock_sql(engine_->dialect());
+    return transact<std::map<scheduler::node_state, std::int64_t>>(tx_mode::read, [&](sql_tx& tx) {
+        std::map<scheduler::node_state, std::int64_t> out;
+        auto rows = tx.exec("SELECT state, CASE WHEN " + now +
+                            " - heartbeat_at > lease_ttl THEN 1 ELSE 0 END, COUNT(*) FROM "
+                            "instances WHERE name <> '' AND state <> 'stopped' GROUP BY 1, 2");
+        for (const sql_row& row : rows.rows) {
+            row_reader r(row);
+            const scheduler::node_state said = stored_node_state(r.text());
+            const bool lost = r.integer() != 0;
+            out[lost ? scheduler::node_state::lost : said] += r.integer();
+        }
+        return out;
+    });
+}
+
 core::result<scheduler::scheduler_claim> sql_run_store::claim_scheduler(
     std::string_view id, std::chrono::microseconds ttl, std::string_view take_from) {
     const std::string now = detail::store_clock_sql(engine_->dialect());

@@ -515,6 +515,10 @@ void api::observe_notification(std::string_view channel, std::string_view event,
     impl_->metrics.observe_notification(channel, event, result);
 }
 
+void api::observe_lease_renewal(double seconds) {
+    impl_->metrics.observe_lease_renewal(seconds);
+}
+
 void api::observe_sla_miss(const std::string& job) {
     impl_->metrics.observe_sla_miss(job);
 }

@@ -14,6 +14,7 @@
 
 #include "config/spec.hpp"
 #include "scheduler/engine.hpp"
+#include "scheduler/node_registry.hpp"
 #include "web/http_message.hpp"
 #include "web/router.hpp"
 
@@ -37,6 +38,9 @@ struct api_dependencies {
     // This process's node id in the store (docs/cluster.md): GET /api/v1/nodes marks its row
     // `self`. Empty: the process keeps no node row.
     std::string node_id = {};
+    // What the node knows of itself and its cluster, read on the loop for /readyz and /metrics.
+    // Empty: the process is not a node.
+    std::function<scheduler::node_status()> node_status = {};
 };
 
 struct api_options {
@@ -74,6 +78,8 @@ public:
     void note_reload(bool applied);
     // Any thread: the store writer's commit hook.
     void observe_store_commit(double seconds);
+    // Loop thread: one node heartbeat (row, scheduler lease claim, node count) took `seconds`.
+    void observe_lease_renewal(double seconds);
     // Any thread: one notification's outcome on one channel (delivered, failed, dropped).
     void observe_notification(std::string_view channel, std::string_view event,
                               std::string_view result);

@@ -17,7 +17,8 @@ constexpr auto readiness_store_budget = std::chrono::seconds(1);
 struct readiness {
     bool answered = false;
     std::optional<scheduler::engine_stats> stats;
-    std::optional<std::string> store_problem;  // set once the store check finished or timed out
+    std::optional<std::string> store_problem;    // set once the store check finished or timed out
+    std::optional<scheduler::node_status> node;  // a cluster node's view of itself
     bool store_done = false;
     std::unique_ptr<boost::asio::steady_timer> timer;
 };
@@ -39,16 +40,35 @@ void finish_readiness(const std::shared_ptr<readiness>& r, const responder& done
     } else if (r->stats->shutting_down) {
         reasons.push_back("the scheduler is shutting down");
     }
+    nlohmann::json checks = {
+        {"config", "loaded"},
+        {"store", r->store_problem ? "unreachable" : "ok"},
+        {"scheduler", r->stats->started && !r->stats->shutting_down ? "running" : "not_running"}};
+    nlohmann::json body = nlohmann::json::object();
+    if (r->node) {
+        // A node whose heartbeats stopped reaching the store past its lease reads as lost to the
+        // others (docs/cluster.md#states): it should not be sent work either.
+        const scheduler::node_status& n = *r->node;
+        const bool lost = n.since_heartbeat > n.lease_ttl;
+        checks["cluster"] = lost ? "lost" : std::string(scheduler::to_string(n.state));
+        if (lost) {
+            reasons.push_back(
+                "this node's heartbeats have not reached the store for " +
+                std::to_string(n.since_heartbeat.count()) + " ms (lease_ttl " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(n.lease_ttl).count()) +
+                " ms): the other nodes see it as lost");
+        }
+        body["node"] = {{"name", n.name},
+                        {"state", lost ? "lost" : scheduler::to_string(n.state)},
+                        {"scheduler", n.scheduler},
+                        {"heartbeat_age_ms", n.since_heartbeat.count()}};
+    }
     const bool ready = reasons.empty();
-    done(json_response(
-        ready ? 200 : 503,
-        {{"status", ready ? "ready" : "not_ready"},
-         {"checks",
-          {{"config", "loaded"},
-           {"store", r->store_problem ? "unreachable" : "ok"},
-           {"scheduler",
-            r->stats->started && !r->stats->shutting_down ? "running" : "not_running"}}},
-         {"reasons", reasons}}));
+    body["status"] = ready ? "ready" : "not_ready";
+    body["checks"] = std::move(checks);
+    body["reasons"] = std::move(reasons);
+    done(json_response(ready ? 200 : 503, std::move(body)));
 }
 
 }  // namespace
@@ -103,6 +123,9 @@ void api::impl::add_probe_routes() {
 
     routes.add("GET", "/readyz", access::open, [this](request_context&, responder done) {
         auto r = std::make_shared<readiness>();
+        if (deps.node_status) {
+            r->node = deps.node_status();
+        }
         auto shared_done = std::make_shared<responder>(std::move(done));
         r->timer = std::make_unique<boost::asio::steady_timer>(deps.loop);
         r->timer->expires_after(readiness_store_budget);
@@ -141,7 +164,11 @@ void api::impl::add_probe_routes() {
                 self->metrics.set_open_streams(self->streams.size());
                 http_response r;
                 r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                r.body = self->metrics.render(s);
+                std::optional<scheduler::node_status> node;
+                if (self->deps.node_status) {
+                    node = self->deps.node_status();
+                }
+                r.body = self->metrics.render(s, node);
                 done(std::move(r));
             });
     });

@@ -104,7 +104,8 @@ std::string escape_label(std::string_view value) {
 service_metrics::service_metrics()
     : task_duration_(core::histogram::seconds_buckets()),
       schedule_lateness_(core::histogram::seconds_buckets()),
-      store_commit_(core::histogram::seconds_buckets()) {}
+      store_commit_(core::histogram::seconds_buckets()),
+      lease_renewal_(core::histogram::seconds_buckets()) {}
 
 void service_metrics::observe_progress(const scheduler::new_event& e,
                                        const nlohmann::json& payload) {
@@ -174,7 +175,8 @@ void service_metrics::observe(const scheduler::new_event& e) {
     }
 }
 
-std::string service_metrics::render(const scheduler::engine_stats& stats) const {
+std::string service_metrics::render(const scheduler::engine_stats& stats,
+                                    const std::optional<scheduler::node_status>& node) const {
     std::ostringstream out;
     header(out, "sluice_build_info", "gauge", "Build information; the value is always 1.");
     out << "sluice_build_info{version=\"" << escape_label(sluice::version_string) << "\"} 1\n";
@@ -196,6 +198,26 @@ std::string service_metrics::render(const scheduler::engine_stats& stats) const 
                      schedule_lateness_);
     render_histogram(out, "sluice_store_commit_seconds",
                      "Duration of run-state store commits (group commits).", store_commit_);
+    if (node) {
+        // docs/cluster.md: the scheduler lease and the nodes as the newest heartbeat saw them.
+        header(out, "sluice_leader", "gauge",
+               "1 while this node holds the scheduler lease (creates scheduled and backfill "
+               "runs), else 0.");
+        out << "sluice_leader " << (node->scheduler ? 1 : 0) << '\n';
+        header(out, "sluice_cluster_nodes", "gauge",
+               "Nodes of the cluster by state, as this node's newest heartbeat counted them.");
+        for (scheduler::node_state s :
+             {scheduler::node_state::active, scheduler::node_state::draining,
+              scheduler::node_state::lost}) {
+            auto it = node->nodes.find(s);
+            out << "sluice_cluster_nodes{state=\"" << scheduler::to_string(s) << "\"} "
+                << (it == node->nodes.end() ? 0 : it->second) << '\n';
+        }
+        render_histogram(out, "sluice_lease_renewal_seconds",
+                         "Duration of node heartbeats: the node row, the scheduler lease claim "
+                         "and the count of nodes.",
+                         lease_renewal_);
+    }
     header(out, "sluice_running_tasks", "gauge", "Task attempts executing now.");
     out << "sluice_running_tasks " << stats.running_tasks << '\n';
     header(out, "sluice_queued_tasks", "gauge", "Task instances waiting for a worker slot.");

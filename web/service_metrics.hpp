@@ -4,6 +4,7 @@
 // the store writer's commit hook on its thread, rendered in the Prometheus text format 0.0.4.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +13,7 @@
 
 #include "core/metrics.hpp"
 #include "scheduler/engine.hpp"
+#include "scheduler/node_registry.hpp"
 
 namespace sluice::web {
 
@@ -23,6 +25,8 @@ public:
     void observe(const scheduler::new_event& e);
     // Any thread: one store commit took `seconds`.
     void observe_store_commit(double seconds) { store_commit_.observe(seconds); }
+    // Loop thread: one node heartbeat with its scheduler lease claim took `seconds`.
+    void observe_lease_renewal(double seconds) { lease_renewal_.observe(seconds); }
     // Loop thread: one API answer. `route` is the route pattern ("unmatched" for 404s), so the
     // label set stays bounded whatever paths clients send.
     void observe_request(const std::string& method, const std::string& route, int status) {
@@ -40,8 +44,10 @@ public:
     // Loop thread: event streams open now.
     void set_open_streams(std::size_t n) { open_streams_.set(static_cast<std::int64_t>(n)); }
 
-    // The exposition text; `stats` are the engine's gauges read on the loop just before.
-    std::string render(const scheduler::engine_stats& stats) const;
+    // The exposition text; `stats` are the engine's gauges read on the loop just before, `node`
+    // what a cluster node knows of itself and its cluster (none: not a node).
+    std::string render(const scheduler::engine_stats& stats,
+                       const std::optional<scheduler::node_status>& node = std::nullopt) const;
 
 private:
     // A copy task's task.progress event: adds the rows since its previous report.
@@ -52,6 +58,7 @@ private:
     core::histogram task_duration_;
     core::histogram schedule_lateness_;
     core::histogram store_commit_;
+    core::histogram lease_renewal_;
     core::family<core::counter> http_requests_total_;  // method, route, status
     core::gauge open_streams_;
     // Copy tasks (task.progress events): rows moved and lag behind the source.

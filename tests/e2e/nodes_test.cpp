@@ -82,6 +82,33 @@ TEST_CASE("two daemons on one PostgreSQL list each other and see drains, exits a
     CHECK(from_one[0].at("config_hash") != from_one[1].at("config_hash"));
     // etl-1 started first and took the scheduler lease (docs/cluster.md#the-scheduler).
     CHECK(scheduler_of(from_one) == "etl-1");
+
+    // Each one's probes and metrics say what it knows of itself and its cluster.
+    for (const auto& [port, name] : {std::pair{one.port, "etl-1"}, std::pair{two.port, "etl-2"}}) {
+        const bool leader = std::string(name) == "etl-1";
+        auto ready = http_call(port, "GET", "/readyz");
+        INFO(ready.body);
+        REQUIRE(ready.status == 200);
+        const json probe = json::parse(ready.body);
+        CHECK(probe.at("checks").at("cluster") == "active");
+        CHECK(probe.at("node").at("name") == name);
+        CHECK(probe.at("node").at("scheduler") == leader);
+        CHECK(probe.at("node").at("heartbeat_age_ms").get<std::int64_t>() < 2000);
+        // Counted by the heartbeats: wait for one that saw both nodes.
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        std::string metrics;
+        do {
+            metrics = http_call(port, "GET", "/metrics").body;
+        } while (metrics.find("sluice_cluster_nodes{state=\"active\"} 2") == std::string::npos &&
+                 std::chrono::steady_clock::now() < until &&
+                 (std::this_thread::sleep_for(50ms), true));
+        INFO(metrics);
+        CHECK_THAT(metrics,
+                   Catch::Contains("sluice_cluster_nodes{state=\"active\"} 2") &&
+                       Catch::Contains("sluice_cluster_nodes{state=\"lost\"} 0") &&
+                       Catch::Contains(std::string("sluice_leader ") + (leader ? "1" : "0")) &&
+                       Catch::Contains("sluice_lease_renewal_seconds_count"));
+    }
     CHECK(node_named(nodes_at(two.port), "etl-2").at("self") == true);
 
     // `sluice nodes` against the real binary: JSON as the API has it, and a table.
@@ -191,6 +218,9 @@ TEST_CASE("on SQLite the one daemon is the only node, whatever earlier processes
     // The first held the scheduler lease when it was killed; the engine lock proves it gone,
     // so the second holds the lease from its start instead of waiting it out.
     CHECK(nodes[0].at("scheduler") == true);
+    const json probe = json::parse(http_call(second.port, "GET", "/readyz").body);
+    CHECK(probe.at("node").at("scheduler") == true);
+    CHECK(probe.at("checks").at("cluster") == "active");
     CHECK(http_call(second.port, "GET", "/api/v1/nodes?state=lost").status == 400);
     second.process->signal(SIGTERM);
     CHECK(second.process->wait_exit(30s) == 0);

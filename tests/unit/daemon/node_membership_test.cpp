@@ -1,7 +1,8 @@
 // The daemon's node membership (docs/cluster.md) over a fake registry: heartbeats on their own
 // timer, at most one in flight while the store is slow (ticks are skipped, not queued), a
 // forgotten row written again, draining, a reload's hash, and `stopped` written behind the
-// heartbeat in flight before leave() completes.
+// heartbeat in flight before leave() completes; the scheduler lease claimed with every beat,
+// each outcome reported, and given up by a drain or a clean exit.
 #include "daemon/node_membership.hpp"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,50 @@ public:
     core::result<std::vector<scheduler::node_record>> list_nodes() override {
         return std::vector<scheduler::node_record>{};
     }
+    core::result<std::map<scheduler::node_state, std::int64_t>> count_nodes() override {
+        return std::map<scheduler::node_state, std::int64_t>{{scheduler::node_state::active, 2}};
+    }
+    // The scheduler lease, kept in memory: free, ours, or taken from `take_from`.
+    core::result<scheduler::scheduler_claim> claim_scheduler(std::string_view id,
+                                                             std::chrono::microseconds,
+                                                             std::string_view take_from) override {
+        std::lock_guard lock(mutex_);
+        ++claims_;
+        scheduler::scheduler_claim c;
+        if (holder_.empty() || holder_ == id || (!take_from.empty() && holder_ == take_from)) {
+            if (holder_ != id) {
+                ++epoch_;
+            }
+            holder_ = std::string(id);
+            c.held = true;
+            c.epoch = epoch_;
+        } else {
+            c.holder = holder_;
+            c.holder_info_json = "{}";
+        }
+        return c;
+    }
+    core::result<bool> release_scheduler(std::string_view id) override {
+        std::lock_guard lock(mutex_);
+        calls_.emplace_back("release");
+        if (holder_ != id) {
+            return false;
+        }
+        holder_.clear();
+        return true;
+    }
+    void set_holder(std::string holder) {
+        std::lock_guard lock(mutex_);
+        holder_ = std::move(holder);
+    }
+    std::string holder() {
+        std::lock_guard lock(mutex_);
+        return holder_;
+    }
+    int claims() {
+        std::lock_guard lock(mutex_);
+        return claims_;
+    }
 
     void hold(bool on) {
         std::lock_guard lock(mutex_);
@@ -86,6 +132,9 @@ private:
     bool forget_row_ = false;
     int in_flight_ = 0;
     int max_in_flight_ = 0;
+    std::string holder_;
+    std::int64_t epoch_ = 0;
+    int claims_ = 0;
 };
 
 scheduler::node_registration row() {
@@ -163,6 +212,12 @@ TEST_CASE("a draining node says so, takes a reload's hash and ends stopped behin
         return std::find(calls.begin(), calls.end(), call) != calls.end();
     };
     CHECK(run_until(loop, [&] { return has("state draining") && has("register draining beef"); }));
+    // The drain gave the scheduler lease up, and a draining node claims it no more.
+    CHECK(has("release"));
+    CHECK(registry.holder().empty());
+    const int claims = registry.claims();
+    CHECK(run_until(loop, [&] { return registry.beats() >= 3; }));
+    CHECK(registry.claims() == claims);
 
     // leave() while a heartbeat waits on the store: `stopped` comes after it, then done.
     registry.hold(true);
@@ -174,9 +229,55 @@ TEST_CASE("a draining node says so, takes a reload's hash and ends stopped behin
     registry.hold(false);
     CHECK(run_until(loop, [&] { return left; }));
     const auto calls = registry.calls();
-    CHECK(calls.back() == "state stopped");
+    REQUIRE(calls.size() >= 2);
+    CHECK(calls[calls.size() - 2] == "state stopped");
+    CHECK(calls.back() == "release");
     // No heartbeat after leaving.
     const long beats = registry.beats();
     run_loop(loop, 100ms);
     CHECK(registry.beats() == beats);
+}
+
+TEST_CASE("the scheduler lease is claimed with every heartbeat and each outcome reported",
+          "[daemon][cluster]") {
+    fake_registry registry;
+    registry.set_holder("h:2:other");
+    boost::asio::io_context loop;
+    daemon::node_membership node(registry, loop, row(), 20ms);
+    REQUIRE(node.join().has_value());
+    CHECK_FALSE(node.scheduler_lease().has_value());  // another live node holds it
+    std::vector<std::optional<scheduler::scheduler_grant>> reported;
+    node.on_scheduler_lease(
+        [&](std::optional<scheduler::scheduler_grant> g) { reported.push_back(g); });
+    node.start();
+    CHECK(run_until(loop, [&] { return reported.size() >= 2; }));
+    CHECK(std::none_of(reported.begin(), reported.end(), [](const auto& g) { return g; }));
+
+    // The holder gave it up: the next beat takes it, with a deadline one lease_ttl away at most.
+    registry.set_holder("");
+    const auto before = std::chrono::steady_clock::now();
+    CHECK(run_until(loop, [&] { return !reported.empty() && reported.back().has_value(); }));
+    REQUIRE(reported.back().has_value());
+    CHECK(reported.back()->epoch == 1);
+    CHECK(reported.back()->until <= std::chrono::steady_clock::now() + 1s);
+    CHECK(reported.back()->until > before);
+    // Renewals keep the epoch.
+    const std::size_t n = reported.size();
+    CHECK(run_until(loop, [&] { return reported.size() >= n + 2; }));
+    CHECK(reported.back()->epoch == 1);
+    CHECK(registry.holder() == "h:1:abc");
+}
+
+TEST_CASE("a node that holds its store alone takes the scheduler lease from whoever left it",
+          "[daemon][cluster]") {
+    fake_registry registry;
+    registry.set_holder("h:9:killed");  // a daemon killed with -9 before this one started
+    boost::asio::io_context loop;
+    scheduler::node_registration sole = row();
+    sole.sole = true;  // a SQLite store's engine lock proves the holder gone
+    daemon::node_membership node(registry, loop, sole, 20ms);
+    REQUIRE(node.join().has_value());
+    REQUIRE(node.scheduler_lease().has_value());
+    CHECK(node.scheduler_lease()->epoch == 1);
+    CHECK(registry.holder() == "h:1:abc");
 }
