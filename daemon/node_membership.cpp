@@ -36,10 +36,12 @@ node_membership::node_membership(scheduler::node_registry& registry, boost::asio
       self_(std::move(self)),
       heartbeat_(heartbeat),
       log_(core::component_logger("cluster")),
-      timer_(loop) {}
+      timer_(loop),
+      claim_timer_(loop) {}
 
 node_membership::~node_membership() {
     timer_.cancel();
+    claim_timer_.cancel();
     // The store call in flight finishes (bounded by store.timeout); what it posts back to the
     // loop never runs once the loop has stopped.
     store_thread_.join();
@@ -53,7 +55,7 @@ core::result<void> node_membership::join() {
     log_->info("node {} ({}) joined the cluster: lease_ttl {}, heartbeat {}", self_.name, self_.id,
                core::format_duration(std::chrono::duration_cast<core::duration>(self_.lease_ttl)),
                core::format_duration(heartbeat_));
-    auto claimed = claim(self_);
+    auto claimed = claim(self_, &join_remaining_);
     if (!claimed) {
         return claimed.error();
     }
@@ -78,7 +80,7 @@ scheduler::node_status node_membership::status() const {
 }
 
 core::result<std::optional<scheduler::scheduler_grant>> node_membership::claim(
-    const scheduler::node_registration& row) {
+    const scheduler::node_registration& row, std::chrono::microseconds* holder_remaining) {
     // The lease is ours for lease_ttl from the store's now at the claim, which is no earlier
     // than this instant: counted from here, it ends no later than the store says.
     const auto sent = std::chrono::steady_clock::now();
@@ -95,6 +97,7 @@ core::result<std::optional<scheduler::scheduler_grant>> node_membership::claim(
         }
     }
     if (!c->held) {
+        *holder_remaining = c->remaining;
         return std::optional<scheduler::scheduler_grant>();
     }
     return std::optional(scheduler::scheduler_grant{c->epoch, sent + row.lease_ttl});
@@ -102,6 +105,22 @@ core::result<std::optional<scheduler::scheduler_grant>> node_membership::claim(
 
 void node_membership::start() {
     arm();
+    claim_at_expiry(join_remaining_);
+}
+
+void node_membership::claim_at_expiry(std::chrono::microseconds remaining) {
+    // The holder's lease runs out before the next heartbeat: claim just after it does, so a
+    // lost scheduler is replaced within lease_ttl of its last renewal, not up to a heartbeat
+    // later (docs/cluster.md#the-scheduler).
+    if (remaining <= std::chrono::microseconds::zero() || remaining >= heartbeat_ || left_) {
+        return;
+    }
+    claim_timer_.expires_after(remaining + std::chrono::milliseconds(20));
+    claim_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec && !left_) {
+            beat();
+        }
+    });
 }
 
 void node_membership::arm() {
@@ -115,6 +134,10 @@ void node_membership::arm() {
 
 void node_membership::on_tick() {
     arm();
+    beat();
+}
+
+void node_membership::beat() {
     if (beating_) {
         return;  // the previous heartbeat still waits on the store: one in flight at most
     }
@@ -126,6 +149,7 @@ void node_membership::on_tick() {
             core::error::transient("no claim");
         std::optional<std::map<scheduler::node_state, std::int64_t>> nodes;
         std::chrono::steady_clock::duration took{};
+        std::chrono::microseconds holder_remaining{0};  // another node holds the lease
     };
     auto out = std::make_shared<beat_outcome>();
     on_store(
@@ -143,7 +167,7 @@ void node_membership::on_tick() {
                 }
             }
             if (claiming) {
-                *lease = claim(row);
+                *lease = claim(row, &out->holder_remaining);
                 if (!*lease) {
                     return lease->error();
                 }
@@ -171,6 +195,9 @@ void node_membership::on_tick() {
                 lease_ = *out->lease;
                 if (on_lease_) {
                     on_lease_(lease_);
+                }
+                if (!lease_) {
+                    claim_at_expiry(out->holder_remaining);
                 }
             }
         });
@@ -238,6 +265,7 @@ void node_membership::leave(std::function<void()> done) {
     }
     left_ = true;
     timer_.cancel();
+    claim_timer_.cancel();
     lease_.reset();
     // Behind any heartbeat in flight on the one store thread, so the row ends stopped.
     on_store(

@@ -82,11 +82,17 @@ public:
     const std::string& id() const { return self_.id; }
 
 private:
-    // Store thread: one claim of the lease, taken from a holder that provably exited.
+    // Store thread: one claim of the lease, taken from a holder that provably exited. Not held:
+    // `holder_remaining` gets how long the holder's lease still runs.
     core::result<std::optional<scheduler::scheduler_grant>> claim(
-        const scheduler::node_registration& row);
+        const scheduler::node_registration& row, std::chrono::microseconds* holder_remaining);
     void arm();
     void on_tick();
+    // One heartbeat with its claim, unless one is in flight.
+    void beat();
+    // Arms an extra claim just after the holder's lease runs out, when that comes before the
+    // next heartbeat.
+    void claim_at_expiry(std::chrono::microseconds remaining);
     // Runs `work` on the store thread and `then` back on the loop.
     void on_store(std::function<core::result<void>()> work,
                   std::function<void(core::result<void>)> then);
@@ -98,8 +104,10 @@ private:
     const std::chrono::milliseconds heartbeat_;
     std::shared_ptr<spdlog::logger> log_;
     boost::asio::steady_timer timer_;
-    bool beating_ = false;  // a heartbeat is in flight
-    bool left_ = false;     // leave() was called: no more heartbeats
+    boost::asio::steady_timer claim_timer_;        // claim_at_expiry
+    std::chrono::microseconds join_remaining_{0};  // the holder's, when join() found one
+    bool beating_ = false;                         // a heartbeat is in flight
+    bool left_ = false;                            // leave() was called: no more heartbeats
     bool failing_ = false;  // the last heartbeat failed (logged once until one succeeds)
     std::optional<scheduler::scheduler_grant> lease_;  // loop thread
     std::function<void(std::optional<scheduler::scheduler_grant>)> on_lease_;

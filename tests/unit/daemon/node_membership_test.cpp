@@ -63,16 +63,21 @@ public:
         std::lock_guard lock(mutex_);
         ++claims_;
         scheduler::scheduler_claim c;
-        if (holder_.empty() || holder_ == id || (!take_from.empty() && holder_ == take_from)) {
+        const bool expired = std::chrono::steady_clock::now() >= expires_;
+        if (holder_.empty() || holder_ == id || expired ||
+            (!take_from.empty() && holder_ == take_from)) {
             if (holder_ != id) {
                 ++epoch_;
             }
             holder_ = std::string(id);
+            expires_ = std::chrono::steady_clock::time_point::max();
             c.held = true;
             c.epoch = epoch_;
         } else {
             c.holder = holder_;
             c.holder_info_json = "{}";
+            c.remaining = std::chrono::duration_cast<std::chrono::microseconds>(
+                expires_ - std::chrono::steady_clock::now());
         }
         return c;
     }
@@ -85,9 +90,11 @@ public:
         holder_.clear();
         return true;
     }
-    void set_holder(std::string holder) {
+    // `holder` holds the lease for `remaining` more (a live node renews it: a long time).
+    void set_holder(std::string holder, std::chrono::milliseconds remaining = 1h) {
         std::lock_guard lock(mutex_);
         holder_ = std::move(holder);
+        expires_ = std::chrono::steady_clock::now() + remaining;
     }
     std::string holder() {
         std::lock_guard lock(mutex_);
@@ -133,6 +140,7 @@ private:
     int in_flight_ = 0;
     int max_in_flight_ = 0;
     std::string holder_;
+    std::chrono::steady_clock::time_point expires_ = std::chrono::steady_clock::time_point::max();
     std::int64_t epoch_ = 0;
     int claims_ = 0;
 };
@@ -279,5 +287,24 @@ TEST_CASE("a node that holds its store alone takes the scheduler lease from whoe
     REQUIRE(node.join().has_value());
     REQUIRE(node.scheduler_lease().has_value());
     CHECK(node.scheduler_lease()->epoch == 1);
+    CHECK(registry.holder() == "h:1:abc");
+}
+
+TEST_CASE("a lost holder's lease is claimed as it runs out, not at the next heartbeat",
+          "[daemon][cluster]") {
+    fake_registry registry;
+    registry.set_holder("h:2:killed", 100ms);  // its last renewal, then silence
+    boost::asio::io_context loop;
+    daemon::node_membership node(registry, loop, row(), 5s);
+    REQUIRE(node.join().has_value());
+    CHECK_FALSE(node.scheduler_lease().has_value());
+    std::optional<scheduler::scheduler_grant> reported;
+    node.on_scheduler_lease([&](std::optional<scheduler::scheduler_grant> g) { reported = g; });
+    const auto began = std::chrono::steady_clock::now();
+    node.start();
+    CHECK(run_until(
+        loop, [&] { return reported.has_value(); }, 4s));
+    // Well before the 5 s heartbeat: just after the 100 ms the holder had left.
+    CHECK(std::chrono::steady_clock::now() - began < 2500ms);
     CHECK(registry.holder() == "h:1:abc");
 }
